@@ -1,0 +1,67 @@
+# taskleak: `make` builds build/libtaskleak.so.  See README.md.
+CC ?= cc
+PREFIX ?= /usr/local
+PYTHON ?= /usr/bin/python3
+BUILD ?= build
+
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
+        -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+CFLAGS += $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread
+LDLIBS := -lunwind -ljansson -ldl -lm -pthread
+
+LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/options.c \
+           shim/stacks.c shim/tasks.c shim/unwind.c \
+           shim/cpython/api.c shim/cpython/frames.c \
+           collector/collector.c collector/detect.c collector/report.c collector/output.c
+HEADERS := $(wildcard shim/*.h shim/*.inc shim/cpython/*.h shim/cpython/*.inc collector/*.h)
+UNIT_TESTS := options depot tasks report output layout
+
+.PHONY: all deps test unit e2e cli demo install asan clean check-exports
+
+all: $(BUILD)/libtaskleak.so
+
+$(BUILD)/libtaskleak.so: $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+	$(CC) -shared -Wl,-z,defs -Wl,--version-script=shim/exports.map -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Unit tests link the library's objects directly (no Python needed).
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(filter-out $(BUILD)/obj/shim/bootstrap.o,$(LIB_SRC:%.c=$(BUILD)/obj/%.o)) $(LDFLAGS) $(LDLIBS)
+
+deps:
+	@scripts/install-deps
+
+unit: $(UNIT_TESTS:%=$(BUILD)/test_%)
+	@for t in $(UNIT_TESTS); do $(BUILD)/test_$$t || exit 1; done
+
+check-exports: $(BUILD)/libtaskleak.so
+	@tests/check-exports $(BUILD)/libtaskleak.so
+
+e2e: $(BUILD)/libtaskleak.so
+	$(PYTHON) tests/e2e/run.py --lib $(BUILD)/libtaskleak.so
+
+cli:
+	$(PYTHON) -m unittest discover -s tests/cli -t . -v
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit check-exports e2e cli
+
+demo: deps all
+	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/e2e/scenarios/seed_leaky_worker.py
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/libtaskleak.so $(DESTDIR)$(PREFIX)/lib/libtaskleak.so
+	install -m 0755 scripts/taskleak $(DESTDIR)$(PREFIX)/bin/taskleak
+
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	        LDFLAGS="-fsanitize=address,undefined" all unit
+
+clean:
+	rm -rf build

@@ -1,0 +1,359 @@
+/* The collector thread and report scheduling.
+ *
+ * Lock order: the GIL, then the table lock.  This thread never holds the
+ * GIL; the Python work before a report (judging tasks, resolving lines) runs
+ * in a short-lived helper thread that takes the GIL, and the collector waits
+ * for it only for a bounded time: a process stuck with the GIL held still
+ * gets its report, marked incomplete. */
+#include "collector.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../shim/asyncio.h"
+#include "../shim/core.h"
+#include "../shim/options.h"
+#include "../shim/tasks.h"
+#include "output.h"
+#include "report.h"
+
+#define GIL_WAIT_SECONDS 1.0
+
+static struct {
+    pthread_mutex_t lock; /* guards the fields below and report writing */
+    pthread_cond_t cond;
+    int pipe[2];
+    pthread_t thread;
+    int activated, running, wanted, finished;
+    int gil_busy, gil_done, waiting;
+    uint64_t last_content;
+    int have_content;
+    struct tl_leak *live;
+    size_t n_live;
+    char argv[4096];
+    size_t argv_len;
+    char python[32];
+    struct tl_stats final_stats;
+    int final_written;
+} C = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .pipe = {-1, -1}};
+
+static int warned_write;
+
+static void on_dump_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (C.pipe[1] >= 0) {
+        ssize_t w = write(C.pipe[1], "S", 1); /* full pipe: a snapshot is due anyway */
+        (void)w;
+    }
+    errno = saved;
+}
+
+static void read_argv(void)
+{
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, C.argv, sizeof C.argv - 1);
+    close(fd);
+    C.argv_len = n > 0 ? (size_t)n : 0;
+    C.argv[C.argv_len] = 0;
+}
+
+/* ---- the GIL helper ---------------------------------------------------- */
+
+struct gil_job {
+    enum tl_collect_mode mode;
+};
+
+static void *gil_helper(void *arg)
+{
+    struct gil_job *job = arg;
+    if (tl_py.Py_IsInitialized()) {
+        PyGILState_STATE st = tl_py.PyGILState_Ensure();
+        tl_asyncio_collect(job->mode);
+        tl_py.PyGILState_Release(st);
+    }
+    free(job);
+    pthread_mutex_lock(&C.lock);
+    C.gil_busy = 0;
+    C.gil_done = 1;
+    pthread_cond_broadcast(&C.cond);
+    pthread_mutex_unlock(&C.lock);
+    return NULL;
+}
+
+/* Run the Python side of a report, waiting at most GIL_WAIT_SECONDS.
+ * Returns 0 when it ran.  Called with C.lock held. */
+static int run_with_gil(enum tl_collect_mode mode)
+{
+    if (C.gil_busy)
+        return -1; /* the previous helper is still waiting for the GIL */
+    struct gil_job *job = malloc(sizeof *job);
+    if (!job)
+        return -1;
+    job->mode = mode;
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    C.gil_busy = 1;
+    C.gil_done = 0;
+    if (pthread_create(&t, &attr, gil_helper, job) != 0) {
+        C.gil_busy = 0;
+        free(job);
+        pthread_attr_destroy(&attr);
+        return -1;
+    }
+    pthread_attr_destroy(&attr);
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)GIL_WAIT_SECONDS;
+    C.waiting = 1;
+    while (!C.gil_done)
+        if (pthread_cond_timedwait(&C.cond, &C.lock, &deadline) == ETIMEDOUT)
+            break;
+    C.waiting = 0;
+    return C.gil_done ? 0 : -1;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static void write_report(const char *reason, const char *incomplete)
+{
+    struct tl_report_meta m = {reason, tl_now(), C.python, C.argv, C.argv_len,
+                               C.live, C.n_live, incomplete};
+    struct tl_stats stats;
+    uint64_t content;
+    char *text = tl_report_render(&m, &stats, &content);
+    if (!text)
+        return;
+    /* Processes that never made a task (tools inheriting LD_PRELOAD) leave
+     * no files, except for a snapshot someone asked for. */
+    int skip = strcmp(reason, "signal") &&
+               (stats.tasks_created == 0 ||
+                (!strcmp(reason, "periodic") && C.have_content && content == C.last_content));
+    char path[TL_PATH_MAX + 32];
+    if (!skip && tl_output_expand(tl_opt.report_path, getpid(), path, sizeof path) == 0) {
+        if (tl_output_write(path, text, strlen(text)) == 0) {
+            C.last_content = content;
+            C.have_content = 1;
+        } else {
+            tl_warn_once(&warned_write, "taskleak: cannot write report %s: %s", path,
+                         strerror(errno));
+        }
+    }
+    free(text);
+    if (!strcmp(reason, "exit")) {
+        C.final_stats = stats;
+        C.final_written = 1;
+        uint64_t total = 0;
+        for (int k = 0; k < TL_N_KINDS; k++)
+            total += stats.leaks[k];
+        if (total && tl_opt.verbosity >= 1) {
+            char kinds[256] = "";
+            size_t k_len = 0;
+            for (int k = 0; k < TL_N_KINDS; k++)
+                if (stats.leaks[k])
+                    k_len += (size_t)snprintf(kinds + k_len, sizeof kinds - k_len, "%s%llu %s",
+                                              k_len ? ", " : "", (unsigned long long)stats.leaks[k],
+                                              tl_kind_names[k]);
+            int one = 0;
+            tl_warn_once(&one, "taskleak: %llu leak%s (%s); report: %s", (unsigned long long)total,
+                         total == 1 ? "" : "s", kinds, path);
+        }
+    }
+}
+
+static void drop_live(void)
+{
+    for (size_t i = 0; i < C.n_live; i++)
+        tl_leak_free(&C.live[i]);
+    free(C.live);
+    C.live = NULL;
+    C.n_live = 0;
+}
+
+void tl_collector_set_live(struct tl_leak *items, size_t n)
+{
+    pthread_mutex_lock(&C.lock);
+    if (C.waiting) {
+        drop_live();
+        C.live = items;
+        C.n_live = n;
+        items = NULL;
+        n = 0;
+    }
+    pthread_mutex_unlock(&C.lock);
+    for (size_t i = 0; i < n; i++) /* the collector gave up waiting */
+        tl_leak_free(&items[i]);
+    free(items);
+}
+
+static void collect_and_write(int snapshot)
+{
+    pthread_mutex_lock(&C.lock);
+    if (!C.finished) {
+        const char *incomplete = NULL;
+        if (run_with_gil(snapshot ? TL_COLLECT_SNAPSHOT : TL_COLLECT_PERIODIC) < 0)
+            incomplete = "the GIL could not be taken in time: tasks were not judged "
+                         "and new stacks have no file or line";
+        write_report(snapshot ? "signal" : "periodic", incomplete);
+        drop_live();
+    }
+    pthread_mutex_unlock(&C.lock);
+}
+
+static void *collector_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct pollfd p = {C.pipe[0], POLLIN, 0};
+        int timeout = tl_opt.interval > 0 ? (int)(tl_opt.interval * 1000) : -1;
+        int r = poll(&p, 1, timeout);
+        if (r < 0 && errno != EINTR)
+            break;
+        int snapshot = 0, quit = 0;
+        char buf[64];
+        ssize_t n;
+        while (r > 0 && (n = read(C.pipe[0], buf, sizeof buf)) > 0)
+            for (ssize_t i = 0; i < n; i++) {
+                snapshot |= buf[i] == 'S';
+                quit |= buf[i] == 'Q';
+            }
+        if (quit)
+            break;
+        if (r == 0 || snapshot)
+            collect_and_write(snapshot);
+    }
+    return NULL;
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static void at_c_exit(void);
+
+static int open_pipe(void)
+{
+    if (C.pipe[0] >= 0)
+        return 0;
+    return pipe2(C.pipe, O_CLOEXEC | O_NONBLOCK);
+}
+
+static void start_thread(void)
+{
+    if (C.running || !C.wanted || C.finished || open_pipe() < 0)
+        return;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits it */
+    C.running = pthread_create(&C.thread, NULL, collector_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void after_fork_child(void)
+{
+    pthread_mutex_init(&C.lock, NULL);
+    pthread_cond_init(&C.cond, NULL);
+    tl_tasks_reset_after_fork();
+    tl_core_after_fork_child();
+    if (C.pipe[0] >= 0) {
+        close(C.pipe[0]);
+        close(C.pipe[1]);
+        C.pipe[0] = C.pipe[1] = -1;
+    }
+    open_pipe(); /* never share the parent's: its signals are its own */
+    C.running = 0;
+    C.gil_busy = 0;
+    C.have_content = 0;
+    C.live = NULL;
+    C.n_live = 0;
+}
+
+void tl_collector_activate(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    read_argv();
+    snprintf(C.python, sizeof C.python, "%d.%d.%d", tl_py.major, tl_py.minor, tl_py.micro);
+    pthread_atfork(NULL, NULL, after_fork_child);
+    if (open_pipe() < 0)
+        return;
+    if (tl_opt.dump_signal) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_dump_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(tl_opt.dump_signal, &sa, NULL);
+    }
+    C.wanted = tl_opt.interval > 0 || tl_opt.dump_signal;
+    C.activated = 1;
+    atexit(at_c_exit);
+    start_thread();
+}
+
+void tl_collector_poke(void)
+{
+    if (__builtin_expect(!C.running && C.wanted, 0))
+        start_thread();
+}
+
+void tl_collector_before_fork(void)
+{
+    if (!C.running)
+        return;
+    ssize_t w = write(C.pipe[1], "Q", 1);
+    (void)w;
+    pthread_join(C.thread, NULL);
+    C.running = 0;
+}
+
+void tl_collector_final_report(void)
+{
+    pthread_mutex_lock(&C.lock);
+    if (!C.finished) {
+        tl_asyncio_collect(TL_COLLECT_EXIT);
+        C.finished = 1;
+        write_report("exit", NULL);
+    }
+    pthread_mutex_unlock(&C.lock);
+    if (C.running) {
+        ssize_t w = write(C.pipe[1], "Q", 1); /* no join: it may wait for our GIL */
+        (void)w;
+    }
+}
+
+/* The C-level exit: a fallback report when Python's atexit never ran, and
+ * the `exitcode` option. */
+static void at_c_exit(void)
+{
+    if (!C.activated)
+        return;
+    pthread_mutex_lock(&C.lock);
+    if (!C.final_written && !C.finished) {
+        C.finished = 1;
+        write_report("exit", "the interpreter exited before the Python-level exit "
+                             "report: tasks were not judged at exit");
+    }
+    struct tl_stats s = C.final_stats;
+    pthread_mutex_unlock(&C.lock);
+    uint64_t total = 0;
+    for (int k = 0; k < TL_N_KINDS; k++)
+        total += s.leaks[k];
+    if (tl_opt.exitcode > 0 && total > 0) {
+        fflush(NULL);
+        _exit(tl_opt.exitcode);
+    }
+}

@@ -1,0 +1,23 @@
+/* The collector: a thread that writes reports periodically and on signal,
+ * plus the final report at exit. */
+#ifndef TL_COLLECTOR_H
+#define TL_COLLECTOR_H
+
+#include <stddef.h>
+
+struct tl_leak;
+
+/* Once the adapter is in place (GIL held): install the signal handler and
+ * start the thread. */
+void tl_collector_activate(void);
+/* From every hook: restart the thread after a fork.  Cheap. */
+void tl_collector_poke(void);
+/* Before os.fork(): stop the thread, so the child and CPython's own
+ * thread-count check see a single-threaded process. */
+void tl_collector_before_fork(void);
+/* The final report, from the Python atexit callback (GIL held). */
+void tl_collector_final_report(void);
+/* The snapshot's live tasks, produced under the GIL (taken). */
+void tl_collector_set_live(struct tl_leak *items, size_t n);
+
+#endif

@@ -1,0 +1,19 @@
+/* Verdicts: the contract's leak rules as pure functions. */
+#ifndef TL_DETECT_H
+#define TL_DETECT_H
+
+#include "../shim/tasks.h"
+
+/* Cancels a scope issued on its own task and has not taken back yet: those
+ * are the scope's to consume, not outstanding (gh-116720, timeouts). */
+unsigned tl_scope_outstanding(const struct tl_task_view *v);
+
+/* A done task swallowed a cancel.  `cancelling` is Task.cancelling() at the
+ * end, or -1 where it does not exist (3.8-3.10). */
+int tl_is_swallowed(const struct tl_task_view *v, enum tl_state state,
+                    long cancelling);
+
+/* A pending task is stuck `grace` seconds after its first effective cancel. */
+int tl_is_stuck(const struct tl_task_view *v, double now, double grace);
+
+#endif

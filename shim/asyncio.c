@@ -1,0 +1,711 @@
+/* The asyncio runtime adapter.
+ *
+ * Spawn: the Task type's tp_init (and the `__init__` slot wrapper that
+ * Python subclasses reach through super()).  Cancel/uncancel: ml_meth of the
+ * methods' PyMethodDef, swapped in place, so every call path sees it.
+ * Completion and destruction: tp_finalize (and `__del__`'s wrapper), plus a
+ * sweep of cancelled tasks before each report.  The hooks gather what they
+ * need from Python and forward to the plain core in tasks.c. */
+#include "asyncio.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../collector/collector.h"
+#include "../collector/detect.h"
+#include "core.h"
+#include "cpython/frames.h"
+#include "options.h"
+#include "tasks.h"
+#include "unwind.h"
+
+typedef int (*initproc)(PyObject *, PyObject *, PyObject *);
+typedef void (*finalizeproc)(PyObject *);
+typedef PyObject *(*noargs_fn)(PyObject *, PyObject *);
+typedef PyObject *(*fastcall_kw_fn)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
+
+static initproc orig_init;
+static finalizeproc orig_finalize;
+static void *orig_cancel, *orig_uncancel;
+static int cancel_flags;
+
+#define MAX_TYPES 16
+static PyObject *patched[MAX_TYPES];
+static int n_patched;
+
+static int exiting; /* the exit report is written: judge nothing more */
+
+/* Interned attribute and method names. */
+static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
+    *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_f_code,
+    *s_f_lasti, *s_fut_waiter;
+
+/* The task whose cancel() is running on this thread, to attribute the
+ * cancels C forwards from it to the task it awaits. */
+static __thread uint64_t cancelling_task __attribute__((tls_model("initial-exec")));
+
+/* ---- stacks ------------------------------------------------------------ */
+
+static uint32_t intern_py(const uintptr_t *words, int frames)
+{
+    int is_new;
+    uint32_t id = tl_depot_put(&tl_py_stacks, words, (uint32_t)frames * 2, &is_new);
+    if (is_new) /* keep the code objects alive: their addresses are keys */
+        for (int i = 0; i < frames; i++)
+            tl_py.Py_IncRef((PyObject *)words[2 * i]);
+    return id;
+}
+
+static uint32_t capture_py(int depth)
+{
+    uintptr_t words[2 * 256];
+    return intern_py(words, tl_frames_capture(words, depth));
+}
+
+static uint32_t capture_native(void)
+{
+    if (!tl_opt.native)
+        return 0;
+    uintptr_t ips[256];
+    int is_new, n = tl_unwind_capture(ips, tl_opt.native_depth, 2);
+    return n ? tl_depot_put(&tl_native_stacks, ips, (uint32_t)n, &is_new) : 0;
+}
+
+static char *utf8_copy(PyObject *s)
+{
+    const char *u = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
+    if (!u) {
+        tl_py.PyErr_Clear();
+        return NULL;
+    }
+    return strdup(u);
+}
+
+/* The names depot keeps one reference per distinct string and its text. */
+static uint32_t intern_name(PyObject *str)
+{
+    if (!str)
+        return 0;
+    int is_new;
+    uintptr_t w = (uintptr_t)str;
+    uint32_t id = tl_depot_put(&tl_names, &w, 1, &is_new);
+    if (is_new) {
+        tl_py.Py_IncRef(str);
+        char *text = utf8_copy(str);
+        if (text && tl_depot_set_resolved(&tl_names, id, text) < 0)
+            free(text);
+    }
+    return id;
+}
+
+/* Which cancel scope, if any, the code issuing a cancel belongs to, when the
+ * scope acts on its own task: asyncio.timeout() on expiry, and a TaskGroup on
+ * its parent (everything in taskgroups.py but _abort, which cancels the
+ * children).  Cached per code object in a depot. */
+static struct tl_depot scope_cache;
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static int scope_of_code(uintptr_t code)
+{
+    int is_new;
+    uint32_t id = tl_depot_put(&scope_cache, &code, 1, &is_new);
+    if (!id)
+        return TL_SCOPE_NONE;
+    if (!is_new)
+        return (int)(uintptr_t)tl_depot_resolved(&scope_cache, id) - 1;
+    struct tl_pyframe f;
+    tl_frames_resolve(code, 0, &f);
+    int scope = TL_SCOPE_NONE;
+    if (f.file && f.function) {
+        if (ends_with(f.file, "/asyncio/timeouts.py"))
+            scope = TL_SCOPE_TIMEOUTS;
+        else if (ends_with(f.file, "/asyncio/taskgroups.py") && !strstr(f.function, "_abort"))
+            scope = TL_SCOPE_TASKGROUPS;
+    }
+    free(f.function);
+    free(f.file);
+    tl_depot_set_resolved(&scope_cache, id, (void *)(uintptr_t)(scope + 1));
+    return scope;
+}
+
+/* The scope of the innermost frame of a stack in the depot. */
+static int scope_of_stack(uint32_t stack)
+{
+    uint32_t n;
+    const uintptr_t *w = tl_depot_get(&tl_py_stacks, stack, &n);
+    return w && n ? scope_of_code(w[0]) : TL_SCOPE_NONE;
+}
+
+/* ---- reading tasks ----------------------------------------------------- */
+
+static PyObject *get(PyObject *obj, PyObject *name)
+{
+    PyObject *v = tl_py.PyObject_GetAttr(obj, name);
+    if (!v)
+        tl_py.PyErr_Clear();
+    return v;
+}
+
+static PyObject *call(PyObject *obj, PyObject *name)
+{
+    PyObject *v = tl_py.PyObject_CallMethodObjArgs(obj, name, NULL);
+    if (!v)
+        tl_py.PyErr_Clear();
+    return v;
+}
+
+static enum tl_state task_state(PyObject *task)
+{
+    PyObject *s = get(task, s_state);
+    const char *text = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
+    enum tl_state st = TL_PENDING;
+    if (!text)
+        tl_py.PyErr_Clear();
+    else if (!strcmp(text, "CANCELLED"))
+        st = TL_CANCELLED;
+    else if (!strcmp(text, "FINISHED")) {
+        PyObject *exc = get(task, s_exception);
+        st = exc && exc != tl_py.None ? TL_FAILED : TL_FINISHED;
+        if (exc)
+            tl_py.Py_DecRef(exc);
+    }
+    if (s)
+        tl_py.Py_DecRef(s);
+    return st;
+}
+
+static long task_cancelling(PyObject *task)
+{
+    if (tl_py.minor < 11)
+        return -1;
+    PyObject *v = call(task, s_cancelling);
+    long n = v ? tl_py.PyLong_AsLong(v) : 0;
+    if (v)
+        tl_py.Py_DecRef(v);
+    if (tl_py.PyErr_Occurred())
+        tl_py.PyErr_Clear();
+    return n;
+}
+
+static char *type_name(PyObject *obj)
+{
+    PyObject *type = TL_TYPE(obj);
+    const char *name = TL_FIELD(type, TL_OFF_TP_NAME, const char *);
+    const char *dot = name ? strrchr(name, '.') : NULL;
+    return strdup(dot ? dot + 1 : name ? name : "?");
+}
+
+static char *text_of(PyObject *obj, PyObject *(*fn)(PyObject *))
+{
+    PyObject *s = fn(obj);
+    char *text = utf8_copy(s);
+    if (!s)
+        tl_py.PyErr_Clear();
+    else
+        tl_py.Py_DecRef(s);
+    if (text && strlen(text) > 200)
+        strcpy(text + 197, "...");
+    return text;
+}
+
+/* Where a pending task is suspended: its coroutine chain, innermost first. */
+static uint32_t awaiting_stack(PyObject *task)
+{
+    uintptr_t words[2 * 256];
+    int n = 0;
+    PyObject *obj = call(task, s_get_coro);
+    while (obj && obj != tl_py.None && n < tl_opt.stack_depth) {
+        static const char *const frame_attrs[] = {"cr_frame", "gi_frame", "ag_frame"};
+        PyObject *frame = NULL;
+        for (int i = 0; i < 3 && !frame; i++) {
+            frame = tl_py.PyObject_GetAttrString(obj, frame_attrs[i]);
+            if (!frame)
+                tl_py.PyErr_Clear();
+        }
+        if (!frame || frame == tl_py.None) {
+            if (frame)
+                tl_py.Py_DecRef(frame);
+            break;
+        }
+        PyObject *code = get(frame, s_f_code), *lasti = get(frame, s_f_lasti);
+        if (code && lasti) {
+            long off = tl_py.PyLong_AsLong(lasti);
+            words[2 * n] = (uintptr_t)code;
+            words[2 * n + 1] = off < 0 ? 0 : (uintptr_t)off;
+            n++;
+        }
+        if (code)
+            tl_py.Py_DecRef(code); /* the coroutine's frame keeps it alive */
+        if (lasti)
+            tl_py.Py_DecRef(lasti);
+        tl_py.Py_DecRef(frame);
+        PyObject *next = get(obj, s_cr_await);
+        if (!next)
+            next = get(obj, s_gi_yieldfrom);
+        tl_py.Py_DecRef(obj);
+        obj = next;
+    }
+    if (obj)
+        tl_py.Py_DecRef(obj);
+    for (int i = 0; i < n / 2; i++) { /* outermost first -> innermost first */
+        uintptr_t c = words[2 * i], o = words[2 * i + 1];
+        words[2 * i] = words[2 * (n - 1 - i)];
+        words[2 * i + 1] = words[2 * (n - 1 - i) + 1];
+        words[2 * (n - 1 - i)] = c;
+        words[2 * (n - 1 - i) + 1] = o;
+    }
+    return n ? intern_py(words, n) : 0;
+}
+
+/* Everything a report says about a task, read while it is alive. */
+static void gather_outcome(PyObject *task, enum tl_state st, struct tl_outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    o->state = st;
+    o->name = text_of(task, tl_py.PyObject_Str);
+    PyObject *name = call(task, s_get_name);
+    if (name) {
+        free(o->name);
+        o->name = text_of(name, tl_py.PyObject_Str);
+        tl_py.Py_DecRef(name);
+    }
+    if (st == TL_FINISHED || st == TL_FAILED) {
+        PyObject *v = get(task, st == TL_FINISHED ? s_result : s_exception);
+        if (v) {
+            o->type = type_name(v);
+            o->text = text_of(v, st == TL_FINISHED ? tl_py.PyObject_Repr : tl_py.PyObject_Str);
+            tl_py.Py_DecRef(v);
+        }
+    } else if (st == TL_PENDING) {
+        o->awaiting = awaiting_stack(task);
+    }
+}
+
+/* ---- hooks ------------------------------------------------------------- */
+
+static PyObject *coro_arg(PyObject *args, PyObject *kwds)
+{
+    if (args && tl_py.PyTuple_Size(args) > 0)
+        return tl_py.PyTuple_GetItem(args, 0);
+    tl_py.PyErr_Clear();
+    return kwds ? tl_py.PyDict_GetItemString(kwds, "coro") : NULL;
+}
+
+static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *coro = coro_arg(args, kwds);
+    uint32_t coro_name = 0;
+    if (coro) {
+        PyObject *q = get(coro, s_qualname);
+        coro_name = intern_name(q);
+        if (q)
+            tl_py.Py_DecRef(q);
+    }
+    uint32_t py = capture_py(tl_opt.stack_depth);
+    uint32_t native = capture_native();
+    /* Recorded before the real __init__: an eager task runs inside it. */
+    tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), tl_now());
+    tl_collector_poke();
+    int rc = orig_init(self, args, kwds);
+    if (rc < 0)
+        tl_task_destroyed((uintptr_t)self, 0, -1, NULL, 0);
+    return rc;
+}
+
+static void release_watch(void *watch)
+{
+    if (watch)
+        tl_py.Py_DecRef(watch);
+}
+
+static void judge_destroyed(PyObject *self, const struct tl_task_view *v)
+{
+    enum tl_state st = task_state(self);
+    int kind = -1;
+    if (st == TL_PENDING && !exiting)
+        kind = TL_DESTROYED_PENDING;
+    else if (st != TL_PENDING && v->n_effective && !exiting &&
+             tl_is_swallowed(v, st, task_cancelling(self)))
+        kind = TL_SWALLOWED_CANCEL;
+    struct tl_outcome o = {.state = st};
+    if (kind >= 0 || v->has_stuck)
+        gather_outcome(self, st, &o);
+    release_watch(tl_task_destroyed((uintptr_t)self, st != TL_PENDING, kind, &o, tl_now()));
+    tl_outcome_free(&o);
+}
+
+static void hook_finalize(PyObject *self)
+{
+    struct tl_task_view v;
+    if (tl_task_view((uintptr_t)self, &v)) {
+        PyObject *t, *val, *tb;
+        tl_py.PyErr_Fetch(&t, &val, &tb);
+        judge_destroyed(self, &v);
+        tl_py.PyErr_Restore(t, val, tb);
+    }
+    orig_finalize(self);
+}
+
+static char *message_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *msg = NULL;
+    if (nargs >= 1)
+        msg = args[0];
+    else if (kwnames && tl_py.PyTuple_Size(kwnames) == 1)
+        msg = args[0]; /* the only keyword cancel() takes is msg */
+    if (!msg || msg == tl_py.None)
+        return NULL;
+    PyObject *s = tl_py.PyObject_Str(msg);
+    char *text = utf8_copy(s);
+    if (s)
+        tl_py.Py_DecRef(s);
+    else
+        tl_py.PyErr_Clear();
+    return text;
+}
+
+static PyObject *cancel_common(PyObject *self, PyObject *result, uint32_t stack,
+                               uint64_t outer, char *message)
+{
+    if (result && result != tl_py.None && tl_py.PyObject_IsTrue(result) == 1) {
+        int scope = outer ? TL_SCOPE_NONE : scope_of_stack(stack);
+        int first = tl_task_cancelled((uintptr_t)self, tl_now(), stack, scope, outer, message);
+        if (first == 1) {
+            PyObject *watch = tl_py.PyWeakref_NewRef(self, NULL);
+            if (watch)
+                tl_task_watch((uintptr_t)self, watch);
+            else
+                tl_py.PyErr_Clear();
+        }
+    } else {
+        free(message);
+    }
+    return result;
+}
+
+static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
+                                      Py_ssize_t nargs, PyObject *kwnames)
+{
+    uint64_t outer = cancelling_task;
+    uint32_t stack = capture_py(tl_opt.stack_depth);
+    char *message = message_arg(args, nargs, kwnames);
+    cancelling_task = tl_task_id((uintptr_t)self);
+    PyObject *r = ((fastcall_kw_fn)orig_cancel)(self, args, nargs, kwnames);
+    cancelling_task = outer;
+    return cancel_common(self, r, stack, outer, message);
+}
+
+static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
+{
+    uint64_t outer = cancelling_task;
+    uint32_t stack = capture_py(tl_opt.stack_depth);
+    cancelling_task = tl_task_id((uintptr_t)self);
+    PyObject *r = ((noargs_fn)orig_cancel)(self, unused);
+    cancelling_task = outer;
+    return cancel_common(self, r, stack, outer, NULL);
+}
+
+static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
+{
+    PyObject *r = ((noargs_fn)orig_uncancel)(self, unused);
+    if (r)
+        tl_task_uncancelled((uintptr_t)self, scope_of_stack(capture_py(1)) != TL_SCOPE_NONE);
+    return r;
+}
+
+/* ---- patching ---------------------------------------------------------- */
+
+static PyMethodDef *method_def(PyObject *type, const char *name)
+{
+    PyObject *descr = tl_py.PyObject_GetAttrString(type, name);
+    if (!descr) {
+        tl_py.PyErr_Clear();
+        return NULL;
+    }
+    const char *tname = TL_FIELD(TL_TYPE(descr), TL_OFF_TP_NAME, const char *);
+    PyMethodDef *def = NULL;
+    if (tname && !strcmp(tname, "method_descriptor"))
+        def = TL_FIELD(descr, TL_OFF_DESCR_METHOD, PyMethodDef *);
+    tl_py.Py_DecRef(descr);
+    return def;
+}
+
+/* Point a slot wrapper (`__init__`, `__del__`) at our hook, where it still
+ * holds the original: Python subclasses call through it. */
+static void patch_wrapper(PyObject *type, const char *name, void *orig, void *hook)
+{
+    PyObject *descr = tl_py.PyObject_GetAttrString(type, name);
+    if (!descr) {
+        tl_py.PyErr_Clear();
+        return;
+    }
+    const char *tname = TL_FIELD(TL_TYPE(descr), TL_OFF_TP_NAME, const char *);
+    if (tname && !strcmp(tname, "wrapper_descriptor") &&
+        TL_FIELD(descr, TL_OFF_DESCR_WRAPPED, void *) == orig)
+        TL_FIELD(descr, TL_OFF_DESCR_WRAPPED, void *) = hook;
+    tl_py.Py_DecRef(descr);
+}
+
+static int intern_names(void)
+{
+    static const char *const names[] = {"__qualname__", "_state", "_exception", "_result",
+                                        "get_name", "cancelling", "get_coro", "cr_await",
+                                        "gi_yieldfrom", "f_code", "f_lasti", "_fut_waiter"};
+    PyObject **slots[] = {&s_qualname, &s_state, &s_exception, &s_result,
+                          &s_get_name, &s_cancelling, &s_get_coro, &s_cr_await,
+                          &s_gi_yieldfrom, &s_f_code, &s_f_lasti, &s_fut_waiter};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!*slots[i] && !(*slots[i] = tl_py.PyUnicode_InternFromString(names[i])))
+            return -1;
+    return 0;
+}
+
+/* The method tables are shared by every Task type of the process (one per
+ * interpreter on 3.12+), so they are swapped once. */
+static int patch_methods(PyObject *type)
+{
+    if (orig_cancel)
+        return 0;
+    PyMethodDef *cancel = method_def(type, "cancel");
+    PyMethodDef *uncancel = tl_py.minor >= 11 ? method_def(type, "uncancel") : NULL;
+    if (!cancel || (tl_py.minor >= 11 && !uncancel))
+        return -1;
+    cancel_flags = cancel->ml_flags & ~0x0030 /* METH_CLASS|METH_STATIC */;
+    void *cancel_hook = NULL;
+    if (cancel_flags == (TL_METH_FASTCALL | TL_METH_KEYWORDS))
+        cancel_hook = (void *)hook_cancel_fastcall;
+    else if (cancel_flags == TL_METH_NOARGS)
+        cancel_hook = (void *)hook_cancel_noargs;
+    if (!cancel_hook || (uncancel && uncancel->ml_flags != TL_METH_NOARGS))
+        return -1;
+    orig_cancel = cancel->ml_meth;
+    cancel->ml_meth = cancel_hook;
+    if (uncancel) {
+        orig_uncancel = uncancel->ml_meth;
+        uncancel->ml_meth = (void *)hook_uncancel;
+    }
+    return 0;
+}
+
+int tl_asyncio_patch(PyObject *type)
+{
+    for (int i = 0; i < n_patched; i++)
+        if (patched[i] == type)
+            return 0;
+    if (n_patched == MAX_TYPES || intern_names() < 0)
+        return -1;
+    initproc init = TL_FIELD(type, TL_OFF_TP_INIT, initproc);
+    finalizeproc fin = TL_FIELD(type, TL_OFF_TP_FINALIZE, finalizeproc);
+    if (!init || !fin || (orig_init && (init != orig_init || fin != orig_finalize)))
+        return -1;
+    if (patch_methods(type) < 0)
+        return -1;
+    orig_init = init;
+    orig_finalize = fin;
+    TL_FIELD(type, TL_OFF_TP_INIT, initproc) = hook_init;
+    TL_FIELD(type, TL_OFF_TP_FINALIZE, finalizeproc) = hook_finalize;
+    patch_wrapper(type, "__init__", (void *)orig_init, (void *)hook_init);
+    patch_wrapper(type, "__del__", (void *)orig_finalize, (void *)hook_finalize);
+    tl_py.Py_IncRef(type);
+    patched[n_patched++] = type;
+    return 0;
+}
+
+/* ---- collection before a report (GIL held) ----------------------------- */
+
+static void judge_watched(double now)
+{
+    size_t cap = 1024, n;
+    struct tl_task_view *views = NULL;
+    for (;;) { /* grow until every watched record fits */
+        struct tl_task_view *v = realloc(views, cap * sizeof *v);
+        if (!v)
+            break;
+        views = v;
+        n = tl_tasks_watched(views, cap);
+        if (n < cap)
+            break;
+        cap *= 2;
+    }
+    if (!views)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *task = tl_py.PyWeakref_GetObject(views[i].watch);
+        if (!task || task == tl_py.None) { /* freed without finalizing */
+            tl_py.PyErr_Clear();
+            continue;
+        }
+        tl_py.Py_IncRef(task);
+        enum tl_state st = task_state(task);
+        int kind = -1;
+        if (st != TL_PENDING && tl_is_swallowed(&views[i], st, task_cancelling(task)))
+            kind = TL_SWALLOWED_CANCEL;
+        else if (st == TL_PENDING && tl_is_stuck(&views[i], now, tl_opt.grace))
+            kind = TL_STUCK_AFTER_CANCEL;
+        struct tl_outcome o = {.state = st};
+        if (kind >= 0 || views[i].has_stuck)
+            gather_outcome(task, st, &o);
+        release_watch(tl_task_judged(views[i].addr, views[i].id, st != TL_PENDING, kind, &o, now));
+        tl_outcome_free(&o);
+        tl_py.Py_DecRef(task);
+    }
+    free(views);
+}
+
+/* Iterate asyncio's own registry of live tasks: those are alive for sure. */
+typedef void (*task_visitor)(PyObject *task, void *ctx);
+
+static void visit_registry(task_visitor visit, void *ctx)
+{
+    PyObject *modules = tl_py.PySys_GetObject("modules");
+    PyObject *tasks = modules ? tl_py.PyDict_GetItemString(modules, "asyncio.tasks") : NULL;
+    if (!tasks)
+        return;
+    static const char *const sets[] = {"_all_tasks", "_scheduled_tasks", "_eager_tasks"};
+    for (int i = 0; i < 3; i++) {
+        PyObject *set = tl_py.PyObject_GetAttrString(tasks, sets[i]);
+        PyObject *it = set ? tl_py.PyObject_GetIter(set) : NULL;
+        for (PyObject *t; it && (t = tl_py.PyIter_Next(it));) {
+            visit(t, ctx);
+            tl_py.Py_DecRef(t);
+        }
+        tl_py.PyErr_Clear();
+        if (it)
+            tl_py.Py_DecRef(it);
+        if (set)
+            tl_py.Py_DecRef(set);
+    }
+}
+
+static void judge_at_exit(PyObject *task, void *ctx)
+{
+    struct tl_task_view v;
+    (void)ctx;
+    if (!tl_task_view((uintptr_t)task, &v) || task_state(task) != TL_PENDING)
+        return;
+    struct tl_outcome o;
+    gather_outcome(task, TL_PENDING, &o);
+    tl_task_judged(v.addr, v.id, 0, TL_PENDING_AT_EXIT, &o, tl_now());
+    tl_outcome_free(&o);
+}
+
+struct live_list {
+    struct tl_leak *items;
+    size_t n, cap;
+};
+
+static void snapshot_live(PyObject *task, void *ctx)
+{
+    struct live_list *list = ctx;
+    enum tl_state st = task_state(task);
+    if (st != TL_PENDING)
+        return;
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        struct tl_leak *items = realloc(list->items, cap * sizeof *items);
+        if (!items)
+            return;
+        list->items = items;
+        list->cap = cap;
+    }
+    struct tl_outcome o;
+    gather_outcome(task, st, &o);
+    PyObject *waiter = get(task, s_fut_waiter);
+    if (waiter) {
+        /* `task` awaits `waiter`: note it on the waiter's entry later. */
+        o.awaited_by = (uint64_t)(uintptr_t)waiter; /* fixed up below */
+        tl_py.Py_DecRef(waiter);
+    }
+    if (tl_task_snapshot((uintptr_t)task, &o, &list->items[list->n]))
+        list->n++;
+}
+
+/* awaited_by was stashed as "the address this task waits on": turn it
+ * around into "the id of the task that waits on me". */
+static void link_awaiters(struct live_list *list)
+{
+    uintptr_t *waits_on = calloc(list->n ? list->n : 1, sizeof *waits_on);
+    if (!waits_on)
+        return;
+    for (size_t i = 0; i < list->n; i++) {
+        waits_on[i] = (uintptr_t)list->items[i].outcome.awaited_by;
+        list->items[i].outcome.awaited_by = 0;
+    }
+    for (size_t i = 0; i < list->n; i++)
+        for (size_t j = 0; waits_on[i] && j < list->n; j++)
+            if (list->items[j].task.addr == waits_on[i])
+                list->items[j].outcome.awaited_by = list->items[i].task.id;
+    free(waits_on);
+}
+
+static void resolve_new_stacks(void)
+{
+    uint32_t count = tl_depot_count(&tl_py_stacks);
+    for (uint32_t id = 1; id <= count; id++) {
+        if (tl_depot_resolved(&tl_py_stacks, id))
+            continue;
+        uint32_t n;
+        const uintptr_t *w = tl_depot_get(&tl_py_stacks, id, &n);
+        struct tl_resolved_stack *r = calloc(1, sizeof *r + (n / 2) * sizeof r->frames[0]);
+        if (!w || !r) {
+            free(r);
+            continue;
+        }
+        r->n = n / 2;
+        for (uint32_t i = 0; i < r->n; i++)
+            tl_frames_resolve(w[2 * i], w[2 * i + 1], &r->frames[i]);
+        if (tl_depot_set_resolved(&tl_py_stacks, id, r) < 0)
+            tl_resolved_stack_free(r);
+    }
+}
+
+void tl_asyncio_collect(enum tl_collect_mode mode)
+{
+    if (!n_patched || exiting)
+        return;
+    PyObject *t, *v, *tb;
+    tl_py.PyErr_Fetch(&t, &v, &tb);
+    judge_watched(tl_now());
+    if (mode == TL_COLLECT_EXIT) {
+        visit_registry(judge_at_exit, NULL);
+        exiting = 1;
+    } else if (mode == TL_COLLECT_SNAPSHOT) {
+        struct live_list list = {0};
+        visit_registry(snapshot_live, &list);
+        link_awaiters(&list);
+        tl_collector_set_live(list.items, list.n);
+    }
+    resolve_new_stacks();
+    tl_py.PyErr_Restore(t, v, tb);
+}
+
+/* ---- the exit report --------------------------------------------------- */
+
+static PyObject *at_exit(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    tl_collector_final_report();
+    tl_py.Py_IncRef(tl_py.None);
+    return tl_py.None;
+}
+
+void tl_asyncio_register_atexit(void)
+{
+    static PyMethodDef def = {"_taskleak_exit", (void *)at_exit, TL_METH_NOARGS, NULL};
+    PyObject *atexit = tl_py.PyImport_ImportModule("atexit");
+    PyObject *name = tl_py.PyUnicode_InternFromString("register");
+    PyObject *fn = tl_py.PyCFunction_NewEx(&def, NULL, NULL);
+    PyObject *r = atexit && name && fn ? tl_py.PyObject_CallMethodObjArgs(atexit, name, fn, NULL) : NULL;
+    if (!r)
+        tl_py.PyErr_Clear();
+    PyObject *refs[] = {r, fn, name, atexit};
+    for (int i = 0; i < 4; i++)
+        if (refs[i])
+            tl_py.Py_DecRef(refs[i]);
+}

@@ -1,0 +1,174 @@
+/* Bootstrap: decide whether this process is a CPython we support, get a
+ * foot in the door with an audit hook, and activate the adapter at the
+ * first audit event after `_asyncio` is loaded (always an import inside
+ * asyncio's own package, before any user code runs). */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "../collector/collector.h"
+#include "asyncio.h"
+#include "core.h"
+#include "cpython/api.h"
+#include "cpython/frames.h"
+#include "options.h"
+#include "tasks.h"
+#include "unwind.h"
+
+enum { WAITING, ACTIVE, DISABLED };
+static int state = DISABLED;
+
+static void *hook_entry;         /* our audit hook's list entry */
+static PyMemAllocatorEx raw_alloc; /* the raw allocator around its creation */
+
+static void disable(const char *why)
+{
+    static int once;
+    state = DISABLED;
+    tl_warn_once(&once, "taskleak: %s; disabled, the program runs unaudited", why);
+}
+
+static void *recording_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    void *p = raw_alloc.malloc(raw_alloc.ctx, size);
+    if (!hook_entry)
+        hook_entry = p;
+    return p;
+}
+
+/* The hook entry was allocated before Python chose its allocator; at exit
+ * Python frees it with the allocator of the day, and debug allocators abort
+ * on a foreign block.  Swap in a copy from today's allocator; the original
+ * stays untouched (the hook loop may be reading it right now). */
+static void adopt_hook_entry(void)
+{
+    static int done;
+    if (done || !hook_entry)
+        return;
+    done = 1;
+    size_t size = tl_py.runtime_size ? tl_py.runtime_size : 16384;
+    void **slot = NULL;
+    for (size_t off = 0; off + sizeof(void *) <= size; off += sizeof(void *)) {
+        void **p = (void **)((char *)tl_py.runtime + off);
+        if (*p == hook_entry) {
+            slot = p;
+            break;
+        }
+    }
+    void *copy = slot ? tl_py.PyMem_RawMalloc(3 * sizeof(void *)) : NULL;
+    if (!copy) {
+        tl_diag("taskleak: audit hook entry not found in _PyRuntime; debug allocators may complain at exit");
+        return;
+    }
+    memcpy(copy, hook_entry, 3 * sizeof(void *));
+    *slot = copy;
+}
+
+static int is_main_interpreter(void)
+{
+    void *ts = tl_py.PyThreadState_Get();
+    return TL_FIELD(ts, 16, void *) == tl_py.PyInterpreterState_Main();
+}
+
+static void try_activate(void)
+{
+    PyObject *modules = tl_py.PySys_GetObject("modules");
+    PyObject *mod = modules ? tl_py.PyDict_GetItemString(modules, "_asyncio") : NULL;
+    if (!mod || !is_main_interpreter())
+        return;
+    PyObject *task = tl_py.PyObject_GetAttrString(mod, "Task");
+    if (!task) {
+        tl_py.PyErr_Clear();
+        return;
+    }
+    state = ACTIVE;
+    tl_unwind_init();
+    tl_tasks_init(tl_opt.max_leaks);
+    if (tl_asyncio_patch(task) < 0)
+        disable("cannot hook this interpreter's asyncio.Task");
+    tl_py.Py_DecRef(task);
+    if (state != ACTIVE)
+        return;
+    tl_asyncio_register_atexit();
+    tl_collector_activate();
+}
+
+static int audit_hook(const char *event, PyObject *args, void *data)
+{
+    (void)args;
+    (void)data;
+    if (__builtin_expect(state == ACTIVE, 1)) {
+        if (event[0] == 'o' && !strncmp(event, "os.fork", 7))
+            tl_collector_before_fork();
+        else
+            tl_collector_poke();
+        return 0;
+    }
+    if (state == WAITING && tl_py.Py_IsInitialized()) {
+        adopt_hook_entry();
+        PyObject *t, *v, *tb;
+        tl_py.PyErr_Fetch(&t, &v, &tb);
+        try_activate();
+        tl_py.PyErr_Restore(t, v, tb);
+    }
+    return 0;
+}
+
+static const char *unsupported_build(void)
+{
+    if (dlsym(RTLD_DEFAULT, "_Py_NegativeRefcount") || dlsym(RTLD_DEFAULT, "_Py_RefTotal"))
+        return "debug builds of CPython are not supported yet";
+    if (dlsym(RTLD_DEFAULT, "_Py_MergeZeroLocalRefcount"))
+        return "free-threaded builds of CPython are not supported yet";
+    return NULL;
+}
+
+static void absolute_report_path(void)
+{
+    char cwd[TL_PATH_MAX], path[TL_PATH_MAX];
+    if (tl_opt.report_path[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", cwd, tl_opt.report_path) < sizeof path)
+        strcpy(tl_opt.report_path, path);
+}
+
+__attribute__((constructor(110))) static void bootstrap(void)
+{
+    if (getauxval(AT_SECURE))
+        return; /* setuid and friends: never act on the environment */
+    if (tl_py_resolve() < 0) {
+        /* Not CPython at all: silence.  A CPython without audit hooks: say so. */
+        const char *(*version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+        if (version) {
+            char why[96];
+            snprintf(why, sizeof why, "Python %.6s is not supported (3.8 to 3.13 are)", version());
+            disable(why);
+        }
+        return;
+    }
+    char why[96];
+    const char *bad = unsupported_build();
+    if (!bad && tl_frames_init(tl_py.major, tl_py.minor) < 0) {
+        snprintf(why, sizeof why, "Python %d.%d is not supported (3.8 to 3.13 are)", tl_py.major,
+                 tl_py.minor);
+        bad = why;
+    }
+    if (bad) {
+        disable(bad);
+        return;
+    }
+    tl_options_parse(&tl_opt, getenv("TASKLEAK_OPTIONS"), stderr);
+    absolute_report_path();
+    PyMemAllocatorEx wrapper;
+    tl_py.PyMem_GetAllocator(TL_PYMEM_DOMAIN_RAW, &raw_alloc);
+    wrapper = raw_alloc;
+    wrapper.malloc = recording_malloc;
+    tl_py.PyMem_SetAllocator(TL_PYMEM_DOMAIN_RAW, &wrapper);
+    int rc = tl_py.PySys_AddAuditHook(audit_hook, NULL);
+    tl_py.PyMem_SetAllocator(TL_PYMEM_DOMAIN_RAW, &raw_alloc);
+    if (rc == 0)
+        state = WAITING;
+}

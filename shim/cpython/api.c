@@ -1,0 +1,38 @@
+/* Resolve the CPython C API with dlsym: see api.h for why. */
+#include "api.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stdio.h>
+
+struct tl_py_api tl_py;
+
+static size_t symbol_size(void *addr)
+{
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (!dladdr1(addr, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym)
+        return 0;
+    return sym->st_size;
+}
+
+int tl_py_resolve(void)
+{
+    /* The first lookup doubles as "is this CPython at all?". */
+#define TL_PY_RESOLVE(ret, name, params)                                       \
+    *(void **)&tl_py.name = dlsym(RTLD_DEFAULT, #name);                        \
+    if (!tl_py.name)                                                           \
+        return -1;
+    TL_PY_FUNCTIONS(TL_PY_RESOLVE)
+#undef TL_PY_RESOLVE
+    tl_py.None = dlsym(RTLD_DEFAULT, "_Py_NoneStruct");
+    tl_py.CodeType = dlsym(RTLD_DEFAULT, "PyCode_Type");
+    tl_py.runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
+    if (!tl_py.None || !tl_py.CodeType || !tl_py.runtime)
+        return -1;
+    tl_py.runtime_size = symbol_size(tl_py.runtime);
+    if (sscanf(tl_py.Py_GetVersion(), "%d.%d.%d", &tl_py.major, &tl_py.minor,
+               &tl_py.micro) != 3)
+        return -1;
+    return 0;
+}

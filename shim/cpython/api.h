@@ -1,0 +1,109 @@
+/* The slice of the CPython C API that taskleak uses, resolved at run time.
+ *
+ * The library never links libpython and never includes Python.h: one .so
+ * serves every interpreter, and inline macros from one version's headers
+ * corrupt another version's objects.  Every function comes from dlsym. */
+#ifndef TL_CPYTHON_API_H
+#define TL_CPYTHON_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct _object PyObject;
+typedef ssize_t Py_ssize_t;
+typedef int PyGILState_STATE;
+typedef int (*Py_AuditHookFunction)(const char *, PyObject *, void *);
+
+typedef struct {
+    void *ctx;
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*calloc)(void *ctx, size_t nelem, size_t elsize);
+    void *(*realloc)(void *ctx, void *ptr, size_t new_size);
+    void (*free)(void *ctx, void *ptr);
+} PyMemAllocatorEx;
+
+typedef struct {
+    const char *ml_name;
+    void *ml_meth;
+    int ml_flags;
+    const char *ml_doc;
+} PyMethodDef;
+
+#define TL_METH_VARARGS 0x0001
+#define TL_METH_KEYWORDS 0x0002
+#define TL_METH_NOARGS 0x0004
+#define TL_METH_FASTCALL 0x0080
+#define TL_PYMEM_DOMAIN_RAW 0
+
+/* Layouts that have not changed from 3.8 to 3.13 (non-debug, with GIL);
+ * tests/unit/test_layout.c checks them against the system's Python.h. */
+#define TL_OFF_OB_TYPE 8
+#define TL_OFF_TP_NAME 24
+#define TL_OFF_TP_INIT 296
+#define TL_OFF_TP_FINALIZE 392
+#define TL_OFF_DESCR_METHOD 40  /* PyMethodDescrObject.d_method */
+#define TL_OFF_DESCR_WRAPPED 48 /* PyWrapperDescrObject.d_wrapped */
+
+#define TL_FIELD(obj, off, type) (*(type *)((char *)(obj) + (off)))
+#define TL_TYPE(obj) TL_FIELD(obj, TL_OFF_OB_TYPE, PyObject *)
+
+/* X(return type, name, parameters): required everywhere we run. */
+#define TL_PY_FUNCTIONS(X)                                                     \
+    X(int, Py_IsInitialized, (void))                                           \
+    X(const char *, Py_GetVersion, (void))                                     \
+    X(int, PySys_AddAuditHook, (Py_AuditHookFunction, void *))                 \
+    X(PyObject *, PySys_GetObject, (const char *))                             \
+    X(PyObject *, PyDict_GetItemString, (PyObject *, const char *))            \
+    X(PyObject *, PyObject_GetAttrString, (PyObject *, const char *))          \
+    X(PyObject *, PyObject_GetAttr, (PyObject *, PyObject *))                  \
+    X(PyObject *, PyObject_CallObject, (PyObject *, PyObject *))               \
+    X(PyObject *, PyObject_CallMethodObjArgs, (PyObject *, PyObject *, ...))   \
+    X(PyObject *, PyObject_Repr, (PyObject *))                                 \
+    X(PyObject *, PyObject_Str, (PyObject *))                                  \
+    X(int, PyObject_IsTrue, (PyObject *))                                      \
+    X(PyObject *, PyObject_GetIter, (PyObject *))                              \
+    X(PyObject *, PyIter_Next, (PyObject *))                                   \
+    X(void, Py_IncRef, (PyObject *))                                           \
+    X(void, Py_DecRef, (PyObject *))                                           \
+    X(void, PyErr_Fetch, (PyObject **, PyObject **, PyObject **))              \
+    X(void, PyErr_Restore, (PyObject *, PyObject *, PyObject *))               \
+    X(void, PyErr_Clear, (void))                                               \
+    X(PyObject *, PyErr_Occurred, (void))                                      \
+    X(const char *, PyUnicode_AsUTF8, (PyObject *))                            \
+    X(PyObject *, PyUnicode_InternFromString, (const char *))                  \
+    X(long, PyLong_AsLong, (PyObject *))                                       \
+    X(Py_ssize_t, PyTuple_Size, (PyObject *))                                  \
+    X(PyObject *, PyTuple_GetItem, (PyObject *, Py_ssize_t))                   \
+    X(PyObject *, PyDict_GetItem, (PyObject *, PyObject *))                    \
+    X(PyObject *, PyImport_ImportModule, (const char *))                       \
+    X(PyObject *, PyCFunction_NewEx, (PyMethodDef *, PyObject *, PyObject *))  \
+    X(PyObject *, PyWeakref_NewRef, (PyObject *, PyObject *))                  \
+    X(PyObject *, PyWeakref_GetObject, (PyObject *))                           \
+    X(void *, PyThreadState_Get, (void))                                       \
+    X(void *, PyInterpreterState_Main, (void))                                 \
+    X(PyGILState_STATE, PyGILState_Ensure, (void))                             \
+    X(void, PyGILState_Release, (PyGILState_STATE))                            \
+    X(int, PyCode_Addr2Line, (PyObject *, int))                                \
+    X(void *, PyMem_RawMalloc, (size_t))                                       \
+    X(void, PyMem_GetAllocator, (int, PyMemAllocatorEx *))                     \
+    X(void, PyMem_SetAllocator, (int, PyMemAllocatorEx *))
+
+#define TL_PY_DECLARE(ret, name, params) ret(*name) params;
+struct tl_py_api {
+    TL_PY_FUNCTIONS(TL_PY_DECLARE)
+    PyObject *None;
+    PyObject *CodeType;
+    void *runtime;            /* _PyRuntime */
+    size_t runtime_size;      /* from the ELF symbol table; 0 if unknown */
+    int major, minor, micro;  /* from Py_GetVersion() */
+};
+#undef TL_PY_DECLARE
+
+extern struct tl_py_api tl_py;
+
+/* Resolve the table.  Returns 0 when this process is CPython with every
+ * function present, -1 otherwise (then nothing else may be called). */
+int tl_py_resolve(void);
+
+#endif

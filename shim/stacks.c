@@ -1,0 +1,157 @@
+/* Stack depot: hash of traces into an append-only arena. */
+#include "stacks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct tl_depot_entry {
+    uint64_t hash;
+    const uintptr_t *words;
+    uint32_t n;
+    uint32_t next; /* entry index + 1 of the next in the bucket */
+    void *resolved;
+};
+
+#define ARENA_WORDS (64 * 1024)
+
+void tl_depot_init(struct tl_depot *d)
+{
+    memset(d, 0, sizeof *d);
+    pthread_mutex_init(&d->lock, NULL);
+}
+
+static uint64_t hash_words(const uintptr_t *w, uint32_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ n;
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= (uint64_t)w[i];
+        h *= 1099511628211ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static int grow_buckets(struct tl_depot *d)
+{
+    uint32_t nb = d->nbuckets ? d->nbuckets * 2 : 1024;
+    uint32_t *b = calloc(nb, sizeof *b);
+    if (!b)
+        return -1;
+    for (uint32_t i = 0; i < d->count; i++) {
+        uint32_t slot = (uint32_t)(d->entries[i].hash & (nb - 1));
+        d->entries[i].next = b[slot];
+        b[slot] = i + 1;
+    }
+    free(d->buckets);
+    d->buckets = b;
+    d->nbuckets = nb;
+    return 0;
+}
+
+static const uintptr_t *store_words(struct tl_depot *d, const uintptr_t *w,
+                                    uint32_t n)
+{
+    if (!d->arena || d->arena_used + n > d->arena_size) {
+        size_t size = n > ARENA_WORDS ? n : ARENA_WORDS;
+        uintptr_t *chunk = malloc(size * sizeof *chunk);
+        if (!chunk)
+            return NULL;
+        d->arena = chunk; /* old chunks stay: ids point into them */
+        d->arena_used = 0;
+        d->arena_size = size;
+    }
+    uintptr_t *dst = d->arena + d->arena_used;
+    memcpy(dst, w, n * sizeof *w);
+    d->arena_used += n;
+    return dst;
+}
+
+static uint32_t insert(struct tl_depot *d, uint64_t h, const uintptr_t *w,
+                       uint32_t n)
+{
+    if (d->count == UINT32_MAX - 1)
+        return 0;
+    if (d->count >= d->nbuckets && grow_buckets(d) < 0)
+        return 0;
+    if (d->count == d->capacity) {
+        uint32_t cap = d->capacity ? d->capacity * 2 : 1024;
+        struct tl_depot_entry *e = realloc(d->entries, cap * sizeof *e);
+        if (!e)
+            return 0;
+        d->entries = e;
+        d->capacity = cap;
+    }
+    const uintptr_t *stored = store_words(d, w, n);
+    if (!stored)
+        return 0;
+    uint32_t slot = (uint32_t)(h & (d->nbuckets - 1));
+    d->entries[d->count] = (struct tl_depot_entry){h, stored, n, d->buckets[slot], NULL};
+    d->buckets[slot] = ++d->count;
+    return d->count;
+}
+
+uint32_t tl_depot_put(struct tl_depot *d, const uintptr_t *w, uint32_t n,
+                      int *is_new)
+{
+    uint64_t h = hash_words(w, n);
+    uint32_t id = 0;
+    *is_new = 0;
+    pthread_mutex_lock(&d->lock);
+    if (d->nbuckets) {
+        for (uint32_t i = d->buckets[h & (d->nbuckets - 1)]; i; i = d->entries[i - 1].next) {
+            const struct tl_depot_entry *e = &d->entries[i - 1];
+            if (e->hash == h && e->n == n && !memcmp(e->words, w, n * sizeof *w)) {
+                id = i;
+                break;
+            }
+        }
+    }
+    if (!id) {
+        id = insert(d, h, w, n);
+        *is_new = id != 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return id;
+}
+
+const uintptr_t *tl_depot_get(struct tl_depot *d, uint32_t id, uint32_t *n)
+{
+    const uintptr_t *w = NULL;
+    pthread_mutex_lock(&d->lock);
+    if (id >= 1 && id <= d->count) {
+        w = d->entries[id - 1].words;
+        *n = d->entries[id - 1].n;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return w;
+}
+
+void *tl_depot_resolved(struct tl_depot *d, uint32_t id)
+{
+    void *r = NULL;
+    pthread_mutex_lock(&d->lock);
+    if (id >= 1 && id <= d->count)
+        r = d->entries[id - 1].resolved;
+    pthread_mutex_unlock(&d->lock);
+    return r;
+}
+
+int tl_depot_set_resolved(struct tl_depot *d, uint32_t id, void *resolved)
+{
+    int rc = -1;
+    pthread_mutex_lock(&d->lock);
+    if (id >= 1 && id <= d->count && !d->entries[id - 1].resolved) {
+        d->entries[id - 1].resolved = resolved;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+uint32_t tl_depot_count(struct tl_depot *d)
+{
+    pthread_mutex_lock(&d->lock);
+    uint32_t n = d->count;
+    pthread_mutex_unlock(&d->lock);
+    return n;
+}

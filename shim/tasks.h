@@ -1,0 +1,128 @@
+/* The task table: one record per live asyncio task, and the leaks found.
+ * Plain C: no Python, no I/O.  Every function takes the table lock itself;
+ * callers may hold the GIL, but the lock is never held while taking it. */
+#ifndef TL_TASKS_H
+#define TL_TASKS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum tl_scope { TL_SCOPE_NONE, TL_SCOPE_TIMEOUTS, TL_SCOPE_TASKGROUPS };
+enum tl_state { TL_PENDING, TL_FINISHED, TL_FAILED, TL_CANCELLED };
+enum tl_kind {
+    TL_SWALLOWED_CANCEL,
+    TL_STUCK_AFTER_CANCEL,
+    TL_DESTROYED_PENDING,
+    TL_PENDING_AT_EXIT,
+    TL_N_KINDS
+};
+
+extern const char *const tl_kind_names[TL_N_KINDS];
+extern const char *const tl_state_names[4];
+extern const char *const tl_scope_names[3];
+
+struct tl_cancel {
+    struct tl_cancel *next;
+    double t;
+    uint32_t stack;          /* canceller's Python stack (depot id) */
+    uint8_t scope;           /* enum tl_scope of the issuer, for its own task */
+    uint64_t forwarded_from; /* id of the task whose cancel C forwarded here */
+    char *message;           /* NULL for no message */
+};
+
+struct tl_task {
+    struct tl_task *hnext;
+    uintptr_t addr;
+    uint64_t id;
+    double t_created, t_first_cancel;
+    pid_t thread_id;
+    uint32_t coro;   /* names depot id of the coroutine's __qualname__ */
+    uint32_t created_py, created_native;
+    uint32_t n_effective, n_scope, n_scope_uncancel;
+    struct tl_cancel *cancels, *last_cancel;
+    void *watch;            /* adapter's weak reference, once cancelled */
+    struct tl_leak *stuck;  /* the stuck_after_cancel entry, if any */
+    uint8_t classified;     /* its ending has been judged */
+};
+
+/* What the adapter learned about a task, gathered under the GIL. */
+struct tl_outcome {
+    enum tl_state state;
+    char *name, *type, *text; /* name; result or exception type and repr/message */
+    uint32_t awaiting;        /* Python stack where a pending task waits */
+    uint64_t awaited_by;      /* id of the task awaiting this one, 0 if none */
+};
+
+struct tl_leak {
+    struct tl_leak *next;
+    enum tl_kind kind;
+    struct tl_task task;      /* a copy; its cancels are owned by the leak */
+    struct tl_outcome outcome;
+    double t_ended;           /* < 0 when still pending */
+    double t_resolved;        /* stuck only; < 0 while unresolved */
+    enum tl_state resolved_state;
+};
+
+struct tl_stats {
+    uint64_t tasks_created, tasks_done, tasks_live, cancel_requests;
+    uint64_t leaks[TL_N_KINDS], leaks_omitted;
+};
+
+/* A view of a record, for judging it without holding the lock. */
+struct tl_task_view {
+    uintptr_t addr;
+    uint64_t id;
+    double t_first_cancel;
+    uint32_t n_effective, n_scope, n_scope_uncancel;
+    void *watch;
+    int has_stuck;
+};
+
+void tl_tasks_init(int max_leaks);
+/* Forget everything inherited from a parent process (fork child). */
+void tl_tasks_reset_after_fork(void);
+
+uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
+                         uint32_t created_native, pid_t thread_id, double t);
+/* Record an effective cancel.  Returns 1 when it is the task's first, so the
+ * adapter can attach its watch (tl_task_watch), 0 otherwise, -1 if unknown. */
+int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
+                      uint64_t forwarded_from, char *message /* taken */);
+void tl_task_watch(uintptr_t addr, void *watch);
+void tl_task_uncancelled(uintptr_t addr, int by_scope);
+uint64_t tl_task_id(uintptr_t addr);
+
+/* Look a record up without taking it; 0 if absent. */
+int tl_task_view(uintptr_t addr, struct tl_task_view *out);
+
+/* Remove the record of a task that is being destroyed.  If `leak_kind` is
+ * >= 0 the record becomes a leak with `outcome` (taken); otherwise it is
+ * freed and `outcome` untouched.  A stuck entry of the task is resolved with
+ * the outcome's state.  Returns the watch the adapter must release. */
+void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
+                        struct tl_outcome *outcome, double t);
+
+/* Judge a live record found done or stuck by a sweep: add a leak of `kind`
+ * (or none with -1), mark it classified when done, resolve its stuck entry.
+ * Returns the watch to release when the record no longer needs it. */
+void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
+                     struct tl_outcome *outcome, double t);
+
+/* Copy views of the records that a sweep must look at (watched and not yet
+ * classified).  Returns how many were written, at most `max`. */
+size_t tl_tasks_watched(struct tl_task_view *out, size_t max);
+
+/* Report building: visit the stats and leaks under the lock.  The visitor
+ * must not call back into this module. */
+typedef void (*tl_leak_visitor)(void *ctx, const struct tl_leak *leak);
+void tl_tasks_visit(struct tl_stats *stats, tl_leak_visitor visit, void *ctx);
+
+/* Copy a live record as a leak-shaped entry (kind unused) for a snapshot;
+ * takes `outcome`.  Returns 0 when the task is unknown. */
+int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
+                     struct tl_leak *out);
+void tl_leak_free(struct tl_leak *l);
+
+void tl_outcome_free(struct tl_outcome *o);
+
+#endif
