@@ -32,6 +32,10 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(filter-out $(BUILD)/obj/shim/bootstrap.o,$(LIB_SRC:%.c=$(BUILD)/obj/%.o)) $(LDFLAGS) $(LDLIBS)
 
+# The layout test compares with this system's Python.h (api.h itself never
+# includes it).
+$(BUILD)/test_layout: TEST_CFLAGS = $(shell $(PYTHON)-config --includes) -Wno-strict-prototypes
+
 deps:
 	@scripts/install-deps
 

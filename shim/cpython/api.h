@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "offsets.h"
+
 typedef struct _object PyObject;
 typedef ssize_t Py_ssize_t;
 typedef int PyGILState_STATE;
@@ -30,20 +32,7 @@ typedef struct {
     const char *ml_doc;
 } PyMethodDef;
 
-#define TL_METH_VARARGS 0x0001
-#define TL_METH_KEYWORDS 0x0002
-#define TL_METH_NOARGS 0x0004
-#define TL_METH_FASTCALL 0x0080
 #define TL_PYMEM_DOMAIN_RAW 0
-
-/* Layouts that have not changed from 3.8 to 3.13 (non-debug, with GIL);
- * tests/unit/test_layout.c checks them against the system's Python.h. */
-#define TL_OFF_OB_TYPE 8
-#define TL_OFF_TP_NAME 24
-#define TL_OFF_TP_INIT 296
-#define TL_OFF_TP_FINALIZE 392
-#define TL_OFF_DESCR_METHOD 40  /* PyMethodDescrObject.d_method */
-#define TL_OFF_DESCR_WRAPPED 48 /* PyWrapperDescrObject.d_wrapped */
 
 #define TL_FIELD(obj, off, type) (*(type *)((char *)(obj) + (off)))
 #define TL_TYPE(obj) TL_FIELD(obj, TL_OFF_OB_TYPE, PyObject *)

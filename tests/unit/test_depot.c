@@ -1,0 +1,43 @@
+/* Stack depot: interning, ids, resolved slots. */
+#include <stdint.h>
+#include <string.h>
+
+#include "../../shim/stacks.h"
+#include "check.h"
+
+int main(void)
+{
+    struct tl_depot d;
+    tl_depot_init(&d);
+    uintptr_t a[] = {1, 2, 3}, b[] = {1, 2, 4};
+    int is_new;
+    uint32_t ia = tl_depot_put(&d, a, 3, &is_new);
+    CHECK(ia == 1 && is_new);
+    CHECK(tl_depot_put(&d, a, 3, &is_new) == ia && !is_new);
+    uint32_t ib = tl_depot_put(&d, b, 3, &is_new);
+    CHECK(ib == 2 && is_new);
+    CHECK(tl_depot_put(&d, a, 2, &is_new) == 3 && is_new); /* a prefix is another trace */
+    uint32_t n;
+    const uintptr_t *w = tl_depot_get(&d, ib, &n);
+    CHECK(w && n == 3 && w[2] == 4);
+    CHECK(tl_depot_get(&d, 99, &n) == NULL);
+
+    /* Many traces: growth keeps ids and contents stable. */
+    for (uintptr_t i = 0; i < 200000; i++) {
+        uintptr_t t[2] = {i, i * 7};
+        tl_depot_put(&d, t, 2, &is_new);
+    }
+    CHECK(tl_depot_count(&d) == 200003);
+    uintptr_t probe[2] = {12345, 12345 * 7};
+    uint32_t ip = tl_depot_put(&d, probe, 2, &is_new);
+    CHECK(!is_new && ip == 3 + 12345 + 1);
+    w = tl_depot_get(&d, ia, &n);
+    CHECK(w && n == 3 && w[0] == 1 && w[1] == 2 && w[2] == 3);
+
+    static int x, y;
+    CHECK(tl_depot_resolved(&d, ia) == NULL);
+    CHECK(tl_depot_set_resolved(&d, ia, &x) == 0);
+    CHECK(tl_depot_set_resolved(&d, ia, &y) == -1); /* first one wins */
+    CHECK(tl_depot_resolved(&d, ia) == &x);
+    return check_summary("depot");
+}

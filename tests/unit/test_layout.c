@@ -1,0 +1,20 @@
+/* The object layouts api.h hard-codes, checked against this system's
+ * Python.h (per-version frame layouts are checked by scripts/dev). */
+#include <Python.h>
+#include <stddef.h>
+
+#include "../../shim/cpython/offsets.h"
+#include "check.h"
+
+int main(void)
+{
+    CHECK(offsetof(PyObject, ob_type) == TL_OFF_OB_TYPE);
+    CHECK(offsetof(PyTypeObject, tp_name) == TL_OFF_TP_NAME);
+    CHECK(offsetof(PyTypeObject, tp_init) == TL_OFF_TP_INIT);
+    CHECK(offsetof(PyTypeObject, tp_finalize) == TL_OFF_TP_FINALIZE);
+    CHECK(offsetof(PyMethodDescrObject, d_method) == TL_OFF_DESCR_METHOD);
+    CHECK(offsetof(PyWrapperDescrObject, d_wrapped) == TL_OFF_DESCR_WRAPPED);
+    CHECK(METH_FASTCALL == TL_METH_FASTCALL && METH_NOARGS == TL_METH_NOARGS);
+    CHECK(METH_KEYWORDS == TL_METH_KEYWORDS);
+    return check_summary("layout");
+}

@@ -1,0 +1,66 @@
+/* Atomic writes: content, %p, symlinks never followed, failures clean. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "../../collector/output.h"
+#include "check.h"
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.' || strstr(e->d_name, ".tmp") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static char *slurp(const char *path)
+{
+    static char buf[256];
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    return buf;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/tl-output-XXXXXX", path[256], victim[256], out[64];
+    CHECK(mkdtemp(dir) != NULL);
+
+    CHECK(tl_output_expand("a.%p.json", 42, out, sizeof out) == 0 && !strcmp(out, "a.42.json"));
+    CHECK(tl_output_expand("%p%p", 7, out, sizeof out) == 0 && !strcmp(out, "77"));
+    CHECK(tl_output_expand("xxxxxxxxxx%p", 123456, out, 12) == -1);
+
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    CHECK(tl_output_write(path, "one", 3) == 0 && !strcmp(slurp(path), "one"));
+    CHECK(tl_output_write(path, "two!", 4) == 0 && !strcmp(slurp(path), "two!"));
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+    CHECK(count_entries(dir) == 1); /* no temporary file left */
+
+    /* A planted symlink is replaced, its target untouched. */
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    CHECK(tl_output_write(victim, "precious", 8) == 0);
+    unlink(path);
+    CHECK(symlink(victim, path) == 0);
+    CHECK(tl_output_write(path, "report", 6) == 0);
+    CHECK(!strcmp(slurp(victim), "precious"));
+    CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+
+    /* A missing directory: an error, nothing created. */
+    snprintf(path, sizeof path, "%s/missing/r.json", dir);
+    CHECK(tl_output_write(path, "x", 1) == -1 && errno == ENOENT);
+    CHECK(count_entries(dir) == 2);
+    return check_summary("output");
+}
