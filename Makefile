@@ -56,7 +56,7 @@ test: deps
 	$(MAKE) unit check-exports e2e cli
 
 demo: deps all
-	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/e2e/scenarios/seed_leaky_worker.py
+	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/demo/leaky_worker.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin

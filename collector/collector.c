@@ -43,7 +43,7 @@ static struct {
     char python[32];
     struct tl_stats final_stats;
     int final_written;
-} C = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .pipe = {-1, -1}};
+} C = {.lock = PTHREAD_MUTEX_INITIALIZER, .pipe = {-1, -1}};
 
 static int warned_write;
 
@@ -260,10 +260,20 @@ static void start_thread(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The GIL wait has a monotonic deadline. */
+static void init_cond(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&C.cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
 static void after_fork_child(void)
 {
     pthread_mutex_init(&C.lock, NULL);
-    pthread_cond_init(&C.cond, NULL);
+    init_cond();
     tl_tasks_reset_after_fork();
     tl_core_after_fork_child();
     if (C.pipe[0] >= 0) {
@@ -285,6 +295,7 @@ void tl_collector_activate(void)
     if (done)
         return;
     done = 1;
+    init_cond();
     read_argv();
     snprintf(C.python, sizeof C.python, "%d.%d.%d", tl_py.major, tl_py.minor, tl_py.micro);
     pthread_atfork(NULL, NULL, after_fork_child);
