@@ -13,6 +13,7 @@
 #include "../shim/core.h"
 #include "../shim/cpython/frames.h"
 #include "../shim/options.h"
+#include "../shim/suppressions.h"
 #include "../shim/unwind.h"
 
 #define TL_VERSION "1.0.0"
@@ -145,6 +146,12 @@ static json_t *stats_object(const struct tl_stats *s)
         "leaks", leaks, "leaks_omitted", (json_int_t)s->leaks_omitted);
 }
 
+static void add_suppression(void *ctx, const char *kind, const char *pattern, uint64_t hits)
+{
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:I}", "kind", kind, "pattern", pattern,
+                                         "hits", (json_int_t)hits));
+}
+
 static void iso_time(char *buf, size_t n)
 {
     struct timespec ts;
@@ -190,6 +197,9 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         }
         json_object_set_new(root, "live_tasks", live);
     }
+    json_t *used = json_array();
+    tl_suppressions_visit(add_suppression, used);
+    json_object_set_new(root, "suppressions", used);
     json_object_set_new(root, "incomplete", str_or_null(m->incomplete));
     *content = hash_json(json_object_get(root, "leaks"),
                          hash_json(json_object_get(root, "stats"), 1469598103934665603ull));

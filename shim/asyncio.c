@@ -16,6 +16,7 @@
 #include "core.h"
 #include "cpython/frames.h"
 #include "options.h"
+#include "suppressions.h"
 #include "tasks.h"
 #include "unwind.h"
 
@@ -323,6 +324,14 @@ static void release_watch(void *watch)
         tl_py.Py_DecRef(watch);
 }
 
+static const struct tl_resolved_stack *resolve_stack(uint32_t id);
+
+/* A leak verdict, unless a suppression rule covers the creation site. */
+static int leak_unless_suppressed(int kind, const struct tl_task_view *v)
+{
+    return kind >= 0 && tl_suppressed(kind, resolve_stack(v->created_py)) ? -1 : kind;
+}
+
 static void judge_destroyed(PyObject *self, const struct tl_task_view *v)
 {
     enum tl_state st = task_state(self);
@@ -332,6 +341,7 @@ static void judge_destroyed(PyObject *self, const struct tl_task_view *v)
     else if (st != TL_PENDING && v->n_effective && !exiting &&
              tl_is_swallowed(v, st, task_cancelling(self)))
         kind = TL_SWALLOWED_CANCEL;
+    kind = leak_unless_suppressed(kind, v);
     struct tl_outcome o = {.state = st};
     if (kind >= 0 || v->has_stuck)
         gather_outcome(self, st, &o);
@@ -547,6 +557,7 @@ static void judge_watched(double now)
             kind = TL_SWALLOWED_CANCEL;
         else if (st == TL_PENDING && tl_is_stuck(&views[i], now, tl_opt.grace))
             kind = TL_STUCK_AFTER_CANCEL;
+        kind = leak_unless_suppressed(kind, &views[i]);
         struct tl_outcome o = {.state = st};
         if (kind >= 0 || views[i].has_stuck)
             gather_outcome(task, st, &o);
@@ -586,7 +597,8 @@ static void judge_at_exit(PyObject *task, void *ctx)
 {
     struct tl_task_view v;
     (void)ctx;
-    if (!tl_task_view((uintptr_t)task, &v) || task_state(task) != TL_PENDING)
+    if (!tl_task_view((uintptr_t)task, &v) || task_state(task) != TL_PENDING ||
+        leak_unless_suppressed(TL_PENDING_AT_EXIT, &v) < 0)
         return;
     struct tl_outcome o;
     gather_outcome(task, TL_PENDING, &o);
@@ -643,25 +655,31 @@ static void link_awaiters(struct live_list *list)
     free(waits_on);
 }
 
+static const struct tl_resolved_stack *resolve_stack(uint32_t id)
+{
+    const struct tl_resolved_stack *done = tl_depot_resolved(&tl_py_stacks, id);
+    uint32_t n;
+    const uintptr_t *w = done ? NULL : tl_depot_get(&tl_py_stacks, id, &n);
+    if (!w)
+        return done;
+    struct tl_resolved_stack *r = calloc(1, sizeof *r + (n / 2) * sizeof r->frames[0]);
+    if (!r)
+        return NULL;
+    r->n = n / 2;
+    for (uint32_t i = 0; i < r->n; i++)
+        tl_frames_resolve(w[2 * i], w[2 * i + 1], &r->frames[i]);
+    if (tl_depot_set_resolved(&tl_py_stacks, id, r) < 0) {
+        tl_resolved_stack_free(r);
+        return tl_depot_resolved(&tl_py_stacks, id);
+    }
+    return r;
+}
+
 static void resolve_new_stacks(void)
 {
     uint32_t count = tl_depot_count(&tl_py_stacks);
-    for (uint32_t id = 1; id <= count; id++) {
-        if (tl_depot_resolved(&tl_py_stacks, id))
-            continue;
-        uint32_t n;
-        const uintptr_t *w = tl_depot_get(&tl_py_stacks, id, &n);
-        struct tl_resolved_stack *r = calloc(1, sizeof *r + (n / 2) * sizeof r->frames[0]);
-        if (!w || !r) {
-            free(r);
-            continue;
-        }
-        r->n = n / 2;
-        for (uint32_t i = 0; i < r->n; i++)
-            tl_frames_resolve(w[2 * i], w[2 * i + 1], &r->frames[i]);
-        if (tl_depot_set_resolved(&tl_py_stacks, id, r) < 0)
-            tl_resolved_stack_free(r);
-    }
+    for (uint32_t id = 1; id <= count; id++)
+        resolve_stack(id);
 }
 
 void tl_asyncio_collect(enum tl_collect_mode mode)

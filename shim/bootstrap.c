@@ -14,6 +14,7 @@
 #include "cpython/api.h"
 #include "cpython/frames.h"
 #include "options.h"
+#include "suppressions.h"
 #include "tasks.h"
 #include "unwind.h"
 
@@ -162,6 +163,8 @@ __attribute__((constructor(110))) static void bootstrap(void)
     }
     tl_options_parse(&tl_opt, getenv("TASKLEAK_OPTIONS"), stderr);
     absolute_report_path();
+    if (tl_opt.suppressions[0])
+        tl_suppressions_load(tl_opt.suppressions, stderr);
     PyMemAllocatorEx wrapper;
     tl_py.PyMem_GetAllocator(TL_PYMEM_DOMAIN_RAW, &raw_alloc);
     wrapper = raw_alloc;

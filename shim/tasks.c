@@ -175,8 +175,9 @@ void tl_task_uncancelled(uintptr_t addr, int by_scope)
 
 static void fill_view(const struct tl_task *t, struct tl_task_view *v)
 {
-    *v = (struct tl_task_view){t->addr, t->id, t->t_first_cancel, t->n_effective,
-                               t->n_scope, t->n_scope_uncancel, t->watch, t->stuck != NULL};
+    *v = (struct tl_task_view){t->addr,          t->id,         t->t_first_cancel,
+                               t->n_effective,   t->n_scope,    t->n_scope_uncancel,
+                               t->created_py,    t->watch,      t->stuck != NULL};
 }
 
 uint64_t tl_task_id(uintptr_t addr)

@@ -74,6 +74,7 @@ struct tl_task_view {
     uint64_t id;
     double t_first_cancel;
     uint32_t n_effective, n_scope, n_scope_uncancel;
+    uint32_t created_py;
     void *watch;
     int has_stuck;
 };

@@ -1,0 +1,27 @@
+/* Suppressions: `kind:pattern` lines; a leak whose creation stack has a
+ * frame whose function or file matches the glob is not reported. */
+#ifndef TL_SUPPRESSIONS_H
+#define TL_SUPPRESSIONS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpython/frames.h"
+
+/* Load `path`; each malformed line is one message on `err` naming the file
+ * and line, and the rest still applies.  Returns the number of problems,
+ * or -1 when the file cannot be read (also said on `err`). */
+int tl_suppressions_load(const char *path, FILE *err);
+
+/* 1 when a rule of `kind` (or `*`) matches a frame of `created`; that rule's
+ * hit count goes up. */
+int tl_suppressed(int kind, const struct tl_resolved_stack *created);
+
+/* 1 when a `scope:MODULE_GLOB` rule names `module` as a cancel scope. */
+int tl_suppressions_scope(const char *module);
+
+typedef void (*tl_suppression_visitor)(void *ctx, const char *kind,
+                                       const char *pattern, uint64_t hits);
+void tl_suppressions_visit(tl_suppression_visitor visit, void *ctx);
+
+#endif
