@@ -75,8 +75,8 @@ static json_t *cancels(const struct tl_cancel *c)
     return arr;
 }
 
-/* The fields LEAK and TASK_SNAPSHOT share. */
-static json_t *task_entry(const struct tl_leak *l)
+/* The fields LEAK and TASK_SNAPSHOT share; `kind` (first) for a leak. */
+static json_t *task_entry(const struct tl_leak *l, const char *kind)
 {
     const struct tl_task *t = &l->task;
     const struct tl_outcome *o = &l->outcome;
@@ -84,6 +84,8 @@ static json_t *task_entry(const struct tl_leak *l)
     if (!o->name)
         snprintf(name, sizeof name, "Task-%llu", (unsigned long long)t->id);
     json_t *e = json_object();
+    if (kind)
+        json_object_set_new(e, "kind", json_string(kind));
     json_object_set_new(e, "task", json_pack("{s:I, s:s, s:o, s:i, s:o}",
         "id", (json_int_t)t->id, "name", o->name ? o->name : name,
         "coro", str_or_null(tl_depot_resolved(&tl_names, t->coro)),
@@ -107,8 +109,7 @@ static json_t *task_entry(const struct tl_leak *l)
 
 static void add_leak(void *ctx, const struct tl_leak *l)
 {
-    json_t *e = task_entry(l);
-    json_object_set_new(e, "kind", json_string(tl_kind_names[l->kind]));
+    json_t *e = task_entry(l, tl_kind_names[l->kind]);
     if (l->kind == TL_STUCK_AFTER_CANCEL)
         json_object_set_new(e, "resolved", l->t_resolved >= 0
             ? json_pack("{s:f, s:s}", "t", l->t_resolved, "state", tl_state_names[l->resolved_state])
@@ -190,7 +191,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
     if (!strcmp(m->reason, "signal")) {
         json_t *live = json_array();
         for (size_t i = 0; i < m->n_live; i++) {
-            json_t *e = task_entry(&m->live[i]);
+            json_t *e = task_entry(&m->live[i], NULL);
             uint64_t by = m->live[i].outcome.awaited_by;
             json_object_set_new(e, "awaited_by", by ? json_integer((json_int_t)by) : json_null());
             json_array_append_new(live, e);

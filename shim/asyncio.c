@@ -68,7 +68,7 @@ static uint32_t capture_native(void)
     if (!tl_opt.native)
         return 0;
     uintptr_t ips[256];
-    int is_new, n = tl_unwind_capture(ips, tl_opt.native_depth, 2);
+    int is_new, n = tl_unwind_capture(ips, tl_opt.native_depth, 0);
     return n ? tl_depot_put(&tl_native_stacks, ips, (uint32_t)n, &is_new) : 0;
 }
 

@@ -7,7 +7,7 @@
 
 void tl_unwind_init(void);
 /* Fill `ips` with up to `max` return addresses, innermost first, skipping
- * `skip` frames of our own.  Returns the count. */
+ * `skip` frames and then any frames of this library.  Returns the count. */
 int tl_unwind_capture(uintptr_t *ips, int max, int skip);
 
 struct tl_native_frame {
