@@ -7,7 +7,7 @@ BUILD ?= build
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
         -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-CFLAGS += $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread
+TL_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread
 LDLIBS := -lunwind -ljansson -ldl -lm -pthread
 
 LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/options.c \
@@ -26,11 +26,11 @@ $(BUILD)/libtaskleak.so: $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(TL_CFLAGS) -c -o $@ $<
 
 # Unit tests link the library's objects directly (no Python needed).
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(filter-out $(BUILD)/obj/shim/bootstrap.o,$(LIB_SRC:%.c=$(BUILD)/obj/%.o)) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(TL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(filter-out $(BUILD)/obj/shim/bootstrap.o,$(LIB_SRC:%.c=$(BUILD)/obj/%.o)) $(LDFLAGS) $(LDLIBS)
 
 # The layout test compares with this system's Python.h (api.h itself never
 # includes it).

@@ -53,10 +53,11 @@ static const uintptr_t *store_words(struct tl_depot *d, const uintptr_t *w,
 {
     if (!d->arena || d->arena_used + n > d->arena_size) {
         size_t size = n > ARENA_WORDS ? n : ARENA_WORDS;
-        uintptr_t *chunk = malloc(size * sizeof *chunk);
+        uintptr_t *chunk = malloc((size + 1) * sizeof *chunk);
         if (!chunk)
             return NULL;
-        d->arena = chunk; /* old chunks stay: ids point into them */
+        chunk[0] = (uintptr_t)d->arena; /* old chunks stay: ids point into them */
+        d->arena = chunk + 1;
         d->arena_used = 0;
         d->arena_size = size;
     }
@@ -146,6 +147,19 @@ int tl_depot_set_resolved(struct tl_depot *d, uint32_t id, void *resolved)
     }
     pthread_mutex_unlock(&d->lock);
     return rc;
+}
+
+void tl_depot_destroy(struct tl_depot *d)
+{
+    for (uintptr_t *chunk = d->arena; chunk;) {
+        uintptr_t *prev = (uintptr_t *)chunk[-1];
+        free(chunk - 1);
+        chunk = prev;
+    }
+    free(d->entries);
+    free(d->buckets);
+    pthread_mutex_destroy(&d->lock);
+    memset(d, 0, sizeof *d);
 }
 
 uint32_t tl_depot_count(struct tl_depot *d)

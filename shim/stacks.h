@@ -36,4 +36,7 @@ int tl_depot_set_resolved(struct tl_depot *d, uint32_t id, void *resolved);
 
 uint32_t tl_depot_count(struct tl_depot *d);
 
+/* Free everything (tests; the process's own depots live until exit). */
+void tl_depot_destroy(struct tl_depot *d);
+
 #endif

@@ -39,5 +39,6 @@ int main(void)
     CHECK(tl_depot_set_resolved(&d, ia, &x) == 0);
     CHECK(tl_depot_set_resolved(&d, ia, &y) == -1); /* first one wins */
     CHECK(tl_depot_resolved(&d, ia) == &x);
+    tl_depot_destroy(&d);
     return check_summary("depot");
 }
