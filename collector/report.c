@@ -13,6 +13,7 @@
 #include "../shim/core.h"
 #include "../shim/cpython/frames.h"
 #include "../shim/options.h"
+#include "../shim/scopes.h"
 #include "../shim/suppressions.h"
 #include "../shim/unwind.h"
 
@@ -69,7 +70,7 @@ static json_t *cancels(const struct tl_cancel *c)
         json_array_append_new(arr, json_pack("{s:f, s:o, s:o, s:o, s:o}",
             "t", c->t, "message", str_or_null(c->message),
             "python_stack", py_stack(c->stack),
-            "scope", str_or_null(tl_scope_names[c->scope]),
+            "scope", str_or_null(tl_scope_name(c->scope)),
             "forwarded_from", c->forwarded_from ? json_integer((json_int_t)c->forwarded_from)
                                                 : json_null()));
     return arr;

@@ -16,6 +16,7 @@
 #include "core.h"
 #include "cpython/frames.h"
 #include "options.h"
+#include "scopes.h"
 #include "suppressions.h"
 #include "tasks.h"
 #include "unwind.h"
@@ -99,17 +100,9 @@ static uint32_t intern_name(PyObject *str)
     return id;
 }
 
-/* Which cancel scope, if any, the code issuing a cancel belongs to, when the
- * scope acts on its own task: asyncio.timeout() on expiry, and a TaskGroup on
- * its parent (everything in taskgroups.py but _abort, which cancels the
- * children).  Cached per code object in a depot. */
+/* The cancel scope (scopes.h) of the code issuing a cancel, cached per code
+ * object: the cancel's stack in the depot keeps the code alive. */
 static struct tl_depot scope_cache;
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && !strcmp(s + a - b, suffix);
-}
 
 static int scope_of_code(uintptr_t code)
 {
@@ -121,13 +114,7 @@ static int scope_of_code(uintptr_t code)
         return (int)(uintptr_t)tl_depot_resolved(&scope_cache, id) - 1;
     struct tl_pyframe f;
     tl_frames_resolve(code, 0, &f);
-    int scope = TL_SCOPE_NONE;
-    if (f.file && f.function) {
-        if (ends_with(f.file, "/asyncio/timeouts.py"))
-            scope = TL_SCOPE_TIMEOUTS;
-        else if (ends_with(f.file, "/asyncio/taskgroups.py") && !strstr(f.function, "_abort"))
-            scope = TL_SCOPE_TASKGROUPS;
-    }
+    int scope = tl_scope_classify(f.file, f.function);
     free(f.function);
     free(f.file);
     tl_depot_set_resolved(&scope_cache, id, (void *)(uintptr_t)(scope + 1));
@@ -509,6 +496,8 @@ int tl_asyncio_patch(PyObject *type)
             return 0;
     if (n_patched == MAX_TYPES || intern_names() < 0)
         return -1;
+    if (!n_patched)
+        tl_depot_init(&scope_cache);
     initproc init = TL_FIELD(type, TL_OFF_TP_INIT, initproc);
     finalizeproc fin = TL_FIELD(type, TL_OFF_TP_FINALIZE, finalizeproc);
     if (!init || !fin || (orig_init && (init != orig_init || fin != orig_finalize)))

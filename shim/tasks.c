@@ -8,7 +8,6 @@
 const char *const tl_kind_names[TL_N_KINDS] = {
     "swallowed_cancel", "stuck_after_cancel", "destroyed_pending", "pending_at_exit"};
 const char *const tl_state_names[4] = {"pending", "finished", "failed", "cancelled"};
-const char *const tl_scope_names[3] = {NULL, "asyncio.timeouts", "asyncio.taskgroups"};
 
 static struct {
     pthread_mutex_t lock;
@@ -139,7 +138,7 @@ int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
         if (first)
             rec->t_first_cancel = t;
         rec->n_effective++;
-        rec->n_scope += scope != TL_SCOPE_NONE;
+        rec->n_scope += scope != 0;
         if (rec->last_cancel)
             rec->last_cancel->next = c;
         else

@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum tl_scope { TL_SCOPE_NONE, TL_SCOPE_TIMEOUTS, TL_SCOPE_TASKGROUPS };
 enum tl_state { TL_PENDING, TL_FINISHED, TL_FAILED, TL_CANCELLED };
 enum tl_kind {
     TL_SWALLOWED_CANCEL,
@@ -19,13 +18,12 @@ enum tl_kind {
 
 extern const char *const tl_kind_names[TL_N_KINDS];
 extern const char *const tl_state_names[4];
-extern const char *const tl_scope_names[3];
 
 struct tl_cancel {
     struct tl_cancel *next;
     double t;
     uint32_t stack;          /* canceller's Python stack (depot id) */
-    uint8_t scope;           /* enum tl_scope of the issuer, for its own task */
+    uint8_t scope;           /* scopes.h: the scope that issued it on its own task */
     uint64_t forwarded_from; /* id of the task whose cancel C forwarded here */
     char *message;           /* NULL for no message */
 };

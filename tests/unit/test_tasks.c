@@ -47,9 +47,9 @@ int main(void)
     CHECK(s.tasks_created == 50002 && s.tasks_live == 2 && s.tasks_done == 50000);
 
     /* A cancel: first returns 1, later ones 0; the message is kept. */
-    CHECK(tl_task_cancelled(0x1000, 0.5, 7, TL_SCOPE_NONE, 0, strdup("shutdown")) == 1);
-    CHECK(tl_task_cancelled(0x1000, 0.6, 7, TL_SCOPE_TASKGROUPS, 0, NULL) == 0);
-    CHECK(tl_task_cancelled(0x9999, 0.6, 7, TL_SCOPE_NONE, 0, NULL) == -1);
+    CHECK(tl_task_cancelled(0x1000, 0.5, 7, 0, 0, strdup("shutdown")) == 1);
+    CHECK(tl_task_cancelled(0x1000, 0.6, 7, 2, 0, NULL) == 0);
+    CHECK(tl_task_cancelled(0x9999, 0.6, 7, 0, 0, NULL) == -1);
     struct tl_task_view v;
     CHECK(tl_task_view(0x1000, &v) && v.n_effective == 2 && v.n_scope == 1);
     CHECK(v.t_first_cancel == 0.5);

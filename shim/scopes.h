@@ -1,0 +1,15 @@
+/* Cancel scopes: code that cancels its *own* task and consumes that cancel
+ * itself (asyncio.timeout, a TaskGroup on its parent, async_timeout, anyio's
+ * cancel scopes).  Such a cancel is not outstanding when the task ends. */
+#ifndef TL_SCOPES_H
+#define TL_SCOPES_H
+
+#define TL_SCOPE_NONE 0
+
+/* The scope a cancel issued from (file, function) belongs to: an index for
+ * tl_scope_name(), or TL_SCOPE_NONE. */
+int tl_scope_classify(const char *file, const char *function);
+/* The scope's module name ("asyncio.timeouts", ...); NULL for none. */
+const char *tl_scope_name(int scope);
+
+#endif
