@@ -7,6 +7,7 @@
  * gets its report, marked incomplete. */
 #include "collector.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -213,12 +214,57 @@ static void collect_and_write(int snapshot)
     pthread_mutex_unlock(&C.lock);
 }
 
+static char task_state(const char *stat_path)
+{
+    char buf[512];
+    int fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return '?';
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    return p && p[1] && p[2] ? p[2] : '?';
+}
+
+/* Every other thread of the process has ended (the main thread is a zombie,
+ * the only kind of thread group that can outlive its leader). */
+static int only_thread_left(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)getpid());
+    if (task_state(path) != 'Z')
+        return 0; /* the common case: one read a heartbeat */
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    int others = 0;
+    pid_t me = tl_thread_id();
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.' || atoi(e->d_name) == me)
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
+        char st = task_state(path);
+        others += st != 'Z' && st != 'X' && st != '?';
+    }
+    closedir(d);
+    return others == 0;
+}
+
+#define HEARTBEAT_MS 1000
+
 static void *collector_main(void *arg)
 {
     (void)arg;
+    double next = tl_opt.interval > 0 ? tl_now() + tl_opt.interval : -1;
     for (;;) {
+        int timeout = HEARTBEAT_MS;
+        if (next >= 0) {
+            double wait_ms = (next - tl_now()) * 1000;
+            timeout = wait_ms < 0 ? 0 : wait_ms < HEARTBEAT_MS ? (int)wait_ms : HEARTBEAT_MS;
+        }
         struct pollfd p = {C.pipe[0], POLLIN, 0};
-        int timeout = tl_opt.interval > 0 ? (int)(tl_opt.interval * 1000) : -1;
         int r = poll(&p, 1, timeout);
         if (r < 0 && errno != EINTR)
             break;
@@ -232,8 +278,17 @@ static void *collector_main(void *arg)
             }
         if (quit)
             break;
-        if (r == 0 || snapshot)
-            collect_and_write(snapshot);
+        /* Every other thread ended with pthread_exit (say, sys.exit in a
+         * child forked from a thread): the process would have ended with
+         * exit(0) but for this thread.  End it the same way. */
+        if (only_thread_left())
+            exit(0);
+        if (snapshot)
+            collect_and_write(1);
+        if (next >= 0 && tl_now() >= next) {
+            collect_and_write(0);
+            next = tl_now() + tl_opt.interval;
+        }
     }
     return NULL;
 }

@@ -222,9 +222,9 @@ static uint32_t awaiting_stack(PyObject *task)
         }
         PyObject *code = get(frame, s_f_code), *lasti = get(frame, s_f_lasti);
         if (code && lasti) {
-            long off = tl_py.PyLong_AsLong(lasti);
+            long off = tl_py.PyLong_AsLong(lasti); /* < 0: not started */
             words[2 * n] = (uintptr_t)code;
-            words[2 * n + 1] = off < 0 ? 0 : (uintptr_t)off;
+            words[2 * n + 1] = (uintptr_t)(intptr_t)off;
             n++;
         }
         if (code)
@@ -586,8 +586,15 @@ static void judge_at_exit(PyObject *task, void *ctx)
 {
     struct tl_task_view v;
     (void)ctx;
-    if (!tl_task_view((uintptr_t)task, &v) || task_state(task) != TL_PENDING ||
-        leak_unless_suppressed(TL_PENDING_AT_EXIT, &v) < 0)
+    if (!tl_task_view((uintptr_t)task, &v))
+        return;
+    enum tl_state st = task_state(task);
+    if (st != TL_PENDING) { /* ended, still referenced: count it as done */
+        struct tl_outcome done = {.state = st};
+        release_watch(tl_task_judged(v.addr, v.id, 1, -1, &done, tl_now()));
+        return;
+    }
+    if (leak_unless_suppressed(TL_PENDING_AT_EXIT, &v) < 0)
         return;
     struct tl_outcome o;
     gather_outcome(task, TL_PENDING, &o);
@@ -604,8 +611,13 @@ static void snapshot_live(PyObject *task, void *ctx)
 {
     struct live_list *list = ctx;
     enum tl_state st = task_state(task);
-    if (st != TL_PENDING)
+    struct tl_task_view v;
+    if (st != TL_PENDING) {
+        struct tl_outcome done = {.state = st};
+        if (tl_task_view((uintptr_t)task, &v))
+            release_watch(tl_task_judged(v.addr, v.id, 1, -1, &done, tl_now()));
         return;
+    }
     if (list->n == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 64;
         struct tl_leak *items = realloc(list->items, cap * sizeof *items);

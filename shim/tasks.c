@@ -14,7 +14,8 @@ static struct {
     struct tl_task **buckets;
     size_t nbuckets;
     uint64_t next_id;
-    struct tl_stats stats;
+    struct tl_stats stats; /* tasks_live: records minus ended_alive */
+    uint64_t records, ended_alive;
     struct tl_leak *leaks, *last_leak;
     uint64_t n_leaks;
     int max_leaks;
@@ -34,7 +35,7 @@ void tl_tasks_init(int max_leaks)
 /* Grow at load 1; a failed grow only makes chains longer. */
 static void maybe_grow(void)
 {
-    if (T.stats.tasks_live < T.nbuckets)
+    if (T.records < T.nbuckets)
         return;
     size_t n = T.nbuckets ? T.nbuckets * 2 : 4096;
     struct tl_task **b = calloc(n, sizeof *b);
@@ -80,7 +81,8 @@ static struct tl_task *unlink_task(uintptr_t addr)
         return NULL;
     struct tl_task *t = *p;
     *p = t->hnext;
-    T.stats.tasks_live--;
+    T.records--;
+    T.ended_alive -= t->ended;
     return t;
 }
 
@@ -106,7 +108,7 @@ uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
         size_t s = slot_of(addr, T.nbuckets);
         rec->hnext = T.buckets[s];
         T.buckets[s] = rec;
-        T.stats.tasks_live++;
+        T.records++;
     }
     uint64_t id = T.nbuckets ? rec->id : 0;
     pthread_mutex_unlock(&T.lock);
@@ -261,7 +263,7 @@ void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
     struct tl_task *rec = unlink_task(addr);
     void *watch = NULL;
     if (rec) {
-        if (done && !rec->classified)
+        if (done && !rec->ended)
             T.stats.tasks_done++;
         if (done)
             resolve_stuck(rec, outcome, t);
@@ -288,9 +290,11 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
     struct tl_task *rec = p && (*p)->id == id ? *p : NULL;
     if (rec && done) {
         resolve_stuck(rec, outcome, t);
-        if (!rec->classified)
+        if (!rec->ended) {
             T.stats.tasks_done++;
-        rec->classified = 1;
+            T.ended_alive++;
+        }
+        rec->ended = 1;
         watch = rec->watch;
         rec->watch = NULL;
     }
@@ -311,7 +315,7 @@ size_t tl_tasks_watched(struct tl_task_view *out, size_t max)
     pthread_mutex_lock(&T.lock);
     for (size_t i = 0; i < T.nbuckets && n < max; i++)
         for (struct tl_task *t = T.buckets[i]; t && n < max; t = t->hnext)
-            if (t->watch && !t->classified)
+            if (t->watch && !t->ended)
                 fill_view(t, &out[n++]);
     pthread_mutex_unlock(&T.lock);
     return n;
@@ -321,6 +325,7 @@ void tl_tasks_visit(struct tl_stats *stats, tl_leak_visitor visit, void *ctx)
 {
     pthread_mutex_lock(&T.lock);
     *stats = T.stats;
+    stats->tasks_live = T.records - T.ended_alive;
     for (const struct tl_leak *l = T.leaks; l; l = l->next)
         visit(ctx, l);
     pthread_mutex_unlock(&T.lock);
@@ -373,6 +378,7 @@ void tl_tasks_reset_after_fork(void)
     T.nbuckets = 0;
     T.leaks = T.last_leak = NULL;
     T.n_leaks = 0;
+    T.records = T.ended_alive = 0;
     memset(&T.stats, 0, sizeof T.stats);
     T.next_id = 0;
 }

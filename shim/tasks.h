@@ -40,7 +40,7 @@ struct tl_task {
     struct tl_cancel *cancels, *last_cancel;
     void *watch;            /* adapter's weak reference, once cancelled */
     struct tl_leak *stuck;  /* the stuck_after_cancel entry, if any */
-    uint8_t classified;     /* its ending has been judged */
+    uint8_t ended;          /* seen done and judged (counted in tasks_done) */
 };
 
 /* What the adapter learned about a task, gathered under the GIL. */
@@ -102,13 +102,13 @@ void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
                         struct tl_outcome *outcome, double t);
 
 /* Judge a live record found done or stuck by a sweep: add a leak of `kind`
- * (or none with -1), mark it classified when done, resolve its stuck entry.
+ * (or none with -1), mark it ended when done, resolve its stuck entry.
  * Returns the watch to release when the record no longer needs it. */
 void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
                      struct tl_outcome *outcome, double t);
 
 /* Copy views of the records that a sweep must look at (watched and not yet
- * classified).  Returns how many were written, at most `max`. */
+ * ended).  Returns how many were written, at most `max`. */
 size_t tl_tasks_watched(struct tl_task_view *out, size_t max);
 
 /* Report building: visit the stats and leaks under the lock.  The visitor

@@ -52,8 +52,8 @@ int tl_frames_capture(uintptr_t *words, int max_frames)
             offset = (intptr_t)TL_FIELD(f, L->frame_instr, int) * L->instr_unit;
         else
             offset = TL_FIELD(f, L->frame_instr, char *) - (code + L->code_adaptive);
-        if (offset < 0) /* a frame not started yet */
-            offset = 0;
+        if (offset < 0) /* not started: PyCode_Addr2Line gives co_firstlineno */
+            offset = -1;
         words[2 * n] = (uintptr_t)code;
         words[2 * n + 1] = (uintptr_t)offset;
         n++;
@@ -81,7 +81,7 @@ void tl_frames_resolve(uintptr_t code, uintptr_t offset, struct tl_pyframe *out)
     PyObject *co = (PyObject *)code;
     out->function = attr_utf8(co, tl_py.minor >= 11 ? "co_qualname" : "co_name");
     out->file = attr_utf8(co, "co_filename");
-    out->line = tl_py.PyCode_Addr2Line(co, (int)offset);
+    out->line = tl_py.PyCode_Addr2Line(co, (int)(intptr_t)offset);
 }
 
 void tl_resolved_stack_free(struct tl_resolved_stack *r)

@@ -1,0 +1,1 @@
+"""Tests of scripts/taskleak, the command-line tool (see test_cli.py)."""

@@ -1,0 +1,1018 @@
+#!/usr/bin/env python3
+"""End-to-end tests of libtaskleak.so: real CPython programs, preloaded library.
+
+    /usr/bin/python3 tests/e2e/run.py --lib build/libtaskleak.so [-k SUBSTR]... [--python PATH]...
+
+Every scenario in tests/e2e/scenarios/*.py runs under every interpreter found
+(/usr/bin/python3, which must exist, plus each pyenv CPython >= 3.8), twice:
+with LD_PRELOAD=<lib> and without it.  The run with the library must write the
+report the scenario's header directives describe; both runs must print the same
+stdout, exit with the same status and print the same stderr except the
+library's one `taskleak: N leaks (...); report: PATH` line.  `--python PATH`
+(repeatable) replaces the interpreter discovery with the given interpreters.
+`-k` (repeatable) keeps the checks whose name contains one of the substrings.
+
+Header directives (leading comment block of a scenario):
+  # expect: KIND coro=QUALNAME [key=value...]
+        one expected leak (selected by kind, coro and name; every entry selected
+        must satisfy the other keys): state result_type result_repr
+        exception_type exception_message cancels (count) message, scope and
+        forwarded_from (of the first cancel; `null` for None; forwarded_from
+        names the coro of another reported task) resolved (state or null)
+        main_thread=yes|no create= cancel= await= (LABEL of a marker, or none)
+  # expect-none                  report written, no leaks at all, stderr empty
+  # expect-no-report             no report file at all, stderr empty
+  # expect-count: KIND=N ...     stats.leaks[KIND] (default: one per expect line);
+                                 any leak no expect line selects is a failure
+  # expect-distinct: task.thread_id   the field differs between all entries
+  # min-python: 3.11   # max-python: 3.12   # requires-module: uvloop
+  # options: k=v:k=v   merged into TASKLEAK_OPTIONS (report_path=<tmp>/r.%p.json
+                       and interval=0 are preset; the scenario's keys win)
+  # suppress: LINE     a line of a suppressions file the runner writes and passes
+  # env: NAME=VALUE ...   # args: -X dev   # exit: N (default 0)
+  # lib-exit: N (status with the library, when an option such as exitcode changes it)
+  # timeout: SECONDS (default 60)
+Line markers, at the end of a line: `# <- create[:LABEL]` (the line creating the
+task: some frame of created.python_stack must be there), `# <- cancel[:LABEL]`
+(the line calling cancel(): in the first cancel's python_stack) and
+`# <- await[:LABEL]` (where a pending task is suspended: in `awaiting`).
+Unlabelled markers apply to every expected leak, labelled ones to the expect
+lines naming them.
+
+Besides the scenarios, sh, perl, make and a C program compiled on the fly run
+with LD_PRELOAD=<lib> LD_BIND_NOW=1: same output as without, empty stderr, no
+file written in their working directory.
+
+Output: one PASS/FAIL/SKIP line per check, then `N passed, M failed, K skipped`;
+exit status 1 when anything failed.  Python standard library only (3.8+).
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+SCENARIOS = os.path.join(HERE, "scenarios")
+SYSTEM_PYTHON = "/usr/bin/python3"
+SUPPORTED_MINORS = range(8, 14)          # 3.8 .. 3.13 are reported when absent
+KINDS = ("swallowed_cancel", "stuck_after_cancel", "destroyed_pending",
+         "pending_at_exit")
+STATES = ("pending", "finished", "failed", "cancelled")
+OPTION_KEYS = ("report_path", "interval", "grace", "stack_depth", "native",
+               "native_depth", "dump_signal", "exitcode", "suppressions",
+               "max_leaks", "verbosity")
+DEFAULT_TIMEOUT = 60.0
+SUMMARY_RE = re.compile(r"^taskleak: (\d+) leaks? \(([^)]*)\); report: (.+)$")
+TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
+MARKER_RE = re.compile(r"#\s*<-\s*(create|cancel|await)(?::([\w.-]+))?\s*$")
+DIRECTIVE_RE = re.compile(r"^#\s*([a-z][a-z-]*)\s*(?::\s*(.*?))?\s*$")
+KNOWN_DIRECTIVES = {"expect", "expect-none", "expect-no-report", "expect-count",
+                    "expect-distinct", "min-python", "max-python",
+                    "requires-module", "options", "env", "args", "exit",
+                    "lib-exit", "timeout", "suppress"}
+EXPECT_KEYS = {"coro", "name", "state", "result_type", "result_repr",
+               "exception_type", "exception_message", "message", "scope",
+               "cancels", "main_thread", "create", "cancel", "await", "resolved",
+               "forwarded_from"}
+
+_print_lock = threading.Lock()
+
+
+def say(line):
+    with _print_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+class Failure(Exception):
+    """A check failed; the message is the one-line reason."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+# ---------------------------------------------------------------- scenarios
+
+class Scenario:
+    def __init__(self, path):
+        self.path = os.path.realpath(path)
+        self.name = os.path.splitext(os.path.basename(path))[0]
+        self.expects = []            # list of (kind, {key: value})
+        self.expect_none = False
+        self.expect_no_report = False
+        self.counts = {}
+        self.distinct = []
+        self.min_python = None
+        self.max_python = None
+        self.modules = []
+        self.options = []            # [(key, value)]
+        self.env = {}
+        self.args = []
+        self.exit = 0
+        self.lib_exit = None
+        self.timeout = DEFAULT_TIMEOUT
+        self.markers = {"create": {}, "cancel": {}, "await": {}}  # kind -> label -> [lines]
+        self.suppressions = []
+        self.error = None
+        try:
+            self._parse()
+        except (ValueError, OSError) as e:
+            self.error = "bad scenario: %s" % e
+
+    def _parse(self):
+        with open(self.path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        in_header = True
+        for lineno, line in enumerate(lines, 1):
+            m = MARKER_RE.search(line)
+            if m and not line.lstrip().startswith("#"):
+                label = m.group(2) or ""
+                self.markers[m.group(1)].setdefault(label, []).append(lineno)
+            if in_header:
+                if not line.strip():
+                    continue
+                if not line.startswith("#"):
+                    in_header = False
+                    continue
+                d = DIRECTIVE_RE.match(line)
+                if d and d.group(1).startswith("expect") and \
+                        d.group(1) not in KNOWN_DIRECTIVES:
+                    raise ValueError("unknown directive %r" % d.group(1))
+                if d and d.group(1) in KNOWN_DIRECTIVES and \
+                        (d.group(2) is not None or d.group(1) in
+                         ("expect-none", "expect-no-report")):
+                    self._directive(d.group(1), d.group(2) or "")
+        if self.expect_none and (self.expects or self.expect_no_report):
+            raise ValueError("expect-none combined with other expectations")
+        if not (self.expects or self.expect_none or self.expect_no_report):
+            raise ValueError("no expect/expect-none/expect-no-report directive")
+        for kind in self.counts:
+            if not any(k == kind for k, _ in self.expects):
+                raise ValueError("expect-count for %s without an expect line" % kind)
+
+    def _directive(self, key, value):
+        if key == "expect":
+            words = shlex.split(value)
+            if not words or words[0] not in KINDS:
+                raise ValueError("expect: unknown kind in %r" % value)
+            attrs = {}
+            for w in words[1:]:
+                k, sep, v = w.partition("=")
+                if not sep or k not in EXPECT_KEYS:
+                    raise ValueError("expect: bad attribute %r" % w)
+                attrs[k] = v
+            self.expects.append((words[0], attrs))
+        elif key == "expect-none":
+            self.expect_none = True
+        elif key == "expect-no-report":
+            self.expect_no_report = True
+        elif key == "expect-count":
+            for w in value.split():
+                k, _, v = w.partition("=")
+                if k not in KINDS:
+                    raise ValueError("expect-count: unknown kind %r" % k)
+                self.counts[k] = int(v)
+        elif key == "expect-distinct":
+            self.distinct.extend(value.split())
+        elif key == "min-python":
+            self.min_python = tuple(int(x) for x in value.split("."))
+        elif key == "max-python":
+            self.max_python = tuple(int(x) for x in value.split("."))
+        elif key == "requires-module":
+            self.modules.extend(value.split())
+        elif key == "options":
+            for item in value.split(":"):
+                k, sep, v = item.partition("=")
+                if not sep:
+                    raise ValueError("options: bad item %r" % item)
+                self.options.append((k.strip(), v.strip()))
+        elif key == "env":
+            for w in shlex.split(value):
+                k, sep, v = w.partition("=")
+                if not sep:
+                    raise ValueError("env: bad item %r" % w)
+                self.env[k] = v
+        elif key == "args":
+            self.args.extend(shlex.split(value))
+        elif key == "exit":
+            self.exit = int(value)
+        elif key == "lib-exit":
+            self.lib_exit = int(value)
+        elif key == "timeout":
+            self.timeout = float(value)
+        elif key == "suppress":
+            self.suppressions.append(value)
+
+    def option(self, key, default=None):
+        for k, v in reversed(self.options):
+            if k == key:
+                return v
+        return default
+
+
+# ------------------------------------------------------------- interpreters
+
+class Interp:
+    def __init__(self, path, version):
+        self.path = path
+        self.version = version                       # "3.11.7"
+        self.vtuple = tuple(int(x) for x in re.findall(r"\d+", version)[:3])
+        self.label = version
+        self._modules = {}
+        self._lock = threading.Lock()
+
+    def has_module(self, mod):
+        with self._lock:
+            if mod not in self._modules:
+                try:
+                    r = subprocess.run([self.path, "-c", "import " + mod],
+                                       stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL,
+                                       env=clean_env(), timeout=60)
+                    self._modules[mod] = r.returncode == 0
+                except (OSError, subprocess.SubprocessError):
+                    self._modules[mod] = False
+            return self._modules[mod]
+
+
+def clean_env(extra=None):
+    """The runner's environment without anything that changes a Python run or
+    preloads something."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTHON") and k not in
+           ("LD_PRELOAD", "TASKLEAK_OPTIONS", "LD_BIND_NOW")}
+    env.update(extra or {})
+    return env
+
+
+def probe(path):
+    try:
+        r = subprocess.run(
+            [path, "-c", "import platform; print(platform.python_version())"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=clean_env(), timeout=60, universal_newlines=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if r.returncode != 0:
+        return None
+    return r.stdout.strip() or None
+
+
+def pyenv_root():
+    try:
+        r = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, timeout=30,
+                           universal_newlines=True)
+        if r.returncode == 0 and r.stdout.strip():
+            return r.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return os.path.expanduser("~/.pyenv")
+
+
+def discover(explicit):
+    """Returns (interpreters, skip lines, fatal error or None)."""
+    skips = []
+    if explicit:
+        candidates = [os.path.abspath(p) for p in explicit]
+    else:
+        if not os.path.exists(SYSTEM_PYTHON):
+            return [], skips, "%s is absent" % SYSTEM_PYTHON
+        candidates = [SYSTEM_PYTHON] + sorted(
+            glob.glob(os.path.join(pyenv_root(), "versions", "*", "bin", "python3")))
+    interps, seen = [], set()
+    for path in candidates:
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        version = probe(path)
+        if version is None:
+            if explicit or path == SYSTEM_PYTHON:
+                return [], skips, "%s does not run" % path
+            skips.append("SKIP %s: does not run" % path)
+            continue
+        it = Interp(path, version)
+        if it.vtuple[:2] < (3, 8):
+            skips.append("SKIP %s: unsupported Python %s" % (path, version))
+            continue
+        interps.append(it)
+    labels = [i.label for i in interps]
+    for i in interps:
+        if labels.count(i.version) > 1:
+            i.label = "%s %s" % (i.version, i.path)
+    if not explicit:
+        minors = {i.vtuple[:2] for i in interps}
+        for minor in SUPPORTED_MINORS:
+            if (3, minor) not in minors:
+                skips.append("SKIP python3.%d: absent" % minor)
+    return interps, skips, None
+
+
+# ------------------------------------------------------------------ running
+
+class Run:
+    def __init__(self, argv, status, stdout, stderr, pid, files):
+        self.argv, self.status, self.stdout, self.stderr = argv, status, stdout, stderr
+        self.pid, self.files = pid, files
+
+
+def run_process(argv, env, cwd, timeout, stdin=subprocess.DEVNULL):
+    """Runs argv in its own session; at the deadline, kills that session's
+    process group (the child is not reaped yet, so its id is still ours)."""
+    p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=stdin,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.communicate()
+        raise Failure("%s timed out after %gs" % (" ".join(argv[-2:]), timeout))
+    return Run(argv, p.returncode, out, err, p.pid, sorted(os.listdir(cwd)))
+
+
+def run_scenario(sc, interp, lib):
+    argv = [interp.path] + sc.args + [sc.path]
+    results = {}
+    for with_lib in (True, False):
+        tmp = tempfile.mkdtemp(prefix="taskleak-e2e-")
+        supp_dir = tempfile.mkdtemp(prefix="taskleak-e2e-supp-")
+        try:
+            env = clean_env(sc.env)
+            opts = [("report_path", os.path.join(tmp, "r.%p.json")), ("interval", "0")]
+            opts = [(k, v) for k, v in opts if sc.option(k) is None] + sc.options
+            if sc.suppressions:
+                supp = os.path.join(supp_dir, "taskleak.supp")
+                with open(supp, "w") as f:
+                    f.write("# written by tests/e2e/run.py for %s\n" % sc.name)
+                    f.write("".join(line + "\n" for line in sc.suppressions))
+                opts.append(("suppressions", supp))
+            env["TASKLEAK_OPTIONS"] = ":".join("%s=%s" % kv for kv in opts)
+            if with_lib:
+                env["LD_PRELOAD"] = lib
+            run = run_process(argv, env, tmp, sc.timeout)
+            run.tmp = tmp
+            run.report_bytes = None
+            if with_lib and run.files:
+                name = "r.%d.json" % run.pid
+                if name in run.files:
+                    with open(os.path.join(tmp, name), "rb") as f:
+                        run.report_bytes = f.read()
+            results[with_lib] = run
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(supp_dir, ignore_errors=True)
+    return results[True], results[False]
+
+
+def text(b):
+    return b.decode("utf-8", "replace")
+
+
+def short(s, n=300):
+    s = s.strip().replace("\n", "\\n")
+    return s if len(s) <= n else s[:n] + "..."
+
+
+def soft(errors, fn, *args):
+    """Runs one group of checks; a failure is recorded and the next group runs."""
+    try:
+        fn(*args)
+        return True
+    except Failure as e:
+        errors.append(str(e))
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
+        errors.append("malformed report (%s: %s)" % (type(e).__name__, e))
+    return False
+
+
+def evaluate(sc, interp, lib):
+    lib_run, plain = run_scenario(sc, interp, lib)
+    errors = []
+    want_lib_status = sc.lib_exit if sc.lib_exit is not None else sc.exit
+    err_lines = text(lib_run.stderr).splitlines(True)
+    summaries = [i for i, l in enumerate(err_lines) if SUMMARY_RE.match(l.rstrip("\n"))]
+
+    def transparency():
+        check(plain.status == sc.exit,
+              "exit status without the library %s, expected %s; stderr: %r"
+              % (plain.status, sc.exit, short(text(plain.stderr))))
+
+    def status():
+        check(lib_run.status == want_lib_status,
+              "exit status with the library %s, expected %s; stderr: %r"
+              % (lib_run.status, want_lib_status, short(text(lib_run.stderr))))
+
+    def stdout():
+        check(lib_run.stdout == plain.stdout,
+              "stdout differs with the library: %r vs %r without"
+              % (short(text(lib_run.stdout)), short(text(plain.stdout))))
+        check(plain.files == [], "files left in the cwd without the library: %s" % plain.files)
+
+    def stderr():
+        rest = "".join(l for i, l in enumerate(err_lines) if i not in summaries)
+        check(rest == text(plain.stderr),
+              "stderr differs with the library (summary line aside): %r vs %r without"
+              % (short(rest, 600), short(text(plain.stderr), 600)))
+
+    for group in (transparency, status, stdout, stderr):
+        soft(errors, group)
+
+    if sc.expect_no_report:
+        soft(errors, check, lib_run.files == [], "report files written by a process "
+             "without asyncio tasks: %s" % lib_run.files)
+        soft(errors, check, lib_run.stderr == b"", "stderr not empty with the library: %r"
+             % short(text(lib_run.stderr)))
+        if errors:
+            raise Failure("; ".join(errors))
+        return
+
+    report_name = "r.%d.json" % lib_run.pid
+    report = None
+    if lib_run.files != [report_name]:
+        errors.append("expected exactly the report %s in the report dir, found %s"
+                      % (report_name, lib_run.files))
+    else:
+        try:
+            report = json.loads(lib_run.report_bytes.decode("utf-8"))
+        except ValueError as e:
+            errors.append("report is not valid JSON: %s" % e)
+    report_path = os.path.join(lib_run.tmp, report_name)
+
+    verbosity = int(sc.option("verbosity", "1"))
+
+    def summary():
+        if sc.expects and verbosity >= 1:
+            check(len(summaries) == 1, "expected exactly one `taskleak: N leaks ...; "
+                  "report: PATH` line on stderr, found %d; stderr: %r"
+                  % (len(summaries), short(text(lib_run.stderr))))
+            if report is not None:
+                check_summary(err_lines[summaries[0]].rstrip("\n"), report, report_path)
+        else:
+            check(not summaries, "summary line printed although %s: %r"
+                  % ("verbosity=0" if sc.expects else "no leak is expected",
+                     err_lines[summaries[0]] if summaries else ""))
+        if sc.expect_none:
+            check(lib_run.stderr == b"",
+                  "stderr not empty with the library for an expect-none scenario: %r"
+                  % short(text(lib_run.stderr)))
+
+    soft(errors, summary)
+    if report is not None:
+        check_report(sc, interp, lib_run, report, errors)
+    if errors:
+        raise Failure("; ".join(errors))
+
+
+def check_summary(line, report, report_path):
+    m = SUMMARY_RE.match(line)
+    total = sum(report["stats"]["leaks"].values())
+    check(int(m.group(1)) == total,
+          "summary says %s leaks, report stats say %d: %r" % (m.group(1), total, line))
+    check(m.group(1) != "1" or " 1 leak " in line + " " or "1 leak (" in line,
+          "summary grammar: %r" % line)
+    parts = {}
+    for part in m.group(2).split(","):
+        n, _, kind = part.strip().partition(" ")
+        check(n.isdigit() and kind in KINDS, "summary breakdown %r in %r" % (part, line))
+        parts[kind] = int(n)
+    want = {k: v for k, v in report["stats"]["leaks"].items() if v}
+    check(parts == want, "summary breakdown %s != stats %s" % (parts, want))
+    check(m.group(3) == report_path,
+          "summary names report %s, it was written to %s" % (m.group(3), report_path))
+
+
+# ----------------------------------------------------------- report checks
+
+def is_num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def check_pyframes(stack, where, depth):
+    check(isinstance(stack, list), "%s is not a list" % where)
+    check(len(stack) <= depth, "%s has %d frames, stack_depth is %d"
+          % (where, len(stack), depth))
+    for fr in stack:
+        check(isinstance(fr, dict) and isinstance(fr.get("function"), str)
+              and isinstance(fr.get("file"), str) and is_int(fr.get("line")),
+              "%s: bad frame %r" % (where, fr))
+
+
+def check_native(stack, where, native, depth):
+    check(isinstance(stack, list), "%s is not a list" % where)
+    if not native:
+        check(stack == [], "%s not empty with native=0: %d frames" % (where, len(stack)))
+        return
+    check(stack, "%s is empty" % where)
+    check(len(stack) <= depth, "%s has %d frames, native_depth is %d"
+          % (where, len(stack), depth))
+    for fr in stack:
+        check(isinstance(fr, dict) and isinstance(fr.get("ip"), str)
+              and HEX_RE.match(fr["ip"]), "%s: bad frame %r" % (where, fr))
+        check(fr.get("symbol") is None or isinstance(fr["symbol"], str),
+              "%s: bad symbol in %r" % (where, fr))
+        check(fr.get("offset") is None or is_int(fr["offset"]),
+              "%s: bad offset in %r" % (where, fr))
+        check(fr.get("module") is None or isinstance(fr["module"], str),
+              "%s: bad module in %r" % (where, fr))
+    check(any(fr.get("symbol") for fr in stack),
+          "%s: no frame has a symbol" % where)
+
+
+def leak_summary(e):
+    t = e.get("task") or {}
+    return "%s %s(%s)" % (e.get("kind"), t.get("coro"), e.get("state"))
+
+
+def check_leak_shape(e, report, opts):
+    k = e.get("kind")
+    check(k in KINDS, "leak kind %r" % k)
+    w = leak_summary(e)
+    task = e.get("task")
+    check(isinstance(task, dict), "%s: no task object" % w)
+    check(is_int(task.get("id")) and 1 <= task["id"] <= report["stats"]["tasks_created"],
+          "%s: task.id %r out of 1..tasks_created" % (w, task.get("id")))
+    check(isinstance(task.get("name"), str) and task["name"], "%s: task.name %r" % (w, task.get("name")))
+    check(isinstance(task.get("coro"), str) and task["coro"], "%s: task.coro %r" % (w, task.get("coro")))
+    check(is_int(task.get("thread_id")) and task["thread_id"] > 0,
+          "%s: task.thread_id %r" % (w, task.get("thread_id")))
+    check(isinstance(task.get("address"), str) and HEX_RE.match(task["address"]),
+          "%s: task.address %r" % (w, task.get("address")))
+    st = e.get("state")
+    check(st in STATES, "%s: state %r" % (w, st))
+    if st == "finished":
+        r = e.get("result")
+        check(isinstance(r, dict) and isinstance(r.get("type"), str)
+              and isinstance(r.get("repr"), str), "%s: result %r" % (w, r))
+    else:
+        check(e.get("result") is None, "%s: result present in state %s" % (w, st))
+    if st == "failed":
+        x = e.get("exception")
+        check(isinstance(x, dict) and isinstance(x.get("type"), str)
+              and isinstance(x.get("message"), str), "%s: exception %r" % (w, x))
+    else:
+        check(e.get("exception") is None, "%s: exception present in state %s" % (w, st))
+    cr = e.get("created")
+    check(isinstance(cr, dict) and is_num(cr.get("t")) and cr["t"] >= 0,
+          "%s: created %r" % (w, cr))
+    check_pyframes(cr.get("python_stack"), w + " created.python_stack", opts["stack_depth"])
+    check(cr["python_stack"], "%s: created.python_stack is empty" % w)
+    check_native(cr.get("native_stack"), w + " created.native_stack",
+                 opts["native"], opts["native_depth"])
+    cancels = e.get("cancels")
+    check(isinstance(cancels, list), "%s: cancels %r" % (w, cancels))
+    last_t = cr["t"]
+    for i, c in enumerate(cancels):
+        cw = "%s cancels[%d]" % (w, i)
+        check(isinstance(c, dict) and is_num(c.get("t")), "%s: %r" % (cw, c))
+        check(c["t"] >= last_t - 1e-6, "%s: t %s before the previous event %s" % (cw, c["t"], last_t))
+        last_t = c["t"]
+        check(c.get("message") is None or isinstance(c["message"], str), "%s: message %r" % (cw, c.get("message")))
+        check_pyframes(c.get("python_stack"), cw + ".python_stack", opts["stack_depth"])
+        check("scope" in c and (c["scope"] is None or isinstance(c["scope"], str)),
+              "%s: scope %r" % (cw, c.get("scope")))
+        check("forwarded_from" in c and (c["forwarded_from"] is None or is_int(c["forwarded_from"])),
+              "%s: forwarded_from %r" % (cw, c.get("forwarded_from")))
+    ended = e.get("ended")
+    if st == "pending":
+        check(ended is None, "%s: ended %r for a pending task" % (w, ended))
+    else:
+        check(isinstance(ended, dict) and is_num(ended.get("t")), "%s: ended %r" % (w, ended))
+        check(ended["t"] >= last_t - 1e-6 and ended["t"] <= report["t"] + 1e-6,
+              "%s: ended.t %s out of order (last event %s, report t %s)"
+              % (w, ended["t"], last_t, report["t"]))
+    aw = e.get("awaiting", None)
+    check("awaiting" in e, "%s: no awaiting field" % w)
+    if aw is not None:
+        check_pyframes(aw, w + " awaiting", opts["stack_depth"])
+    if k == "stuck_after_cancel":
+        r = e.get("resolved")
+        check(r is None or (isinstance(r, dict) and is_num(r.get("t"))
+                            and r.get("state") in STATES), "%s: resolved %r" % (w, r))
+    if k == "swallowed_cancel":
+        check(st in ("finished", "failed"), "%s: swallowed_cancel in state %s" % (w, st))
+        check(cancels, "%s: swallowed_cancel without cancels" % w)
+    if k == "destroyed_pending":
+        check(st == "pending", "%s: destroyed_pending in state %s" % (w, st))
+
+
+def frame_lines(stack, path):
+    return [fr["line"] for fr in stack if fr.get("file") == path]
+
+
+def marker_lines(sc, kind, label):
+    """Lines to look for, or None when the check does not apply."""
+    marks = sc.markers[kind]
+    if label == "none":
+        return None
+    if label is not None:
+        if label not in marks:
+            raise Failure("bad scenario: no `# <- %s:%s` marker" % (kind, label))
+        return marks[label]
+    return marks.get("") or None
+
+
+def check_expectation(sc, kind, attrs, e, pid):
+    w = leak_summary(e)
+    t = e["task"]
+    if "state" in attrs:
+        check(e["state"] == attrs["state"], "%s: state %r, expected %r" % (w, e["state"], attrs["state"]))
+    res = e.get("result") or {}
+    if "result_type" in attrs:
+        check(res.get("type") == attrs["result_type"],
+              "%s: result %r, expected type %r" % (w, e.get("result"), attrs["result_type"]))
+    if "result_repr" in attrs:
+        check(res.get("repr") == attrs["result_repr"],
+              "%s: result %r, expected repr %r" % (w, e.get("result"), attrs["result_repr"]))
+    exc = e.get("exception") or {}
+    if "exception_type" in attrs:
+        check(exc.get("type") == attrs["exception_type"],
+              "%s: exception %r, expected type %r" % (w, e.get("exception"), attrs["exception_type"]))
+    if "exception_message" in attrs:
+        check(exc.get("message") == attrs["exception_message"],
+              "%s: exception %r, expected message %r" % (w, e.get("exception"), attrs["exception_message"]))
+    cancels = e["cancels"]
+    if "cancels" in attrs:
+        check(len(cancels) == int(attrs["cancels"]),
+              "%s: %d cancels recorded, expected %s" % (w, len(cancels), attrs["cancels"]))
+    if "message" in attrs:
+        want = None if attrs["message"] == "null" else attrs["message"]
+        check(cancels and cancels[0].get("message") == want,
+              "%s: first cancel message %r, expected %r"
+              % (w, cancels[0].get("message") if cancels else "<no cancel>", want))
+    if "scope" in attrs:
+        want = None if attrs["scope"] == "null" else attrs["scope"]
+        check(cancels and cancels[0].get("scope") == want,
+              "%s: first cancel scope %r, expected %r"
+              % (w, cancels[0].get("scope") if cancels else "<no cancel>", want))
+    if "main_thread" in attrs:
+        is_main = t["thread_id"] == pid
+        check(is_main == (attrs["main_thread"] == "yes"),
+              "%s: thread_id %s vs pid %s, expected main_thread=%s"
+              % (w, t["thread_id"], pid, attrs["main_thread"]))
+    if "resolved" in attrs:
+        r = e.get("resolved")
+        if attrs["resolved"] == "null":
+            check(r is None, "%s: resolved %r, expected null" % (w, r))
+        else:
+            check(r and r.get("state") == attrs["resolved"],
+                  "%s: resolved %r, expected state %r" % (w, r, attrs["resolved"]))
+    lines = marker_lines(sc, "create", attrs.get("create"))
+    if lines:
+        stack = e["created"]["python_stack"]
+        got = frame_lines(stack, sc.path)
+        check(set(got) & set(lines),
+              "%s: created.python_stack has no frame at %s:%s (its lines there: %s; stack: %s)"
+              % (w, sc.name, lines, got, fmt_stack(stack)))
+        at = min(i for i, f in enumerate(stack)
+                 if f.get("file") == sc.path and f.get("line") in lines)
+        module = [i for i, f in enumerate(stack)
+                  if f.get("file") == sc.path and f.get("function") == "<module>"]
+        check(not module or at <= module[-1],
+              "%s: created.python_stack is not innermost first: %s" % (w, fmt_stack(stack)))
+    lines = marker_lines(sc, "await", attrs.get("await"))
+    if lines:
+        aw = e.get("awaiting")
+        check(aw, "%s: awaiting %r, expected a frame at line %s" % (w, aw, lines))
+        got = frame_lines(aw, sc.path)
+        check(set(got) & set(lines),
+              "%s: awaiting has no frame at %s:%s (its lines there: %s; stack: %s)"
+              % (w, sc.name, lines, got, fmt_stack(aw)))
+    lines = marker_lines(sc, "cancel", attrs.get("cancel"))
+    if lines:
+        check(cancels, "%s: no cancels recorded, expected one at line %s" % (w, lines))
+        got = frame_lines(cancels[0]["python_stack"], sc.path)
+        check(set(got) & set(lines),
+              "%s: cancels[0].python_stack has no frame at %s:%s (its lines there: %s; stack: %s)"
+              % (w, sc.name, lines, got, fmt_stack(cancels[0]["python_stack"])))
+
+
+def check_forwarded(want, e, leaks):
+    """forwarded_from=null, or =CORO: the first cancel was forwarded from the
+    task of the leak entry whose coroutine is CORO."""
+    cancels = e["cancels"]
+    got = cancels[0].get("forwarded_from") if cancels else None
+    w = leak_summary(e)
+    if want == "null":
+        check(cancels and got is None, "%s: first cancel forwarded_from %r, expected null" % (w, got))
+        return
+    ids = [x["task"]["id"] for x in leaks if x["task"]["coro"] == want]
+    check(ids, "%s: forwarded_from=%s names no reported task" % (w, want))
+    check(got in ids, "%s: first cancel forwarded_from %r, expected the id of %s %s"
+          % (w, got, want, ids))
+
+
+def fmt_stack(stack):
+    return " < ".join("%s@%s:%s" % (f.get("function"), os.path.basename(str(f.get("file"))),
+                                   f.get("line")) for f in stack[:6])
+
+
+def check_report(sc, interp, run, rep, errors):
+    if soft(errors, check_header, sc, interp, run, rep) and \
+            soft(errors, check_shapes, rep):
+        soft(errors, check_counts, rep)
+        soft(errors, check_expectations, sc, run, rep)
+
+
+def check_header(sc, interp, run, rep):
+    check(isinstance(rep, dict), "report is not an object")
+    check(rep.get("tool") == "taskleak", "tool %r" % rep.get("tool"))
+    check(isinstance(rep.get("version"), str) and rep["version"], "version %r" % rep.get("version"))
+    check(rep.get("schema") == 1, "schema %r" % rep.get("schema"))
+    check(rep.get("pid") == run.pid, "pid %r, the process was %d" % (rep.get("pid"), run.pid))
+    check(rep.get("ppid") == os.getpid(), "ppid %r, the parent was %d" % (rep.get("ppid"), os.getpid()))
+    check(rep.get("argv") == run.argv, "argv %r, the process ran %r" % (rep.get("argv"), run.argv))
+    check(rep.get("python") == interp.version,
+          "python %r, the interpreter is %s" % (rep.get("python"), interp.version))
+    check(rep.get("reason") == "exit", "reason %r" % rep.get("reason"))
+    check(is_num(rep.get("t")) and rep["t"] >= 0, "t %r" % rep.get("t"))
+    check(isinstance(rep.get("time"), str) and TIME_RE.match(rep["time"]), "time %r" % rep.get("time"))
+    check("incomplete" in rep and rep["incomplete"] is None,
+          "incomplete %r" % rep.get("incomplete"))
+    check("live_tasks" not in rep, "live_tasks in a report whose reason is not signal")
+
+    opts = rep.get("options")
+    check(isinstance(opts, dict), "options %r" % opts)
+    missing = [k for k in OPTION_KEYS if k not in opts]
+    check(not missing, "options lacks %s" % missing)
+    want_path = sc.option("report_path") or os.path.join(run.tmp, "r.%p.json")
+    check(opts["report_path"] == want_path,
+          "options.report_path %r, set to %r" % (opts["report_path"], want_path))
+    check(float(opts["interval"]) == float(sc.option("interval", "0")),
+          "options.interval %r" % opts["interval"])
+    for key, value in sc.options:
+        if key in ("report_path", "interval", "dump_signal", "suppressions"):
+            continue
+        check(str(opts.get(key)) == value or
+              (is_num(opts.get(key)) and float(opts[key]) == float(value)),
+              "options.%s %r, set to %r" % (key, opts.get(key), value))
+    for key in ("stack_depth", "native_depth", "max_leaks"):
+        check(is_int(opts[key]) and opts[key] >= 1, "options.%s %r" % (key, opts[key]))
+
+
+def check_shapes(rep):
+    """Types and per-entry invariants; what the other groups rely on."""
+    opts = rep["options"]
+    stats = rep.get("stats")
+    check(isinstance(stats, dict), "stats %r" % stats)
+    for key in ("tasks_created", "tasks_done", "tasks_live", "cancel_requests", "leaks_omitted"):
+        check(is_int(stats.get(key)) and stats[key] >= 0, "stats.%s %r" % (key, stats.get(key)))
+    leaks_stats = stats.get("leaks")
+    check(isinstance(leaks_stats, dict) and sorted(leaks_stats) == sorted(KINDS)
+          and all(is_int(v) and v >= 0 for v in leaks_stats.values()),
+          "stats.leaks %r" % leaks_stats)
+    leaks = rep.get("leaks")
+    check(isinstance(leaks, list), "leaks %r" % leaks)
+    for e in leaks:
+        check(isinstance(e, dict), "leak entry %r" % e)
+        check_leak_shape(e, rep, opts)
+
+
+def check_counts(rep):
+    """stats agree with each other and with the entries."""
+    opts, stats, leaks = rep["options"], rep["stats"], rep["leaks"]
+    leaks_stats = stats["leaks"]
+    check(stats["tasks_created"] >= 1, "stats.tasks_created is 0 in a report")
+    check(stats["tasks_done"] + stats["tasks_live"] <= stats["tasks_created"],
+          "stats: tasks_done %d + tasks_live %d > tasks_created %d"
+          % (stats["tasks_done"], stats["tasks_live"], stats["tasks_created"]))
+    check(len({(e["kind"], e["task"]["id"]) for e in leaks}) == len(leaks),
+          "the same task is reported twice for the same kind")
+    total = sum(leaks_stats.values())
+    max_leaks = opts["max_leaks"]
+    check(len(leaks) == min(total, max_leaks),
+          "%d leak entries, stats.leaks sum %d, max_leaks %d" % (len(leaks), total, max_leaks))
+    check(stats["leaks_omitted"] == total - len(leaks),
+          "stats.leaks_omitted %d, expected %d" % (stats["leaks_omitted"], total - len(leaks)))
+    if total <= max_leaks:
+        for kind in KINDS:
+            n = sum(1 for e in leaks if e["kind"] == kind)
+            check(n == leaks_stats[kind], "stats.leaks.%s %d but %d entries"
+                  % (kind, leaks_stats[kind], n))
+    check(sum(len(e["cancels"]) for e in leaks) <= stats["cancel_requests"],
+          "cancels recorded in leaks exceed stats.cancel_requests %d" % stats["cancel_requests"])
+    check(rep["t"] >= max([e["created"]["t"] for e in leaks] or [0]), "report t before a task creation")
+    unfinished = [k for k in ("stuck_after_cancel", "destroyed_pending", "pending_at_exit")
+                  if leaks_stats[k]]
+    if not unfinished:
+        # Every task this program created ran to completion before exit.
+        check(stats["tasks_done"] == stats["tasks_created"] and stats["tasks_live"] == 0,
+              "stats at exit: tasks_created %d, tasks_done %d, tasks_live %d, but every "
+              "task had ended (no stuck/destroyed/pending-at-exit leak)"
+              % (stats["tasks_created"], stats["tasks_done"], stats["tasks_live"]))
+
+
+def check_expectations(sc, run, rep):
+    leaks, stats, leaks_stats = rep["leaks"], rep["stats"], rep["stats"]["leaks"]
+    total = sum(leaks_stats.values())
+    got = ", ".join(leak_summary(e) for e in leaks) or "none"
+    if sc.expect_none:
+        check(total == 0 and not leaks, "expected no leaks, got %d: %s" % (total, got))
+        return
+
+    want_counts = {k: 0 for k in KINDS}
+    for kind, _ in sc.expects:
+        want_counts[kind] += 1
+    want_counts.update(sc.counts)
+    check(leaks_stats == want_counts, "stats.leaks %s, expected %s; entries: %s"
+          % ({k: v for k, v in leaks_stats.items() if v},
+             {k: v for k, v in want_counts.items() if v}, got))
+    matched = set()
+    for kind, attrs in sc.expects:
+        sel = [i for i, e in enumerate(leaks) if e["kind"] == kind
+               and ("coro" not in attrs or e["task"]["coro"] == attrs["coro"])
+               and ("name" not in attrs or e["task"]["name"] == attrs["name"])]
+        desc = " ".join([kind] + ["%s=%s" % kv for kv in sorted(attrs.items())
+                                  if kv[0] in ("coro", "name")])
+        check(sel, "expected leak %s not reported; got: %s" % (desc, got))
+        for i in sel:
+            check_expectation(sc, kind, attrs, leaks[i], run.pid)
+            if "forwarded_from" in attrs:
+                check_forwarded(attrs["forwarded_from"], leaks[i], leaks)
+        matched.update(sel)
+    extra = [leak_summary(e) for i, e in enumerate(leaks) if i not in matched]
+    check(not extra, "unexpected leaks: %s" % ", ".join(extra))
+    for field in sc.distinct:
+        vals = []
+        for e in leaks:
+            v = e
+            for part in field.split("."):
+                v = v.get(part) if isinstance(v, dict) else None
+            vals.append(v)
+        check(len(set(map(repr, vals))) == len(vals),
+              "%s not distinct across the leaks: %s" % (field, vals))
+
+
+# -------------------------------------------------------- non-Python checks
+
+C_PROGRAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv)
+{
+    void *p = malloc(64);
+    printf("hello from C, %d arg(s)\n", argc);
+    fprintf(stdout, "%s\n", argc > 1 ? argv[1] : "-");
+    free(p);
+    return 0;
+}
+"""
+
+
+def native_checks(lib, wanted):
+    """(name, callable) pairs checking that non-Python processes are untouched."""
+    def make(name, argv_fn):
+        def go():
+            work = tempfile.mkdtemp(prefix="taskleak-e2e-native-")
+            try:
+                argv = argv_fn(work)
+                if argv is None:
+                    return "skip", "cc is absent"
+                runs = {}
+                for with_lib in (True, False):
+                    cwd = os.path.join(work, "cwd-lib" if with_lib else "cwd-plain")
+                    os.mkdir(cwd)
+                    env = clean_env({"LD_BIND_NOW": "1"})
+                    if with_lib:
+                        env["LD_PRELOAD"] = lib
+                    runs[with_lib] = run_process(argv, env, cwd, DEFAULT_TIMEOUT)
+                a, b = runs[True], runs[False]
+                check(a.status == b.status, "exit status %s with the library, %s without"
+                      % (a.status, b.status))
+                check(a.stdout == b.stdout, "stdout differs: %r vs %r"
+                      % (short(text(a.stdout)), short(text(b.stdout))))
+                check(a.stdout, "no output at all")
+                check(a.stderr == b"", "stderr with the library: %r" % short(text(a.stderr)))
+                check(a.files == [], "files appeared in the cwd: %s" % a.files)
+                return "pass", None
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        return name, go
+
+    def c_prog(work):
+        cc = shutil.which("cc")
+        if not cc:
+            return None
+        src, exe = os.path.join(work, "hello.c"), os.path.join(work, "hello")
+        with open(src, "w") as f:
+            f.write(C_PROGRAM)
+        r = subprocess.run([cc, "-o", exe, src], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, env=clean_env(), timeout=120)
+        check(r.returncode == 0, "cc failed: %s" % short(text(r.stdout)))
+        return [exe, "world"]
+
+    checks = [
+        make("native-sh", lambda w: ["/bin/sh", "-c", "echo hi"]),
+        make("native-perl", lambda w: [shutil.which("perl") or "perl", "-e", 'print "hi\\n"']),
+        make("native-make", lambda w: [shutil.which("make") or "make", "-v"]),
+        make("native-c-program", c_prog),
+    ]
+    return [(n, f) for n, f in checks if selected(n, wanted)]
+
+
+def selected(name, wanted):
+    return not wanted or any(k in name for k in wanted)
+
+
+# --------------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lib", required=True, help="path to libtaskleak.so")
+    ap.add_argument("-k", action="append", default=[], metavar="SUBSTR",
+                    help="run only the checks whose name contains SUBSTR")
+    ap.add_argument("--python", action="append", default=[], metavar="PATH",
+                    help="interpreter to test (repeatable; replaces discovery)")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel runs (2)")
+    args = ap.parse_args()
+
+    lib = os.path.abspath(args.lib)
+    if not os.path.isfile(lib):
+        say("FAIL setup: %s does not exist (run make first)" % lib)
+        say("0 passed, 1 failed, 0 skipped")
+        return 1
+
+    interps, skip_lines, fatal = discover(args.python)
+    passed = failed = skipped = 0
+    if fatal:
+        say("FAIL setup: %s" % fatal)
+        say("0 passed, 1 failed, 0 skipped")
+        return 1
+    for line in skip_lines:
+        say(line)
+        skipped += 1
+
+    scenarios = [Scenario(p) for p in sorted(glob.glob(os.path.join(SCENARIOS, "*.py")))]
+    scenarios = [s for s in scenarios if selected(s.name, args.k)]
+
+    jobs = []          # (label, callable returning (status, reason))
+    for sc in scenarios:
+        for it in interps:
+            label = "%s [%s]" % (sc.name, it.label)
+            jobs.append((label, (lambda sc=sc, it=it: one(sc, it, lib))))
+    for name, fn in native_checks(lib, args.k):
+        jobs.append((name, fn))
+
+    def guarded(fn):
+        try:
+            return fn()
+        except Failure as e:
+            return "fail", str(e)
+        except Exception as e:          # a runner bug must not hide the others
+            return "fail", "runner error: %s: %s" % (type(e).__name__, e)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        futures = [(label, ex.submit(guarded, fn)) for label, fn in jobs]
+        for label, fut in futures:
+            status, reason = fut.result()
+            if status == "pass":
+                passed += 1
+                say("PASS %s" % label)
+            elif status == "skip":
+                skipped += 1
+                say("SKIP %s: %s" % (label, reason))
+            else:
+                failed += 1
+                say("FAIL %s: %s" % (label, reason))
+
+    say("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if failed else 0
+
+
+def one(sc, it, lib):
+    if sc.error:
+        return "fail", sc.error
+    if sc.min_python and it.vtuple[:len(sc.min_python)] < sc.min_python:
+        return "skip", "needs Python >= %s" % ".".join(map(str, sc.min_python))
+    if sc.max_python and it.vtuple[:len(sc.max_python)] > sc.max_python:
+        return "skip", "needs Python <= %s" % ".".join(map(str, sc.max_python))
+    for mod in sc.modules:
+        if not it.has_module(mod):
+            return "skip", "module %s cannot be imported by %s" % (mod, it.path)
+    evaluate(sc, it, lib)
+    return "pass", None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

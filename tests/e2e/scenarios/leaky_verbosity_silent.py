@@ -1,0 +1,23 @@
+# verbosity=0: the leak is in the report but nothing is printed on stderr.
+# options: verbosity=0
+# expect: swallowed_cancel coro=leaky_worker state=finished result_type=NoneType
+import asyncio
+
+
+async def leaky_worker(started: asyncio.Event) -> None:
+    started.set()
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        print("cleaning up...")
+
+
+async def main() -> None:
+    started = asyncio.Event()
+    t = asyncio.create_task(leaky_worker(started))  # <- create
+    await started.wait()
+    t.cancel()  # <- cancel
+    await t
+
+
+asyncio.run(main())
