@@ -10,7 +10,7 @@ CFLAGS ?= -O2 -g
 TL_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread
 LDLIBS := -lunwind -ljansson -ldl -lm -pthread
 
-LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/options.c \
+LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/monitoring.c shim/options.c \
            shim/scopes.c shim/stacks.c shim/suppressions.c shim/tasks.c shim/unwind.c \
            shim/cpython/api.c shim/cpython/frames.c \
            collector/collector.c collector/detect.c collector/report.c collector/output.c

@@ -9,7 +9,10 @@
 unsigned tl_scope_outstanding(const struct tl_task_view *v);
 
 /* A done task swallowed a cancel.  `cancelling` is Task.cancelling() at the
- * end, or -1 where it does not exist (3.8-3.10). */
+ * end, or -1 where it does not exist (3.8-3.10).  Where the last handler of
+ * a CancelledError is known (3.12+), a handler of the program's own decides
+ * even inside a scope; otherwise a scope's own unconsumed cancels are not
+ * outstanding. */
 int tl_is_swallowed(const struct tl_task_view *v, enum tl_state state,
                     long cancelling);
 

@@ -12,6 +12,7 @@
 
 #include "../shim/core.h"
 #include "../shim/cpython/frames.h"
+#include "../shim/monitoring.h"
 #include "../shim/options.h"
 #include "../shim/scopes.h"
 #include "../shim/suppressions.h"
@@ -66,13 +67,19 @@ static json_t *native_stack(uint32_t id)
 static json_t *cancels(const struct tl_cancel *c)
 {
     json_t *arr = json_array();
-    for (; c; c = c->next)
-        json_array_append_new(arr, json_pack("{s:f, s:o, s:o, s:o, s:o}",
+    for (; c; c = c->next) {
+        json_t *site = c->caught ? py_stack(c->caught) : NULL;
+        json_t *caught = json_incref(json_array_get(site, 0));
+        json_decref(site);
+        json_array_append_new(arr, json_pack("{s:f, s:o, s:o, s:o, s:o, s:o, s:o}",
             "t", c->t, "message", str_or_null(c->message),
             "python_stack", py_stack(c->stack),
             "scope", str_or_null(tl_scope_name(c->scope)),
             "forwarded_from", c->forwarded_from ? json_integer((json_int_t)c->forwarded_from)
-                                                : json_null()));
+                                                : json_null(),
+            "delivered_at", c->delivered ? py_stack(c->delivered) : json_null(),
+            "caught_at", caught ? caught : json_null()));
+    }
     return arr;
 }
 
@@ -199,6 +206,8 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         }
         json_object_set_new(root, "live_tasks", live);
     }
+    json_object_set_new(root, "provenance",
+                        json_pack("{s:s}", "caught_at", tl_monitoring_status()));
     json_t *used = json_array();
     tl_suppressions_visit(add_suppression, used);
     json_object_set_new(root, "suppressions", used);

@@ -371,7 +371,10 @@ static PyObject *cancel_common(PyObject *self, PyObject *result, uint32_t stack,
 {
     if (result && result != tl_py.None && tl_py.PyObject_IsTrue(result) == 1) {
         int scope = outer ? TL_SCOPE_NONE : scope_of_stack(stack);
-        int first = tl_task_cancelled((uintptr_t)self, tl_now(), stack, scope, outer, message);
+        /* Still suspended where the CancelledError will be delivered. */
+        uint32_t delivered = awaiting_stack(self);
+        int first = tl_task_cancelled((uintptr_t)self, tl_now(), stack, scope, outer, message,
+                                      delivered);
         if (first == 1) {
             PyObject *watch = tl_py.PyWeakref_NewRef(self, NULL);
             if (watch)

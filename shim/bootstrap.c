@@ -13,6 +13,7 @@
 #include "core.h"
 #include "cpython/api.h"
 #include "cpython/frames.h"
+#include "monitoring.h"
 #include "options.h"
 #include "suppressions.h"
 #include "tasks.h"
@@ -94,6 +95,7 @@ static void try_activate(void)
     if (state != ACTIVE)
         return;
     tl_asyncio_register_atexit();
+    tl_monitoring_start();
     tl_collector_activate();
 }
 

@@ -122,14 +122,14 @@ uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
 }
 
 int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
-                      uint64_t forwarded_from, char *message)
+                      uint64_t forwarded_from, char *message, uint32_t delivered)
 {
     struct tl_cancel *c = calloc(1, sizeof *c);
     if (!c) {
         free(message);
         return -1;
     }
-    *c = (struct tl_cancel){NULL, t, stack, (uint8_t)scope, forwarded_from, message};
+    *c = (struct tl_cancel){NULL, t, stack, (uint8_t)scope, forwarded_from, message, delivered, 0};
     int first = -1;
     pthread_mutex_lock(&T.lock);
     struct tl_task **p = find(addr);
@@ -156,6 +156,17 @@ int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
     return first;
 }
 
+void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind)
+{
+    pthread_mutex_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    if (p && (*p)->last_cancel) {
+        (*p)->last_cancel->caught = site;
+        (*p)->catch_kind = (uint8_t)kind;
+    }
+    pthread_mutex_unlock(&T.lock);
+}
+
 void tl_task_watch(uintptr_t addr, void *watch)
 {
     pthread_mutex_lock(&T.lock);
@@ -178,7 +189,8 @@ static void fill_view(const struct tl_task *t, struct tl_task_view *v)
 {
     *v = (struct tl_task_view){t->addr,          t->id,         t->t_first_cancel,
                                t->n_effective,   t->n_scope,    t->n_scope_uncancel,
-                               t->created_py,    t->watch,      t->stuck != NULL};
+                               t->created_py,    t->watch,      t->stuck != NULL,
+                               t->catch_kind};
 }
 
 uint64_t tl_task_id(uintptr_t addr)

@@ -26,6 +26,16 @@ struct tl_cancel {
     uint8_t scope;           /* scopes.h: the scope that issued it on its own task */
     uint64_t forwarded_from; /* id of the task whose cancel C forwarded here */
     char *message;           /* NULL for no message */
+    uint32_t delivered;      /* where the task was suspended when cancelled */
+    uint32_t caught;         /* one-frame stack of the last handler, 3.12+ */
+};
+
+/* Who last handled a CancelledError in a task (3.12+, sys.monitoring). */
+enum tl_catch {
+    TL_CATCH_NONE,
+    TL_CATCH_USER,    /* an except/finally clause of the program */
+    TL_CATCH_WITH,    /* a with statement: its context manager decided */
+    TL_CATCH_LIBRARY, /* asyncio's or a cancel scope's own code */
 };
 
 struct tl_task {
@@ -38,6 +48,7 @@ struct tl_task {
     uint32_t created_py, created_native;
     uint32_t n_effective, n_scope, n_scope_uncancel;
     struct tl_cancel *cancels, *last_cancel;
+    uint8_t catch_kind;     /* enum tl_catch of the last handler */
     void *watch;            /* adapter's weak reference, once cancelled */
     struct tl_leak *stuck;  /* the stuck_after_cancel entry, if any */
     uint8_t ended;          /* seen done and judged (counted in tasks_done) */
@@ -75,6 +86,7 @@ struct tl_task_view {
     uint32_t created_py;
     void *watch;
     int has_stuck;
+    int catch_kind;
 };
 
 void tl_tasks_init(int max_leaks);
@@ -86,7 +98,11 @@ uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
 /* Record an effective cancel.  Returns 1 when it is the task's first, so the
  * adapter can attach its watch (tl_task_watch), 0 otherwise, -1 if unknown. */
 int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
-                      uint64_t forwarded_from, char *message /* taken */);
+                      uint64_t forwarded_from, char *message /* taken */,
+                      uint32_t delivered);
+/* A handler caught a CancelledError in the task: note it on its last
+ * cancel.  Ignored for tasks never cancelled. */
+void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind);
 void tl_task_watch(uintptr_t addr, void *watch);
 void tl_task_uncancelled(uintptr_t addr, int by_scope);
 uint64_t tl_task_id(uintptr_t addr);

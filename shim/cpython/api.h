@@ -51,6 +51,10 @@ typedef struct {
     X(PyObject *, PyObject_Repr, (PyObject *))                                 \
     X(PyObject *, PyObject_Str, (PyObject *))                                  \
     X(int, PyObject_IsTrue, (PyObject *))                                      \
+    X(int, PyObject_IsInstance, (PyObject *, PyObject *))                      \
+    X(PyObject *, PyObject_CallFunctionObjArgs, (PyObject *, ...))             \
+    X(PyObject *, PyUnicode_FromString, (const char *))                        \
+    X(PyObject *, PyLong_FromLong, (long))                                     \
     X(PyObject *, PyObject_GetIter, (PyObject *))                              \
     X(PyObject *, PyIter_Next, (PyObject *))                                   \
     X(void, Py_IncRef, (PyObject *))                                           \

@@ -28,6 +28,11 @@ int tl_frames_init(int major, int minor)
     return L ? 0 : -1;
 }
 
+int tl_frames_code_adaptive(void)
+{
+    return L ? L->code_adaptive : -1;
+}
+
 static void *current_frame(void)
 {
     char *ts = tl_py.PyThreadState_Get();

@@ -8,6 +8,9 @@
 /* Select the layout of this interpreter; -1 when the version is unknown. */
 int tl_frames_init(int major, int minor);
 
+/* offsetof(PyCodeObject, co_code_adaptive) on 3.11+, else -1. */
+int tl_frames_code_adaptive(void);
+
 /* Walk the calling thread's frames (GIL held), innermost first, writing
  * (code object, byte offset) pairs: 2 words a frame.  Returns frames. */
 int tl_frames_capture(uintptr_t *words, int max_frames);

@@ -47,9 +47,9 @@ int main(void)
     CHECK(s.tasks_created == 50002 && s.tasks_live == 2 && s.tasks_done == 50000);
 
     /* A cancel: first returns 1, later ones 0; the message is kept. */
-    CHECK(tl_task_cancelled(0x1000, 0.5, 7, 0, 0, strdup("shutdown")) == 1);
-    CHECK(tl_task_cancelled(0x1000, 0.6, 7, 2, 0, NULL) == 0);
-    CHECK(tl_task_cancelled(0x9999, 0.6, 7, 0, 0, NULL) == -1);
+    CHECK(tl_task_cancelled(0x1000, 0.5, 7, 0, 0, strdup("shutdown"), 0) == 1);
+    CHECK(tl_task_cancelled(0x1000, 0.6, 7, 2, 0, NULL, 0) == 0);
+    CHECK(tl_task_cancelled(0x9999, 0.6, 7, 0, 0, NULL, 0) == -1);
     struct tl_task_view v;
     CHECK(tl_task_view(0x1000, &v) && v.n_effective == 2 && v.n_scope == 1);
     CHECK(v.t_first_cancel == 0.5);
@@ -64,6 +64,21 @@ int main(void)
     CHECK(tl_task_view(0x1000, &v) && tl_scope_outstanding(&v) == 0);
     CHECK(tl_is_swallowed(&v, TL_FINISHED, 1));
     CHECK(!tl_is_stuck(&v, 5.4, 5.0) && tl_is_stuck(&v, 5.5, 5.0));
+
+    /* 3.12+: the program's handler caught it last: swallowed even when the
+     * scope's accounting would excuse it; never when cancelling() is 0. */
+    struct tl_task_view w = v;
+    w.n_scope = 2;
+    w.n_scope_uncancel = 0;
+    w.catch_kind = TL_CATCH_WITH;
+    CHECK(!tl_is_swallowed(&w, TL_FINISHED, 1));
+    w.catch_kind = TL_CATCH_USER;
+    CHECK(tl_is_swallowed(&w, TL_FINISHED, 1));
+    CHECK(!tl_is_swallowed(&w, TL_FINISHED, 0));
+    tl_task_caught(0x1000, 5, TL_CATCH_USER);
+    CHECK(tl_task_view(0x1000, &v) && v.catch_kind == TL_CATCH_USER);
+    tl_task_caught(0x1000, 6, TL_CATCH_WITH); /* the last handler counts */
+    CHECK(tl_task_view(0x1000, &v) && v.catch_kind == TL_CATCH_WITH);
 
     /* A stuck entry that resolves later. */
     struct tl_outcome o = outcome(TL_PENDING, NULL);

@@ -1,0 +1,157 @@
+/* EXCEPTION_HANDLED: for each CancelledError handled in a task, note the
+ * handler's site and kind on the task's last cancel.  The last handler in
+ * the task is the one that decided: a re-raise leads to another. */
+#include "monitoring.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "cpython/api.h"
+#include "cpython/frames.h"
+#include "scopes.h"
+#include "tasks.h"
+
+#define EXCEPTION_HANDLED 2048 /* sys.monitoring.events.EXCEPTION_HANDLED */
+
+static char status[128] = "not available before Python 3.12";
+static PyObject *current_task; /* _asyncio.current_task */
+static PyObject *cancelled_error;
+static int push_exc_info, with_except_start; /* opcodes */
+static int code_adaptive;                   /* offsetof(PyCodeObject, co_code_adaptive) */
+
+/* Per code object: does it belong to asyncio or a cancel scope?  Cached; the
+ * site's stack in the depot keeps the code alive. */
+static struct tl_depot library_cache;
+
+static int is_library(uintptr_t code)
+{
+    int is_new;
+    uint32_t id = tl_depot_put(&library_cache, &code, 1, &is_new);
+    if (!id)
+        return 0;
+    if (!is_new)
+        return (int)(uintptr_t)tl_depot_resolved(&library_cache, id) - 1;
+    struct tl_pyframe f;
+    tl_frames_resolve(code, 0, &f);
+    int lib = f.file && (strstr(f.file, "/asyncio/") || tl_scope_classify(f.file, "") ||
+                         strstr(f.file, "/anyio/") || strstr(f.file, "/async_timeout/"));
+    free(f.function);
+    free(f.file);
+    tl_depot_set_resolved(&library_cache, id, (void *)(uintptr_t)(lib + 1));
+    return lib;
+}
+
+static PyObject *cancelled_error_class(void)
+{
+    if (!cancelled_error) {
+        PyObject *modules = tl_py.PySys_GetObject("modules");
+        PyObject *mod = modules ? tl_py.PyDict_GetItemString(modules, "asyncio.exceptions") : NULL;
+        cancelled_error = mod ? tl_py.PyObject_GetAttrString(mod, "CancelledError") : NULL;
+        if (!cancelled_error)
+            tl_py.PyErr_Clear();
+    }
+    return cancelled_error;
+}
+
+static enum tl_catch handler_kind(PyObject *code, long offset)
+{
+    const unsigned char *instr = (const unsigned char *)code + code_adaptive + offset;
+    if (instr[0] != push_exc_info)
+        return TL_CATCH_NONE; /* the await machinery's own cleanup */
+    if (is_library((uintptr_t)code))
+        return TL_CATCH_LIBRARY;
+    return instr[2] == with_except_start ? TL_CATCH_WITH : TL_CATCH_USER;
+}
+
+static PyObject *on_handled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    PyObject *cls = nargs == 3 ? cancelled_error_class() : NULL;
+    if (cls && (TL_TYPE(args[2]) == cls || tl_py.PyObject_IsInstance(args[2], cls) == 1)) {
+        long offset = tl_py.PyLong_AsLong(args[1]);
+        enum tl_catch kind = offset >= 0 && TL_TYPE(args[0]) == tl_py.CodeType
+                                 ? handler_kind(args[0], offset)
+                                 : TL_CATCH_NONE;
+        PyObject *task = kind != TL_CATCH_NONE ? tl_py.PyObject_CallObject(current_task, NULL) : NULL;
+        if (task && task != tl_py.None) {
+            int is_new;
+            /* PUSH_EXC_INFO has no line; the next instruction has the
+             * handler's (the `except` or `with` line). */
+            uintptr_t site[2] = {(uintptr_t)args[0], (uintptr_t)offset + 2};
+            uint32_t id = tl_depot_put(&tl_py_stacks, site, 2, &is_new);
+            if (is_new)
+                tl_py.Py_IncRef(args[0]);
+            tl_task_caught((uintptr_t)task, id, kind);
+        }
+        if (task)
+            tl_py.Py_DecRef(task);
+    }
+    tl_py.PyErr_Clear();
+    tl_py.Py_IncRef(tl_py.None);
+    return tl_py.None;
+}
+
+static PyObject *call_monitoring(PyObject *mon, const char *fn, PyObject *a, PyObject *b, PyObject *c)
+{
+    PyObject *f = tl_py.PyObject_GetAttrString(mon, fn);
+    PyObject *r = f ? tl_py.PyObject_CallFunctionObjArgs(f, a, b, c, NULL) : NULL;
+    if (f)
+        tl_py.Py_DecRef(f);
+    return r;
+}
+
+void tl_monitoring_start(void)
+{
+    if (tl_py.minor < 12)
+        return;
+    static PyMethodDef def = {"_taskleak_exception_handled", (void *)on_handled, TL_METH_FASTCALL, NULL};
+    PyObject *modules = tl_py.PySys_GetObject("modules");
+    PyObject *asyncio_c = modules ? tl_py.PyDict_GetItemString(modules, "_asyncio") : NULL;
+    PyObject *sys = modules ? tl_py.PyDict_GetItemString(modules, "sys") : NULL;
+    PyObject *mon = sys ? tl_py.PyObject_GetAttrString(sys, "monitoring") : NULL;
+    current_task = asyncio_c ? tl_py.PyObject_GetAttrString(asyncio_c, "current_task") : NULL;
+    PyObject *fn = tl_py.PyCFunction_NewEx(&def, NULL, NULL);
+    PyObject *name = tl_py.PyUnicode_FromString("taskleak");
+    PyObject *events = tl_py.PyLong_FromLong(EXCEPTION_HANDLED);
+    int tool = -1;
+    /* 0-2 and 5 are named for debuggers, coverage, profilers, optimizers. */
+    static const int candidates[] = {4, 3};
+    for (size_t i = 0; mon && current_task && fn && name && events && i < 2 && tool < 0; i++) {
+        PyObject *id = tl_py.PyLong_FromLong(candidates[i]);
+        PyObject *r = id ? call_monitoring(mon, "use_tool_id", id, name, NULL) : NULL;
+        if (r && (tl_py.Py_DecRef(r), r = call_monitoring(mon, "register_callback", id, events, fn))) {
+            tl_py.Py_DecRef(r);
+            r = call_monitoring(mon, "set_events", id, events, NULL);
+        }
+        if (r) {
+            tl_py.Py_DecRef(r);
+            tool = candidates[i];
+        }
+        tl_py.PyErr_Clear();
+        if (id)
+            tl_py.Py_DecRef(id);
+    }
+    if (tool >= 0) {
+        tl_depot_init(&library_cache);
+        push_exc_info = tl_py.minor == 12 ? 35 : 33;
+        with_except_start = tl_py.minor == 12 ? 49 : 44;
+        code_adaptive = tl_frames_code_adaptive();
+        snprintf(status, sizeof status, "sys.monitoring EXCEPTION_HANDLED, tool id %d", tool);
+    } else {
+        snprintf(status, sizeof status,
+                 "unavailable: sys.monitoring tool ids 3 and 4 are taken; "
+                 "swallow sites are not known");
+    }
+    PyObject *refs[] = {events, name, fn, mon};
+    for (int i = 0; i < 4; i++)
+        if (refs[i])
+            tl_py.Py_DecRef(refs[i]);
+    tl_py.PyErr_Clear();
+}
+
+const char *tl_monitoring_status(void)
+{
+    return status;
+}
