@@ -39,8 +39,7 @@ static int exiting; /* the exit report is written: judge nothing more */
 
 /* Interned attribute and method names. */
 static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
-    *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_f_code,
-    *s_f_lasti, *s_fut_waiter;
+    *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_fut_waiter;
 
 /* The task whose cancel() is running on this thread, to attribute the
  * cancels C forwards from it to the task it awaits. */
@@ -201,40 +200,19 @@ static char *text_of(PyObject *obj, PyObject *(*fn)(PyObject *))
     return text;
 }
 
-/* Where a pending task is suspended: its coroutine chain, innermost first. */
+/* Where a pending task is suspended: its chain of coroutines and generators
+ * (cr_await / gi_yieldfrom), innermost first, read from their own frames. */
 static uint32_t awaiting_stack(PyObject *task)
 {
     uintptr_t words[2 * 256];
     int n = 0;
     PyObject *obj = call(task, s_get_coro);
-    while (obj && obj != tl_py.None && n < tl_opt.stack_depth) {
-        static const char *const frame_attrs[] = {"cr_frame", "gi_frame", "ag_frame"};
-        PyObject *frame = NULL;
-        for (int i = 0; i < 3 && !frame; i++) {
-            frame = tl_py.PyObject_GetAttrString(obj, frame_attrs[i]);
-            if (!frame)
-                tl_py.PyErr_Clear();
-        }
-        if (!frame || frame == tl_py.None) {
-            if (frame)
-                tl_py.Py_DecRef(frame);
-            break;
-        }
-        PyObject *code = get(frame, s_f_code), *lasti = get(frame, s_f_lasti);
-        if (code && lasti) {
-            long off = tl_py.PyLong_AsLong(lasti); /* < 0: not started */
-            words[2 * n] = (uintptr_t)code;
-            words[2 * n + 1] = (uintptr_t)(intptr_t)off;
-            n++;
-        }
-        if (code)
-            tl_py.Py_DecRef(code); /* the coroutine's frame keeps it alive */
-        if (lasti)
-            tl_py.Py_DecRef(lasti);
-        tl_py.Py_DecRef(frame);
-        PyObject *next = get(obj, s_cr_await);
-        if (!next)
-            next = get(obj, s_gi_yieldfrom);
+    while (obj && n < tl_opt.stack_depth) {
+        PyObject *type = TL_TYPE(obj);
+        if (type != tl_py.CoroType && type != tl_py.GenType)
+            break; /* a future, or an awaitable we cannot look into */
+        n += tl_frames_of_generator(obj, &words[2 * n]);
+        PyObject *next = get(obj, type == tl_py.CoroType ? s_cr_await : s_gi_yieldfrom);
         tl_py.Py_DecRef(obj);
         obj = next;
     }
@@ -455,10 +433,10 @@ static int intern_names(void)
 {
     static const char *const names[] = {"__qualname__", "_state", "_exception", "_result",
                                         "get_name", "cancelling", "get_coro", "cr_await",
-                                        "gi_yieldfrom", "f_code", "f_lasti", "_fut_waiter"};
+                                        "gi_yieldfrom", "_fut_waiter"};
     PyObject **slots[] = {&s_qualname, &s_state, &s_exception, &s_result,
                           &s_get_name, &s_cancelling, &s_get_coro, &s_cr_await,
-                          &s_gi_yieldfrom, &s_f_code, &s_f_lasti, &s_fut_waiter};
+                          &s_gi_yieldfrom, &s_fut_waiter};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!*slots[i] && !(*slots[i] = tl_py.PyUnicode_InternFromString(names[i])))
             return -1;

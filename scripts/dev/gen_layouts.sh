@@ -31,7 +31,7 @@ DEBIAN_INC=${DEBIAN_INC-/usr/include/python3.11}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-fields="ts_frame ts_cframe cframe_current frame_back frame_code frame_instr frame_owner owner_cstack code_adaptive instr_unit"
+fields="ts_frame ts_cframe cframe_current frame_back frame_code frame_instr frame_owner owner_cstack code_adaptive instr_unit gen_frame"
 
 # probe <include-dir> <outfile>
 probe() {
@@ -109,7 +109,10 @@ tmp=$OUT.tmp.$$
  * One row per CPython minor version (x86_64, default GIL-ful, non-debug build).
  * TL_LAYOUT(major, minor, ts_frame, ts_cframe, cframe_current, frame_back,
  *           frame_code, frame_instr, frame_owner, owner_cstack, code_adaptive,
- *           instr_unit); -1 = field does not exist in that version.
+ *           instr_unit, gen_frame); -1 = field does not exist in that version.
+ * gen_frame: 3.8-3.10 offset of PyGenObject.gi_frame (a PyFrameObject*);
+ *           3.11+ offset of the _PyInterpreterFrame embedded in the
+ *           generator/coroutine (gi_iframe).
  * 3.8-3.10: ts_frame -> PyFrameObject*; frame_instr = int f_lasti;
  *           byte_offset = f_lasti * instr_unit (3.8/3.9 bytes, 3.10 code units).
  * 3.11/3.12: tstate->cframe->current_frame -> _PyInterpreterFrame*;

@@ -37,7 +37,7 @@ int main(void)
     long ts_frame = -1, ts_cframe = -1, cframe_current = -1;
     long frame_back, frame_code, frame_instr, frame_owner = -1;
     long owner_cstack = -1, code_adaptive = -1, instr_unit;
-    long frame_is_entry = -1, instr_size;
+    long frame_is_entry = -1, instr_size, gen_frame;
 
 #if PY_VERSION_HEX < 0x030B0000
     /* 3.8 - 3.10: PyThreadState.frame -> PyFrameObject chain */
@@ -46,6 +46,7 @@ int main(void)
     frame_code  = offsetof(PyFrameObject, f_code);
     frame_instr = offsetof(PyFrameObject, f_lasti);
     instr_size  = sizeof(((PyFrameObject *)0)->f_lasti);
+    gen_frame   = offsetof(PyGenObject, gi_frame); /* a PyFrameObject pointer */
 #  if PY_VERSION_HEX < 0x030A0000
     instr_unit  = 1;   /* f_lasti is a byte offset */
 #  else
@@ -59,6 +60,7 @@ int main(void)
     frame_code     = offsetof(_PyInterpreterFrame, f_code);
     frame_instr    = offsetof(_PyInterpreterFrame, prev_instr);
     instr_size     = sizeof(((_PyInterpreterFrame *)0)->prev_instr);
+    gen_frame      = offsetof(PyGenObject, gi_iframe); /* embedded frame */
     frame_owner    = offsetof(_PyInterpreterFrame, owner);
     code_adaptive  = offsetof(PyCodeObject, co_code_adaptive);
     instr_unit     = sizeof(_Py_CODEUNIT);
@@ -74,6 +76,7 @@ int main(void)
     frame_code    = offsetof(_PyInterpreterFrame, f_executable);
     frame_instr   = offsetof(_PyInterpreterFrame, instr_ptr);
     instr_size    = sizeof(((_PyInterpreterFrame *)0)->instr_ptr);
+    gen_frame     = offsetof(PyGenObject, gi_iframe); /* embedded frame */
     frame_owner   = offsetof(_PyInterpreterFrame, owner);
     owner_cstack  = FRAME_OWNED_BY_CSTACK;
     code_adaptive = offsetof(PyCodeObject, co_code_adaptive);
@@ -90,6 +93,7 @@ int main(void)
     P("owner_cstack", owner_cstack);
     P("code_adaptive", code_adaptive);
     P("instr_unit", instr_unit);
+    P("gen_frame", gen_frame);
 
     /* ---- extra facts (not in layouts.inc) ---- */
     P("x_frame_instr_size", instr_size);

@@ -9,7 +9,7 @@
 struct layout {
     int major, minor;
     int ts_frame, ts_cframe, cframe_current, frame_back, frame_code,
-        frame_instr, frame_owner, owner_cstack, code_adaptive, instr_unit;
+        frame_instr, frame_owner, owner_cstack, code_adaptive, instr_unit, gen_frame;
 };
 
 static const struct layout layouts[] = {
@@ -43,27 +43,40 @@ static void *current_frame(void)
     return TL_FIELD(ts, L->ts_frame, void *);
 }
 
+/* The code and byte offset of one frame; 0 when it has no code object. */
+static int read_frame(char *f, uintptr_t *pair)
+{
+    char *code = TL_FIELD(f, L->frame_code, char *);
+    if (!code || TL_TYPE(code) != tl_py.CodeType)
+        return 0;
+    intptr_t offset;
+    if (L->code_adaptive < 0)
+        offset = (intptr_t)TL_FIELD(f, L->frame_instr, int) * L->instr_unit;
+    else
+        offset = TL_FIELD(f, L->frame_instr, char *) - (code + L->code_adaptive);
+    if (offset < 0) /* not started: PyCode_Addr2Line gives co_firstlineno */
+        offset = -1;
+    pair[0] = (uintptr_t)code;
+    pair[1] = (uintptr_t)offset;
+    return 1;
+}
+
 int tl_frames_capture(uintptr_t *words, int max_frames)
 {
     int n = 0;
     for (char *f = current_frame(); f && n < max_frames; f = TL_FIELD(f, L->frame_back, char *)) {
         if (L->owner_cstack >= 0 && TL_FIELD(f, L->frame_owner, char) == L->owner_cstack)
             continue;
-        char *code = TL_FIELD(f, L->frame_code, char *);
-        if (!code || TL_TYPE(code) != tl_py.CodeType)
-            continue;
-        intptr_t offset;
-        if (L->code_adaptive < 0)
-            offset = (intptr_t)TL_FIELD(f, L->frame_instr, int) * L->instr_unit;
-        else
-            offset = TL_FIELD(f, L->frame_instr, char *) - (code + L->code_adaptive);
-        if (offset < 0) /* not started: PyCode_Addr2Line gives co_firstlineno */
-            offset = -1;
-        words[2 * n] = (uintptr_t)code;
-        words[2 * n + 1] = (uintptr_t)offset;
-        n++;
+        n += read_frame(f, &words[2 * n]);
     }
     return n;
+}
+
+int tl_frames_of_generator(PyObject *gen, uintptr_t *pair)
+{
+    char *f = L->code_adaptive < 0 ? TL_FIELD(gen, L->gen_frame, char *) /* a frame object */
+                                   : (char *)gen + L->gen_frame;      /* embedded */
+    return f ? read_frame(f, pair) : 0;
 }
 
 static char *attr_utf8(PyObject *obj, const char *name)

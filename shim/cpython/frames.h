@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "api.h"
+
 /* Select the layout of this interpreter; -1 when the version is unknown. */
 int tl_frames_init(int major, int minor);
 
@@ -14,6 +16,10 @@ int tl_frames_code_adaptive(void);
 /* Walk the calling thread's frames (GIL held), innermost first, writing
  * (code object, byte offset) pairs: 2 words a frame.  Returns frames. */
 int tl_frames_capture(uintptr_t *words, int max_frames);
+
+/* The (code, offset) pair of a suspended coroutine or generator, read from
+ * its own frame without materializing a frame object.  Returns 0 if none. */
+int tl_frames_of_generator(PyObject *gen, uintptr_t *pair);
 
 struct tl_pyframe {
     char *function, *file;
