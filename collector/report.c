@@ -155,6 +155,24 @@ static json_t *stats_object(const struct tl_stats *s)
         "leaks", leaks, "leaks_omitted", (json_int_t)s->leaks_omitted);
 }
 
+/* What the auditor itself costs: calls and time per hook (not hashed: it
+ * changes all the time and is no reason to rewrite a periodic report). */
+static json_t *hooks_object(void)
+{
+    json_t *hooks = json_object();
+    uint64_t calls = 0, ticks = 0;
+    for (int h = 0; h < TL_N_HOOKS; h++) {
+        struct tl_hook_stats st = tl_hook_stats[h];
+        calls += st.calls;
+        ticks += st.ticks;
+        json_object_set_new(hooks, tl_hook_names[h], json_pack("{s:I, s:I}",
+            "calls", (json_int_t)st.calls, "ns", (json_int_t)tl_ticks_to_ns(st.ticks)));
+    }
+    json_object_set_new(hooks, "total", json_pack("{s:I, s:I}", "calls", (json_int_t)calls,
+                                                  "ns", (json_int_t)tl_ticks_to_ns(ticks)));
+    return hooks;
+}
+
 static void add_suppression(void *ctx, const char *kind, const char *pattern, uint64_t hits)
 {
     json_array_append_new(ctx, json_pack("{s:s, s:s, s:I}", "kind", kind, "pattern", pattern,
@@ -214,6 +232,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
     json_object_set_new(root, "incomplete", str_or_null(m->incomplete));
     *content = hash_json(json_object_get(root, "leaks"),
                          hash_json(json_object_get(root, "stats"), 1469598103934665603ull));
+    json_object_set_new(json_object_get(root, "stats"), "hooks", hooks_object());
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     json_decref(root);
     return text;

@@ -264,6 +264,7 @@ static PyObject *coro_arg(PyObject *args, PyObject *kwds)
 
 static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
+    uint64_t t0 = tl_ticks();
     PyObject *coro = coro_arg(args, kwds);
     uint32_t coro_name = 0;
     if (coro) {
@@ -277,6 +278,7 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
     /* Recorded before the real __init__: an eager task runs inside it. */
     tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), tl_now());
     tl_collector_poke();
+    tl_hook_account(TL_HOOK_SPAWN, tl_ticks() - t0, 1);
     int rc = orig_init(self, args, kwds);
     if (rc < 0)
         tl_task_destroyed((uintptr_t)self, 0, -1, NULL, 0);
@@ -316,6 +318,7 @@ static void judge_destroyed(PyObject *self, const struct tl_task_view *v)
 
 static void hook_finalize(PyObject *self)
 {
+    uint64_t t0 = tl_ticks();
     struct tl_task_view v;
     if (tl_task_view((uintptr_t)self, &v)) {
         PyObject *t, *val, *tb;
@@ -323,6 +326,7 @@ static void hook_finalize(PyObject *self)
         judge_destroyed(self, &v);
         tl_py.PyErr_Restore(t, val, tb);
     }
+    tl_hook_account(TL_HOOK_DESTROY, tl_ticks() - t0, 1);
     orig_finalize(self);
 }
 
@@ -347,6 +351,7 @@ static char *message_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
 static PyObject *cancel_common(PyObject *self, PyObject *result, uint32_t stack,
                                uint64_t outer, char *message)
 {
+    uint64_t t0 = tl_ticks();
     if (result && result != tl_py.None && tl_py.PyObject_IsTrue(result) == 1) {
         int scope = outer ? TL_SCOPE_NONE : scope_of_stack(stack);
         /* Still suspended where the CancelledError will be delivered. */
@@ -363,16 +368,18 @@ static PyObject *cancel_common(PyObject *self, PyObject *result, uint32_t stack,
     } else {
         free(message);
     }
+    tl_hook_account(TL_HOOK_CANCEL, tl_ticks() - t0, 1);
     return result;
 }
 
 static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
                                       Py_ssize_t nargs, PyObject *kwnames)
 {
-    uint64_t outer = cancelling_task;
+    uint64_t t0 = tl_ticks(), outer = cancelling_task;
     uint32_t stack = capture_py(tl_opt.stack_depth);
     char *message = message_arg(args, nargs, kwnames);
     cancelling_task = tl_task_id((uintptr_t)self);
+    tl_hook_account(TL_HOOK_CANCEL, tl_ticks() - t0, 0);
     PyObject *r = ((fastcall_kw_fn)orig_cancel)(self, args, nargs, kwnames);
     cancelling_task = outer;
     return cancel_common(self, r, stack, outer, message);
@@ -380,9 +387,10 @@ static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
 
 static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
 {
-    uint64_t outer = cancelling_task;
+    uint64_t t0 = tl_ticks(), outer = cancelling_task;
     uint32_t stack = capture_py(tl_opt.stack_depth);
     cancelling_task = tl_task_id((uintptr_t)self);
+    tl_hook_account(TL_HOOK_CANCEL, tl_ticks() - t0, 0);
     PyObject *r = ((noargs_fn)orig_cancel)(self, unused);
     cancelling_task = outer;
     return cancel_common(self, r, stack, outer, NULL);
@@ -391,8 +399,10 @@ static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
 static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
 {
     PyObject *r = ((noargs_fn)orig_uncancel)(self, unused);
+    uint64_t t0 = tl_ticks();
     if (r)
         tl_task_uncancelled((uintptr_t)self, scope_of_stack(capture_py(1)) != TL_SCOPE_NONE);
+    tl_hook_account(TL_HOOK_UNCANCEL, tl_ticks() - t0, 1);
     return r;
 }
 

@@ -11,6 +11,11 @@
 struct tl_depot tl_py_stacks, tl_native_stacks, tl_names;
 
 static double start;
+static uint64_t start_ticks;
+
+const char *const tl_hook_names[TL_N_HOOKS] = {"spawn", "cancel", "uncancel", "destroy",
+                                               "exception_handled"};
+struct tl_hook_stats tl_hook_stats[TL_N_HOOKS];
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 
 static double monotonic(void)
@@ -23,6 +28,7 @@ static double monotonic(void)
 __attribute__((constructor(101))) static void core_init(void)
 {
     start = monotonic();
+    start_ticks = tl_ticks();
     tl_depot_init(&tl_py_stacks);
     tl_depot_init(&tl_native_stacks);
     tl_depot_init(&tl_names);
@@ -31,6 +37,14 @@ __attribute__((constructor(101))) static void core_init(void)
 double tl_now(void)
 {
     return monotonic() - start;
+}
+
+/* Ticks run at a constant rate: calibrate against the clock since start. */
+double tl_ticks_to_ns(uint64_t ticks)
+{
+    double elapsed = tl_now();
+    uint64_t spent = tl_ticks() - start_ticks;
+    return spent && elapsed > 0 ? (double)ticks * elapsed * 1e9 / (double)spent : 0;
 }
 
 pid_t tl_thread_id(void)

@@ -68,6 +68,7 @@ static enum tl_catch handler_kind(PyObject *code, long offset)
 static PyObject *on_handled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
+    uint64_t t0 = tl_ticks();
     PyObject *cls = nargs == 3 ? cancelled_error_class() : NULL;
     if (cls && (TL_TYPE(args[2]) == cls || tl_py.PyObject_IsInstance(args[2], cls) == 1)) {
         long offset = tl_py.PyLong_AsLong(args[1]);
@@ -89,6 +90,7 @@ static PyObject *on_handled(PyObject *self, PyObject *const *args, Py_ssize_t na
             tl_py.Py_DecRef(task);
     }
     tl_py.PyErr_Clear();
+    tl_hook_account(TL_HOOK_HANDLED, tl_ticks() - t0, 1);
     tl_py.Py_IncRef(tl_py.None);
     return tl_py.None;
 }
