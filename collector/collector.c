@@ -331,12 +331,15 @@ static void after_fork_child(void)
     init_cond();
     tl_tasks_reset_after_fork();
     tl_core_after_fork_child();
-    if (C.pipe[0] >= 0) {
-        close(C.pipe[0]);
-        close(C.pipe[1]);
-        C.pipe[0] = C.pipe[1] = -1;
+    /* Never share the parent's pipe: its signals are its own.  The new one
+     * is made when the thread starts: a child about to exec must not find
+     * extra descriptors in the way of its dup2()s. */
+    int fds[2] = {C.pipe[0], C.pipe[1]};
+    C.pipe[0] = C.pipe[1] = -1;
+    if (fds[0] >= 0) {
+        close(fds[0]);
+        close(fds[1]);
     }
-    open_pipe(); /* never share the parent's: its signals are its own */
     C.running = 0;
     C.gil_busy = 0;
     C.have_content = 0;
