@@ -26,7 +26,7 @@
 #include "output.h"
 #include "report.h"
 
-#define GIL_WAIT_SECONDS 1.0
+#define GIL_WAIT_NS 500000000L /* a snapshot is due within a second */
 
 static struct {
     pthread_mutex_t lock; /* guards the fields below and report writing */
@@ -34,7 +34,10 @@ static struct {
     int pipe[2];
     pthread_t thread;
     int activated, running, wanted, finished;
-    int gil_busy, gil_done, waiting;
+    int no_gil_helper; /* a child forked from a non-main thread */
+    int gil_busy, gil_done, waiting, abort_wait;
+    pthread_t helper; /* joinable: a fork waits until it is gone */
+    int helper_alive;
     uint64_t last_content;
     int have_content;
     struct tl_leak *live;
@@ -93,41 +96,86 @@ static void *gil_helper(void *arg)
     return NULL;
 }
 
-/* Run the Python side of a report, waiting at most GIL_WAIT_SECONDS.
- * Returns 0 when it ran.  Called with C.lock held. */
+/* Reap a finished helper (C.lock held). */
+static void reap_helper(void)
+{
+    if (C.helper_alive && !C.gil_busy) {
+        pthread_join(C.helper, NULL);
+        C.helper_alive = 0;
+    }
+}
+
+/* Run the Python side of a report, waiting at most GIL_WAIT_NS.  Returns 0
+ * when it ran, -1 when not (in time), -2 when a fork aborted the wait.
+ * Called with C.lock held. */
 static int run_with_gil(enum tl_collect_mode mode)
 {
-    if (C.gil_busy)
-        return -1; /* the previous helper is still waiting for the GIL */
+    reap_helper();
+    if (C.gil_busy || C.no_gil_helper)
+        return -1; /* the previous helper still waits, or it is unsafe here */
     struct gil_job *job = malloc(sizeof *job);
     if (!job)
         return -1;
     job->mode = mode;
-    pthread_attr_t attr;
-    pthread_t t;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     C.gil_busy = 1;
     C.gil_done = 0;
-    if (pthread_create(&t, &attr, gil_helper, job) != 0) {
+    if (pthread_create(&C.helper, NULL, gil_helper, job) != 0) {
         C.gil_busy = 0;
         free(job);
-        pthread_attr_destroy(&attr);
         return -1;
     }
-    pthread_attr_destroy(&attr);
+    C.helper_alive = 1;
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += (time_t)GIL_WAIT_SECONDS;
+    deadline.tv_nsec += GIL_WAIT_NS;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
     C.waiting = 1;
-    while (!C.gil_done)
+    while (!C.gil_done && !C.abort_wait)
         if (pthread_cond_timedwait(&C.cond, &C.lock, &deadline) == ETIMEDOUT)
             break;
     C.waiting = 0;
-    return C.gil_done ? 0 : -1;
+    return C.gil_done ? 0 : C.abort_wait ? -2 : -1;
 }
 
 /* ---- writing ----------------------------------------------------------- */
+
+/* "1 swallowed_cancel, 2 stuck_after_cancel"; returns the total. */
+static uint64_t describe_leaks(const struct tl_stats *stats, char *buf, size_t n)
+{
+    uint64_t total = 0;
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; k < TL_N_KINDS; k++) {
+        total += stats->leaks[k];
+        if (stats->leaks[k] && len < n)
+            len += (size_t)snprintf(buf + len, n - len, "%s%llu %s", len ? ", " : "",
+                                    (unsigned long long)stats->leaks[k], tl_kind_names[k]);
+    }
+    return total;
+}
+
+/* At most one line on stderr per process in the common cases: a failed
+ * periodic write is a diagnostic (verbosity 2); a failed exit or snapshot
+ * write is said once, folded into the leak line when there is one. */
+static void say_after_exit(const struct tl_stats *stats, const char *path, int write_errno)
+{
+    char kinds[256];
+    uint64_t total = describe_leaks(stats, kinds, sizeof kinds);
+    int once = 0;
+    if (total && tl_opt.verbosity >= 1 && !write_errno)
+        tl_warn_once(&once, "taskleak: %llu leak%s (%s); report: %s", (unsigned long long)total,
+                     total == 1 ? "" : "s", kinds, path);
+    else if (total && tl_opt.verbosity >= 1)
+        tl_warn_once(&once, "taskleak: %llu leak%s (%s); the report could not be written to %s: %s",
+                     (unsigned long long)total, total == 1 ? "" : "s", kinds, path,
+                     strerror(write_errno));
+    else if (write_errno)
+        tl_warn_once(&warned_write, "taskleak: cannot write report %s: %s", path,
+                     strerror(write_errno));
+}
 
 static void write_report(const char *reason, const char *incomplete)
 {
@@ -144,34 +192,26 @@ static void write_report(const char *reason, const char *incomplete)
                (stats.tasks_created == 0 ||
                 (!strcmp(reason, "periodic") && C.have_content && content == C.last_content));
     char path[TL_PATH_MAX + 32];
-    if (!skip && tl_output_expand(tl_opt.report_path, getpid(), path, sizeof path) == 0) {
-        if (tl_output_write(path, text, strlen(text)) == 0) {
-            C.last_content = content;
-            C.have_content = 1;
-        } else {
-            tl_warn_once(&warned_write, "taskleak: cannot write report %s: %s", path,
-                         strerror(errno));
-        }
+    int write_errno = 0;
+    if (tl_output_expand(tl_opt.report_path, getpid(), path, sizeof path) < 0) {
+        skip = 1;
+        write_errno = ENAMETOOLONG;
+    }
+    if (!skip && tl_output_write(path, text, strlen(text)) == 0) {
+        C.last_content = content;
+        C.have_content = 1;
+    } else if (!skip) {
+        write_errno = errno;
+        tl_diag("taskleak: cannot write report %s: %s", path, strerror(write_errno));
     }
     free(text);
     if (!strcmp(reason, "exit")) {
         C.final_stats = stats;
         C.final_written = 1;
-        uint64_t total = 0;
-        for (int k = 0; k < TL_N_KINDS; k++)
-            total += stats.leaks[k];
-        if (total && tl_opt.verbosity >= 1) {
-            char kinds[256] = "";
-            size_t k_len = 0;
-            for (int k = 0; k < TL_N_KINDS; k++)
-                if (stats.leaks[k])
-                    k_len += (size_t)snprintf(kinds + k_len, sizeof kinds - k_len, "%s%llu %s",
-                                              k_len ? ", " : "", (unsigned long long)stats.leaks[k],
-                                              tl_kind_names[k]);
-            int one = 0;
-            tl_warn_once(&one, "taskleak: %llu leak%s (%s); report: %s", (unsigned long long)total,
-                         total == 1 ? "" : "s", kinds, path);
-        }
+        say_after_exit(&stats, path, write_errno);
+    } else if (!strcmp(reason, "signal") && write_errno) {
+        tl_warn_once(&warned_write, "taskleak: cannot write snapshot %s: %s", path,
+                     strerror(write_errno));
     }
 }
 
@@ -205,10 +245,18 @@ static void collect_and_write(int snapshot)
     pthread_mutex_lock(&C.lock);
     if (!C.finished) {
         const char *incomplete = NULL;
-        if (run_with_gil(snapshot ? TL_COLLECT_SNAPSHOT : TL_COLLECT_PERIODIC) < 0)
-            incomplete = "the GIL could not be taken in time: tasks were not judged "
+        int rc = run_with_gil(snapshot ? TL_COLLECT_SNAPSHOT : TL_COLLECT_PERIODIC);
+        if (rc < 0) {
+            incomplete = "the GIL could not be taken in time: tasks were not judged, live "
+                         "tasks come from taskleak's own table (no name, no awaiting), "
                          "and new stacks have no file or line";
-        write_report(snapshot ? "signal" : "periodic", incomplete);
+            if (snapshot) {
+                drop_live();
+                C.n_live = tl_tasks_snapshot_all(&C.live);
+            }
+        }
+        if (rc != -2) /* -2: a fork is waiting for this thread to stop */
+            write_report(snapshot ? "signal" : "periodic", incomplete);
         drop_live();
     }
     pthread_mutex_unlock(&C.lock);
@@ -325,8 +373,20 @@ static void init_cond(void)
     pthread_condattr_destroy(&attr);
 }
 
+static int forking_from_main_thread;
+
+static void before_fork(void)
+{
+    forking_from_main_thread = gettid() == getpid();
+}
+
+/* In a child forked from another thread, CPython 3.11/3.12 can abort when a
+ * foreign thread creates a thread state while the forking thread ends
+ * ("init_threadstate: thread state already initialized"): there, only the
+ * exit report (from atexit, with the GIL) resolves Python stacks. */
 static void after_fork_child(void)
 {
+    C.no_gil_helper = !forking_from_main_thread;
     pthread_mutex_init(&C.lock, NULL);
     init_cond();
     tl_tasks_reset_after_fork();
@@ -341,7 +401,8 @@ static void after_fork_child(void)
         close(fds[1]);
     }
     C.running = 0;
-    C.gil_busy = 0;
+    C.gil_busy = C.helper_alive = 0;
+    C.waiting = C.abort_wait = 0;
     C.have_content = 0;
     C.live = NULL;
     C.n_live = 0;
@@ -356,7 +417,7 @@ void tl_collector_activate(void)
     init_cond();
     read_argv();
     snprintf(C.python, sizeof C.python, "%d.%d.%d", tl_py.major, tl_py.minor, tl_py.micro);
-    pthread_atfork(NULL, NULL, after_fork_child);
+    pthread_atfork(before_fork, NULL, after_fork_child);
     if (open_pipe() < 0)
         return;
     if (tl_opt.dump_signal) {
@@ -383,10 +444,27 @@ void tl_collector_before_fork(void)
 {
     if (!C.running)
         return;
+    /* It may be waiting for the GIL, which the forking thread holds. */
+    pthread_mutex_lock(&C.lock);
+    C.abort_wait = 1;
+    pthread_cond_broadcast(&C.cond);
+    pthread_mutex_unlock(&C.lock);
     ssize_t w = write(C.pipe[1], "Q", 1);
     (void)w;
     pthread_join(C.thread, NULL);
     C.running = 0;
+    C.abort_wait = 0;
+    /* A helper waiting for the GIL would be a second thread at fork time
+     * (CPython 3.12+ warns about those): let it have the GIL and finish. */
+    if (C.helper_alive) {
+        void *ts = tl_py.PyEval_SaveThread();
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 1;
+        if (pthread_timedjoin_np(C.helper, NULL, &deadline) == 0)
+            C.helper_alive = 0;
+        tl_py.PyEval_RestoreThread(ts);
+    }
 }
 
 void tl_collector_final_report(void)

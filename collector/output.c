@@ -10,6 +10,8 @@
 int tl_output_expand(const char *t, pid_t pid, char *out, size_t n)
 {
     size_t o = 0;
+    if (n == 0)
+        return -1;
     for (; *t; t++) {
         char buf[24];
         const char *piece = buf;

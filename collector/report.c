@@ -88,14 +88,11 @@ static json_t *task_entry(const struct tl_leak *l, const char *kind)
 {
     const struct tl_task *t = &l->task;
     const struct tl_outcome *o = &l->outcome;
-    char name[32];
-    if (!o->name)
-        snprintf(name, sizeof name, "Task-%llu", (unsigned long long)t->id);
     json_t *e = json_object();
     if (kind)
         json_object_set_new(e, "kind", json_string(kind));
-    json_object_set_new(e, "task", json_pack("{s:I, s:s, s:o, s:i, s:o}",
-        "id", (json_int_t)t->id, "name", o->name ? o->name : name,
+    json_object_set_new(e, "task", json_pack("{s:I, s:o, s:o, s:i, s:o}",
+        "id", (json_int_t)t->id, "name", str_or_null(o->name), /* null: read without the GIL */
         "coro", str_or_null(tl_depot_resolved(&tl_names, t->coro)),
         "thread_id", (int)t->thread_id, "address", hex(t->addr)));
     json_object_set_new(e, "state", json_string(tl_state_names[o->state]));

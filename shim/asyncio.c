@@ -305,7 +305,7 @@ static void judge_destroyed(PyObject *self, const struct tl_task_view *v)
     int kind = -1;
     if (st == TL_PENDING && !exiting)
         kind = TL_DESTROYED_PENDING;
-    else if (st != TL_PENDING && v->n_effective && !exiting &&
+    else if (st != TL_PENDING && v->n_effective && !v->ended && !exiting &&
              tl_is_swallowed(v, st, task_cancelling(self)))
         kind = TL_SWALLOWED_CANCEL;
     kind = leak_unless_suppressed(kind, v);
@@ -705,17 +705,72 @@ static PyObject *at_exit(PyObject *self, PyObject *unused)
     return tl_py.None;
 }
 
-void tl_asyncio_register_atexit(void)
+/* After os.fork(): restart the collector.  In the parent, not before
+ * os.fork() returns (CPython 3.12+ counts threads then, to warn about forks
+ * with threads): a pending call runs once the main thread is back in Python
+ * code.  Every hook restarts it as well. */
+static int restart_collector(void *unused)
 {
-    static PyMethodDef def = {"_taskleak_exit", (void *)at_exit, TL_METH_NOARGS, NULL};
-    PyObject *atexit = tl_py.PyImport_ImportModule("atexit");
-    PyObject *name = tl_py.PyUnicode_InternFromString("register");
-    PyObject *fn = tl_py.PyCFunction_NewEx(&def, NULL, NULL);
-    PyObject *r = atexit && name && fn ? tl_py.PyObject_CallMethodObjArgs(atexit, name, fn, NULL) : NULL;
+    (void)unused;
+    tl_collector_poke();
+    return 0;
+}
+
+static PyObject *after_fork_in_parent(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    tl_py.Py_AddPendingCall(restart_collector, NULL);
+    tl_py.Py_IncRef(tl_py.None);
+    return tl_py.None;
+}
+
+static PyObject *after_fork_in_child(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    restart_collector(unused);
+    tl_py.Py_IncRef(tl_py.None);
+    return tl_py.None;
+}
+
+/* module.function(*args, **{kw: fn}) for the registration calls below. */
+static void call_with_function(const char *module, const char *function, PyMethodDef *def,
+                               const char *const *keywords)
+{
+    PyObject *mod = tl_py.PyImport_ImportModule(module);
+    PyObject *register_fn = mod ? tl_py.PyObject_GetAttrString(mod, function) : NULL;
+    PyObject *fn = tl_py.PyCFunction_NewEx(def, NULL, NULL);
+    PyObject *args = NULL, *kwargs = NULL, *r = NULL;
+    if (register_fn && fn) {
+        if (keywords) {
+            args = tl_py.PyTuple_New(0);
+            kwargs = tl_py.PyDict_New();
+            for (int i = 0; kwargs && keywords[i]; i++)
+                tl_py.PyDict_SetItemString(kwargs, keywords[i], fn);
+        } else {
+            args = tl_py.PyTuple_Pack(1, fn);
+        }
+        if (args)
+            r = tl_py.PyObject_Call(register_fn, args, kwargs);
+    }
     if (!r)
         tl_py.PyErr_Clear();
-    PyObject *refs[] = {r, fn, name, atexit};
-    for (int i = 0; i < 4; i++)
+    PyObject *refs[] = {r, kwargs, args, fn, register_fn, mod};
+    for (int i = 0; i < 6; i++)
         if (refs[i])
             tl_py.Py_DecRef(refs[i]);
+}
+
+void tl_asyncio_register_callbacks(void)
+{
+    static PyMethodDef exit_def = {"_taskleak_exit", (void *)at_exit, TL_METH_NOARGS, NULL};
+    static PyMethodDef parent_def = {"_taskleak_after_fork_in_parent", (void *)after_fork_in_parent,
+                                     TL_METH_NOARGS, NULL};
+    static PyMethodDef child_def = {"_taskleak_after_fork_in_child", (void *)after_fork_in_child,
+                                    TL_METH_NOARGS, NULL};
+    static const char *const in_parent[] = {"after_in_parent", NULL};
+    static const char *const in_child[] = {"after_in_child", NULL};
+    call_with_function("atexit", "register", &exit_def, NULL);
+    call_with_function("os", "register_at_fork", &parent_def, in_parent);
+    call_with_function("os", "register_at_fork", &child_def, in_child);
 }

@@ -13,7 +13,8 @@ int tl_asyncio_patch(PyObject *task_type);
 enum tl_collect_mode { TL_COLLECT_PERIODIC, TL_COLLECT_EXIT, TL_COLLECT_SNAPSHOT };
 void tl_asyncio_collect(enum tl_collect_mode mode);
 
-/* Register the Python-level atexit callback that writes the final report. */
-void tl_asyncio_register_atexit(void);
+/* Register the Python-level callbacks: atexit (the final report) and
+ * os.register_at_fork (restart the collector after os.fork()). */
+void tl_asyncio_register_callbacks(void);
 
 #endif

@@ -94,7 +94,7 @@ static void try_activate(void)
     tl_py.Py_DecRef(task);
     if (state != ACTIVE)
         return;
-    tl_asyncio_register_atexit();
+    tl_asyncio_register_callbacks();
     tl_monitoring_start();
     tl_collector_activate();
 }

@@ -62,9 +62,10 @@ int tl_suppressions_load(const char *path, FILE *err)
             fprintf(err, "taskleak: suppressions %s: cannot read it; none apply\n", path);
         return -1;
     }
-    char line[4096];
+    char *line = NULL;
+    size_t cap = 0;
     int lineno = 0, problems = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &cap, f) >= 0) { /* whole lines, however long */
         lineno++;
         char *hash = strchr(line, '#');
         if (hash)
@@ -87,6 +88,7 @@ int tl_suppressions_load(const char *path, FILE *err)
                              "pending_at_exit, scope or *; line ignored\n", path, lineno);
         }
     }
+    free(line);
     fclose(f);
     return problems;
 }

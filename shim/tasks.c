@@ -190,7 +190,7 @@ static void fill_view(const struct tl_task *t, struct tl_task_view *v)
     *v = (struct tl_task_view){t->addr,          t->id,         t->t_first_cancel,
                                t->n_effective,   t->n_scope,    t->n_scope_uncancel,
                                t->created_py,    t->watch,      t->stuck != NULL,
-                               t->catch_kind};
+                               t->catch_kind,    t->ended};
 }
 
 uint64_t tl_task_id(uintptr_t addr)
@@ -274,6 +274,10 @@ void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
     pthread_mutex_lock(&T.lock);
     struct tl_task *rec = unlink_task(addr);
     void *watch = NULL;
+    /* A sweep may have judged it while this hook ran Python code without
+     * the GIL: one verdict per ending. */
+    if (rec && rec->ended && leak_kind == TL_SWALLOWED_CANCEL)
+        leak_kind = -1;
     if (rec) {
         if (done && !rec->ended)
             T.stats.tasks_done++;
@@ -282,9 +286,9 @@ void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
         if (leak_kind >= 0)
             add_leak(rec, leak_kind, outcome, done ? t : -1);
         watch = rec->watch;
-    } else if (leak_kind >= 0) {
-        tl_outcome_free(outcome);
     }
+    if (leak_kind >= 0 && !rec)
+        tl_outcome_free(outcome);
     pthread_mutex_unlock(&T.lock);
     if (rec) {
         free_cancels(rec->cancels);
@@ -300,7 +304,10 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
     pthread_mutex_lock(&T.lock);
     struct tl_task **p = find(addr);
     struct tl_task *rec = p && (*p)->id == id ? *p : NULL;
-    if (rec && done) {
+    /* Judged twice (a sweep and a snapshot, or a hook in between)? Once. */
+    if (rec && ((done && rec->ended) || (leak_kind == TL_STUCK_AFTER_CANCEL && rec->stuck)))
+        leak_kind = -1;
+    if (rec && done && !rec->ended) {
         resolve_stuck(rec, outcome, t);
         if (!rec->ended) {
             T.stats.tasks_done++;
@@ -365,6 +372,29 @@ int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
     memset(outcome, 0, sizeof *outcome);
     out->t_ended = out->t_resolved = -1;
     return 1;
+}
+
+size_t tl_tasks_snapshot_all(struct tl_leak **out)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&T.lock);
+    struct tl_leak *items = calloc(T.records ? T.records : 1, sizeof *items);
+    for (size_t i = 0; items && i < T.nbuckets; i++)
+        for (struct tl_task *t = T.buckets[i]; t; t = t->hnext) {
+            if (t->ended)
+                continue;
+            struct tl_leak *l = &items[n++];
+            l->task = *t;
+            l->task.hnext = NULL;
+            l->task.watch = NULL;
+            l->task.stuck = NULL;
+            l->task.cancels = copy_cancels(t->cancels);
+            l->outcome.state = TL_PENDING;
+            l->t_ended = l->t_resolved = -1;
+        }
+    pthread_mutex_unlock(&T.lock);
+    *out = items;
+    return n;
 }
 
 void tl_leak_free(struct tl_leak *l)

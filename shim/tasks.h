@@ -87,6 +87,7 @@ struct tl_task_view {
     void *watch;
     int has_stuck;
     int catch_kind;
+    int ended; /* already judged done by a sweep */
 };
 
 void tl_tasks_init(int max_leaks);
@@ -137,6 +138,9 @@ void tl_tasks_visit(struct tl_stats *stats, tl_leak_visitor visit, void *ctx);
 int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
                      struct tl_leak *out);
 void tl_leak_free(struct tl_leak *l);
+/* Every record not known to have ended, leak-shaped and pending (for a
+ * snapshot taken without the GIL).  Returns the count; *out is malloc'd. */
+size_t tl_tasks_snapshot_all(struct tl_leak **out);
 
 void tl_outcome_free(struct tl_outcome *o);
 

@@ -55,6 +55,14 @@ typedef struct {
     X(PyObject *, PyObject_CallFunctionObjArgs, (PyObject *, ...))             \
     X(PyObject *, PyUnicode_FromString, (const char *))                        \
     X(PyObject *, PyLong_FromLong, (long))                                     \
+    X(PyObject *, PyTuple_New, (Py_ssize_t))                                   \
+    X(PyObject *, PyTuple_Pack, (Py_ssize_t, ...))                             \
+    X(PyObject *, PyDict_New, (void))                                          \
+    X(int, PyDict_SetItemString, (PyObject *, const char *, PyObject *))       \
+    X(PyObject *, PyObject_Call, (PyObject *, PyObject *, PyObject *))         \
+    X(void *, PyEval_SaveThread, (void))                                       \
+    X(void, PyEval_RestoreThread, (void *))                                    \
+    X(int, Py_AddPendingCall, (int (*)(void *), void *))                       \
     X(PyObject *, PyObject_GetIter, (PyObject *))                              \
     X(PyObject *, PyIter_Next, (PyObject *))                                   \
     X(void, Py_IncRef, (PyObject *))                                           \
