@@ -16,7 +16,9 @@ unsigned tl_scope_outstanding(const struct tl_task_view *v);
 int tl_is_swallowed(const struct tl_task_view *v, enum tl_state state,
                     long cancelling);
 
-/* A pending task is stuck `grace` seconds after its first effective cancel. */
-int tl_is_stuck(const struct tl_task_view *v, double now, double grace);
+/* A pending task is stuck `grace` seconds after its first effective cancel
+ * while a cancel is still outstanding (a task that carries on after a
+ * timeout scope consumed its cancel is not a zombie). */
+int tl_is_stuck(const struct tl_task_view *v, double now, double grace, long cancelling);
 
 #endif

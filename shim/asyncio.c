@@ -532,10 +532,11 @@ static void judge_watched(double now)
         }
         tl_py.Py_IncRef(task);
         enum tl_state st = task_state(task);
+        long cancelling = task_cancelling(task);
         int kind = -1;
-        if (st != TL_PENDING && tl_is_swallowed(&views[i], st, task_cancelling(task)))
+        if (st != TL_PENDING && tl_is_swallowed(&views[i], st, cancelling))
             kind = TL_SWALLOWED_CANCEL;
-        else if (st == TL_PENDING && tl_is_stuck(&views[i], now, tl_opt.grace))
+        else if (st == TL_PENDING && tl_is_stuck(&views[i], now, tl_opt.grace, cancelling))
             kind = TL_STUCK_AFTER_CANCEL;
         kind = leak_unless_suppressed(kind, &views[i]);
         struct tl_outcome o = {.state = st};

@@ -21,6 +21,7 @@ static const struct builtin_scope builtin[] = {
     {"asyncio.taskgroups", "/asyncio/taskgroups.py", "!_abort"},
     {"async_timeout", "/async_timeout/__init__.py", NULL},
     {"anyio", "/anyio/_backends/_asyncio.py", "_deliver_cancellation"},
+    {"aiohttp.helpers", "/aiohttp/helpers.py", "timeout"}, /* TimerContext.timeout */
 };
 #define N_BUILTIN (int)(sizeof builtin / sizeof builtin[0])
 

@@ -134,7 +134,7 @@ DEFAULT_TIMEOUT = 60.0
 SUMMARY_RE = re.compile(r"^taskleak: (\d+) leaks? \(([^)]*)\); report: (.+)$")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
-MARKER_RE = re.compile(r"#\s*<-\s*(create|cancel|await)(?::([\w.-]+))?\s*$")
+MARKER_RE = re.compile(r"#\s*<-\s*(create|cancel|await|caught|delivered)(?::([\w.-]+))?\s*$")
 DIRECTIVE_RE = re.compile(r"^#\s*([a-z][a-z-]*)\s*(?::\s*(.*?))?\s*$")
 KNOWN_DIRECTIVES = {"expect", "expect-none", "expect-no-report", "expect-count",
                     "expect-distinct", "min-python", "max-python",
@@ -147,9 +147,10 @@ NO_VALUE_DIRECTIVES = ("expect-none", "expect-no-report", "child-expect-none")
 EXPECT_KEYS = {"coro", "name", "state", "result_type", "result_repr",
                "exception_type", "exception_message", "message", "scope",
                "cancels", "main_thread", "create", "cancel", "await", "resolved",
-               "forwarded_from", "await_chain", "id"}
+               "forwarded_from", "await_chain", "id", "caught", "delivered"}
 LIVE_KEYS = (EXPECT_KEYS - {"result_type", "result_repr", "exception_type",
-                            "exception_message", "resolved", "forwarded_from"}) | {"awaited_by"}
+                            "exception_message", "resolved", "forwarded_from",
+                            "caught", "delivered"}) | {"awaited_by"}
 REASONS = ("exit", "periodic", "signal")
 STEP_ARGS = {"wait-line": "text", "signal": "signal", "close-stdin": None,
              "snapshot": "count", "storm": "count"}
@@ -218,7 +219,7 @@ class Scenario(ExpectSet):
         self.exit = 0
         self.lib_exit = None
         self.timeout = DEFAULT_TIMEOUT
-        self.markers = {"create": {}, "cancel": {}, "await": {}}  # kind -> label -> [lines]
+        self.markers = {"create": {}, "cancel": {}, "await": {}, "caught": {}, "delivered": {}}  # kind -> label -> [lines]
         self.suppressions = []
         self.error = None
         try:
@@ -1503,6 +1504,29 @@ def check_counts(rep):
                   "%s: awaited_by %r is no other live task (ids %s)" % (leak_summary(e), by, ids))
 
 
+def check_provenance(sc, attrs, e, rep):
+    """caught=LABEL: on 3.12+ the last cancel's caught_at is at the `caught`
+    marker (sys.monitoring); before 3.12 it is null.  delivered=LABEL: the
+    last cancel's delivered_at has a frame at the `delivered` marker."""
+    w = leak_summary(e)
+    cancels = e["cancels"]
+    last = cancels[-1] if cancels else {}
+    version = tuple(int(x) for x in re.findall(r"\d+", rep.get("python", ""))[:2])
+    lines = marker_lines(sc, "caught", attrs.get("caught"))
+    if lines:
+        got = last.get("caught_at")
+        if version >= (3, 12):
+            check(isinstance(got, dict) and got.get("file") == sc.path and got.get("line") in lines,
+                  "%s: last cancel caught_at %r, expected %s:%s" % (w, got, sc.name, lines))
+        else:
+            check(got is None, "%s: caught_at %r before 3.12, expected null" % (w, got))
+    lines = marker_lines(sc, "delivered", attrs.get("delivered"))
+    if lines:
+        got = frame_lines(last.get("delivered_at") or [], sc.path)
+        check(set(got) & set(lines), "%s: last cancel delivered_at has no frame at %s:%s (%s)"
+              % (w, sc.name, lines, fmt_stack(last.get("delivered_at") or [])))
+
+
 def check_expectations(sc, exp, pid, rep):
     leaks, stats, leaks_stats = rep["leaks"], rep["stats"], rep["stats"]["leaks"]
     total = sum(leaks_stats.values())
@@ -1528,6 +1552,7 @@ def check_expectations(sc, exp, pid, rep):
         check(sel, "expected leak %s not reported; got: %s" % (desc, got))
         for i in sel:
             check_expectation(sc, kind, attrs, leaks[i], pid)
+            check_provenance(sc, attrs, leaks[i], rep)
             if "forwarded_from" in attrs:
                 check_forwarded(attrs["forwarded_from"], leaks[i], leaks)
         matched.update(sel)

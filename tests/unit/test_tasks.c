@@ -63,7 +63,9 @@ int main(void)
     tl_task_uncancelled(0x1000, 1);
     CHECK(tl_task_view(0x1000, &v) && tl_scope_outstanding(&v) == 0);
     CHECK(tl_is_swallowed(&v, TL_FINISHED, 1));
-    CHECK(!tl_is_stuck(&v, 5.4, 5.0) && tl_is_stuck(&v, 5.5, 5.0));
+    CHECK(!tl_is_stuck(&v, 5.4, 5.0, 1) && tl_is_stuck(&v, 5.5, 5.0, 1));
+    CHECK(!tl_is_stuck(&v, 5.5, 5.0, 0)); /* uncancel()ed: it carries on, no zombie */
+    CHECK(tl_is_stuck(&v, 5.5, 5.0, -1));  /* 3.8-3.10: a cancel not a scope's */
 
     /* 3.12+: the program's handler caught it last: swallowed even when the
      * scope's accounting would excuse it; never when cancelling() is 0. */
