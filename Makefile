@@ -17,7 +17,13 @@ LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/monitoring.c shim/op
 HEADERS := $(wildcard shim/*.h shim/*.inc shim/cpython/*.h shim/cpython/*.inc collector/*.h)
 UNIT_TESTS := options depot tasks report output suppressions layout
 
-.PHONY: all deps test unit e2e cli demo install asan clean check-exports
+.PHONY: all deps test unit e2e e2e-asan cli hostile fuzz compat compat-ci bench bench-smoke \
+        demo install asan clean check-exports
+
+PYENV_ROOT ?= $(HOME)/.pyenv
+COMPAT_PYTHONS ?= $(PYTHON) $(foreach v,8 9 10 11 12 13,$(wildcard $(PYENV_ROOT)/versions/3.$(v).*/bin/python3))
+FUZZ_SECONDS ?= 10
+ASAN_RT = $(shell $(CC) -print-file-name=libasan.so)
 
 all: $(BUILD)/libtaskleak.so
 
@@ -48,12 +54,38 @@ check-exports: $(BUILD)/libtaskleak.so
 e2e: $(BUILD)/libtaskleak.so
 	$(PYTHON) tests/e2e/run.py --lib $(BUILD)/libtaskleak.so
 
+# The whole end-to-end suite again, against the ASan+UBSan build.
+e2e-asan: asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/e2e/run.py --lib build/asan/libtaskleak.so \
+	    --preload-first $(ASAN_RT)
+
 cli:
 	$(PYTHON) -m unittest discover -s tests/cli -t . -v
 
+hostile: $(BUILD)/libtaskleak.so
+	$(PYTHON) tests/hostile/run.py --lib $(BUILD)/libtaskleak.so
+
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# CPython's own test_asyncio, with and without the library: identical.
+compat: $(BUILD)/libtaskleak.so
+	$(PYTHON) tests/compat/run_compat.py --lib $(BUILD)/libtaskleak.so $(COMPAT_PYTHONS:%=--python %)
+
+compat-ci: $(BUILD)/libtaskleak.so
+	$(PYTHON) tests/compat/run_compat.py --lib $(BUILD)/libtaskleak.so --strict --python $(PYTHON)
+
+bench: $(BUILD)/libtaskleak.so
+	$(PYTHON) bench/run.py --lib $(BUILD)/libtaskleak.so --out docs/benchmarks.md
+
+bench-smoke: $(BUILD)/libtaskleak.so
+	$(PYTHON) bench/run.py --lib $(BUILD)/libtaskleak.so --quick
+
+# Everything CI runs: tests, the sanitizer and compat oracles, a bounded
+# fuzz, and a benchmark smoke run (benchmarks are not tests: it only runs).
 test: deps
 	$(MAKE) all
-	$(MAKE) unit check-exports e2e cli
+	$(MAKE) unit check-exports e2e cli hostile fuzz compat-ci e2e-asan bench-smoke
 
 demo: deps all
 	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/demo/leaky_worker.py

@@ -1660,6 +1660,8 @@ def selected(name, wanted):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lib", required=True, help="path to libtaskleak.so")
+    ap.add_argument("--preload-first", action="append", default=[], metavar="PATH",
+                    help="library to preload before it (a sanitizer runtime); repeatable")
     ap.add_argument("-k", action="append", default=[], metavar="SUBSTR",
                     help="run only the checks whose name contains SUBSTR")
     ap.add_argument("--python", action="append", default=[], metavar="PATH",
@@ -1672,6 +1674,8 @@ def main():
         say("FAIL setup: %s does not exist (run make first)" % lib)
         say("0 passed, 1 failed, 0 skipped")
         return 1
+    # LD_PRELOAD takes a space-separated list: sanitizer runtimes go first.
+    lib = " ".join([os.path.abspath(p) for p in args.preload_first] + [lib])
 
     interps, skip_lines, fatal = discover(args.python)
     passed = failed = skipped = 0
