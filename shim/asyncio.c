@@ -63,13 +63,30 @@ static uint32_t capture_py(int depth)
     return intern_py(words, tl_frames_capture(words, depth));
 }
 
-static uint32_t capture_native(void)
+/* The native stack under a given Python creation stack is the same from one
+ * task to the next (the same C entry points lead to the same Python frames),
+ * so it is unwound once per distinct Python stack: the depot's `resolved`
+ * slot of the Python trace remembers it (as native id + 1). */
+static struct tl_depot native_of_py;
+
+static uint32_t capture_native(uint32_t py)
 {
     if (!tl_opt.native)
         return 0;
+    int is_new;
+    uintptr_t key = py;
+    uint32_t slot = py ? tl_depot_put(&native_of_py, &key, 1, &is_new) : 0;
+    if (slot && !is_new) {
+        uintptr_t known = (uintptr_t)tl_depot_resolved(&native_of_py, slot);
+        if (known)
+            return (uint32_t)(known - 1);
+    }
     uintptr_t ips[256];
-    int is_new, n = tl_unwind_capture(ips, tl_opt.native_depth, 0);
-    return n ? tl_depot_put(&tl_native_stacks, ips, (uint32_t)n, &is_new) : 0;
+    int n = tl_unwind_capture(ips, tl_opt.native_depth, 0);
+    uint32_t id = n ? tl_depot_put(&tl_native_stacks, ips, (uint32_t)n, &is_new) : 0;
+    if (slot)
+        tl_depot_set_resolved(&native_of_py, slot, (void *)(uintptr_t)(id + 1));
+    return id;
 }
 
 static char *utf8_copy(PyObject *s)
@@ -274,7 +291,7 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
             tl_py.Py_DecRef(q);
     }
     uint32_t py = capture_py(tl_opt.stack_depth);
-    uint32_t native = capture_native();
+    uint32_t native = capture_native(py);
     /* Recorded before the real __init__: an eager task runs inside it. */
     tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), tl_now());
     tl_collector_poke();
@@ -487,8 +504,10 @@ int tl_asyncio_patch(PyObject *type)
             return 0;
     if (n_patched == MAX_TYPES || intern_names() < 0)
         return -1;
-    if (!n_patched)
+    if (!n_patched) {
         tl_depot_init(&scope_cache);
+        tl_depot_init(&native_of_py);
+    }
     initproc init = TL_FIELD(type, TL_OFF_TP_INIT, initproc);
     finalizeproc fin = TL_FIELD(type, TL_OFF_TP_FINALIZE, finalizeproc);
     if (!init || !fin || (orig_init && (init != orig_init || fin != orig_finalize)))
