@@ -17,7 +17,7 @@ LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/monitoring.c shim/op
 HEADERS := $(wildcard shim/*.h shim/*.inc shim/cpython/*.h shim/cpython/*.inc collector/*.h)
 UNIT_TESTS := options depot tasks report output suppressions layout
 
-.PHONY: all deps test unit e2e e2e-asan cli hostile fuzz compat compat-ci bench bench-smoke \
+.PHONY: all deps test unit e2e e2e-asan cli hostile fuzz compat compat-ci bench bench-smoke profile \
         demo install asan clean check-exports
 
 PYENV_ROOT ?= $(HOME)/.pyenv
@@ -79,7 +79,11 @@ bench: $(BUILD)/libtaskleak.so
 	$(PYTHON) bench/run.py --lib $(BUILD)/libtaskleak.so --out docs/benchmarks.md
 
 bench-smoke: $(BUILD)/libtaskleak.so
-	$(PYTHON) bench/run.py --lib $(BUILD)/libtaskleak.so --quick
+	PYTHON=$(PYTHON) bench/smoke.sh $(BUILD)/libtaskleak.so
+
+# Where the hooks' time goes (perf where it counts, else callgrind).
+profile: $(BUILD)/libtaskleak.so
+	bench/profile.sh --lib $(BUILD)/libtaskleak.so --python $(PYTHON)
 
 # Everything CI runs: tests, the sanitizer and compat oracles, a bounded
 # fuzz, and a benchmark smoke run (benchmarks are not tests: it only runs).

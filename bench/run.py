@@ -1,0 +1,819 @@
+#!/usr/bin/env python3
+"""taskleak benchmarks: the overhead of libtaskleak.so against no library.
+
+    python3 bench/run.py --lib build/libtaskleak.so [--python PATH]... [--quick]
+                         [--out docs/benchmarks.md] [--reps N] [--only W,...]
+                         [--no-install]
+
+Every workload runs in a fresh child interpreter per sample, under each mode:
+
+  none      no library (the reference every ratio is taken to)
+  default   LD_PRELOAD=<lib>, default options
+  native=0  LD_PRELOAD=<lib>, TASKLEAK_OPTIONS=native=0
+  debug     PYTHONASYNCIODEBUG=1, no library (churn workloads only)
+
+Library modes always get `report_path=<temp dir>/tl.%p.json` and nothing else
+(no `interval=0`: the defaults are what users get), and each run's report is
+read back to check that the library was active (tasks_created, and
+cancel_requests for cancel churn).  Samples alternate between modes within
+each repetition (none, default, native=0, debug, none, default, ...); a ratio
+is the median over repetitions of that repetition's mode / none.
+
+Workloads (bench/workloads.py, bench/aiohttp_server.py):
+  shallow churn   create + gather trivial tasks in batches of 1000; ns/task
+  deep churn      the same, create_task called 20 Python frames deep
+  cancel churn    create, start, cancel, drain (gather return_exceptions)
+  aiohttp         hello-world server (Debian python3-aiohttp, so only an
+                  interpreter that imports it) under wrk on 127.0.0.1, req/s,
+                  default loop and uvloop; the server stops by itself
+  memory          peak RSS (VmHWM) after 1M and 2M finished tasks; MiB over
+                  no library at 1M, and the growth from 1M to 2M
+
+Interpreters: /usr/bin/python3 and the newest pyenv CPython 3.8 ... 3.13 each
+(under $PYENV_ROOT or ~/.pyenv); an absent one is a SKIP column.  `--python`
+(repeatable) replaces that list.
+
+Prints the ratio table (marked against the budget of issue 5), then the
+absolute numbers, on stdout; progress goes to stderr.  `--out FILE` also
+writes the same document to FILE, keeping anything below the line
+`<!-- notes: kept by bench/run.py -->` of an existing FILE.
+
+--quick runs every workload once, tiny: a smoke test that only checks that
+everything runs (its numbers mean nothing).  Exit status: 0 when every
+sample ran and every library run was active, 1 otherwise; a budget miss never
+fails the run (benchmarks are not tests).  Python standard library only.
+"""
+
+import argparse
+import datetime
+import glob
+import hashlib
+import json
+import os
+import platform
+import re
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORKLOADS_PY = os.path.join(HERE, "workloads.py")
+SERVER_PY = os.path.join(HERE, "aiohttp_server.py")
+NOTES_MARK = "<!-- notes: kept by bench/run.py -->"
+
+MODES = ["none", "default", "native=0", "debug"]
+LIB_MODES = ["default", "native=0"]
+MODE_LABEL = {"none": "no library", "default": "default", "native=0": "`native=0`",
+              "debug": "`PYTHONASYNCIODEBUG=1`"}
+CHURN = ["shallow", "deep", "cancel"]
+CHURN_LABEL = {"shallow": "shallow churn", "deep": "deep churn (20 frames)",
+               "cancel": "cancel churn"}
+LOOPS = ["asyncio", "uvloop"]
+ALL_WORKLOADS = CHURN + ["aiohttp", "memory"]
+
+# Budget (issue 5).  churn: ratio <= limit; aiohttp: ratio >= limit.
+CHURN_BUDGET = {("deep", "default"): 1.10, ("deep", "native=0"): 1.05,
+                ("cancel", "default"): 1.25, ("cancel", "native=0"): 1.25}
+AIOHTTP_BUDGET = 0.97
+MEM_BUDGET_MIB = 16.0
+MEM_FLAT_MIB = 1.0   # growth 1M->2M may exceed no library's by at most this
+
+FULL = {"reps": 5, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
+        "debug_div": 20, "batch": 1000, "mem_tasks": 2000000, "mem_reps": 1,
+        "wrk_seconds": 3, "wrk_reps": 5}
+QUICK = {"reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 2000},
+         "debug_div": 10, "batch": 1000, "mem_tasks": 20000, "mem_reps": 1,
+         "wrk_seconds": 1, "wrk_reps": 1}
+
+OK, MISS = "\u2713", "\u2717"
+MEM_MARKS = ["1M", "2M"]     # set from the configuration in main()
+STRIP_ENV = ("LD_PRELOAD", "TASKLEAK_OPTIONS", "PYTHONASYNCIODEBUG", "PYTHONDEVMODE",
+             "PYTHONMALLOC", "PYTHONTRACEMALLOC", "PYTHONPROFILEIMPORTTIME")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def count_label(n):
+    if n % 1000000 == 0:
+        return "%dM" % (n // 1000000)
+    if n % 1000 == 0:
+        return "%dk" % (n // 1000)
+    return str(n)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+# ---------------------------------------------------------------- machine
+
+def machine_info():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kib = int(f.readline().split()[1])
+            mem = "%.0f GiB RAM" % (kib / 1048576.0)
+    except (OSError, ValueError, IndexError):
+        pass
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"nproc": nproc, "cpu": model, "mem": mem, "load": loadavg(),
+            "kernel": "%s %s" % (platform.system(), platform.release())}
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def lib_info(lib):
+    h = hashlib.sha256()
+    with open(lib, "rb") as f:
+        h.update(f.read())
+    info = {"sha": h.hexdigest()[:12], "commit": None, "dirty": False}
+    try:
+        info["commit"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                        capture_output=True, text=True, timeout=10).stdout.strip() or None
+        st = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "shim", "collector",
+                             "Makefile"], capture_output=True, text=True, timeout=10).stdout
+        info["dirty"] = bool(st.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
+# ---------------------------------------------------------------- interpreters
+
+class Interp:
+    def __init__(self, label, path, version=None, skip=None):
+        self.label, self.path, self.version, self.skip = label, path, version, skip
+        self.has_aiohttp = False
+        self.has_uvloop = False
+
+
+def probe(path):
+    try:
+        out = subprocess.run([path, "-c", "import sys; print(sys.version.split()[0])"],
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as e:
+        return None, str(e)
+    if out.returncode != 0:
+        return None, out.stderr.strip().splitlines()[-1:] or "exit %d" % out.returncode
+    return out.stdout.strip(), None
+
+
+def can_import(path, mod):
+    try:
+        return subprocess.run([path, "-c", "import " + mod], capture_output=True,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def discover(pythons):
+    found = []
+    if pythons:
+        for p in pythons:
+            real = os.path.realpath(p)
+            kind = ("Debian" if real.startswith("/usr/bin/") else
+                    "pyenv" if "/.pyenv/" in real else os.path.basename(p))
+            found.append(Interp(kind, p))
+    else:
+        found.append(Interp("Debian", "/usr/bin/python3"))
+        root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+        for minor in range(8, 14):
+            cands = []
+            for d in glob.glob(os.path.join(root, "versions", "3.%d.*" % minor)):
+                m = re.match(r"^3\.%d\.(\d+)$" % minor, os.path.basename(d))
+                exe = os.path.join(d, "bin", "python3")
+                if m and os.access(exe, os.X_OK):
+                    cands.append((int(m.group(1)), exe))
+            if cands:
+                found.append(Interp("pyenv", max(cands)[1]))
+            else:
+                found.append(Interp("pyenv 3.%d" % minor, None, "3.%d" % minor,
+                                    skip="SKIP (absent)"))
+    for it in found:
+        if it.path is None:
+            continue
+        ver, err = probe(it.path)
+        if ver is None:
+            it.version, it.skip = it.version or "?", "SKIP (does not run: %s)" % err
+            continue
+        it.version = ver
+        it.label = "%s %s" % (ver, it.label)
+        it.has_aiohttp = can_import(it.path, "aiohttp")
+        it.has_uvloop = can_import(it.path, "uvloop")
+    return found
+
+
+def ensure_debs(pkgs, allow_install):
+    """Install missing Debian packages when root and allowed; return the missing ones."""
+    def missing():
+        out = []
+        for p in pkgs:
+            r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True)
+            if "install ok installed" not in r.stdout:
+                out.append(p)
+        return out
+    if not shutil.which("dpkg-query"):
+        return []
+    miss = missing()
+    if miss and allow_install and os.geteuid() == 0:
+        log("bench: installing %s" % " ".join(miss))
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "-qq"] + miss, env=env,
+                       stdout=subprocess.DEVNULL)
+        miss = missing()
+    if miss:
+        log("bench: missing Debian packages: %s (apt-get install -y %s)" % (" ".join(miss), " ".join(miss)))
+    return miss
+
+
+# ---------------------------------------------------------------- running
+
+class Runner:
+    def __init__(self, lib, tmp):
+        self.lib, self.tmp, self.n = lib, tmp, 0
+        self.errors = []
+        self.hook_stats = {}     # interp label -> extra stats keys of one report
+        self.base_env = {k: v for k, v in os.environ.items() if k not in STRIP_ENV}
+
+    def env(self, mode):
+        self.n += 1
+        rdir = os.path.join(self.tmp, "r%d" % self.n)
+        os.mkdir(rdir)
+        env = dict(self.base_env)
+        if mode in LIB_MODES:
+            env["LD_PRELOAD"] = self.lib
+            opts = "report_path=%s/tl.%%p.json" % rdir
+            if mode == "native=0":
+                opts += ":native=0"
+            env["TASKLEAK_OPTIONS"] = opts
+        elif mode == "debug":
+            env["PYTHONASYNCIODEBUG"] = "1"
+        return env, rdir
+
+    def check_report(self, what, mode, rdir, min_tasks, min_cancels=0, stderr=""):
+        """Library modes: exactly one report, library active.  Returns stats or None."""
+        files = sorted(glob.glob(os.path.join(rdir, "*.json")))
+        stats = None
+        if mode in LIB_MODES:
+            if not files:
+                self.errors.append("%s [%s]: no report written: library inactive? %s"
+                                   % (what, mode, stderr.strip()[-300:]))
+            else:
+                try:
+                    with open(files[-1]) as f:
+                        stats = json.load(f).get("stats", {})
+                except (OSError, ValueError) as e:
+                    self.errors.append("%s [%s]: unreadable report: %s" % (what, mode, e))
+                if stats is not None:
+                    if stats.get("tasks_created", 0) < min_tasks:
+                        self.errors.append("%s [%s]: report counts %s tasks, expected >= %d"
+                                           % (what, mode, stats.get("tasks_created"), min_tasks))
+                    if stats.get("cancel_requests", 0) < min_cancels:
+                        self.errors.append("%s [%s]: report counts %s cancels, expected >= %d"
+                                           % (what, mode, stats.get("cancel_requests"), min_cancels))
+                    leaks = sum((stats.get("leaks") or {}).values())
+                    if leaks:
+                        self.errors.append("%s [%s]: report has %d leaks, expected none"
+                                           % (what, mode, leaks))
+        elif files:
+            self.errors.append("%s [%s]: a report was written without the library" % (what, mode))
+        shutil.rmtree(rdir, ignore_errors=True)
+        return stats
+
+    def child(self, interp, mode, args, what, min_tasks, min_cancels=0, timeout=300):
+        env, rdir = self.env(mode)
+        try:
+            p = subprocess.run([interp.path, WORKLOADS_PY] + args, env=env, cwd=rdir,
+                               capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.errors.append("%s [%s]: timed out after %ss" % (what, mode, timeout))
+            shutil.rmtree(rdir, ignore_errors=True)
+            return None
+        if p.returncode != 0:
+            self.errors.append("%s [%s]: exit %d: %s" % (what, mode, p.returncode,
+                                                         p.stderr.strip()[-500:]))
+            shutil.rmtree(rdir, ignore_errors=True)
+            return None
+        try:
+            res = json.loads(p.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            self.errors.append("%s [%s]: bad output %r" % (what, mode, p.stdout[-200:]))
+            shutil.rmtree(rdir, ignore_errors=True)
+            return None
+        stats = self.check_report(what, mode, rdir, min_tasks, min_cancels, p.stderr)
+        if stats is not None:
+            res["stats"] = stats
+        return res
+
+    # -- aiohttp under wrk
+    def wrk_sample(self, interp, mode, loop, seconds):
+        what = "%s aiohttp/%s" % (interp.label, loop)
+        env, rdir = self.env(mode)
+        srv = subprocess.Popen([interp.path, SERVER_PY, "--loop", loop,
+                                "--max-seconds", str(seconds + 30)],
+                               env=env, cwd=rdir, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        rps, port = None, None
+        try:
+            ready, _, _ = select.select([srv.stdout], [], [], 20)
+            line = srv.stdout.readline() if ready else ""
+            m = re.match(r"READY (\d+)", line)
+            if not m:
+                self.errors.append("%s [%s]: server not ready: %r" % (what, mode, line))
+                return None
+            port = int(m.group(1))
+            w = subprocess.run(["wrk", "-t1", "-c32", "-d%ds" % seconds, "--timeout", "2s",
+                                "http://127.0.0.1:%d/" % port],
+                               capture_output=True, text=True, timeout=seconds + 30)
+            m = re.search(r"Requests/sec:\s*([\d.]+)", w.stdout)
+            if w.returncode != 0 or not m:
+                self.errors.append("%s [%s]: wrk failed: %s %s" % (what, mode, w.stdout[-300:],
+                                                                  w.stderr[-300:]))
+                return None
+            if "Non-2xx" in w.stdout or "Socket errors" in w.stdout:
+                self.errors.append("%s [%s]: wrk saw errors: %s" % (what, mode, w.stdout.strip()))
+            rps = float(m.group(1))
+        except subprocess.TimeoutExpired:
+            self.errors.append("%s [%s]: wrk timed out" % (what, mode))
+        finally:
+            if srv.poll() is None:
+                srv.send_signal(signal.SIGTERM)
+            try:
+                _, err = srv.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                srv.kill()
+                _, err = srv.communicate()
+                self.errors.append("%s [%s]: server did not stop on SIGTERM" % (what, mode))
+            if srv.returncode not in (0, None) and rps is not None:
+                self.errors.append("%s [%s]: server exit %s: %s" % (what, mode, srv.returncode,
+                                                                   err.strip()[-300:]))
+            self.check_report(what, mode, rdir, 1, 0, err or "")
+        return rps
+
+
+# ---------------------------------------------------------------- workloads
+
+def run_churn(r, interp, cfg, res, kinds):
+    for kind in kinds:
+        n = cfg["churn_tasks"][kind]
+        samples = {m: [] for m in MODES}
+        for rep in range(cfg["reps"]):
+            for mode in MODES:
+                tasks = max(cfg["batch"], n // cfg["debug_div"]) if mode == "debug" else n
+                what = "%s %s churn rep %d" % (interp.label, kind, rep + 1)
+                out = r.child(interp, mode, ["churn", kind, "--tasks", str(tasks),
+                                             "--batch", str(cfg["batch"])], what,
+                              min_tasks=tasks, min_cancels=tasks if kind == "cancel" else 0,
+                              timeout=600)
+                samples[mode].append(out["ns_per_task"] if out else None)
+                if out and mode == "default" and kind in ("deep", "cancel"):
+                    extra = {k: v for k, v in out.get("stats", {}).items()
+                             if k not in ("tasks_created", "tasks_done", "tasks_live",
+                                          "cancel_requests", "leaks", "leaks_omitted")}
+                    if extra:
+                        r.hook_stats.setdefault(interp.label, {})[kind] = {
+                            "tasks": out["stats"].get("tasks_created"), "extra": extra}
+            log("  %s rep %d: %s" % (kind, rep + 1, "  ".join(
+                "%s %s" % (m, "%.0f ns" % samples[m][-1] if samples[m][-1] else "ERR")
+                for m in MODES)))
+        res[("churn", kind)] = samples
+
+
+def run_aiohttp(r, interp, cfg, res, have_wrk):
+    for loop in LOOPS:
+        key = ("aiohttp", loop)
+        if not have_wrk:
+            res[key] = "SKIP (no wrk)"
+            continue
+        if not interp.has_aiohttp:
+            res[key] = "SKIP (no aiohttp)"
+            continue
+        if loop == "uvloop" and not interp.has_uvloop:
+            res[key] = "SKIP (no uvloop)"
+            continue
+        samples = {m: [] for m in ["none"] + LIB_MODES}
+        for rep in range(cfg["wrk_reps"]):
+            for mode in samples:
+                samples[mode].append(r.wrk_sample(interp, mode, loop, cfg["wrk_seconds"]))
+            log("  aiohttp/%s rep %d: %s" % (loop, rep + 1, "  ".join(
+                "%s %s" % (m, "%.0f req/s" % s[-1] if s[-1] else "ERR") for m, s in samples.items())))
+        res[key] = samples
+
+
+def run_memory(r, interp, cfg, res):
+    n = cfg["mem_tasks"]
+    samples = {m: [] for m in ["none"] + LIB_MODES}
+    for rep in range(cfg["mem_reps"]):
+        for mode in samples:
+            what = "%s memory rep %d" % (interp.label, rep + 1)
+            out = r.child(interp, mode, ["memory", "--tasks", str(n), "--batch", str(cfg["batch"])],
+                          what, min_tasks=n, timeout=900)
+            if out:
+                h = out["hwm_kib"]
+                samples[mode].append((h[str(n // 2)] / 1024.0, h[str(n)] / 1024.0))
+            else:
+                samples[mode].append(None)
+        log("  memory rep %d: %s" % (rep + 1, "  ".join(
+            "%s %s" % (m, "%.1f/%.1f MiB" % s[-1] if s[-1] else "ERR") for m, s in samples.items())))
+    res[("memory",)] = samples
+
+
+# ---------------------------------------------------------------- tables
+
+def paired_ratios(samples, mode):
+    out = []
+    for a, b in zip(samples[mode], samples["none"]):
+        if a and b:
+            out.append(a / b)
+    return out
+
+
+def fmt_ratio(x):
+    return "%.2f" % x if x < 10 else "%.1f" % x
+
+
+def cell_churn(res, kind, mode):
+    s = res.get(("churn", kind))
+    if s is None:
+        return "–"
+    rs = paired_ratios(s, mode)
+    if not rs:
+        return "ERR"
+    x = median(rs)
+    lim = CHURN_BUDGET.get((kind, mode))
+    txt = fmt_ratio(x) + ("x" if mode == "debug" else "")
+    if lim is not None and round(x, 2) == lim:
+        txt = "%.3f" % x
+    if lim is not None:
+        txt += " " + (OK if x <= lim else MISS)
+    return txt
+
+
+def cell_aiohttp(res, loop, mode):
+    s = res.get(("aiohttp", loop))
+    if s is None:
+        return "–"
+    if isinstance(s, str):
+        return s
+    rs = paired_ratios(s, mode)
+    if not rs:
+        return "ERR"
+    x = median(rs)
+    return "%.3f %s" % (x, OK if x >= AIOHTTP_BUDGET else MISS)
+
+
+def mem_figures(s, mode):
+    """(MiB over none at 1M, growth 1M->2M, growth of none) medians, or None."""
+    over, grow, grow0 = [], [], []
+    for a, b in zip(s[mode], s["none"]):
+        if a and b:
+            over.append(a[0] - b[0])
+            grow.append(a[1] - a[0])
+            grow0.append(b[1] - b[0])
+    if not over:
+        return None
+    return median(over), median(grow), median(grow0)
+
+
+def cell_memory(res, mode, which):
+    s = res.get(("memory",))
+    if s is None:
+        return "–"
+    f = mem_figures(s, mode)
+    if f is None:
+        return "ERR"
+    over, grow, grow0 = f
+    if which == "over":
+        return "%+.1f MiB %s" % (over, OK if over <= MEM_BUDGET_MIB else MISS)
+    return "%+.1f MiB %s" % (grow, OK if grow - grow0 <= MEM_FLAT_MIB else MISS)
+
+
+def ratio_rows():
+    rows = []
+    for kind in CHURN:
+        for mode in ["default", "native=0", "debug"]:
+            lim = CHURN_BUDGET.get((kind, mode))
+            rows.append((CHURN_LABEL[kind], MODE_LABEL[mode],
+                         "≤ %.2f" % lim if lim else "–",
+                         lambda res, k=kind, m=mode: cell_churn(res, k, m)))
+    for loop in LOOPS:
+        for mode in LIB_MODES:
+            rows.append(("aiohttp req/s, %s loop" % loop, MODE_LABEL[mode], "≥ %.2f" % AIOHTTP_BUDGET,
+                         lambda res, l=loop, m=mode: cell_aiohttp(res, l, m)))
+    for mode in LIB_MODES:
+        rows.append(("memory at %s tasks, over no library" % MEM_MARKS[0], MODE_LABEL[mode],
+                     "≤ +%d MiB" % MEM_BUDGET_MIB, lambda res, m=mode: cell_memory(res, m, "over")))
+    for mode in LIB_MODES:
+        rows.append(("memory growth %s → %s tasks" % tuple(MEM_MARKS), MODE_LABEL[mode], "flat (≤ +%g MiB vs none)"
+                     % MEM_FLAT_MIB, lambda res, m=mode: cell_memory(res, m, "grow")))
+    return rows
+
+
+def spread(xs):
+    xs = [x for x in xs if x]
+    if len(xs) < 2:
+        return ""
+    m = median(xs)
+    return " ±%.0f%%" % (50.0 * (max(xs) - min(xs)) / m) if m else ""
+
+
+def abs_rows():
+    rows = []
+    for kind in CHURN:
+        for mode in MODES:
+            def f(res, k=kind, m=mode):
+                s = res.get(("churn", k))
+                if s is None:
+                    return "–"
+                xs = [x for x in s[m] if x]
+                return "%.0f%s" % (median(xs), spread(xs)) if xs else "ERR"
+            rows.append((CHURN_LABEL[kind] + ", ns/task", MODE_LABEL[mode], f))
+    for loop in LOOPS:
+        for mode in ["none"] + LIB_MODES:
+            def f(res, l=loop, m=mode):
+                s = res.get(("aiohttp", l))
+                if s is None:
+                    return "–"
+                if isinstance(s, str):
+                    return s
+                xs = [x for x in s[m] if x]
+                return "%.0f%s" % (median(xs), spread(xs)) if xs else "ERR"
+            rows.append(("aiohttp %s, req/s" % loop, MODE_LABEL[mode], f))
+    for mode in ["none"] + LIB_MODES:
+        def f(res, m=mode):
+            s = res.get(("memory",))
+            if s is None:
+                return "–"
+            xs = [x for x in s[m] if x]
+            if not xs:
+                return "ERR"
+            return "%.1f / %.1f" % (median([x[0] for x in xs]), median([x[1] for x in xs]))
+        rows.append(("peak RSS at %s / %s tasks, MiB" % tuple(MEM_MARKS), MODE_LABEL[mode], f))
+    return rows
+
+
+def hooks_summary(h, res, kind):
+    hooks = h["extra"].get("hooks")
+    tasks = h["tasks"] or 0
+    if not isinstance(hooks, dict) or not tasks:
+        return "`%s`" % json.dumps(h["extra"], sort_keys=True)
+    parts = []
+    for name, v in sorted(hooks.items()):
+        if name == "total" or not isinstance(v, dict) or not v.get("calls"):
+            continue
+        parts.append("%s %.0f ns × %d" % (name, v.get("ns", 0) / v["calls"], v["calls"]))
+    tot = hooks.get("total", {})
+    txt = ", ".join(parts)
+    if isinstance(tot, dict) and "ns" in tot:
+        txt += "; hooks total %.0f ns per task" % (tot["ns"] / tasks)
+        s = res.get(("churn", kind))
+        if s:
+            a = [x for x in s["default"] if x]
+            b = [x for x in s["none"] if x]
+            if a and b:
+                txt += " (measured overhead %.0f ns per task)" % (median(a) - median(b))
+    return txt
+
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def misses(interps, results):
+    out = []
+    for it in interps:
+        res = results.get(it.label)
+        if not res:
+            continue
+        for kind in CHURN:
+            s = res.get(("churn", kind))
+            for mode in LIB_MODES:
+                lim = CHURN_BUDGET.get((kind, mode))
+                if s is None or lim is None:
+                    continue
+                rs = paired_ratios(s, mode)
+                if rs and median(rs) > lim:
+                    x = median(rs)
+                    out.append("%s, %s, %s: %.3f > %.2f (%.0f%% overhead against %.0f%% allowed)"
+                               % (it.label, CHURN_LABEL[kind], mode, x, lim,
+                                  100 * (x - 1), 100 * (lim - 1)))
+        for loop in LOOPS:
+            s = res.get(("aiohttp", loop))
+            if not isinstance(s, dict):
+                continue
+            for mode in LIB_MODES:
+                rs = paired_ratios(s, mode)
+                if rs and median(rs) < AIOHTTP_BUDGET:
+                    out.append("%s, aiohttp/%s, %s: %.3f < %.2f of no library"
+                               % (it.label, loop, mode, median(rs), AIOHTTP_BUDGET))
+        s = res.get(("memory",))
+        if s:
+            for mode in LIB_MODES:
+                f = mem_figures(s, mode)
+                if f is None:
+                    continue
+                over, grow, grow0 = f
+                if over > MEM_BUDGET_MIB:
+                    out.append("%s, memory at %s, %s: %+.1f MiB > +%d MiB"
+                               % (it.label, MEM_MARKS[0], mode, over, MEM_BUDGET_MIB))
+                if grow - grow0 > MEM_FLAT_MIB:
+                    out.append("%s, memory %s → %s, %s: grew %.1f MiB (no library: %.1f MiB)"
+                               % (it.label, MEM_MARKS[0], MEM_MARKS[1], mode, grow, grow0))
+    return out
+
+
+def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, wall):
+    cols = [it.label for it in interps]
+    lines = []
+    lines.append("# taskleak benchmarks%s" % (" (--quick smoke run: numbers mean nothing)"
+                                              if args.quick else ""))
+    lines.append("")
+    lines.append("Generated by `bench/run.py` (`make bench`) on %s UTC in %.0f s."
+                 % (started.strftime("%Y-%m-%d %H:%M"), wall))
+    lines.append("")
+    lines.append("- Machine: %d CPUs (nproc), %s, %s, %s; load average (1 min) %s at the start, "
+                 "%s at the end (other processes add noise)."
+                 % (mach["nproc"], mach["cpu"], mach["mem"], mach["kernel"],
+                    mach["load"], loadavg()))
+    lines.append("- Library: `%s`, sha256 %s, commit %s%s." % (
+        os.path.relpath(args.lib, ROOT) if args.lib.startswith(ROOT) else args.lib, lib["sha"],
+        lib["commit"] or "?", " with uncommitted changes under shim/ or collector/"
+        if lib["dirty"] else ""))
+    lines.append("- Interpreters: %s." % "; ".join(
+        "%s%s" % (it.label, " `%s`" % it.path if it.path else "") for it in interps))
+    lines.append("- Method: each sample is a fresh child process; within a repetition the modes "
+                 "alternate (no library, default, `native=0`, asyncio debug); a ratio is the median "
+                 "over %d repetitions of that repetition's ratio to no library. Churn: %s tasks per "
+                 "sample in batches of %d (asyncio debug: 1/%d of that), after an untimed warm-up of "
+                 "5%%. aiohttp: `wrk -t1 -c32 -d%ds` on 127.0.0.1, %d repetitions. Memory: VmHWM "
+                 "after %s and %s finished tasks (batches of %d), %d repetition(s)."
+                 % (cfg["reps"], "/".join("%s %d" % (k, cfg["churn_tasks"][k]) for k in CHURN),
+                    cfg["batch"], cfg["debug_div"], cfg["wrk_seconds"], cfg["wrk_reps"],
+                    "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
+                    cfg["batch"], cfg["mem_reps"]))
+    lines.append("- Library modes set only `TASKLEAK_OPTIONS=report_path=<temp>/tl.%p.json` "
+                 "(plus `native=0`); every run's report is read back to check the library was "
+                 "active and saw every task (and every cancel).")
+    lines.append("")
+    lines.append("## Ratios to no library")
+    lines.append("")
+    lines.append("Churn: time per task, lower is better (asyncio debug for reference, no budget). "
+                 "aiohttp: requests/s, higher is better. Memory: MiB. "
+                 "%s within the budget of issue 5, %s over it; shallow churn has no budget." % (OK, MISS))
+    lines.append("")
+    rows = []
+    for wl, mode, budget, fn in ratio_rows():
+        rows.append([wl, mode, budget] + [it.skip if it.skip else fn(results.get(it.label, {}))
+                                          for it in interps])
+    lines.append(md_table(["workload", "mode", "budget"] + cols, rows))
+    lines.append("")
+    ms = misses(interps, results)
+    lines.append("## Over budget")
+    lines.append("")
+    lines.extend(["- " + m for m in ms] if ms else ["Nothing: every figure is within budget."])
+    lines.append("")
+    lines.append("## Absolute numbers")
+    lines.append("")
+    lines.append("Medians; ±: half the range of the samples, relative to the median.")
+    lines.append("")
+    rows = []
+    for wl, mode, fn in abs_rows():
+        rows.append([wl, mode] + [it.skip if it.skip else fn(results.get(it.label, {}))
+                                  for it in interps])
+    lines.append(md_table(["workload", "mode"] + cols, rows))
+    lines.append("")
+    if hook_stats:
+        lines.append("## Library self-accounting")
+        lines.append("")
+        lines.append("The report's `stats` of the last default-options sample: time in each hook "
+                     "per call, and the hooks' total per task next to the measured overhead per "
+                     "task (median default minus median no library).")
+        lines.append("")
+        for label, per in hook_stats.items():
+            for kind, h in sorted(per.items()):
+                lines.append("- %s, %s: %s" % (label, CHURN_LABEL[kind],
+                                               hooks_summary(h, results.get(label, {}), kind)))
+        lines.append("")
+    if errors:
+        lines.append("## Errors")
+        lines.append("")
+        lines.extend("- " + e.replace("\n", " ") for e in errors)
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lib", required=True, help="path to libtaskleak.so")
+    ap.add_argument("--python", action="append", default=[],
+                    help="interpreter to measure (repeatable; replaces discovery)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: every workload once, tiny")
+    ap.add_argument("--out", help="also write the document to this file")
+    ap.add_argument("--reps", type=int, help="repetitions of churn and aiohttp samples")
+    ap.add_argument("--only", help="comma-separated subset of %s" % ",".join(ALL_WORKLOADS))
+    ap.add_argument("--no-install", action="store_true",
+                    help="never apt-get install wrk, python3-aiohttp, python3-uvloop")
+    args = ap.parse_args()
+
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.reps:
+        cfg["reps"] = cfg["wrk_reps"] = args.reps
+    MEM_MARKS[:] = [count_label(cfg["mem_tasks"] // 2), count_label(cfg["mem_tasks"])]
+    only = set(args.only.split(",")) if args.only else set(ALL_WORKLOADS)
+    bad = only - set(ALL_WORKLOADS)
+    if bad:
+        ap.error("unknown workload(s): %s" % ", ".join(sorted(bad)))
+    args.lib = os.path.abspath(args.lib)
+    if not os.path.isfile(args.lib):
+        ap.error("no library at %s (run make first)" % args.lib)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.monotonic()
+    have_wrk = True
+    if "aiohttp" in only:
+        ensure_debs(["wrk", "python3-aiohttp", "python3-uvloop"], not args.no_install)
+        have_wrk = shutil.which("wrk") is not None
+    interps = discover(args.python)
+    mach = machine_info()
+    if mach["load"] and mach["load"] > 0.5 and not args.quick:
+        log("bench: load average %.2f: other processes are running, expect noise" % mach["load"])
+    tmp = tempfile.mkdtemp(prefix="taskleak-bench.")
+    try:
+        # Measure a snapshot: the build may be replaced while the run goes on.
+        lib = os.path.join(tmp, "libtaskleak.so")
+        shutil.copy2(args.lib, lib)
+        linfo = lib_info(lib)
+        r = Runner(lib, tmp)
+        results = {}
+        for it in interps:
+            if it.skip:
+                log("bench: %s: %s" % (it.label, it.skip))
+                continue
+            log("bench: %s (%s)" % (it.label, it.path))
+            res = results.setdefault(it.label, {})
+            kinds = [k for k in CHURN if k in only]
+            if kinds:
+                run_churn(r, it, cfg, res, kinds)
+            if "aiohttp" in only:
+                run_aiohttp(r, it, cfg, res, have_wrk)
+            if "memory" in only:
+                run_memory(r, it, cfg, res)
+        doc = render(args, cfg, interps, results, r.errors, r.hook_stats, mach, linfo,
+                     started, time.monotonic() - t0)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(doc)
+    if args.out:
+        keep = ""
+        try:
+            with open(args.out) as f:
+                old = f.read()
+            i = old.find(NOTES_MARK)
+            if i >= 0:
+                keep = old[i:]
+        except OSError:
+            pass
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out + ".tmp", "w") as f:
+            f.write(doc + "\n" + ("\n" + keep if keep else ""))
+        os.replace(args.out + ".tmp", args.out)
+        log("bench: wrote %s" % args.out)
+    if r.errors:
+        log("bench: %d error(s); see the Errors section" % len(r.errors))
+        return 1
+    log("bench: every workload ran%s" % (" (quick smoke run)" if args.quick else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Benchmark workloads of taskleak, run in a child interpreter by bench/run.py.
+
+    python bench/workloads.py churn shallow|deep|cancel --tasks N [--batch B]
+    python bench/workloads.py memory --tasks N [--batch B]
+
+Prints one JSON line on stdout and nothing else.  Standard library only, and
+it must run on every CPython 3.8-3.13: the library is preloaded (or not) by
+the parent; this file never imports or mentions it.
+
+churn shallow  batches of B `loop.create_task(noop())`, then gather them;
+               result: ns per task (create + run + gather + destroy).
+churn deep     the same, but the create_task calls are made DEPTH (20) plain
+               Python frames below the coroutine: the recursion happens once
+               per batch, so its cost is not part of the per-task time.
+churn cancel   create B tasks that each await a future of their own, let them
+               start (they are suspended, as real cancelled work is), cancel
+               each, drain with gather(return_exceptions=True).
+memory         shallow churn of N tasks in batches of B; VmHWM (peak RSS) read
+               from /proc/self/status after N/2 and after N finished tasks.
+
+A warm-up of max(1, N/20) tasks (at least one batch) runs untimed first.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+DEPTH = 20
+
+
+async def noop():
+    pass
+
+
+async def wait_own_future():
+    await asyncio.get_running_loop().create_future()
+
+
+def create_batch(loop, n, coro=noop):
+    tasks = []
+    append = tasks.append
+    create = loop.create_task
+    for _ in range(n):
+        append(create(coro()))
+    return tasks
+
+
+def create_batch_deep(loop, n, depth=DEPTH):
+    # DEPTH plain Python frames between the coroutine and create_task.
+    if depth > 1:
+        return create_batch_deep(loop, n, depth - 1)
+    tasks = []                      # the 20th frame: the same loop, inline
+    append = tasks.append
+    create = loop.create_task
+    for _ in range(n):
+        append(create(noop()))
+    return tasks
+
+
+async def churn(kind, n, batch):
+    loop = asyncio.get_running_loop()
+    make = create_batch_deep if kind == "deep" else create_batch
+
+    async def run(count):
+        left = count
+        while left > 0:
+            b = min(batch, left)
+            left -= b
+            if kind == "cancel":
+                tasks = create_batch(loop, b, wait_own_future)
+                await asyncio.sleep(0)          # every task starts and suspends
+                for t in tasks:
+                    if not t.cancel():
+                        raise SystemExit("cancel had no effect")
+                await asyncio.gather(*tasks, return_exceptions=True)
+            else:
+                await asyncio.gather(*make(loop, b))
+
+    await run(max(batch, n // 20))
+    t0 = time.perf_counter()
+    await run(n)
+    elapsed = time.perf_counter() - t0
+    return {"ns_per_task": elapsed * 1e9 / n, "tasks": n, "seconds": elapsed}
+
+
+def vm_hwm_kib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
+
+
+async def memory(n, batch):
+    loop = asyncio.get_running_loop()
+    marks = {}
+    done = 0
+    t0 = time.perf_counter()
+    for mark in (n // 2, n):
+        while done < mark:
+            b = min(batch, mark - done)
+            await asyncio.gather(*create_batch(loop, b))
+            done += b
+        marks[str(mark)] = vm_hwm_kib()
+    elapsed = time.perf_counter() - t0
+    return {"hwm_kib": marks, "tasks": n, "seconds": elapsed,
+            "ns_per_task": elapsed * 1e9 / n}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workload", choices=["churn", "memory"])
+    ap.add_argument("kind", nargs="?", choices=["shallow", "deep", "cancel"])
+    ap.add_argument("--tasks", type=int, required=True)
+    ap.add_argument("--batch", type=int, default=1000)
+    a = ap.parse_args()
+    if a.workload == "churn":
+        if not a.kind:
+            ap.error("churn needs shallow, deep or cancel")
+        res = asyncio.run(churn(a.kind, a.tasks, a.batch))
+    else:
+        res = asyncio.run(memory(a.tasks, a.batch))
+    res["python"] = sys.version.split()[0]
+    print(json.dumps(res), flush=True)
+
+
+if __name__ == "__main__":
+    main()
