@@ -103,6 +103,7 @@ latencies, storm counts), the signal->snapshot latency over the whole run, then
 """
 
 import argparse
+import copy
 import concurrent.futures
 import glob
 import json
@@ -142,7 +143,7 @@ KNOWN_DIRECTIVES = {"expect", "expect-none", "expect-no-report", "expect-count",
                     "lib-exit", "timeout", "suppress", "reason", "children",
                     "child-expect", "child-expect-none", "child-incomplete",
                     "observe", "expect-observed", "step", "live", "live-count",
-                    "snapshot-incomplete"}
+                    "snapshot-incomplete", "variant"}
 NO_VALUE_DIRECTIVES = ("expect-none", "expect-no-report", "child-expect-none")
 EXPECT_KEYS = {"coro", "name", "state", "result_type", "result_repr",
                "exception_type", "exception_message", "message", "scope",
@@ -221,6 +222,7 @@ class Scenario(ExpectSet):
         self.timeout = DEFAULT_TIMEOUT
         self.markers = {"create": {}, "cancel": {}, "await": {}, "caught": {}, "delivered": {}}  # kind -> label -> [lines]
         self.suppressions = []
+        self.variants = []           # [(name, [(directive, value)])]
         self.error = None
         try:
             self._parse()
@@ -281,7 +283,28 @@ class Scenario(ExpectSet):
             attrs[k] = v
         return attrs
 
+    def variant(self, name, directives):
+        """A copy of this scenario named NAME[VARIANT] with DIRECTIVES added."""
+        v = copy.deepcopy(self)
+        v.name = "%s[%s]" % (self.name, name)
+        v.variants = []
+        for key, value in directives:
+            v._directive(key, value)
+        return v
+
     def _directive(self, key, value):
+        if key == "variant":
+            # `# variant: NAME DIRECTIVE: VALUE[; DIRECTIVE: VALUE]`: the same
+            # program and expectations, run again with these added.
+            name, _, rest = value.partition(" ")
+            directives = []
+            for part in rest.split(";"):
+                k, sep, v = part.strip().partition(":")
+                if not name or not sep or k.strip() not in KNOWN_DIRECTIVES - {"variant"}:
+                    raise ValueError("variant: bad %r" % value)
+                directives.append((k.strip(), v.strip()))
+            self.variants.append((name, directives))
+            return
         if key == "expect":
             self.expects.append(self._expect_line(value, EXPECT_KEYS, "expect"))
         elif key == "expect-none":
@@ -1689,6 +1712,8 @@ def main():
 
     scenarios = [Scenario(p) for p in sorted(glob.glob(os.path.join(SCENARIOS, "*.py")))
                  if not os.path.basename(p).startswith("_")]
+    scenarios += [sc.variant(name, directives) for sc in list(scenarios)
+                  for name, directives in sc.variants]
     scenarios = [s for s in scenarios if selected(s.name, args.k)]
 
     jobs = []          # (label, callable returning (status, reason))

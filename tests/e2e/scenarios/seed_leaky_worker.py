@@ -1,5 +1,14 @@
 # Seed step 1: cleanup catches CancelledError and returns instead of re-raising.
 # expect: swallowed_cancel coro=leaky_worker state=finished result_type=NoneType result_repr=None message=null
+# The same, in every interpreter mode and allocator a user may run:
+# variant: dev-mode args: -X dev
+# variant: isolated args: -I
+# variant: no-site args: -S
+# variant: ignore-environment args: -E; env: PYTHONMALLOC=debug
+# variant: pythonmalloc-debug env: PYTHONMALLOC=debug
+# variant: pythonmalloc-malloc env: PYTHONMALLOC=malloc
+# variant: pythonmalloc-pymalloc_debug env: PYTHONMALLOC=pymalloc_debug
+# variant: no-native options: native=0:stack_depth=3
 import asyncio
 
 
