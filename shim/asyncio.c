@@ -163,7 +163,10 @@ static PyObject *call(PyObject *obj, PyObject *name)
     return v;
 }
 
-static enum tl_state task_state(PyObject *task)
+/* PENDING, CANCELLED or FINISHED; with `detail`, FINISHED is split into
+ * finished and failed (one more attribute read, only worth it for a task
+ * that may be a leak). */
+static enum tl_state task_state_of(PyObject *task, int detail)
 {
     PyObject *s = get(task, s_state);
     const char *text = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
@@ -172,6 +175,8 @@ static enum tl_state task_state(PyObject *task)
         tl_py.PyErr_Clear();
     else if (!strcmp(text, "CANCELLED"))
         st = TL_CANCELLED;
+    else if (!strcmp(text, "FINISHED") && !detail)
+        st = TL_FINISHED;
     else if (!strcmp(text, "FINISHED")) {
         PyObject *exc = get(task, s_exception);
         st = exc && exc != tl_py.None ? TL_FAILED : TL_FINISHED;
@@ -181,6 +186,11 @@ static enum tl_state task_state(PyObject *task)
     if (s)
         tl_py.Py_DecRef(s);
     return st;
+}
+
+static enum tl_state task_state(PyObject *task)
+{
+    return task_state_of(task, 1);
 }
 
 static long task_cancelling(PyObject *task)
@@ -318,7 +328,7 @@ static int leak_unless_suppressed(int kind, const struct tl_task_view *v)
 
 static void judge_destroyed(PyObject *self, const struct tl_task_view *v)
 {
-    enum tl_state st = task_state(self);
+    enum tl_state st = task_state_of(self, v->n_effective || v->has_stuck);
     int kind = -1;
     if (st == TL_PENDING && !exiting)
         kind = TL_DESTROYED_PENDING;

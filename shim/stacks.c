@@ -97,12 +97,25 @@ static uint32_t insert(struct tl_depot *d, uint64_t h, const uintptr_t *w,
     return d->count;
 }
 
+/* A small per-thread cache of recent traces: a task spawned where the last
+ * ones were finds its id without the lock.  Stored words never move. */
+#define CACHE_SLOTS 64
+static __thread struct cached {
+    const struct tl_depot *depot;
+    uint64_t hash;
+    const uintptr_t *words;
+    uint32_t n, id;
+} cache[CACHE_SLOTS] __attribute__((tls_model("initial-exec")));
+
 uint32_t tl_depot_put(struct tl_depot *d, const uintptr_t *w, uint32_t n,
                       int *is_new)
 {
     uint64_t h = hash_words(w, n);
     uint32_t id = 0;
     *is_new = 0;
+    struct cached *c = &cache[h % CACHE_SLOTS];
+    if (c->depot == d && c->hash == h && c->n == n && !memcmp(c->words, w, n * sizeof *w))
+        return c->id;
     pthread_mutex_lock(&d->lock);
     if (d->nbuckets) {
         for (uint32_t i = d->buckets[h & (d->nbuckets - 1)]; i; i = d->entries[i - 1].next) {
@@ -117,6 +130,8 @@ uint32_t tl_depot_put(struct tl_depot *d, const uintptr_t *w, uint32_t n,
         id = insert(d, h, w, n);
         *is_new = id != 0;
     }
+    if (id)
+        *c = (struct cached){d, h, d->entries[id - 1].words, n, id};
     pthread_mutex_unlock(&d->lock);
     return id;
 }
@@ -157,6 +172,9 @@ int tl_depot_set_resolved(struct tl_depot *d, uint32_t id, void *resolved)
 
 void tl_depot_destroy(struct tl_depot *d)
 {
+    for (int i = 0; i < CACHE_SLOTS; i++) /* this thread's; tests use one */
+        if (cache[i].depot == d)
+            cache[i].depot = NULL;
     for (uintptr_t *chunk = d->arena; chunk;) {
         uintptr_t *prev = (uintptr_t *)chunk[-1];
         free(chunk - 1);
