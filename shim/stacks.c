@@ -99,7 +99,7 @@ static uint32_t insert(struct tl_depot *d, uint64_t h, const uintptr_t *w,
 
 /* A small per-thread cache of recent traces: a task spawned where the last
  * ones were finds its id without the lock.  Stored words never move. */
-#define CACHE_SLOTS 64
+#define CACHE_SLOTS 16 /* small: initial-exec TLS must fit the loader's static surplus */
 static __thread struct cached {
     const struct tl_depot *depot;
     uint64_t hash;
