@@ -420,13 +420,20 @@ void tl_collector_activate(void)
     pthread_atfork(before_fork, NULL, after_fork_child);
     if (open_pipe() < 0)
         return;
-    if (tl_opt.dump_signal) {
+    struct sigaction old;
+    if (tl_opt.dump_signal && sigaction(tl_opt.dump_signal, NULL, &old) == 0 &&
+        !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_dump_signal;
         sa.sa_flags = SA_RESTART;
         sigemptyset(&sa.sa_mask);
         sigaction(tl_opt.dump_signal, &sa, NULL);
+    } else if (tl_opt.dump_signal) {
+        /* The program (or its parent, for SIG_IGN) already chose what this
+         * signal does: never take it away. */
+        tl_diag("taskleak: dump_signal %d already has a handler; snapshots by signal are off",
+                tl_opt.dump_signal);
     }
     C.wanted = tl_opt.interval > 0 || tl_opt.dump_signal;
     C.activated = 1;
