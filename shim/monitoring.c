@@ -10,6 +10,7 @@
 #include "core.h"
 #include "cpython/api.h"
 #include "cpython/frames.h"
+#include "options.h"
 #include "scopes.h"
 #include "tasks.h"
 
@@ -108,6 +109,10 @@ void tl_monitoring_start(void)
 {
     if (tl_py.minor < 12)
         return;
+    if (!tl_opt.catch_sites) {
+        snprintf(status, sizeof status, "off (catch_sites=0)");
+        return;
+    }
     static PyMethodDef def = {"_taskleak_exception_handled", (void *)on_handled, TL_METH_FASTCALL, NULL};
     PyObject *modules = tl_py.PySys_GetObject("modules");
     PyObject *asyncio_c = modules ? tl_py.PyDict_GetItemString(modules, "_asyncio") : NULL;

@@ -17,6 +17,7 @@ struct tl_options {
     int exitcode;
     char suppressions[TL_PATH_MAX];
     int max_leaks;
+    int catch_sites;
     int verbosity;
 };
 
