@@ -29,7 +29,6 @@ typedef PyObject *(*fastcall_kw_fn)(PyObject *, PyObject *const *, Py_ssize_t, P
 static initproc orig_init;
 static finalizeproc orig_finalize;
 static void *orig_cancel, *orig_uncancel;
-static int cancel_flags;
 
 #define MAX_TYPES 16
 static PyObject *patched[MAX_TYPES];
@@ -490,7 +489,7 @@ static int patch_methods(PyObject *type)
     PyMethodDef *uncancel = tl_py.minor >= 11 ? method_def(type, "uncancel") : NULL;
     if (!cancel || (tl_py.minor >= 11 && !uncancel))
         return -1;
-    cancel_flags = cancel->ml_flags & ~0x0030 /* METH_CLASS|METH_STATIC */;
+    int cancel_flags = cancel->ml_flags & ~0x0030 /* METH_CLASS|METH_STATIC */;
     void *cancel_hook = NULL;
     if (cancel_flags == (TL_METH_FASTCALL | TL_METH_KEYWORDS))
         cancel_hook = (void *)hook_cancel_fastcall;
