@@ -17,7 +17,7 @@ LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/monitoring.c shim/op
 HEADERS := $(wildcard shim/*.h shim/*.inc shim/cpython/*.h shim/cpython/*.inc collector/*.h)
 UNIT_TESTS := options depot tasks report output suppressions layout
 
-.PHONY: all deps test unit e2e e2e-asan cli hostile fuzz compat compat-ci bench bench-smoke profile \
+.PHONY: all deps test unit e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 bench bench-smoke profile \
         demo install asan clean check-exports
 
 PYENV_ROOT ?= $(HOME)/.pyenv
@@ -75,6 +75,13 @@ compat: $(BUILD)/libtaskleak.so
 compat-ci: $(BUILD)/libtaskleak.so
 	$(PYTHON) tests/compat/run_compat.py --lib $(BUILD)/libtaskleak.so --strict --python $(PYTHON)
 
+# The contract's "aarch64 must at least build": a cross build with -Werror.
+cross-aarch64:
+	@scripts/install-deps-aarch64
+	$(MAKE) BUILD=build/aarch64 CC=aarch64-linux-gnu-gcc all
+	@readelf -h build/aarch64/libtaskleak.so | grep -q 'AArch64' && \
+	    echo "PASS cross-aarch64: build/aarch64/libtaskleak.so"
+
 bench: $(BUILD)/libtaskleak.so
 	$(PYTHON) bench/run.py --lib $(BUILD)/libtaskleak.so --out docs/benchmarks.md
 
@@ -89,7 +96,7 @@ profile: $(BUILD)/libtaskleak.so
 # fuzz, and a benchmark smoke run (benchmarks are not tests: it only runs).
 test: deps
 	$(MAKE) all
-	$(MAKE) unit check-exports e2e cli hostile fuzz compat-ci e2e-asan bench-smoke
+	$(MAKE) unit check-exports e2e cli hostile fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
 
 demo: deps all
 	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/demo/leaky_worker.py
