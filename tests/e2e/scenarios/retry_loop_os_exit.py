@@ -3,12 +3,15 @@
 # (interval=0.05) must be whole JSON with reason "periodic", holding the zombie
 # as stuck_after_cancel (grace=0.2), unresolved, with where it is stuck: the
 # await in fetch() below the await in the loop.  The program polls its own
-# report until the stuck entry is there, then calls os._exit(0).
+# report until the stuck entry is there, then calls os._exit(0) -- or, in the
+# sigkill variant, sends itself SIGKILL.
+# variant: sigkill env: RETRY_LOOP_END=sigkill; exit: -9
 # options: grace=0.2:interval=0.05
 # reason: periodic
 # expect: stuck_after_cancel coro=retry_forever state=pending resolved=null cancels=3 await_chain=fetch,retry create= cancel=
 import asyncio
 import os
+import signal
 import sys
 
 import _e2e
@@ -47,6 +50,9 @@ async def main() -> None:
     print("cancels swallowed:", swallowed, "pending:", not t.done())
     if _e2e.preloaded():
         await _e2e.await_report(is_stuck, "retry_forever stuck_after_cancel")
+    if os.environ.get("RETRY_LOOP_END") == "sigkill":
+        print("leaving by SIGKILL")
+        os.kill(os.getpid(), signal.SIGKILL)
     print("leaving through os._exit")
     sys.stdout.flush()
     os._exit(0)

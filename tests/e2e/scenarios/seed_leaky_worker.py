@@ -9,6 +9,10 @@
 # variant: pythonmalloc-malloc env: PYTHONMALLOC=malloc
 # variant: pythonmalloc-pymalloc_debug env: PYTHONMALLOC=pymalloc_debug
 # variant: no-native options: native=0:stack_depth=3
+# exitcode=23: leaks turn a success into 23 under the library (LeakSanitizer's
+# convention), 0 without it; verbosity=0: the report only, nothing on stderr.
+# variant: exitcode-23 options: exitcode=23; lib-exit: 23
+# variant: verbosity-silent options: verbosity=0
 import asyncio
 
 
