@@ -38,6 +38,7 @@ static struct {
     int gil_busy, gil_done, waiting, abort_wait;
     pthread_t helper; /* joinable: a fork waits until it is gone */
     int helper_alive;
+    double forking_since; /* tl_now() at an os.fork() not yet done, or 0 */
     uint64_t last_content;
     int have_content;
     struct tl_leak *live;
@@ -79,13 +80,28 @@ struct gil_job {
     enum tl_collect_mode mode;
 };
 
+/* CPython 3.8-3.11 re-create the runtime's thread-state lock in a forked
+ * child only after using it: a fork while this helper creates its thread
+ * state (under that lock, without the GIL) leaves the child deadlocked.  So
+ * the helper creates it under tstate_guard, which every fork() takes first.
+ * The helper holds it only there, never with the GIL or while waiting for
+ * it.  3.12+ re-create the lock first (and 3.13 holds it across fork()). */
+static pthread_mutex_t tstate_guard = PTHREAD_MUTEX_INITIALIZER;
+static int guard_forks;
+
 static void *gil_helper(void *arg)
 {
     struct gil_job *job = arg;
     if (tl_py.Py_IsInitialized()) {
-        PyGILState_STATE st = tl_py.PyGILState_Ensure();
-        tl_asyncio_collect(job->mode);
-        tl_py.PyGILState_Release(st);
+        pthread_mutex_lock(&tstate_guard);
+        void *ts = tl_py.PyThreadState_New(tl_py.PyInterpreterState_Main());
+        pthread_mutex_unlock(&tstate_guard);
+        if (ts) {
+            tl_py.PyEval_RestoreThread(ts);
+            tl_asyncio_collect(job->mode);
+            tl_py.PyThreadState_Clear(ts);
+            tl_py.PyThreadState_DeleteCurrent(); /* and releases the GIL */
+        }
     }
     free(job);
     pthread_mutex_lock(&C.lock);
@@ -352,9 +368,19 @@ static int open_pipe(void)
     return pipe2(C.pipe, O_CLOEXEC | O_NONBLOCK);
 }
 
+/* Between the os.fork audit event and fork() itself the forking thread can
+ * let go of the GIL, and a hook in another thread would start the collector
+ * again: no restart then.  Only for a while: a later audit hook may have
+ * refused the fork. */
+#define FORK_WINDOW 10.0
+
 static void start_thread(void)
 {
-    if (C.running || !C.wanted || C.finished || open_pipe() < 0)
+    if (C.running || !C.wanted || C.finished)
+        return;
+    if (C.forking_since > 0 && tl_now() - C.forking_since < FORK_WINDOW)
+        return;
+    if (open_pipe() < 0)
         return;
     sigset_t all, old;
     sigfillset(&all);
@@ -378,6 +404,15 @@ static int forking_from_main_thread;
 static void before_fork(void)
 {
     forking_from_main_thread = gettid() == getpid();
+    if (guard_forks)
+        pthread_mutex_lock(&tstate_guard);
+}
+
+static void after_fork_parent(void)
+{
+    if (guard_forks)
+        pthread_mutex_unlock(&tstate_guard);
+    C.forking_since = 0;
 }
 
 /* In a child forked from another thread, CPython 3.11/3.12 can abort when a
@@ -386,6 +421,9 @@ static void before_fork(void)
  * exit report (from atexit, with the GIL) resolves Python stacks. */
 static void after_fork_child(void)
 {
+    if (guard_forks)
+        pthread_mutex_unlock(&tstate_guard); /* this thread took it */
+    C.forking_since = 0;
     C.no_gil_helper = !forking_from_main_thread;
     pthread_mutex_init(&C.lock, NULL);
     init_cond();
@@ -417,7 +455,8 @@ void tl_collector_activate(void)
     init_cond();
     read_argv();
     snprintf(C.python, sizeof C.python, "%d.%d.%d", tl_py.major, tl_py.minor, tl_py.micro);
-    pthread_atfork(before_fork, NULL, after_fork_child);
+    guard_forks = tl_py.major == 3 && tl_py.minor < 12;
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     if (open_pipe() < 0)
         return;
     struct sigaction old;
@@ -449,6 +488,7 @@ void tl_collector_poke(void)
 
 void tl_collector_before_fork(void)
 {
+    C.forking_since = tl_now();
     if (!C.running)
         return;
     /* It may be waiting for the GIL, which the forking thread holds. */

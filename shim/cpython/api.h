@@ -14,7 +14,6 @@
 
 typedef struct _object PyObject;
 typedef ssize_t Py_ssize_t;
-typedef int PyGILState_STATE;
 typedef int (*Py_AuditHookFunction)(const char *, PyObject *, void *);
 
 typedef struct {
@@ -83,8 +82,9 @@ typedef struct {
     X(PyObject *, PyWeakref_GetObject, (PyObject *))                           \
     X(void *, PyThreadState_Get, (void))                                       \
     X(void *, PyInterpreterState_Main, (void))                                 \
-    X(PyGILState_STATE, PyGILState_Ensure, (void))                             \
-    X(void, PyGILState_Release, (PyGILState_STATE))                            \
+    X(void *, PyThreadState_New, (void *))                                     \
+    X(void, PyThreadState_Clear, (void *))                                     \
+    X(void, PyThreadState_DeleteCurrent, (void))                               \
     X(int, PyCode_Addr2Line, (PyObject *, int))                                \
     X(void *, PyMem_RawMalloc, (size_t))                                       \
     X(void, PyMem_GetAllocator, (int, PyMemAllocatorEx *))                     \

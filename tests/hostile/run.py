@@ -41,6 +41,9 @@ Checks (the interpreters: /usr/bin/python3 and every pyenv CPython 3.8 to
                            writes its own report with only its own tasks
   fork-thread-subprocess   fork() (subprocess + preexec_fn) from 4 threads
                            while the collector writes (no os.fork audit event)
+  fork-storm               300 os.fork()s from a thread while the collector
+                           writes every millisecond: no child hangs, and
+                           neither does the parent
   threads-64               64 threads with a loop each, creating and cancelling
                            tasks: exact counts in the report
   exec                     os.execv of Python by Python: the exec'd image
@@ -573,6 +576,17 @@ def t_fork_thread(ctx, py, v, mode):
     return "%d children" % len(pids)
 
 
+def t_fork_storm(ctx, py, v):
+    d = ctx.dir("fork-storm")
+    o = opts(os.path.join(d, "r.%p.json"), interval=0.001)
+    argv = [py, prog("fork_storm.py"), "300"]
+    res = run(argv, lib=ctx.lib, opts=o, timeout=60)
+    base = run(argv, timeout=60)
+    check(res.out == "forks 300 hung 0\n", "with the library: %r" % short(res.out))
+    compare(base, res, processes=1)
+    return "300 forks"
+
+
 def t_threads64(ctx, py, v):
     d = ctx.dir("threads64")
     o = opts(os.path.join(d, "r.%p.json"), interval=0.005)
@@ -821,6 +835,7 @@ def plan(pythons, ctx, valgrind):
         add("signal-storm " + L, t_signal_storm, py, v)
         add("fork-thread-os.fork " + L, t_fork_thread, py, v, "os.fork")
         add("fork-thread-subprocess " + L, t_fork_thread, py, v, "subprocess")
+        add("fork-storm " + L, t_fork_storm, py, v)
         add("threads-64 " + L, t_threads64, py, v)
         add("exec " + L, t_exec, py, v)
         add("shell " + L, t_shell, py, v)
