@@ -44,16 +44,17 @@ static void *current_frame(void)
 }
 
 /* The code and byte offset of one frame; 0 when it has no code object. */
-static int read_frame(char *f, uintptr_t *pair)
+static inline int read_frame(char *f, uintptr_t *pair)
 {
-    char *code = TL_FIELD(f, L->frame_code, char *);
+    const struct layout *l = L;
+    char *code = TL_FIELD(f, l->frame_code, char *);
     if (!code || TL_TYPE(code) != tl_py.CodeType)
         return 0;
     intptr_t offset;
-    if (L->code_adaptive < 0)
-        offset = (intptr_t)TL_FIELD(f, L->frame_instr, int) * L->instr_unit;
+    if (l->code_adaptive < 0)
+        offset = (intptr_t)TL_FIELD(f, l->frame_instr, int) * l->instr_unit;
     else
-        offset = TL_FIELD(f, L->frame_instr, char *) - (code + L->code_adaptive);
+        offset = TL_FIELD(f, l->frame_instr, char *) - (code + l->code_adaptive);
     if (offset < 0) /* not started: PyCode_Addr2Line gives co_firstlineno */
         offset = -1;
     pair[0] = (uintptr_t)code;
@@ -63,9 +64,11 @@ static int read_frame(char *f, uintptr_t *pair)
 
 int tl_frames_capture(uintptr_t *words, int max_frames)
 {
+    /* The hot loop: the layout in locals, read once. */
+    const int back = L->frame_back, owner = L->frame_owner, cstack = L->owner_cstack;
     int n = 0;
-    for (char *f = current_frame(); f && n < max_frames; f = TL_FIELD(f, L->frame_back, char *)) {
-        if (L->owner_cstack >= 0 && TL_FIELD(f, L->frame_owner, char) == L->owner_cstack)
+    for (char *f = current_frame(); f && n < max_frames; f = TL_FIELD(f, back, char *)) {
+        if (cstack >= 0 && TL_FIELD(f, owner, char) == cstack)
             continue;
         n += read_frame(f, &words[2 * n]);
     }
