@@ -36,7 +36,14 @@ async def main() -> None:
     global loop
     loop = asyncio.get_running_loop()
     signal.signal(signal.SIGUSR2, on_usr2)
+    # Only the main thread may take SIGUSR2: one that lands in the stdin
+    # reader's thread does not interrupt the loop's epoll_wait, and with no
+    # wakeup fd the handler would wait for an event that never comes.  The
+    # reader's thread starts during the sleep(0) and inherits the mask.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
     reader = asyncio.ensure_future(wait_stdin())
+    await asyncio.sleep(0)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR2})
     loop.call_soon(say, "ready")
     print("stdin:", repr(await reader), "signals:", received)
 
