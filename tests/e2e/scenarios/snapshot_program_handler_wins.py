@@ -12,6 +12,7 @@
 # expect-none
 import asyncio
 import signal
+import socket
 import sys
 
 loop = None
@@ -36,16 +37,20 @@ async def main() -> None:
     global loop
     loop = asyncio.get_running_loop()
     signal.signal(signal.SIGUSR2, on_usr2)
-    # Only the main thread may take SIGUSR2: one that lands in the stdin
-    # reader's thread does not interrupt the loop's epoll_wait, and with no
-    # wakeup fd the handler would wait for an event that never comes.  The
-    # reader's thread starts during the sleep(0) and inherits the mask.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
+    # A wakeup fd, as asyncio's own add_signal_handler sets: without one, a
+    # signal that lands just before the loop blocks in epoll_wait, or in the
+    # stdin reader's thread, leaves the Python handler waiting for an event
+    # that never comes (with or without the library).
+    rsock, wsock = socket.socketpair()
+    rsock.setblocking(False)
+    wsock.setblocking(False)
+    signal.set_wakeup_fd(wsock.fileno(), warn_on_full_buffer=False)
+    loop.add_reader(rsock.fileno(), rsock.recv, 4096)
     reader = asyncio.ensure_future(wait_stdin())
-    await asyncio.sleep(0)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR2})
     loop.call_soon(say, "ready")
-    print("stdin:", repr(await reader), "signals:", received)
+    text = await reader
+    signal.set_wakeup_fd(-1)
+    print("stdin:", repr(text), "signals:", received)
 
 
 asyncio.run(main())
