@@ -287,8 +287,8 @@ void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
             add_leak(rec, leak_kind, outcome, done ? t : -1);
         watch = rec->watch;
     }
-    if (leak_kind >= 0 && !rec)
-        tl_outcome_free(outcome);
+    if (outcome)
+        tl_outcome_free(outcome); /* what add_leak did not take */
     pthread_mutex_unlock(&T.lock);
     if (rec) {
         free_cancels(rec->cancels);
@@ -321,9 +321,8 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
         struct tl_leak *l = add_leak(rec, leak_kind, outcome, done ? t : -1);
         if (leak_kind == TL_STUCK_AFTER_CANCEL)
             rec->stuck = l;
-    } else if (leak_kind >= 0) {
-        tl_outcome_free(outcome);
     }
+    tl_outcome_free(outcome); /* what add_leak did not take */
     pthread_mutex_unlock(&T.lock);
     return watch;
 }

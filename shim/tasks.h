@@ -112,15 +112,17 @@ uint64_t tl_task_id(uintptr_t addr);
 int tl_task_view(uintptr_t addr, struct tl_task_view *out);
 
 /* Remove the record of a task that is being destroyed.  If `leak_kind` is
- * >= 0 the record becomes a leak with `outcome` (taken); otherwise it is
- * freed and `outcome` untouched.  A stuck entry of the task is resolved with
- * the outcome's state.  Returns the watch the adapter must release. */
+ * >= 0 (and no sweep judged it already) the record becomes a leak with
+ * `outcome`.  `outcome` (may be NULL) is always taken: moved into the leak,
+ * or freed.  A stuck entry of the task is resolved with the outcome's state.
+ * Returns the watch the adapter must release. */
 void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
                         struct tl_outcome *outcome, double t);
 
 /* Judge a live record found done or stuck by a sweep: add a leak of `kind`
  * (or none with -1), mark it ended when done, resolve its stuck entry.
- * Returns the watch to release when the record no longer needs it. */
+ * `outcome` is always taken, as above.  Returns the watch to release when
+ * the record no longer needs it. */
 void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
                      struct tl_outcome *outcome, double t);
 
