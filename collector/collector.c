@@ -21,6 +21,7 @@
 
 #include "../shim/asyncio.h"
 #include "../shim/core.h"
+#include "../shim/cpython/version.h"
 #include "../shim/options.h"
 #include "../shim/tasks.h"
 #include "output.h"
@@ -455,7 +456,7 @@ void tl_collector_activate(void)
     init_cond();
     read_argv();
     snprintf(C.python, sizeof C.python, "%d.%d.%d", tl_py.major, tl_py.minor, tl_py.micro);
-    guard_forks = tl_py.major == 3 && tl_py.minor < 12;
+    guard_forks = tl_caps.fork_guard;
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     if (open_pipe() < 0)
         return;

@@ -15,6 +15,8 @@
 #include "../collector/detect.h"
 #include "core.h"
 #include "cpython/frames.h"
+#include "cpython/tasklist.h"
+#include "cpython/version.h"
 #include "options.h"
 #include "scopes.h"
 #include "suppressions.h"
@@ -206,7 +208,7 @@ static enum tl_state task_state(PyObject *task)
 
 static long task_cancelling(PyObject *task)
 {
-    if (tl_py.minor < 11)
+    if (!tl_caps.cancelling)
         return -1;
     PyObject *v = call(task, s_cancelling);
     long n = v ? tl_py.PyLong_AsLong(v) : 0;
@@ -497,8 +499,8 @@ static int patch_methods(PyObject *type)
     if (orig_cancel)
         return 0;
     PyMethodDef *cancel = method_def(type, "cancel");
-    PyMethodDef *uncancel = tl_py.minor >= 11 ? method_def(type, "uncancel") : NULL;
-    if (!cancel || (tl_py.minor >= 11 && !uncancel))
+    PyMethodDef *uncancel = tl_caps.cancelling ? method_def(type, "uncancel") : NULL;
+    if (!cancel || (tl_caps.cancelling && !uncancel))
         return -1;
     int cancel_flags = cancel->ml_flags & ~0x0030 /* METH_CLASS|METH_STATIC */;
     void *cancel_hook = NULL;
@@ -587,29 +589,17 @@ static void judge_watched(double now)
     free(views);
 }
 
-/* Iterate asyncio's own registry of live tasks: those are alive for sure. */
 typedef void (*task_visitor)(PyObject *task, void *ctx);
 
 static void visit_registry(task_visitor visit, void *ctx)
 {
-    PyObject *modules = tl_py.PySys_GetObject("modules");
-    PyObject *tasks = modules ? tl_py.PyDict_GetItemString(modules, "asyncio.tasks") : NULL;
-    if (!tasks)
-        return;
-    static const char *const sets[] = {"_all_tasks", "_scheduled_tasks", "_eager_tasks"};
-    for (int i = 0; i < 3; i++) {
-        PyObject *set = tl_py.PyObject_GetAttrString(tasks, sets[i]);
-        PyObject *it = set ? tl_py.PyObject_GetIter(set) : NULL;
-        for (PyObject *t; it && (t = tl_py.PyIter_Next(it));) {
-            visit(t, ctx);
-            tl_py.Py_DecRef(t);
-        }
-        tl_py.PyErr_Clear();
-        if (it)
-            tl_py.Py_DecRef(it);
-        if (set)
-            tl_py.Py_DecRef(set);
+    PyObject **tasks;
+    size_t n = tl_tasklist_collect(&tasks);
+    for (size_t i = 0; i < n; i++) {
+        visit(tasks[i], ctx);
+        tl_py.Py_DecRef(tasks[i]);
     }
+    free(tasks);
 }
 
 static void judge_at_exit(PyObject *task, void *ctx)

@@ -3,6 +3,7 @@
  * first audit event after `_asyncio` is loaded (always an import inside
  * asyncio's own package, before any user code runs). */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -13,6 +14,9 @@
 #include "core.h"
 #include "cpython/api.h"
 #include "cpython/frames.h"
+#include "cpython/tasklist.h"
+#include "cpython/version.h"
+#include "cpython/versions.h"
 #include "monitoring.h"
 #include "options.h"
 #include "suppressions.h"
@@ -30,6 +34,21 @@ static void disable(const char *why)
     static int once;
     state = DISABLED;
     tl_warn_once(&once, "taskleak: %s; disabled, the program runs unaudited", why);
+}
+
+/* A refused interpreter says so once per process tree: a child running the
+ * same interpreter as its parent (a test suite's subprocesses) stays silent,
+ * so that a refusal never changes what a program's children print. */
+static void refuse(const char *why)
+{
+    char self[TL_PATH_MAX], parent[TL_PATH_MAX], link[64];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)getppid());
+    ssize_t m = readlink(link, parent, sizeof parent - 1);
+    if (n > 0 && n == m && !memcmp(self, parent, (size_t)n))
+        state = DISABLED;
+    else if (tl_opt.verbosity >= 1)
+        disable(why);
 }
 
 static void *recording_malloc(void *ctx, size_t size)
@@ -69,21 +88,21 @@ static void adopt_hook_entry(void)
     *slot = copy;
 }
 
-static int is_main_interpreter(void)
-{
-    void *ts = tl_py.PyThreadState_Get();
-    return TL_FIELD(ts, 16, void *) == tl_py.PyInterpreterState_Main();
-}
-
 static void try_activate(void)
 {
     PyObject *modules = tl_py.PySys_GetObject("modules");
     PyObject *mod = modules ? tl_py.PyDict_GetItemString(modules, "_asyncio") : NULL;
-    if (!mod || !is_main_interpreter())
+    if (!mod || !tl_frames_in_main_interpreter())
         return;
     PyObject *task = tl_py.PyObject_GetAttrString(mod, "Task");
     if (!task) {
         tl_py.PyErr_Clear();
+        return;
+    }
+    char why[160];
+    if (tl_tasklist_init(TL_FIELD(task, TL_OFF_TP_INIT, void *), why, sizeof why) < 0) {
+        disable(why);
+        tl_py.Py_DecRef(task);
         return;
     }
     state = ACTIVE;
@@ -120,15 +139,6 @@ static int audit_hook(const char *event, PyObject *args, void *data)
     return 0;
 }
 
-static const char *unsupported_build(void)
-{
-    if (dlsym(RTLD_DEFAULT, "_Py_NegativeRefcount") || dlsym(RTLD_DEFAULT, "_Py_RefTotal"))
-        return "debug builds of CPython are not supported yet";
-    if (dlsym(RTLD_DEFAULT, "_Py_MergeZeroLocalRefcount"))
-        return "free-threaded builds of CPython are not supported yet";
-    return NULL;
-}
-
 static void absolute_report_path(void)
 {
     char cwd[TL_PATH_MAX], path[TL_PATH_MAX];
@@ -142,25 +152,20 @@ __attribute__((constructor(110))) static void bootstrap(void)
 {
     if (getauxval(AT_SECURE))
         return; /* setuid and friends: never act on the environment */
+    tl_options_parse(&tl_opt, getenv("TASKLEAK_OPTIONS"), NULL);
+    char why[160];
     if (tl_py_resolve() < 0) {
         /* Not CPython at all: silence.  A CPython without audit hooks: say so. */
         const char *(*version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
         if (version) {
-            char why[96];
-            snprintf(why, sizeof why, "Python %.6s is not supported (3.8 to 3.13 are)", version());
-            disable(why);
+            snprintf(why, sizeof why, "Python %.6s is not supported (3.%d to 3.%d are)", version(),
+                     TL_PY_MINOR_MIN, TL_PY_MINOR_MAX);
+            refuse(why);
         }
         return;
     }
-    char why[96];
-    const char *bad = unsupported_build();
-    if (!bad && tl_frames_init(tl_py.major, tl_py.minor) < 0) {
-        snprintf(why, sizeof why, "Python %d.%d is not supported (3.8 to 3.13 are)", tl_py.major,
-                 tl_py.minor);
-        bad = why;
-    }
-    if (bad) {
-        disable(bad);
+    if (tl_cpython_select(why, sizeof why) < 0) {
+        refuse(why);
         return;
     }
     tl_options_parse(&tl_opt, getenv("TASKLEAK_OPTIONS"), stderr);

@@ -10,6 +10,7 @@
 #include "core.h"
 #include "cpython/api.h"
 #include "cpython/frames.h"
+#include "cpython/version.h"
 #include "options.h"
 #include "scopes.h"
 #include "tasks.h"
@@ -19,8 +20,6 @@
 static char status[128] = "not available before Python 3.12";
 static PyObject *current_task; /* _asyncio.current_task */
 static PyObject *cancelled_error;
-static int push_exc_info, with_except_start; /* opcodes */
-static int code_adaptive;                   /* offsetof(PyCodeObject, co_code_adaptive) */
 
 /* Per code object: does it belong to asyncio or a cancel scope?  Cached; the
  * site's stack in the depot keeps the code alive. */
@@ -58,12 +57,12 @@ static PyObject *cancelled_error_class(void)
 
 static enum tl_catch handler_kind(PyObject *code, long offset)
 {
-    const unsigned char *instr = (const unsigned char *)code + code_adaptive + offset;
-    if (instr[0] != push_exc_info)
-        return TL_CATCH_NONE; /* the await machinery's own cleanup */
+    enum tl_handler h = tl_frames_handler(code, offset);
+    if (h == TL_HANDLER_NONE)
+        return TL_CATCH_NONE;
     if (is_library((uintptr_t)code))
         return TL_CATCH_LIBRARY;
-    return instr[2] == with_except_start ? TL_CATCH_WITH : TL_CATCH_USER;
+    return h == TL_HANDLER_WITH ? TL_CATCH_WITH : TL_CATCH_USER;
 }
 
 static PyObject *on_handled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -107,7 +106,7 @@ static PyObject *call_monitoring(PyObject *mon, const char *fn, PyObject *a, PyO
 
 void tl_monitoring_start(void)
 {
-    if (tl_py.minor < 12)
+    if (!tl_caps.monitoring)
         return;
     if (!tl_opt.catch_sites) {
         snprintf(status, sizeof status, "off (catch_sites=0)");
@@ -142,9 +141,6 @@ void tl_monitoring_start(void)
     }
     if (tool >= 0) {
         tl_depot_init(&library_cache);
-        push_exc_info = tl_py.minor == 12 ? 35 : 33;
-        with_except_start = tl_py.minor == 12 ? 49 : 44;
-        code_adaptive = tl_frames_code_adaptive();
         snprintf(status, sizeof status, "sys.monitoring EXCEPTION_HANDLED, tool id %d", tool);
     } else {
         snprintf(status, sizeof status,

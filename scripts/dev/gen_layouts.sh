@@ -1,139 +1,68 @@
 #!/usr/bin/env bash
 # gen_layouts.sh -- regenerate shim/cpython/layouts.inc from CPython headers.
 #
-# For every CPython minor version it compiles scripts/dev/layout_probe.c
-# against that version's public + internal headers (Py_BUILD_CORE) with gcc
-# on x86_64, runs it, and emits one TL_LAYOUT(...) X-macro row.
-#
-# Extra verification done here:
-#   * Debian /usr/include/python3.11 (if internal/ exists): every probed value
-#     must equal the pyenv 3.11 one.
-#   * 3.13+: scripts/dev/debug_offsets_check.c reads the live
-#     _PyRuntime.debug_offsets of libpython3.X.so and compares.
-# Runtime verification is separate: scripts/dev/check_layouts.py.
-#
-# Env overrides: PYENV_ROOT (default /root/.pyenv),
-#   VERSIONS="3.8.18 3.9.18 ..." (full pyenv version dirs), CC (default gcc),
-#   OUT (default <repo>/shim/cpython/layouts.inc), DEBIAN_INC (default
-#   /usr/include/python3.11; set empty to skip).
+# Compiles scripts/dev/layout_probe.c against each build's public + internal
+# headers and collects the row it prints.  Builds: pyenv 3.8-3.12 (the
+# newest patch release of each minor), and 3.13, 3.14, 3.15 and the 3.14 and
+# 3.15 debug builds from the Debian sid chroot of scripts/dev/sid-pythons
+# (its libpython3.X-dev and libpython3.X-dbg packages).  Debian's own
+# python3.11 headers must give the same row as pyenv 3.11's.
+# The rows are checked at run time by the library itself (3.13+: against
+# _PyRuntime.debug_offsets) and by scripts/dev/check_layouts.py.
 set -euo pipefail
-
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-PYENV_ROOT=${PYENV_ROOT:-/root/.pyenv}
-VERSIONS=${VERSIONS:-"3.8.18 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0"}
+PYENV_ROOT=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
+SID=${TASKLEAK_SID_ROOT:-/var/cache/taskleak/sid}
 CC=${CC:-gcc}
 OUT=${OUT:-$repo/shim/cpython/layouts.inc}
-DEBIAN_INC=${DEBIAN_INC-/usr/include/python3.11}
-
 [ "$(uname -m)" = x86_64 ] || { echo "gen_layouts.sh: x86_64 only" >&2; exit 1; }
-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-fields="ts_frame ts_cframe cframe_current frame_back frame_code frame_instr frame_owner owner_cstack code_adaptive instr_unit gen_frame"
-
-# probe <include-dir> <outfile>
+# probe INCLUDE-DIR [ROOT]: print the row of that build (Debian's pyconfig.h
+# includes <x86_64-linux-gnu/pythonX.Y/pyconfig.h> from ROOT/usr/include).
 probe() {
-    local inc=$1 out=$2
-    "$CC" -std=gnu11 -Wall -Werror -O0 -I"$inc" -I"$inc/internal" \
-        -o "$work/probe" "$here/layout_probe.c"
-    "$work/probe" > "$out"
+    "$CC" -std=gnu11 -w -O0 -I"$1" -I"$1/internal" ${2:+-idirafter "$2/usr/include"} -o "$work/probe" \
+        "$here/layout_probe.c" && "$work/probe"
 }
 
-# get <file> <key>
-get() { sed -n "s/^$2=//p" "$1"; }
-
 rows=""
-full_versions=""
-facts=""
-for v in $VERSIONS; do
-    mm=${v%.*}                              # 3.8.18 -> 3.8
-    inc=$PYENV_ROOT/versions/$v/include/python$mm
-    [ -f "$inc/Python.h" ] || { echo "missing $inc/Python.h" >&2; exit 1; }
-    [ -d "$inc/internal" ] || { echo "missing $inc/internal" >&2; exit 1; }
-    f=$work/probe-$mm.txt
-    probe "$inc" "$f"
-    [ "$(get "$f" py_version)" = "$v" ] || {
-        echo "header version $(get "$f" py_version) != $v" >&2; exit 1; }
-    major=$(get "$f" py_major); minor=$(get "$f" py_minor)
-    row="TL_LAYOUT($major, $minor"
-    for k in $fields; do
-        val=$(get "$f" "$k")
-        [ -n "$val" ] || { echo "probe for $v did not print $k" >&2; exit 1; }
-        row="$row, /*$k*/ $val"
-    done
-    rows="$rows$row)"$'\n'
-    full_versions="${full_versions:+$full_versions, }$v"
-
-    # 3.13+: compare with the live _PyRuntime.debug_offsets
-    if [ "$minor" -ge 13 ]; then
-        lib=$PYENV_ROOT/versions/$v/lib
-        "$CC" -std=gnu11 -Wall -Werror -I"$inc" -I"$inc/internal" \
-            -o "$work/dbgoff" "$here/debug_offsets_check.c" \
-            -L"$lib" -Wl,-rpath,"$lib" -lpython"$mm"
-        echo "[$v] _PyRuntime.debug_offsets vs headers:"
-        "$work/dbgoff"
-    fi
-
-    facts="$facts$(printf '%-8s d_method=%s d_wrapped=%s audit_head@_PyRuntime+%s sizeof(_PyRuntimeState)=%s is_entry=%s _co_firsttraceable=%s sizeof(PyThreadState)=%s' \
-        "$v" "$(get "$f" x_methoddescr_d_method)" "$(get "$f" x_wrapperdescr_d_wrapped)" \
-        "$(get "$f" x_runtime_audit_head)" "$(get "$f" x_sizeof_PyRuntimeState)" \
-        "$(get "$f" x_frame_is_entry)" "$(get "$f" x_code_firsttraceable)" \
-        "$(get "$f" x_sizeof_PyThreadState)")"$'\n'
+for minor in 8 9 10 11 12; do
+    dir=$(ls -d "$PYENV_ROOT"/versions/3.$minor.* 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$dir" ] || { echo "gen_layouts.sh: no pyenv 3.$minor" >&2; exit 1; }
+    rows+="$(probe "$dir/include/python3.$minor")"$'\n'
+done
+debian=$(probe /usr/include/python3.11 | tail -n +2)
+grep -qF "$debian" <<<"$rows" || { echo "gen_layouts.sh: Debian 3.11 differs from pyenv 3.11" >&2; exit 1; }
+[ -f "$SID/usr/include/python3.15/Python.h" ] ||
+    { echo "gen_layouts.sh: run scripts/dev/sid-pythons, then chroot $SID apt-get install libpython3.1{3,4,5}-dev libpython3.1{4,5}-dbg" >&2; exit 1; }
+for build in 3.13 3.14 3.15 3.14d 3.15d; do
+    rows+="$(probe "$SID/usr/include/python$build" "$SID")"$'\n'
 done
 
-# Debian's python3.11: must agree with pyenv 3.11 on every probed value.
-if [ -n "$DEBIAN_INC" ] && [ -f "$DEBIAN_INC/Python.h" ]; then
-    if [ -d "$DEBIAN_INC/internal" ] && [ -f "$work/probe-3.11.txt" ]; then
-        probe "$DEBIAN_INC" "$work/probe-debian.txt"
-        dv=$(get "$work/probe-debian.txt" py_version)
-        if diff <(grep -v '^py_version=' "$work/probe-3.11.txt") \
-                <(grep -v '^py_version=' "$work/probe-debian.txt") >&2; then
-            echo "[debian $dv] $DEBIAN_INC: all probed offsets equal pyenv 3.11's: OK"
-        else
-            echo "[debian $dv] offsets DIFFER from pyenv 3.11 (see diff above)" >&2
-            exit 1
-        fi
-    else
-        echo "[debian] $DEBIAN_INC/internal missing or no 3.11 row: not compared"
-    fi
-fi
-
-mkdir -p "$(dirname "$OUT")"
-tmp=$OUT.tmp.$$
 {
-    echo "/* generated by scripts/dev/gen_layouts.sh from CPython $full_versions headers; do not edit */"
     cat <<'HDR'
-/*
- * One row per CPython minor version (x86_64, default GIL-ful, non-debug build).
- * TL_LAYOUT(major, minor, ts_frame, ts_cframe, cframe_current, frame_back,
- *           frame_code, frame_instr, frame_owner, owner_cstack, code_adaptive,
- *           instr_unit, gen_frame); -1 = field does not exist in that version.
- * gen_frame: 3.8-3.10 offset of PyGenObject.gi_frame (a PyFrameObject*);
- *           3.11+ offset of the _PyInterpreterFrame embedded in the
- *           generator/coroutine (gi_iframe).
- * 3.8-3.10: ts_frame -> PyFrameObject*; frame_instr = int f_lasti;
- *           byte_offset = f_lasti * instr_unit (3.8/3.9 bytes, 3.10 code units).
- * 3.11/3.12: tstate->cframe->current_frame -> _PyInterpreterFrame*;
- *           frame_instr = prev_instr (_Py_CODEUNIT*).
- * 3.13:     tstate->current_frame -> _PyInterpreterFrame*;
- *           frame_code = f_executable (code object, or None on C-stack shim
- *           frames); frame_instr = instr_ptr.
- * 3.11+:    byte_offset = (char*)instr - ((char*)code + code_adaptive)
- *           (already bytes; instr_unit = sizeof(_Py_CODEUNIT) is informational).
- * 3.11 HAS `owner` (char; THREAD=0, GENERATOR=1, FRAME_OBJECT=2) and also
- *           `bool is_entry` one byte before it, but no FRAME_OWNED_BY_CSTACK
- *           (no shim frames), hence owner_cstack = -1.
- * 3.12+:    skip frames with owner == owner_cstack (C-stack entry shims).
- * Debian python3.11 (3.11.2) headers incl. internal/ give identical values.
+/* Generated by scripts/dev/gen_layouts.sh from each build's headers; do not edit.
+ *
+ * One row per CPython minor and build kind (x86_64, with the GIL); -1: the
+ * field does not exist in that version.
+ *   ts_frame        3.8-3.10 PyThreadState.frame (PyFrameObject *);
+ *                   3.13+ PyThreadState.current_frame (_PyInterpreterFrame *)
+ *   ts_cframe, cframe_current   3.11-3.12 tstate->cframe->current_frame
+ *   frame_code      f_code, or 3.13+ f_executable (3.14+ a tagged
+ *                   _PyStackRef: clear stackref_mask)
+ *   frame_instr     3.8-3.10 int f_lasti (times instr_unit: bytes);
+ *                   3.11+ a pointer into co_code_adaptive
+ *   owner_skip      frames whose owner is >= this run no Python code
+ *                   (C-stack and interpreter entry frames)
+ *   gen_frame       3.8-3.10 gi_frame (a pointer); 3.11+ gi_iframe (embedded)
+ *   op_*            opcodes that sys.monitoring's handler sites are read by
+ *   dbg             3.13+: the slot (uint64_t index) of the same field in
+ *                   _PyRuntime.debug_offsets, checked at start-up
  */
 HDR
     printf '%s' "$rows"
-} > "$tmp"
-mv "$tmp" "$OUT"
+} >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
 echo "wrote $OUT"
-cat "$OUT"
-echo
-echo "extra facts (x86_64):"
-printf '%s' "$facts"

@@ -1,136 +1,136 @@
-/*
- * layout_probe.c -- compiled once per CPython version by gen_layouts.sh.
- * Prints "key=value" lines with offsetof() values taken from that version's
- * own headers (public + internal).  -1 means "field does not exist".
- *
- * Build: gcc -I<inc> -I<inc>/internal layout_probe.c   (Py_BUILD_CORE set here)
- */
+/* layout_probe.c -- compiled once per CPython build by gen_layouts.sh against
+ * that build's own headers (public + internal), it prints the build's row of
+ * shim/cpython/layouts.inc.  -1: the field does not exist in that version.
+ * It also fails (exit 1) where a constant of shim/cpython/offsets.h, which
+ * the library uses on every version, does not hold for this build. */
 #define Py_BUILD_CORE 1
 #include <Python.h>
 #include <stddef.h>
 #include <stdio.h>
 
-#if PY_VERSION_HEX < 0x03080000
-#  error "CPython < 3.8 is not supported"
-#endif
-
 #if PY_VERSION_HEX < 0x030B0000
-#  include <frameobject.h>               /* PyFrameObject (struct _frame) */
+#include <frameobject.h>
+#elif PY_VERSION_HEX < 0x030E0000
+#include "internal/pycore_frame.h"
 #else
-#  include "internal/pycore_frame.h"     /* _PyInterpreterFrame */
+#include "internal/pycore_interpframe.h"
+#include "internal/pycore_stackref.h"
 #endif
-
 #if PY_VERSION_HEX < 0x03090000
-#  include "internal/pycore_pystate.h"   /* _PyRuntimeState lives here in 3.8 */
+#include "internal/pycore_pystate.h"
 #else
-#  include "internal/pycore_runtime.h"   /* _PyRuntimeState, 3.9+ */
+#include "internal/pycore_runtime.h"
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+#include "opcode_ids.h"
+#elif PY_VERSION_HEX >= 0x030C0000
+#include "opcode.h"
 #endif
 
-#define P(k, v) printf("%s=%ld\n", (k), (long)(v))
+#include "../../shim/cpython/offsets.h"
+
+/* Index of a _Py_DebugOffsets field, counted in its uint64_t slots. */
+#define DBG(field) ((long)(offsetof(_Py_DebugOffsets, field) / sizeof(uint64_t)))
+
+static int ok = 1;
+static void same(const char *what, long have, long want)
+{
+    if (have != want) {
+        fprintf(stderr, "layout_probe: %s is %ld here, offsets.h says %ld\n", what, have, want);
+        ok = 0;
+    }
+}
 
 int main(void)
 {
-    printf("py_version=%s\n", PY_VERSION);
-    P("py_major", PY_MAJOR_VERSION);
-    P("py_minor", PY_MINOR_VERSION);
-
-    long ts_frame = -1, ts_cframe = -1, cframe_current = -1;
-    long frame_back, frame_code, frame_instr, frame_owner = -1;
-    long owner_cstack = -1, code_adaptive = -1, instr_unit;
-    long frame_is_entry = -1, instr_size, gen_frame;
-
-#if PY_VERSION_HEX < 0x030B0000
-    /* 3.8 - 3.10: PyThreadState.frame -> PyFrameObject chain */
-    ts_frame    = offsetof(PyThreadState, frame);
-    frame_back  = offsetof(PyFrameObject, f_back);
-    frame_code  = offsetof(PyFrameObject, f_code);
-    frame_instr = offsetof(PyFrameObject, f_lasti);
-    instr_size  = sizeof(((PyFrameObject *)0)->f_lasti);
-    gen_frame   = offsetof(PyGenObject, gi_frame); /* a PyFrameObject pointer */
-#  if PY_VERSION_HEX < 0x030A0000
-    instr_unit  = 1;   /* f_lasti is a byte offset */
-#  else
-    instr_unit  = 2;   /* f_lasti counts _Py_CODEUNITs: Addr2Line(co, f_lasti*2) */
-#  endif
-#elif PY_VERSION_HEX < 0x030D0000
-    /* 3.11 / 3.12: tstate->cframe->current_frame -> _PyInterpreterFrame */
-    ts_cframe      = offsetof(PyThreadState, cframe);
-    cframe_current = offsetof(_PyCFrame, current_frame);
-    frame_back     = offsetof(_PyInterpreterFrame, previous);
-    frame_code     = offsetof(_PyInterpreterFrame, f_code);
-    frame_instr    = offsetof(_PyInterpreterFrame, prev_instr);
-    instr_size     = sizeof(((_PyInterpreterFrame *)0)->prev_instr);
-    gen_frame      = offsetof(PyGenObject, gi_iframe); /* embedded frame */
-    frame_owner    = offsetof(_PyInterpreterFrame, owner);
-    code_adaptive  = offsetof(PyCodeObject, co_code_adaptive);
-    instr_unit     = sizeof(_Py_CODEUNIT);
-#  if PY_VERSION_HEX < 0x030C0000
-    frame_is_entry = offsetof(_PyInterpreterFrame, is_entry);
-#  else
-    owner_cstack   = FRAME_OWNED_BY_CSTACK;
-#  endif
+    long ts_frame = -1, ts_cframe = -1, cframe_current = -1, owner_skip = -1, frame_owner = -1,
+         code_adaptive = -1, stackref_mask = 0, op_push_exc_info = -1, op_with_except_start = -1;
+    long frame_back, frame_code, frame_instr, instr_unit, gen_frame;
+    long dbg_ts_frame = -1, dbg_ts_interp = -1, dbg_frame_back = -1, dbg_frame_code = -1,
+         dbg_frame_instr = -1, dbg_frame_owner = -1, dbg_code_adaptive = -1, dbg_gen_frame = -1;
+#ifdef Py_DEBUG
+    int debug = 1;
 #else
-    /* 3.13+: tstate->current_frame -> _PyInterpreterFrame */
-    ts_frame      = offsetof(PyThreadState, current_frame);
-    frame_back    = offsetof(_PyInterpreterFrame, previous);
-    frame_code    = offsetof(_PyInterpreterFrame, f_executable);
-    frame_instr   = offsetof(_PyInterpreterFrame, instr_ptr);
-    instr_size    = sizeof(((_PyInterpreterFrame *)0)->instr_ptr);
-    gen_frame     = offsetof(PyGenObject, gi_iframe); /* embedded frame */
-    frame_owner   = offsetof(_PyInterpreterFrame, owner);
-    owner_cstack  = FRAME_OWNED_BY_CSTACK;
-    code_adaptive = offsetof(PyCodeObject, co_code_adaptive);
-    instr_unit    = sizeof(_Py_CODEUNIT);
-#endif
-
-    P("ts_frame", ts_frame);
-    P("ts_cframe", ts_cframe);
-    P("cframe_current", cframe_current);
-    P("frame_back", frame_back);
-    P("frame_code", frame_code);
-    P("frame_instr", frame_instr);
-    P("frame_owner", frame_owner);
-    P("owner_cstack", owner_cstack);
-    P("code_adaptive", code_adaptive);
-    P("instr_unit", instr_unit);
-    P("gen_frame", gen_frame);
-
-    /* ---- extra facts (not in layouts.inc) ---- */
-    P("x_frame_instr_size", instr_size);
-    P("x_frame_is_entry", frame_is_entry);
-#if PY_VERSION_HEX >= 0x030B0000
-    P("x_frame_owner_size", sizeof(((_PyInterpreterFrame *)0)->owner));
-    P("x_owned_by_thread", FRAME_OWNED_BY_THREAD);
-    P("x_owned_by_generator", FRAME_OWNED_BY_GENERATOR);
-    P("x_owned_by_frame_object", FRAME_OWNED_BY_FRAME_OBJECT);
-    P("x_code_firsttraceable", offsetof(PyCodeObject, _co_firsttraceable));
-#else
-    P("x_code_firsttraceable", -1);
-#endif
-    P("x_sizeof_PyThreadState", sizeof(PyThreadState));
-    P("x_methoddescr_d_method", offsetof(PyMethodDescrObject, d_method));
-    P("x_wrapperdescr_d_wrapped", offsetof(PyWrapperDescrObject, d_wrapped));
-    P("x_wrapperdescr_d_base", offsetof(PyWrapperDescrObject, d_base));
-    P("x_sizeof_PyRuntimeState", sizeof(_PyRuntimeState));
-#if PY_VERSION_HEX < 0x030C0000
-    P("x_runtime_audit_head", offsetof(_PyRuntimeState, audit_hook_head));
-#else
-    P("x_runtime_audit_head", offsetof(_PyRuntimeState, audit_hooks.head));
-    P("x_runtime_audit_mutex", offsetof(_PyRuntimeState, audit_hooks.mutex));
-#endif
-#if PY_VERSION_HEX >= 0x030D0000
-    P("x_runtime_debug_offsets", offsetof(_PyRuntimeState, debug_offsets));
+    int debug = 0;
 #endif
 #ifdef Py_GIL_DISABLED
-    P("x_Py_GIL_DISABLED", 1);
-#else
-    P("x_Py_GIL_DISABLED", 0);
+    fprintf(stderr, "layout_probe: free-threaded builds are not supported\n");
+    return 1;
 #endif
-#ifdef Py_DEBUG
-    P("x_Py_DEBUG", 1);
+#if PY_VERSION_HEX < 0x030B0000
+    ts_frame = offsetof(PyThreadState, frame);
+    frame_back = offsetof(PyFrameObject, f_back);
+    frame_code = offsetof(PyFrameObject, f_code);
+    frame_instr = offsetof(PyFrameObject, f_lasti);
+    gen_frame = offsetof(PyGenObject, gi_frame); /* a PyFrameObject pointer */
+    instr_unit = PY_VERSION_HEX < 0x030A0000 ? 1 : 2; /* f_lasti: bytes, then code units */
 #else
-    P("x_Py_DEBUG", 0);
+#if PY_VERSION_HEX < 0x030D0000
+    ts_cframe = offsetof(PyThreadState, cframe);
+    cframe_current = offsetof(_PyCFrame, current_frame);
+    frame_code = offsetof(_PyInterpreterFrame, f_code);
+    frame_instr = offsetof(_PyInterpreterFrame, prev_instr);
+#else
+    ts_frame = offsetof(PyThreadState, current_frame);
+    frame_code = offsetof(_PyInterpreterFrame, f_executable);
+    frame_instr = offsetof(_PyInterpreterFrame, instr_ptr);
 #endif
-    P("x_sizeof_PyObject", sizeof(PyObject));
+    frame_back = offsetof(_PyInterpreterFrame, previous);
+    frame_owner = offsetof(_PyInterpreterFrame, owner);
+    gen_frame = offsetof(PyGenObject, gi_iframe); /* embedded */
+    code_adaptive = offsetof(PyCodeObject, co_code_adaptive);
+    instr_unit = sizeof(_Py_CODEUNIT);
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+    owner_skip = FRAME_OWNED_BY_INTERPRETER; /* and CSTACK (3.14), above it */
+    stackref_mask = Py_TAG_BITS;             /* f_executable is a tagged _PyStackRef */
+#elif PY_VERSION_HEX >= 0x030C0000
+    owner_skip = FRAME_OWNED_BY_CSTACK;
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+    op_push_exc_info = PUSH_EXC_INFO;
+    op_with_except_start = WITH_EXCEPT_START;
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    if (offsetof(_PyRuntimeState, debug_offsets) != 0) {
+        fprintf(stderr, "layout_probe: _PyRuntime.debug_offsets is not first\n");
+        return 1;
+    }
+    dbg_ts_frame = DBG(thread_state.current_frame);
+    dbg_ts_interp = DBG(thread_state.interp);
+    dbg_frame_back = DBG(interpreter_frame.previous);
+    dbg_frame_code = DBG(interpreter_frame.executable);
+    dbg_frame_instr = DBG(interpreter_frame.instr_ptr);
+    dbg_frame_owner = DBG(interpreter_frame.owner);
+    dbg_code_adaptive = DBG(code_object.co_code_adaptive);
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+    dbg_gen_frame = DBG(gen_object.gi_iframe);
+#endif
+    same("PyObject.ob_type", offsetof(PyObject, ob_type), TL_OFF_OB_TYPE);
+    same("PyTypeObject.tp_name", offsetof(PyTypeObject, tp_name), TL_OFF_TP_NAME);
+    same("PyTypeObject.tp_init", offsetof(PyTypeObject, tp_init), TL_OFF_TP_INIT);
+    same("PyTypeObject.tp_finalize", offsetof(PyTypeObject, tp_finalize), TL_OFF_TP_FINALIZE);
+    same("PyMethodDescrObject.d_method", offsetof(PyMethodDescrObject, d_method), TL_OFF_DESCR_METHOD);
+    same("PyWrapperDescrObject.d_wrapped", offsetof(PyWrapperDescrObject, d_wrapped),
+         TL_OFF_DESCR_WRAPPED);
+    same("METH_FASTCALL", METH_FASTCALL, TL_METH_FASTCALL);
+    same("METH_NOARGS", METH_NOARGS, TL_METH_NOARGS);
+    same("METH_KEYWORDS", METH_KEYWORDS, TL_METH_KEYWORDS);
+    if (!ok)
+        return 1;
+    printf("TL_LAYOUT(.minor = %d, .debug = %d, /* %s */\n", PY_MINOR_VERSION, debug, PY_VERSION);
+    printf("    .ts_frame = %ld, .ts_cframe = %ld, .cframe_current = %ld, .ts_interp = %ld,\n",
+           ts_frame, ts_cframe, cframe_current, (long)offsetof(PyThreadState, interp));
+    printf("    .frame_back = %ld, .frame_code = %ld, .frame_instr = %ld, .frame_owner = %ld,\n",
+           frame_back, frame_code, frame_instr, frame_owner);
+    printf("    .owner_skip = %ld, .stackref_mask = %ld, .code_adaptive = %ld, .instr_unit = %ld,\n",
+           owner_skip, stackref_mask, code_adaptive, instr_unit);
+    printf("    .gen_frame = %ld, .op_push_exc_info = %ld, .op_with_except_start = %ld,\n", gen_frame,
+           op_push_exc_info, op_with_except_start);
+    printf("    .dbg = {.ts_frame = %ld, .ts_interp = %ld, .frame_back = %ld, .frame_code = %ld,\n",
+           dbg_ts_frame, dbg_ts_interp, dbg_frame_back, dbg_frame_code);
+    printf("            .frame_instr = %ld, .frame_owner = %ld, .code_adaptive = %ld, .gen_frame = %ld})\n",
+           dbg_frame_instr, dbg_frame_owner, dbg_code_adaptive, dbg_gen_frame);
     return 0;
 }

@@ -81,6 +81,8 @@ typedef struct {
     X(PyObject *, PyWeakref_NewRef, (PyObject *, PyObject *))                  \
     X(PyObject *, PyWeakref_GetObject, (PyObject *))                           \
     X(void *, PyThreadState_Get, (void))                                       \
+    X(void *, PyInterpreterState_ThreadHead, (void *))                         \
+    X(void *, PyThreadState_Next, (void *))                                    \
     X(void *, PyInterpreterState_Main, (void))                                 \
     X(void *, PyThreadState_New, (void *))                                     \
     X(void, PyThreadState_Clear, (void *))                                     \

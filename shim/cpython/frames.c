@@ -5,33 +5,10 @@
 #include <string.h>
 
 #include "api.h"
+#include "layout.h"
+#include "version.h"
 
-struct layout {
-    int major, minor;
-    int ts_frame, ts_cframe, cframe_current, frame_back, frame_code,
-        frame_instr, frame_owner, owner_cstack, code_adaptive, instr_unit, gen_frame;
-};
-
-static const struct layout layouts[] = {
-#define TL_LAYOUT(...) {__VA_ARGS__},
-#include "layouts.inc"
-#undef TL_LAYOUT
-};
-
-static const struct layout *L;
-
-int tl_frames_init(int major, int minor)
-{
-    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
-        if (layouts[i].major == major && layouts[i].minor == minor)
-            L = &layouts[i];
-    return L ? 0 : -1;
-}
-
-int tl_frames_code_adaptive(void)
-{
-    return L ? L->code_adaptive : -1;
-}
+#define L tl_layout
 
 static void *current_frame(void)
 {
@@ -43,11 +20,17 @@ static void *current_frame(void)
     return TL_FIELD(ts, L->ts_frame, void *);
 }
 
+int tl_frames_in_main_interpreter(void)
+{
+    void *ts = tl_py.PyThreadState_Get();
+    return TL_FIELD(ts, L->ts_interp, void *) == tl_py.PyInterpreterState_Main();
+}
+
 /* The code and byte offset of one frame; 0 when it has no code object. */
 static inline int read_frame(char *f, uintptr_t *pair)
 {
-    const struct layout *l = L;
-    char *code = TL_FIELD(f, l->frame_code, char *);
+    const struct tl_layout *l = L;
+    char *code = (char *)(TL_FIELD(f, l->frame_code, uintptr_t) & ~(uintptr_t)l->stackref_mask);
     if (!code || TL_TYPE(code) != tl_py.CodeType)
         return 0;
     intptr_t offset;
@@ -65,14 +48,24 @@ static inline int read_frame(char *f, uintptr_t *pair)
 int tl_frames_capture(uintptr_t *words, int max_frames)
 {
     /* The hot loop: the layout in locals, read once. */
-    const int back = L->frame_back, owner = L->frame_owner, cstack = L->owner_cstack;
+    const int back = L->frame_back, owner = L->frame_owner, skip = L->owner_skip;
     int n = 0;
     for (char *f = current_frame(); f && n < max_frames; f = TL_FIELD(f, back, char *)) {
-        if (cstack >= 0 && TL_FIELD(f, owner, char) == cstack)
-            continue;
+        if (skip >= 0 && TL_FIELD(f, owner, char) >= skip)
+            continue; /* an entry frame: no Python code of its own */
         n += read_frame(f, &words[2 * n]);
     }
     return n;
+}
+
+enum tl_handler tl_frames_handler(PyObject *code, long offset)
+{
+    if (!tl_caps.monitoring)
+        return TL_HANDLER_NONE;
+    const unsigned char *instr = (const unsigned char *)code + L->code_adaptive + offset;
+    if (instr[0] != L->op_push_exc_info)
+        return TL_HANDLER_NONE; /* the await machinery's own cleanup */
+    return instr[2] == L->op_with_except_start ? TL_HANDLER_WITH : TL_HANDLER_EXCEPT;
 }
 
 int tl_frames_of_generator(PyObject *gen, uintptr_t *pair)
@@ -100,7 +93,7 @@ static char *attr_utf8(PyObject *obj, const char *name)
 void tl_frames_resolve(uintptr_t code, uintptr_t offset, struct tl_pyframe *out)
 {
     PyObject *co = (PyObject *)code;
-    out->function = attr_utf8(co, tl_py.minor >= 11 ? "co_qualname" : "co_name");
+    out->function = attr_utf8(co, tl_caps.qualname ? "co_qualname" : "co_name");
     out->file = attr_utf8(co, "co_filename");
     out->line = tl_py.PyCode_Addr2Line(co, (int)(intptr_t)offset);
 }

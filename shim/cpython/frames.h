@@ -7,11 +7,8 @@
 
 #include "api.h"
 
-/* Select the layout of this interpreter; -1 when the version is unknown. */
-int tl_frames_init(int major, int minor);
-
-/* offsetof(PyCodeObject, co_code_adaptive) on 3.11+, else -1. */
-int tl_frames_code_adaptive(void);
+/* Whether the calling thread runs in the main interpreter (GIL held). */
+int tl_frames_in_main_interpreter(void);
 
 /* Walk the calling thread's frames (GIL held), innermost first, writing
  * (code object, byte offset) pairs: 2 words a frame.  Returns frames. */
@@ -20,6 +17,13 @@ int tl_frames_capture(uintptr_t *words, int max_frames);
 /* The (code, offset) pair of a suspended coroutine or generator, read from
  * its own frame without materializing a frame object.  Returns 0 if none. */
 int tl_frames_of_generator(PyObject *gen, uintptr_t *pair);
+
+/* What the exception handler at a byte offset of a code object is (3.12+,
+ * for sys.monitoring's EXCEPTION_HANDLED): a `with` statement's exit, an
+ * except/finally clause of the code itself, or neither (asyncio's own await
+ * machinery). */
+enum tl_handler { TL_HANDLER_NONE, TL_HANDLER_EXCEPT, TL_HANDLER_WITH };
+enum tl_handler tl_frames_handler(PyObject *code, long offset);
 
 struct tl_pyframe {
     char *function, *file;

@@ -1,0 +1,22 @@
+/* Where CPython keeps what taskleak reads: one row of layouts.inc per minor
+ * and build kind, picked once by version.c. */
+#ifndef TL_CPYTHON_LAYOUT_H
+#define TL_CPYTHON_LAYOUT_H
+
+/* Fields are byte offsets, -1 where the version has no such field; see the
+ * header of layouts.inc. */
+struct tl_layout {
+    int minor, debug;
+    int ts_frame, ts_cframe, cframe_current, ts_interp;
+    int frame_back, frame_code, frame_instr, frame_owner;
+    int owner_skip, stackref_mask, code_adaptive, instr_unit, gen_frame;
+    int op_push_exc_info, op_with_except_start;
+    struct { /* 3.13+: slots of the same fields in _PyRuntime.debug_offsets */
+        int ts_frame, ts_interp, frame_back, frame_code, frame_instr, frame_owner,
+            code_adaptive, gen_frame;
+    } dbg;
+};
+
+extern const struct tl_layout *tl_layout; /* NULL until version.c picked one */
+
+#endif

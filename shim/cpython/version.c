@@ -1,0 +1,97 @@
+/* The version pick: the layout row of this build, checked against the
+ * offsets the runtime publishes about itself (3.13+), and capabilities. */
+#include "version.h"
+
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "layout.h"
+#include "versions.h"
+
+struct tl_caps tl_caps;
+const struct tl_layout *tl_layout;
+
+static const struct tl_layout layouts[] = {
+#define TL_LAYOUT(...) {__VA_ARGS__},
+#include "layouts.inc"
+#undef TL_LAYOUT
+};
+
+static int is_debug_build(void)
+{
+    return dlsym(RTLD_DEFAULT, "_Py_NegativeRefcount") || dlsym(RTLD_DEFAULT, "_Py_RefTotal");
+}
+
+static int is_free_threaded(void)
+{
+    return dlsym(RTLD_DEFAULT, "_Py_MergeZeroLocalRefcount") != NULL;
+}
+
+/* 3.13+: the runtime's own _Py_DebugOffsets must agree with our row, or a
+ * patch release moved something and no row can be trusted. */
+static int check_debug_offsets(const struct tl_layout *l, char *why, size_t size)
+{
+    const uint64_t *d = tl_py.runtime;
+    if (l->dbg.ts_frame < 0)
+        return 0;
+    if (memcmp(d, "xdebugpy", 8) || (d[1] >> 24) != 3 || ((d[1] >> 16) & 0xff) != (uint64_t)l->minor ||
+        d[2] /* free_threaded */) {
+        snprintf(why, size, "Python %d.%d.%d publishes no debug offsets taskleak can read",
+                 tl_py.major, tl_py.minor, tl_py.micro);
+        return -1;
+    }
+    const struct { const char *name; int slot, want; } fields[] = {
+        {"thread_state.current_frame", l->dbg.ts_frame, l->ts_frame},
+        {"thread_state.interp", l->dbg.ts_interp, l->ts_interp},
+        {"interpreter_frame.previous", l->dbg.frame_back, l->frame_back},
+        {"interpreter_frame.executable", l->dbg.frame_code, l->frame_code},
+        {"interpreter_frame.instr_ptr", l->dbg.frame_instr, l->frame_instr},
+        {"interpreter_frame.owner", l->dbg.frame_owner, l->frame_owner},
+        {"code_object.co_code_adaptive", l->dbg.code_adaptive, l->code_adaptive},
+        {"gen_object.gi_iframe", l->dbg.gen_frame, l->gen_frame},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (fields[i].slot < 0 || d[fields[i].slot] == (uint64_t)fields[i].want)
+            continue;
+        snprintf(why, size, "Python %d.%d.%d's %s is at %llu, not %d as taskleak knows it",
+                 tl_py.major, tl_py.minor, tl_py.micro, fields[i].name,
+                 (unsigned long long)d[fields[i].slot], fields[i].want);
+        return -1;
+    }
+    return 0;
+}
+
+int tl_cpython_select(char *why, size_t size)
+{
+    int debug = is_debug_build();
+    if (is_free_threaded()) {
+        snprintf(why, size, "free-threaded builds of CPython are not supported");
+        return -1;
+    }
+    const struct tl_layout *l = NULL;
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        if (tl_py.major == 3 && layouts[i].minor == tl_py.minor && layouts[i].debug == debug)
+            l = &layouts[i];
+    if (!l && debug && tl_py.major == 3 && tl_py.minor >= TL_PY_MINOR_MIN && tl_py.minor <= TL_PY_MINOR_MAX) {
+        snprintf(why, size, "debug builds of Python %d.%d are not supported (those of 3.14 and 3.15 are)",
+                 tl_py.major, tl_py.minor);
+        return -1;
+    }
+    if (!l) {
+        snprintf(why, size, "Python %d.%d is not supported (3.%d to 3.%d are)", tl_py.major,
+                 tl_py.minor, TL_PY_MINOR_MIN, TL_PY_MINOR_MAX);
+        return -1;
+    }
+    if (check_debug_offsets(l, why, size) < 0)
+        return -1;
+    tl_layout = l;
+    tl_caps.cancelling = l->minor >= 11;
+    tl_caps.qualname = l->minor >= 11;
+    tl_caps.monitoring = l->op_push_exc_info >= 0;
+    tl_caps.fork_guard = l->minor <= 11;
+    tl_caps.task_lists = l->minor >= 14;
+    return 0;
+}
