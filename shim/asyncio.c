@@ -621,6 +621,25 @@ static void judge_at_exit(PyObject *task, void *ctx)
     tl_task_judged(v.addr, v.id, 0, TL_PENDING_AT_EXIT, &o, tl_now());
 }
 
+/* At exit: pending tasks are leaks.  Where the runtime lists only pending
+ * tasks (3.14+), the tasks it does not list have ended. */
+static void judge_all_at_exit(void)
+{
+    PyObject **tasks;
+    size_t n = tl_tasklist_collect(&tasks);
+    uintptr_t *pending = tl_caps.task_lists ? malloc((n ? n : 1) * sizeof *pending) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        judge_at_exit(tasks[i], NULL);
+        if (pending)
+            pending[i] = (uintptr_t)tasks[i];
+        tl_py.Py_DecRef(tasks[i]);
+    }
+    if (pending)
+        tl_tasks_end_all_but(pending, n);
+    free(pending);
+    free(tasks);
+}
+
 struct live_list {
     struct tl_leak *items;
     size_t n, cap;
@@ -710,7 +729,7 @@ void tl_asyncio_collect(enum tl_collect_mode mode)
     tl_py.PyErr_Fetch(&t, &v, &tb);
     judge_watched(tl_now());
     if (mode == TL_COLLECT_EXIT) {
-        visit_registry(judge_at_exit, NULL);
+        judge_all_at_exit();
         exiting = 1;
     } else if (mode == TL_COLLECT_SNAPSHOT) {
         struct live_list list = {0};

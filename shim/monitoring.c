@@ -15,7 +15,6 @@
 #include "scopes.h"
 #include "tasks.h"
 
-#define EXCEPTION_HANDLED 2048 /* sys.monitoring.events.EXCEPTION_HANDLED */
 
 static char status[128] = "not available before Python 3.12";
 static PyObject *current_task; /* _asyncio.current_task */
@@ -120,7 +119,11 @@ void tl_monitoring_start(void)
     current_task = asyncio_c ? tl_py.PyObject_GetAttrString(asyncio_c, "current_task") : NULL;
     PyObject *fn = tl_py.PyCFunction_NewEx(&def, NULL, NULL);
     PyObject *name = tl_py.PyUnicode_FromString("taskleak");
-    PyObject *events = tl_py.PyLong_FromLong(EXCEPTION_HANDLED);
+    /* The event's bit, as this version numbers it (3.14 renumbered them). */
+    PyObject *ns = mon ? tl_py.PyObject_GetAttrString(mon, "events") : NULL;
+    PyObject *events = ns ? tl_py.PyObject_GetAttrString(ns, "EXCEPTION_HANDLED") : NULL;
+    if (ns)
+        tl_py.Py_DecRef(ns);
     int tool = -1;
     /* 0-2 and 5 are named for debuggers, coverage, profilers, optimizers. */
     static const int candidates[] = {4, 3};

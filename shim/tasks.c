@@ -327,6 +327,26 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
     return watch;
 }
 
+static int cmp_addr(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return (x > y) - (x < y);
+}
+
+void tl_tasks_end_all_but(uintptr_t *pending, size_t n)
+{
+    qsort(pending, n, sizeof *pending, cmp_addr);
+    pthread_mutex_lock(&T.lock);
+    for (size_t i = 0; i < T.nbuckets; i++)
+        for (struct tl_task *t = T.buckets[i]; t; t = t->hnext)
+            if (!t->ended && !t->watch && !bsearch(&t->addr, pending, n, sizeof *pending, cmp_addr)) {
+                t->ended = 1;
+                T.stats.tasks_done++;
+                T.ended_alive++;
+            }
+    pthread_mutex_unlock(&T.lock);
+}
+
 size_t tl_tasks_watched(struct tl_task_view *out, size_t max)
 {
     size_t n = 0;

@@ -126,6 +126,9 @@ void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
 void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
                      struct tl_outcome *outcome, double t);
 
+/* At exit, where the runtime lists every pending task (3.14+): every other
+ * record that no sweep watches has ended.  Sorts `pending` in place. */
+void tl_tasks_end_all_but(uintptr_t *pending, size_t n);
 /* Copy views of the records that a sweep must look at (watched and not yet
  * ended).  Returns how many were written, at most `max`. */
 size_t tl_tasks_watched(struct tl_task_view *out, size_t max);

@@ -19,4 +19,7 @@ struct tl_layout {
 
 extern const struct tl_layout *tl_layout; /* NULL until version.c picked one */
 
+/* The row of a build, or NULL. */
+const struct tl_layout *tl_layout_find(int major, int minor, int debug);
+
 #endif

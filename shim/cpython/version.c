@@ -39,7 +39,8 @@ static int check_debug_offsets(const struct tl_layout *l, char *why, size_t size
         return 0;
     if (memcmp(d, "xdebugpy", 8) || (d[1] >> 24) != 3 || ((d[1] >> 16) & 0xff) != (uint64_t)l->minor ||
         d[2] /* free_threaded */) {
-        snprintf(why, size, "Python %d.%d.%d publishes no debug offsets taskleak can read",
+        snprintf(why, size, d[2] ? "free-threaded builds of CPython are not supported"
+                                 : "Python %d.%d.%d publishes no debug offsets taskleak can read",
                  tl_py.major, tl_py.minor, tl_py.micro);
         return -1;
     }
@@ -64,6 +65,14 @@ static int check_debug_offsets(const struct tl_layout *l, char *why, size_t size
     return 0;
 }
 
+const struct tl_layout *tl_layout_find(int major, int minor, int debug)
+{
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        if (major == 3 && layouts[i].minor == minor && layouts[i].debug == debug)
+            return &layouts[i];
+    return NULL;
+}
+
 int tl_cpython_select(char *why, size_t size)
 {
     int debug = is_debug_build();
@@ -71,10 +80,7 @@ int tl_cpython_select(char *why, size_t size)
         snprintf(why, size, "free-threaded builds of CPython are not supported");
         return -1;
     }
-    const struct tl_layout *l = NULL;
-    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
-        if (tl_py.major == 3 && layouts[i].minor == tl_py.minor && layouts[i].debug == debug)
-            l = &layouts[i];
+    const struct tl_layout *l = tl_layout_find(tl_py.major, tl_py.minor, debug);
     if (!l && debug && tl_py.major == 3 && tl_py.minor >= TL_PY_MINOR_MIN && tl_py.minor <= TL_PY_MINOR_MAX) {
         snprintf(why, size, "debug builds of Python %d.%d are not supported (those of 3.14 and 3.15 are)",
                  tl_py.major, tl_py.minor);
