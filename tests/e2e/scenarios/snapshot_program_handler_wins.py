@@ -50,6 +50,9 @@ async def main() -> None:
     loop.call_soon(say, "ready")
     text = await reader
     signal.set_wakeup_fd(-1)
+    loop.remove_reader(rsock.fileno())
+    rsock.close()
+    wsock.close()
     print("stdin:", repr(text), "signals:", received)
 
 
