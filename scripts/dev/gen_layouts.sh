@@ -57,6 +57,9 @@ done
  *   owner_skip      frames whose owner is >= this run no Python code
  *                   (C-stack and interpreter entry frames)
  *   gen_frame       3.8-3.10 gi_frame (a pointer); 3.11+ gi_iframe (embedded)
+ *   gen_state       3.11+ gi_frame_state (int8); a coroutine whose state is
+ *                   >= gen_finished has returned or was closed: its frame no
+ *                   longer says where it was suspended
  *   op_*            opcodes that sys.monitoring's handler sites are read by
  *   dbg             3.13+: the slot (uint64_t index) of the same field in
  *                   _PyRuntime.debug_offsets, checked at start-up

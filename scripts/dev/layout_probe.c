@@ -13,6 +13,7 @@
 #elif PY_VERSION_HEX < 0x030E0000
 #include "internal/pycore_frame.h"
 #else
+#include "internal/pycore_frame.h"
 #include "internal/pycore_interpframe.h"
 #include "internal/pycore_stackref.h"
 #endif
@@ -44,10 +45,12 @@ static void same(const char *what, long have, long want)
 int main(void)
 {
     long ts_frame = -1, ts_cframe = -1, cframe_current = -1, owner_skip = -1, frame_owner = -1,
-         code_adaptive = -1, stackref_mask = 0, op_push_exc_info = -1, op_with_except_start = -1;
+         code_adaptive = -1, stackref_mask = 0, op_push_exc_info = -1, op_with_except_start = -1,
+         gen_state = -1, gen_finished = -1;
     long frame_back, frame_code, frame_instr, instr_unit, gen_frame;
     long dbg_ts_frame = -1, dbg_ts_interp = -1, dbg_frame_back = -1, dbg_frame_code = -1,
-         dbg_frame_instr = -1, dbg_frame_owner = -1, dbg_code_adaptive = -1, dbg_gen_frame = -1;
+         dbg_frame_instr = -1, dbg_frame_owner = -1, dbg_code_adaptive = -1, dbg_gen_frame = -1,
+         dbg_gen_state = -1;
 #ifdef Py_DEBUG
     int debug = 1;
 #else
@@ -78,6 +81,12 @@ int main(void)
     frame_back = offsetof(_PyInterpreterFrame, previous);
     frame_owner = offsetof(_PyInterpreterFrame, owner);
     gen_frame = offsetof(PyGenObject, gi_iframe); /* embedded */
+    gen_state = offsetof(PyGenObject, gi_frame_state);
+#if PY_VERSION_HEX >= 0x030F0000
+    gen_finished = FRAME_CLEARED;
+#else
+    gen_finished = FRAME_COMPLETED;
+#endif
     code_adaptive = offsetof(PyCodeObject, co_code_adaptive);
     instr_unit = sizeof(_Py_CODEUNIT);
 #endif
@@ -106,6 +115,7 @@ int main(void)
 #endif
 #if PY_VERSION_HEX >= 0x030E0000
     dbg_gen_frame = DBG(gen_object.gi_iframe);
+    dbg_gen_state = DBG(gen_object.gi_frame_state);
 #endif
     same("PyObject.ob_type", offsetof(PyObject, ob_type), TL_OFF_OB_TYPE);
     same("PyTypeObject.tp_name", offsetof(PyTypeObject, tp_name), TL_OFF_TP_NAME);
@@ -126,11 +136,14 @@ int main(void)
            frame_back, frame_code, frame_instr, frame_owner);
     printf("    .owner_skip = %ld, .stackref_mask = %ld, .code_adaptive = %ld, .instr_unit = %ld,\n",
            owner_skip, stackref_mask, code_adaptive, instr_unit);
-    printf("    .gen_frame = %ld, .op_push_exc_info = %ld, .op_with_except_start = %ld,\n", gen_frame,
-           op_push_exc_info, op_with_except_start);
+    printf("    .gen_frame = %ld, .gen_state = %ld, .gen_finished = %ld,\n", gen_frame, gen_state,
+           gen_finished);
+    printf("    .op_push_exc_info = %ld, .op_with_except_start = %ld,\n", op_push_exc_info,
+           op_with_except_start);
     printf("    .dbg = {.ts_frame = %ld, .ts_interp = %ld, .frame_back = %ld, .frame_code = %ld,\n",
            dbg_ts_frame, dbg_ts_interp, dbg_frame_back, dbg_frame_code);
-    printf("            .frame_instr = %ld, .frame_owner = %ld, .code_adaptive = %ld, .gen_frame = %ld})\n",
+    printf("            .frame_instr = %ld, .frame_owner = %ld, .code_adaptive = %ld, .gen_frame = %ld,\n",
            dbg_frame_instr, dbg_frame_owner, dbg_code_adaptive, dbg_gen_frame);
+    printf("            .gen_state = %ld})\n", dbg_gen_state);
     return 0;
 }

@@ -70,6 +70,8 @@ enum tl_handler tl_frames_handler(PyObject *code, long offset)
 
 int tl_frames_of_generator(PyObject *gen, uintptr_t *pair)
 {
+    if (L->gen_state >= 0 && TL_FIELD(gen, L->gen_state, int8_t) >= L->gen_finished)
+        return 0; /* returned or closed: its frame tells where it ended, not where it waited */
     char *f = L->code_adaptive < 0 ? TL_FIELD(gen, L->gen_frame, char *) /* a frame object */
                                    : (char *)gen + L->gen_frame;      /* embedded */
     return f ? read_frame(f, pair) : 0;
