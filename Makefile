@@ -20,8 +20,6 @@ UNIT_TESTS := options depot tasks report output suppressions layout version
 .PHONY: all deps test unit e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 bench bench-smoke profile \
         demo install asan clean check-exports
 
-PYENV_ROOT ?= $(HOME)/.pyenv
-COMPAT_PYTHONS ?= $(PYTHON) $(foreach v,8 9 10 11 12 13,$(wildcard $(PYENV_ROOT)/versions/3.$(v).*/bin/python3))
 FUZZ_SECONDS ?= 10
 ASAN_RT = $(shell $(CC) -print-file-name=libasan.so)
 
@@ -69,11 +67,17 @@ fuzz:
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # CPython's own test_asyncio, with and without the library: identical.
+# compat: every interpreter tests/pythons.py finds but debug builds; compat-ci:
+# Debian's and sid's python3.14 (scripts/dev/sid-pythons makes the chroot
+# when it is absent: root and debootstrap).
 compat: $(BUILD)/libtaskleak.so
-	$(PYTHON) tests/compat/run_compat.py --lib $(BUILD)/libtaskleak.so $(COMPAT_PYTHONS:%=--python %)
+	$(PYTHON) tests/compat/run_compat.py --lib $(BUILD)/libtaskleak.so
 
 compat-ci: $(BUILD)/libtaskleak.so
-	$(PYTHON) tests/compat/run_compat.py --lib $(BUILD)/libtaskleak.so --strict --python $(PYTHON)
+	@scripts/dev/sid-pythons >/dev/null
+	sid=$$($(PYTHON) tests/pythons.py --path sid-3.14) && \
+	$(PYTHON) tests/compat/run_compat.py --lib $(BUILD)/libtaskleak.so --strict \
+	    --python $(PYTHON) --python "$$sid"
 
 # The contract's "aarch64 must at least build": a cross build with -Werror.
 cross-aarch64:

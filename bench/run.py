@@ -29,9 +29,10 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
   memory          peak RSS (VmHWM) after 1M and 2M finished tasks; MiB over
                   no library at 1M, and the growth from 1M to 2M
 
-Interpreters: /usr/bin/python3 and the newest pyenv CPython 3.8 ... 3.13 each
-(under $PYENV_ROOT or ~/.pyenv); an absent one is a SKIP column.  `--python`
-(repeatable) replaces that list.
+Interpreters (tests/pythons.py, which also names the columns): /usr/bin/python3,
+the newest pyenv CPython of each supported minor and the Debian sid chroot's
+(not their debug builds); a supported minor none of them has is a SKIP column.
+`--python` (repeatable) replaces that list.
 
 Prints the ratio table (marked against the budget of issue 5), then the
 absolute numbers, on stdout; progress goes to stderr.  `--out FILE` also
@@ -58,11 +59,13 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
+
 WORKLOADS_PY = os.path.join(HERE, "workloads.py")
 SERVER_PY = os.path.join(HERE, "aiohttp_server.py")
 NOTES_MARK = "<!-- notes: kept by bench/run.py -->"
@@ -164,66 +167,46 @@ def lib_info(lib):
 # ---------------------------------------------------------------- interpreters
 
 class Interp:
-    def __init__(self, label, path, version=None, skip=None):
-        self.label, self.path, self.version, self.skip = label, path, version, skip
-        self.has_aiohttp = False
-        self.has_uvloop = False
+    """A column: an interpreter of tests/pythons.py (py), or a SKIP column."""
+
+    def __init__(self, label, py=None, skip=None):
+        self.label, self.py, self.skip = label, py, skip
+        self.path = py.path if py else None
+
+    @property
+    def has_aiohttp(self):
+        return self.py.can_import("aiohttp")
+
+    @property
+    def has_uvloop(self):
+        return self.py.can_import("uvloop")
 
 
-def probe(path):
-    try:
-        out = subprocess.run([path, "-c", "import sys; print(sys.version.split()[0])"],
-                             capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError) as e:
-        return None, str(e)
-    if out.returncode != 0:
-        return None, out.stderr.strip().splitlines()[-1:] or "exit %d" % out.returncode
-    return out.stdout.strip(), None
-
-
-def can_import(path, mod):
-    try:
-        return subprocess.run([path, "-c", "import " + mod], capture_output=True,
-                              timeout=60).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-def discover(pythons):
-    found = []
-    if pythons:
-        for p in pythons:
-            real = os.path.realpath(p)
-            kind = ("Debian" if real.startswith("/usr/bin/") else
-                    "pyenv" if "/.pyenv/" in real else os.path.basename(p))
-            found.append(Interp(kind, p))
-    else:
-        found.append(Interp("Debian", "/usr/bin/python3"))
-        root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-        for minor in range(8, 14):
-            cands = []
-            for d in glob.glob(os.path.join(root, "versions", "3.%d.*" % minor)):
-                m = re.match(r"^3\.%d\.(\d+)$" % minor, os.path.basename(d))
-                exe = os.path.join(d, "bin", "python3")
-                if m and os.access(exe, os.X_OK):
-                    cands.append((int(m.group(1)), exe))
-            if cands:
-                found.append(Interp("pyenv", max(cands)[1]))
-            else:
-                found.append(Interp("pyenv 3.%d" % minor, None, "3.%d" % minor,
-                                    skip="SKIP (absent)"))
+def discover(explicit):
+    if explicit:
+        cols = []
+        for p in explicit:
+            try:
+                found, notes = pythons.discover(explicit=[p])
+            except pythons.PythonsError as e:
+                cols.append(Interp(p, skip="SKIP (%s)" % e))
+                continue
+            cols += [Interp(it.label, it) for it in found]
+            cols += [Interp(p, skip=note) for note in notes]
+        return cols
+    found, notes = pythons.discover()
+    for note in notes:
+        log("bench: %s" % note)
+    newest = {}
     for it in found:
-        if it.path is None:
-            continue
-        ver, err = probe(it.path)
-        if ver is None:
-            it.version, it.skip = it.version or "?", "SKIP (does not run: %s)" % err
-            continue
-        it.version = ver
-        it.label = "%s %s" % (ver, it.label)
-        it.has_aiohttp = can_import(it.path, "aiohttp")
-        it.has_uvloop = can_import(it.path, "uvloop")
-    return found
+        if it.pyenv and (it.minor not in newest or it.version > newest[it.minor].version):
+            newest[it.minor] = it
+    cols = [Interp(it.label, it) for it in found if not it.pyenv or newest[it.minor] is it]
+    have = {c.py.minor for c in cols}
+    for minor in range(pythons.MINOR_MIN, pythons.MINOR_MAX + 1):
+        if (3, minor) not in have:
+            cols.append(Interp("python3.%d" % minor, skip="SKIP (absent)"))
+    return cols
 
 
 def ensure_debs(pkgs, allow_install):
@@ -766,7 +749,7 @@ def main():
     mach = machine_info()
     if mach["load"] and mach["load"] > 0.5 and not args.quick:
         log("bench: load average %.2f: other processes are running, expect noise" % mach["load"])
-    tmp = tempfile.mkdtemp(prefix="taskleak-bench.")
+    tmp = pythons.mkdtemp("taskleak-bench.")  # under /tmp: the sid chroot has it too
     try:
         # Measure a snapshot: the build may be replaced while the run goes on.
         lib = os.path.join(tmp, "libtaskleak.so")

@@ -12,7 +12,9 @@ intended change of the output, regenerate them and review the diff:
 `run` and `dump` are tested without the real library: TASKLEAK_LIB points
 at an empty shared object compiled here (those tests are skipped when there
 is no C compiler), and fixtures/fake_app.py writes fixture reports the way
-the library would.
+the library would.  The tests that start such a target run it with this
+interpreter and again with the Debian sid chroot's python3.14 when
+tests/pythons.py finds it (a skipped subtest otherwise).
 """
 
 import itertools
@@ -28,6 +30,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
+
 SCRIPT = os.path.join(REPO, "scripts", "taskleak")
 FIXTURES = os.path.join(HERE, "fixtures")
 GOLDEN = os.path.join(HERE, "golden")
@@ -111,6 +116,22 @@ def compile_noop_library(path):
     return result.returncode == 0
 
 
+_targets = []
+
+
+def target_pythons():
+    """[(label, path or None, why absent)]: the interpreters that run the
+    target programs: this one, and the sid chroot's python3.14."""
+    if not _targets:
+        found, notes = pythons.discover()
+        sid = [it for it in found if it.label == "sid-3.14"]
+        _targets.append(("this python", sys.executable, None))
+        _targets.append(("sid-3.14", sid[0].path if sid else None,
+                         None if sid else "; ".join(n for n in notes if "sid" in n)
+                         or "no sid python3.14"))
+    return _targets
+
+
 def walk(value):
     """Every value nested in a JSON document, with its key (or None)."""
     if isinstance(value, dict):
@@ -128,7 +149,8 @@ class ScriptTestCase(unittest.TestCase):
     maxDiff = None
 
     def setUp(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="taskleak-cli-")
+        # Under /tmp, which a sid interpreter sees at the same path.
+        self._tmp = tempfile.TemporaryDirectory(prefix="taskleak-cli-", dir=pythons.SHARED_TMP)
         self.tmp = os.path.realpath(self._tmp.name)
         self.addCleanup(self._tmp.cleanup)
 
@@ -510,7 +532,7 @@ class WithNoopLibrary(ScriptTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._libdir = tempfile.TemporaryDirectory(prefix="taskleak-lib-")
+        cls._libdir = tempfile.TemporaryDirectory(prefix="taskleak-lib-", dir=pythons.SHARED_TMP)
         libdir = os.path.realpath(cls._libdir.name)
         cls.lib = os.path.join(libdir, "libtaskleak.so")
         cls.other1 = os.path.join(libdir, "libother1.so")
@@ -523,8 +545,26 @@ class WithNoopLibrary(ScriptTestCase):
     def tearDownClass(cls):
         cls._libdir.cleanup()
 
+    python = sys.executable         # the target programs' interpreter
+
     def app(self, *args):
-        return [sys.executable, FAKE_APP] + list(args)
+        return [self.python, FAKE_APP] + list(args)
+
+    def each_python(self):
+        """for label in self.each_python(): with self.subTest(python=label):
+        ... runs the body with each of target_pythons() as self.python, in a
+        fresh self.tmp; an absent one is a skipped subtest."""
+        outer = self.tmp
+        for n, (label, path, why) in enumerate(target_pythons()):
+            if path is None:
+                with self.subTest(python=label):
+                    self.skipTest(why)
+                continue
+            self.python = path
+            self.tmp = os.path.join(outer, "python%d" % n)
+            os.mkdir(self.tmp)
+            yield label
+        self.python, self.tmp = type(self).python, outer
 
 
 class Run(WithNoopLibrary):
@@ -543,16 +583,18 @@ class Run(WithNoopLibrary):
             return json.load(stream)
 
     def test_summary_of_the_report(self):
-        result = self.run_tl("--report-dir", "reports", "--",
-                             *self.app("--report", fixture("swallowed.json")))
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("2 swallowed_cancel leaks of coroutine leaky_worker created at "
-                      "/srv/shop/app.py:15\n", result.stdout)
-        self.assertTrue(result.stdout.endswith(
-            "SUMMARY: taskleak: 2 leaks (2 swallowed_cancel) in 1 process\n"))
-        names = os.listdir(self.reports_dir())
-        self.assertEqual(len(names), 1)
-        self.assertRegex(names[0], r"^taskleak\.\d+\.json$")
+        for label in self.each_python():
+            with self.subTest(python=label):
+                result = self.run_tl("--report-dir", "reports", "--",
+                                     *self.app("--report", fixture("swallowed.json")))
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn("2 swallowed_cancel leaks of coroutine leaky_worker created at "
+                              "/srv/shop/app.py:15\n", result.stdout)
+                self.assertTrue(result.stdout.endswith(
+                    "SUMMARY: taskleak: 2 leaks (2 swallowed_cancel) in 1 process\n"))
+                names = os.listdir(self.reports_dir())
+                self.assertEqual(len(names), 1)
+                self.assertRegex(names[0], r"^taskleak\.\d+\.json$")
 
     def test_fail_with_leaks_is_23(self):
         result = self.run_tl("--fail", "--", *self.app("--report", fixture("stuck.json")))
@@ -570,10 +612,12 @@ class Run(WithNoopLibrary):
         self.assertIn("SUMMARY: taskleak: 2 leaks", result.stdout)
 
     def test_death_by_signal_is_128_plus_n(self):
-        for name, number in (("SIGTERM", 15), ("SIGKILL", 9)):
-            result = self.run_tl("--", *self.app("--report", fixture("clean.json"),
-                                                 "--kill", name))
-            self.assertEqual(result.returncode, 128 + number, result.stderr)
+        for label in self.each_python():
+            with self.subTest(python=label):
+                for name, number in (("SIGTERM", 15), ("SIGKILL", 9)):
+                    result = self.run_tl("--", *self.app("--report", fixture("clean.json"),
+                                                         "--kill", name))
+                    self.assertEqual(result.returncode, 128 + number, result.stderr)
 
     def test_no_report_says_no_tasks_were_seen(self):
         result = self.run_tl("--", *self.app("--exit", "4"))
@@ -589,12 +633,15 @@ class Run(WithNoopLibrary):
         self.assertIn("no asyncio tasks were seen", result.stderr)
 
     def test_whole_process_tree(self):
-        result = self.run_tl("--", *self.app("--report", fixture("parent.json"),
-                                             "--child", fixture("child.json")))
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("2 swallowed_cancel leaks of coroutine leaky_worker", result.stdout)
-        self.assertIn("SUMMARY: taskleak: 3 leaks (2 swallowed_cancel, 1 pending_at_exit) "
-                      "in 2 processes", result.stdout)
+        for label in self.each_python():
+            with self.subTest(python=label):
+                result = self.run_tl("--", *self.app("--report", fixture("parent.json"),
+                                                     "--child", fixture("child.json")))
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn("2 swallowed_cancel leaks of coroutine leaky_worker",
+                              result.stdout)
+                self.assertIn("SUMMARY: taskleak: 3 leaks (2 swallowed_cancel, "
+                              "1 pending_at_exit) in 2 processes", result.stdout)
 
     def test_default_report_dir(self):
         result = self.run_tl("--", *self.app("--report", fixture("clean.json")))
@@ -602,12 +649,14 @@ class Run(WithNoopLibrary):
         self.assertEqual(len(os.listdir(os.path.join(self.tmp, "taskleak-reports"))), 1)
 
     def test_ld_preload_is_prepended(self):
-        record = os.path.join(self.tmp, "env.json")
-        result = self.run_tl("--", *self.app("--record", record),
-                             env={"LD_PRELOAD": "%s %s" % (self.other1, self.other2)})
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(self.recorded(record)["LD_PRELOAD"],
-                         ":".join([self.lib, self.other1, self.other2]))
+        for label in self.each_python():
+            with self.subTest(python=label):
+                record = os.path.join(self.tmp, "env.json")
+                result = self.run_tl("--", *self.app("--record", record),
+                                     env={"LD_PRELOAD": "%s %s" % (self.other1, self.other2)})
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertEqual(self.recorded(record)["LD_PRELOAD"],
+                                 ":".join([self.lib, self.other1, self.other2]))
 
     def test_ld_preload_alone(self):
         record = os.path.join(self.tmp, "env.json")
@@ -693,15 +742,17 @@ class Run(WithNoopLibrary):
         return process, ready
 
     def test_sigterm_and_sigint_are_forwarded(self):
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            process, ready = self.start_serving()
-            os.kill(process.pid, signum)
-            stdout, stderr = process.communicate(timeout=TIMEOUT)
-            # The app exited 100+N from its handler, and taskleak survived
-            # the signal to pass that status on.
-            self.assertEqual(process.returncode, 100 + signum, stderr)
-            self.assertIn("no asyncio tasks were seen", stderr)
-            os.unlink(ready)
+        for label in self.each_python():
+            with self.subTest(python=label):
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    process, ready = self.start_serving()
+                    os.kill(process.pid, signum)
+                    stdout, stderr = process.communicate(timeout=TIMEOUT)
+                    # The app exited 100+N from its handler, and taskleak
+                    # survived the signal to pass that status on.
+                    self.assertEqual(process.returncode, 100 + signum, stderr)
+                    self.assertIn("no asyncio tasks were seen", stderr)
+                    os.unlink(ready)
 
     def test_terminal_sigint_is_not_sent_twice(self):
         try:
@@ -756,39 +807,43 @@ class Dump(WithNoopLibrary):
         return taskleak("dump", str(pid), *args, cwd=self.tmp)
 
     def test_dump_prints_live_tasks(self):
-        path = os.path.join(self.tmp, "tl.%p.json")
-        target = self.start_target("report_path=%s:verbosity=0" % path,
-                                   "--report", fixture("stuck.json"),
-                                   "--snapshot", fixture("signal.json"))
-        for attempt in range(2):      # the second waits for a newer snapshot
-            result = self.dump(target.pid, "--timeout", str(TIMEOUT))
-            self.assertEqual(result.returncode, 0, result.stderr)
-            out = result.stdout
-            self.assertTrue(out.startswith("taskleak: pid %d (python3 server.py): 3 live tasks at t="
-                                           % target.pid), out)
-            self.assertIn("\nTask-1 (coroutine main, id 1) pending\n", out)
-            self.assertIn("\nTask-2 (coroutine serve_client, id 2) pending\n", out)
-            self.assertIn("\nTask-3 (coroutine drain, id 3) pending\n", out)
-            self.assertIn("  created at /srv/shop/server.py:44 in main, t=0.003s\n", out)
-            self.assertIn("  suspended at /srv/shop/server.py:20 in flush\n"
-                          "    #0 /usr/lib/python3.11/asyncio/tasks.py:639 in sleep\n"
-                          "    #1 /srv/shop/server.py:20 in flush\n"
-                          "    #2 /srv/shop/server.py:38 in drain\n", out)
-            self.assertIn("  awaited by Task-1 (id 1)\n", out)
-            self.assertIn("  cancelled at /srv/shop/server.py:49 in main (message: 'shutdown'), t=10.0s\n", out)
-            self.assertIn("  never cancelled\n", out)
-            self.assertIn("1 leak so far (1 stuck_after_cancel)", out)
+        for label in self.each_python():
+            with self.subTest(python=label):
+                path = os.path.join(self.tmp, "tl.%p.json")
+                target = self.start_target("report_path=%s:verbosity=0" % path,
+                                           "--report", fixture("stuck.json"),
+                                           "--snapshot", fixture("signal.json"))
+                for attempt in range(2):      # the second waits for a newer snapshot
+                    result = self.dump(target.pid, "--timeout", str(TIMEOUT))
+                    self.assertEqual(result.returncode, 0, result.stderr)
+                    out = result.stdout
+                    self.assertTrue(out.startswith("taskleak: pid %d (python3 server.py): 3 live tasks at t="
+                                                   % target.pid), out)
+                    self.assertIn("\nTask-1 (coroutine main, id 1) pending\n", out)
+                    self.assertIn("\nTask-2 (coroutine serve_client, id 2) pending\n", out)
+                    self.assertIn("\nTask-3 (coroutine drain, id 3) pending\n", out)
+                    self.assertIn("  created at /srv/shop/server.py:44 in main, t=0.003s\n", out)
+                    self.assertIn("  suspended at /srv/shop/server.py:20 in flush\n"
+                                  "    #0 /usr/lib/python3.11/asyncio/tasks.py:639 in sleep\n"
+                                  "    #1 /srv/shop/server.py:20 in flush\n"
+                                  "    #2 /srv/shop/server.py:38 in drain\n", out)
+                    self.assertIn("  awaited by Task-1 (id 1)\n", out)
+                    self.assertIn("  cancelled at /srv/shop/server.py:49 in main (message: 'shutdown'), t=10.0s\n", out)
+                    self.assertIn("  never cancelled\n", out)
+                    self.assertIn("1 leak so far (1 stuck_after_cancel)", out)
 
     def test_relative_report_path_and_named_signal(self):
-        workdir = os.path.join(self.tmp, "work")
-        os.makedirs(os.path.join(workdir, "reports"))
-        target = self.start_target("report_path=reports/tl.%p.json:dump_signal=USR1",
-                                   "--snapshot", fixture("signal.json"),
-                                   "--dump-signal", "SIGUSR1", cwd=workdir)
-        result = self.dump(target.pid, "--timeout", str(TIMEOUT))
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("Task-3 (coroutine drain, id 3) pending", result.stdout)
-        self.assertTrue(os.path.exists(os.path.join(workdir, "reports", "tl.%d.json" % target.pid)))
+        for label in self.each_python():
+            with self.subTest(python=label):
+                workdir = os.path.join(self.tmp, "work")
+                os.makedirs(os.path.join(workdir, "reports"))
+                target = self.start_target("report_path=reports/tl.%p.json:dump_signal=USR1",
+                                           "--snapshot", fixture("signal.json"),
+                                           "--dump-signal", "SIGUSR1", cwd=workdir)
+                result = self.dump(target.pid, "--timeout", str(TIMEOUT))
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn("Task-3 (coroutine drain, id 3) pending", result.stdout)
+                self.assertTrue(os.path.exists(os.path.join(workdir, "reports", "tl.%d.json" % target.pid)))
 
     def test_timeout_is_status_1(self):
         target = self.start_target("report_path=%s/tl.%%p.json" % self.tmp, "--ignore-dump")
@@ -801,9 +856,11 @@ class Dump(WithNoopLibrary):
         self.assertOneErrorLine(result, 2, "dump_signal=none")
 
     def test_process_not_under_taskleak(self):
-        target = self.start_target("", "--ignore-dump", preloaded=False)
-        result = self.dump(target.pid)
-        self.assertOneErrorLine(result, 2, "process %d is not running under taskleak" % target.pid)
+        for label in self.each_python():
+            with self.subTest(python=label):
+                target = self.start_target("", "--ignore-dump", preloaded=False)
+                result = self.dump(target.pid)
+                self.assertOneErrorLine(result, 2, "process %d is not running under taskleak" % target.pid)
 
     def test_never_kills_a_process_that_does_not_handle_the_signal(self):
         # LD_PRELOAD reaches every child, a shell or `sleep` too, where the
@@ -823,12 +880,14 @@ class Dump(WithNoopLibrary):
         self.assertOneErrorLine(result, 2, "no running process with pid %d" % pid)
 
     def test_exited_process(self):
-        target = subprocess.Popen([sys.executable, "-c", "pass"],
-                                  env=clean_env(LD_PRELOAD=self.lib))
-        self.addCleanup(target.wait)
-        wait_until(lambda: process_state(target.pid) == "Z", "the zombie")
-        result = self.dump(target.pid)
-        self.assertOneErrorLine(result, 2, "no running process with pid %d" % target.pid)
+        for label in self.each_python():
+            with self.subTest(python=label):
+                target = subprocess.Popen([self.python, "-c", "pass"],
+                                          env=clean_env(LD_PRELOAD=self.lib))
+                self.addCleanup(target.wait)
+                wait_until(lambda: process_state(target.pid) == "Z", "the zombie")
+                result = self.dump(target.pid)
+                self.assertOneErrorLine(result, 2, "no running process with pid %d" % target.pid)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,12 @@
 """Transparency oracle: CPython's own asyncio test package, with and without taskleak.
 
     python3 tests/compat/run_compat.py --lib build/libtaskleak.so \\
-        --python /usr/bin/python3 [--python PATH ...] [--jobs N]
+        [--python PATH ...] [--jobs N]
+
+Without --python, the interpreters are those tests/pythons.py finds, debug
+builds left out: /usr/bin/python3, every pyenv CPython and the Debian sid
+chroot's of the supported versions (what it leaves out or finds absent is a
+skip).
 
 For each interpreter, `test.test_asyncio` is run twice through the interpreter's
 own regression-test driver (`python -m test -v test_asyncio`): once plain and
@@ -59,9 +64,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
 
 # --------------------------------------------------------------------------
 # Exclusions.  A test goes here ONLY when it has been shown flaky WITHOUT the
@@ -582,7 +589,8 @@ def report_interpreter(it, runner, lib, tmp, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lib", required=True, help="path of libtaskleak.so")
-    ap.add_argument("--python", action="append", required=True, help="interpreter (repeatable)")
+    ap.add_argument("--python", action="append", default=[],
+                    help="interpreter (repeatable; replaces the discovery of tests/pythons.py)")
     ap.add_argument("--jobs", type=int, default=2,
                     help="suite runs at a time (default 2: the plain and the library run "
                          "of one interpreter side by side)")
@@ -604,7 +612,21 @@ def main():
     if not os.path.isfile(lib_src):
         log("error: %s: no such file (make -C %s first)" % (args.lib, os.getcwd()))
         return 2
-    tmp = tempfile.mkdtemp(prefix="taskleak-compat-")
+    if args.python:
+        found, notes = [], []
+        for python in args.python:
+            try:
+                found.append(pythons.interpreter(python))
+            except pythons.PythonsError:
+                found.append(python)        # interp_info says why, as a failure
+    else:
+        try:
+            found, notes = pythons.discover()
+        except pythons.PythonsError as e:
+            log("error: %s" % e)
+            return 2
+    # Under /tmp, which the sid chroot has too (the library is copied there).
+    tmp = pythons.mkdtemp("taskleak-compat-")
     lib = os.path.join(tmp, "libtaskleak.so")
     shutil.copy2(lib_src, lib)
     with open(lib, "rb") as f:
@@ -615,9 +637,11 @@ def main():
     # ---- interpreters
     interps = []
     seen = {}
-    for idx, python in enumerate(args.python):
+    for idx, py in enumerate(found):
+        python = getattr(py, "path", py)
         version, skip, short = interp_info(python)
-        label = version or python
+        label = "%s (%s)" % (py.label, version) if version and py is not python else \
+            version or python
         seen[label] = seen.get(label, 0) + 1
         # An interpreter that cannot be run at all is a failure, not a skip.
         broken = skip if version is None else None
@@ -661,6 +685,9 @@ def main():
 
     # ---- compare
     passed = failed = skipped = 0
+    for note in notes:
+        log("compat %s" % note)
+        skipped += 1
     for it in interps:
         label = it["label"]
         if it["skip"] and args.strict:

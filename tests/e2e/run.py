@@ -3,8 +3,10 @@
 
     /usr/bin/python3 tests/e2e/run.py --lib build/libtaskleak.so [-k SUBSTR]... [--python PATH]...
 
-Every scenario in tests/e2e/scenarios/*.py runs under every interpreter found
-(/usr/bin/python3, which must exist, plus each pyenv CPython >= 3.8), twice:
+Every scenario in tests/e2e/scenarios/*.py runs under every interpreter
+tests/pythons.py finds (/usr/bin/python3, which must exist, each pyenv CPython
+and the Debian sid chroot's of the supported versions; their debug builds only
+with --debug-builds), twice:
 with LD_PRELOAD=<lib> and without it.  The run with the library must write the
 report the scenario's header directives describe; both runs must print the same
 stdout, exit with the same status and print the same stderr except the
@@ -122,9 +124,10 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
+
 SCENARIOS = os.path.join(HERE, "scenarios")
-SYSTEM_PYTHON = "/usr/bin/python3"
-SUPPORTED_MINORS = range(8, 14)          # 3.8 .. 3.13 are reported when absent
 KINDS = ("swallowed_cancel", "stuck_after_cancel", "destroyed_pending",
          "pending_at_exit")
 STATES = ("pending", "finished", "failed", "cancelled")
@@ -417,29 +420,8 @@ def parse_signal(name):
 
 
 # ------------------------------------------------------------- interpreters
-
-class Interp:
-    def __init__(self, path, version):
-        self.path = path
-        self.version = version                       # "3.11.7"
-        self.vtuple = tuple(int(x) for x in re.findall(r"\d+", version)[:3])
-        self.label = version
-        self._modules = {}
-        self._lock = threading.Lock()
-
-    def has_module(self, mod):
-        with self._lock:
-            if mod not in self._modules:
-                try:
-                    r = subprocess.run([self.path, "-c", "import " + mod],
-                                       stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL,
-                                       env=clean_env(), timeout=60)
-                    self._modules[mod] = r.returncode == 0
-                except (OSError, subprocess.SubprocessError):
-                    self._modules[mod] = False
-            return self._modules[mod]
-
+# tests/pythons.py finds them (pythons.discover); this only keeps the
+# environment every run starts from.
 
 def clean_env(extra=None):
     """The runner's environment without anything that changes a Python run or
@@ -449,70 +431,6 @@ def clean_env(extra=None):
            ("LD_PRELOAD", "TASKLEAK_OPTIONS", "LD_BIND_NOW")}
     env.update(extra or {})
     return env
-
-
-def probe(path):
-    try:
-        r = subprocess.run(
-            [path, "-c", "import platform; print(platform.python_version())"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=clean_env(), timeout=60, universal_newlines=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if r.returncode != 0:
-        return None
-    return r.stdout.strip() or None
-
-
-def pyenv_root():
-    try:
-        r = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, timeout=30,
-                           universal_newlines=True)
-        if r.returncode == 0 and r.stdout.strip():
-            return r.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return os.path.expanduser("~/.pyenv")
-
-
-def discover(explicit):
-    """Returns (interpreters, skip lines, fatal error or None)."""
-    skips = []
-    if explicit:
-        candidates = [os.path.abspath(p) for p in explicit]
-    else:
-        if not os.path.exists(SYSTEM_PYTHON):
-            return [], skips, "%s is absent" % SYSTEM_PYTHON
-        candidates = [SYSTEM_PYTHON] + sorted(
-            glob.glob(os.path.join(pyenv_root(), "versions", "*", "bin", "python3")))
-    interps, seen = [], set()
-    for path in candidates:
-        real = os.path.realpath(path)
-        if real in seen:
-            continue
-        seen.add(real)
-        version = probe(path)
-        if version is None:
-            if explicit or path == SYSTEM_PYTHON:
-                return [], skips, "%s does not run" % path
-            skips.append("SKIP %s: does not run" % path)
-            continue
-        it = Interp(path, version)
-        if it.vtuple[:2] < (3, 8):
-            skips.append("SKIP %s: unsupported Python %s" % (path, version))
-            continue
-        interps.append(it)
-    labels = [i.label for i in interps]
-    for i in interps:
-        if labels.count(i.version) > 1:
-            i.label = "%s %s" % (i.version, i.path)
-    if not explicit:
-        minors = {i.vtuple[:2] for i in interps}
-        for minor in SUPPORTED_MINORS:
-            if (3, minor) not in minors:
-                skips.append("SKIP python3.%d: absent" % minor)
-    return interps, skips, None
 
 
 # ------------------------------------------------------------------ running
@@ -818,9 +736,9 @@ def run_scenario(sc, interp, lib):
     argv = [interp.path] + sc.args + [sc.path]
     results = {}
     for with_lib in (True, False):
-        tmp = tempfile.mkdtemp(prefix="taskleak-e2e-")
-        supp_dir = tempfile.mkdtemp(prefix="taskleak-e2e-supp-")
-        side = tempfile.mkdtemp(prefix="taskleak-e2e-side-")
+        tmp = pythons.mkdtemp("taskleak-e2e-")
+        supp_dir = pythons.mkdtemp("taskleak-e2e-supp-")
+        side = pythons.mkdtemp("taskleak-e2e-side-")
         try:
             env = clean_env(sc.env)
             env[E2E_DIR_ENV] = side
@@ -843,6 +761,8 @@ def run_scenario(sc, interp, lib):
             else:
                 run = run_process(argv, env, tmp, sc.timeout)
             run.tmp = tmp
+            # The argv the interpreter sees (a sid wrapper runs the chroot's).
+            run.argv = [interp.argv0] + argv[1:]
             if with_lib:
                 for name in run.files:
                     if REPORT_NAME_RE.match(name):
@@ -1420,8 +1340,8 @@ def check_header(sc, interp, run, rep, reason="exit", pid=None, ppid=None, incom
     check(rep.get("pid") == pid, "pid %r, the process was %d" % (rep.get("pid"), pid))
     check(rep.get("ppid") == ppid, "ppid %r, the parent was %d" % (rep.get("ppid"), ppid))
     check(rep.get("argv") == run.argv, "argv %r, the process ran %r" % (rep.get("argv"), run.argv))
-    check(rep.get("python") == interp.version,
-          "python %r, the interpreter is %s" % (rep.get("python"), interp.version))
+    check(rep.get("python") == interp.version_str,
+          "python %r, the interpreter is %s" % (rep.get("python"), interp.version_str))
     check(rep.get("reason") == reason, "reason %r, expected %r" % (rep.get("reason"), reason))
     check(is_num(rep.get("t")) and rep["t"] >= 0, "t %r" % rep.get("t"))
     check(isinstance(rep.get("time"), str) and TIME_RE.match(rep["time"]), "time %r" % rep.get("time"))
@@ -1689,6 +1609,8 @@ def main():
                     help="run only the checks whose name contains SUBSTR")
     ap.add_argument("--python", action="append", default=[], metavar="PATH",
                     help="interpreter to test (repeatable; replaces discovery)")
+    ap.add_argument("--debug-builds", action="store_true",
+                    help="also the CPython debug builds discovery finds (slow)")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel runs (2)")
     args = ap.parse_args()
 
@@ -1700,12 +1622,21 @@ def main():
     # LD_PRELOAD takes a space-separated list: sanitizer runtimes go first.
     lib = " ".join([os.path.abspath(p) for p in args.preload_first] + [lib])
 
-    interps, skip_lines, fatal = discover(args.python)
     passed = failed = skipped = 0
-    if fatal:
-        say("FAIL setup: %s" % fatal)
+    try:
+        interps, skip_lines = pythons.discover(include_debug=args.debug_builds,
+                                               explicit=args.python)
+    except pythons.PythonsError as e:
+        say("FAIL setup: %s" % e)
         say("0 passed, 1 failed, 0 skipped")
         return 1
+    # A sanitizer runtime outside the checkout and /tmp does not exist inside
+    # the sid chroot (nor does the libasan an ASan build links).
+    absent = [p for p in args.preload_first if not pythons.visible_in_sid(p)]
+    if absent:
+        skip_lines += ["SKIP %s: %s is outside the checkout and /tmp, so not in the sid "
+                       "chroot" % (it.label, absent[0]) for it in interps if it.sid]
+        interps = [it for it in interps if not it.sid]
     for line in skip_lines:
         say(line)
         skipped += 1
@@ -1769,12 +1700,12 @@ def main():
 def one(sc, it, lib):
     if sc.error:
         return "fail", sc.error
-    if sc.min_python and it.vtuple[:len(sc.min_python)] < sc.min_python:
+    if sc.min_python and it.version[:len(sc.min_python)] < sc.min_python:
         return "skip", "needs Python >= %s" % ".".join(map(str, sc.min_python))
-    if sc.max_python and it.vtuple[:len(sc.max_python)] > sc.max_python:
+    if sc.max_python and it.version[:len(sc.max_python)] > sc.max_python:
         return "skip", "needs Python <= %s" % ".".join(map(str, sc.max_python))
     for mod in sc.modules:
-        if not it.has_module(mod):
+        if not it.can_import(mod):
             return "skip", "module %s cannot be imported by %s" % (mod, it.path)
     return "pass", None, evaluate(sc, it, lib)
 

@@ -18,8 +18,9 @@ when:
   * no temporary file (`.taskleak.*.tmp`) is left in the report directory and
     every file there is a whole JSON report.
 
-Checks (the interpreters: /usr/bin/python3 and every pyenv CPython 3.8 to
-3.13 found, or the --python ones):
+Checks (the interpreters: those tests/pythons.py finds, debug builds
+included -- /usr/bin/python3, every pyenv CPython and the Debian sid chroot's
+of the supported versions -- or the --python ones):
 
   symlink-report-path      the report path is a symlink someone else planted,
                            to a file of the test's: not followed, target
@@ -64,6 +65,11 @@ Checks (the interpreters: /usr/bin/python3 and every pyenv CPython 3.8 to
                            memcheck with PYTHONMALLOC=malloc: no error with a
                            frame in libtaskleak.so
 
+The sid interpreters run inside a chroot (tests/pythons.py), which has no
+valgrind and cannot be entered as `nobody`: readonly-nobody and valgrind are
+a SKIP for them, as are the checks of Debian's own python3.11 (embed, embed-
+twice, secure-dlopen), which nothing in the chroot can stand in for.
+
 Output: one PASS/FAIL/SKIP line per check, then `N passed, M failed, K
 skipped`; exit status 1 when anything failed.  Standard library only; runs as
 root (some checks need it, and skip otherwise).
@@ -71,7 +77,6 @@ root (some checks need it, and skip otherwise).
 
 import argparse
 import concurrent.futures
-import glob
 import json
 import os
 import re
@@ -81,15 +86,17 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
+
 PROGRAMS = os.path.join(HERE, "programs")
-ROOT = os.path.dirname(os.path.dirname(HERE))
-SYSTEM_PYTHON = "/usr/bin/python3"
+ROOT = pythons.ROOT
+SYSTEM_PYTHON = pythons.SYSTEM_PYTHON
 SUMMARY_RE = re.compile(r"^taskleak: (\d+) leaks? \(([^)]*)\); report: (.+)$")
 KINDS = ("swallowed_cancel", "stuck_after_cancel", "destroyed_pending",
          "pending_at_exit")
@@ -153,7 +160,9 @@ def base_env():
 def run(argv, *, lib=None, opts=None, cwd=None, env=None, stdin_data=None,
         timeout=60, preexec=None, on_start=None):
     """Run argv (own session, killed as a group on timeout).  on_start(proc)
-    runs once the process exists; stdin_data is written after it."""
+    runs once the process exists; stdin_data is written after it.  The
+    default working directory is the checkout, which a sid chroot has too."""
+    cwd = cwd or ROOT
     e = base_env()
     if lib:
         e["LD_PRELOAD"] = lib
@@ -282,35 +291,6 @@ def opts(report_path, **kw):
     o = {"report_path": report_path}
     o.update({k: str(v) for k, v in kw.items()})
     return ":".join("%s=%s" % kv for kv in o.items())
-
-
-def version_of(py):
-    out = subprocess.run([py, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         env=base_env()).stdout.decode().strip()
-    return tuple(int(x) for x in out.split(".")) if out else None
-
-
-def discover_pythons():
-    found = []
-    if os.path.exists(SYSTEM_PYTHON):
-        found.append(SYSTEM_PYTHON)
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    for d in sorted(glob.glob(os.path.join(root, "versions", "*"))):
-        py = os.path.join(d, "bin", "python3")
-        if os.path.exists(py):
-            found.append(py)
-    result = []
-    for py in found:
-        v = version_of(py)
-        if v and (3, 8) <= v[:2] <= (3, 14):
-            result.append((py, v))
-    result.sort(key=lambda pv: (pv[0] != SYSTEM_PYTHON, pv[1]))
-    return result
-
-
-def label(py, v):
-    return ("debian-%d.%d" if py == SYSTEM_PYTHON else "%d.%d") % v[:2]
 
 
 # ------------------------------------------------------------------- checks
@@ -819,14 +799,20 @@ def t_valgrind(ctx, py, v):
 
 # -------------------------------------------------------------------- main
 
-def plan(pythons, ctx, valgrind):
+def plan(interps, ctx, valgrind):
     checks = []  # (name, fn, args)
 
     def add(name, fn, *args):
         checks.append((name, fn, args))
-    debian = [(py, v) for py, v in pythons if py == SYSTEM_PYTHON]
-    for py, v in pythons:
-        L = label(py, v)
+
+    def skip(name, its, why):
+        if its:
+            checks.append(("%s %s" % (name, ", ".join(it.label for it in its)), skip_check,
+                           (why,)))
+    debian = [it for it in interps if it.system]
+    sid = [it for it in interps if it.sid]
+    for it in interps:
+        L, py, v = it.label, it.path, it.version
         add("symlink-report-path " + L, t_symlink_report_path, py, v)
         add("symlink-temp-name " + L, t_symlink_temp_name, py, v)
         add("missing-dir " + L, t_missing_dir, py, v)
@@ -842,24 +828,37 @@ def plan(pythons, ctx, valgrind):
         if v[:2] >= (3, 12):
             add("subinterpreters-isolated " + L, t_subinterp, py, v, "isolated")
             add("subinterpreters-legacy " + L, t_subinterp, py, v, "legacy")
-    for py, v in debian or pythons[:1]:
-        L = label(py, v)
+    for it in debian or interps[:1]:
+        L, py, v = it.label, it.path, it.version
         add("readonly-immutable " + L, t_readonly_immutable, py, v)
         add("readonly-proc " + L, t_readonly_proc, py, v)
         add("disk-full-tiny " + L, t_disk_full_tiny, py, v)
-    for py, v in debian:
-        L = label(py, v)
+    for it in debian:
+        L, py, v = it.label, it.path, it.version
         add("readonly-nobody " + L, t_readonly_nobody, py, v)
         add("embed " + L, t_embed, py, v)
         add("embed-twice " + L, t_embed, py, v, True)
         add("secure-loader " + L, t_secure_loader, py, v)
         add("secure-dlopen " + L, t_secure_dlopen, py, v)
+    skip("readonly-nobody", sid, "a sid interpreter runs through chroot, which `nobody` "
+         "may not call")
+    for name in ("embed", "embed-twice", "secure-dlopen"):
+        skip(name, sid, "a check of Debian's own python3.11 (built against "
+             "/usr/bin/python3.11-config, or a setgid copy of it): nothing in the sid chroot "
+             "stands in for it")
     if valgrind:
-        vg = debian[:1] + [pv for pv in pythons if pv[0] != SYSTEM_PYTHON and pv[1][:2] == (3, 12)][:1]
-        for py, v in vg:
+        vg = debian[:1] + [it for it in interps if not it.system and not it.sid
+                           and it.minor == (3, 12)][:1]
+        for it in vg:
             # first in the queue: the slowest checks
-            checks.insert(0, ("valgrind " + label(py, v), t_valgrind, (py, v)))
+            checks.insert(0, ("valgrind " + it.label, t_valgrind, (it.path, it.version)))
+        skip("valgrind", sid, "the sid chroot has no valgrind (memcheck would trace the "
+             "chroot wrapper, not the interpreter)")
     return checks
+
+
+def skip_check(ctx, why):
+    raise Skip(why)
 
 
 def main():
@@ -875,23 +874,24 @@ def main():
     if not os.path.exists(lib):
         print("no library at %s (run make)" % lib)
         return 2
-    if args.python:
-        pythons = []
-        for py in args.python:
-            v = version_of(py)
-            if not v:
-                print("cannot run %s" % py)
-                return 2
-            pythons.append((py, v))
-    else:
-        pythons = discover_pythons()
-    # Under a directory everyone can traverse (nobody runs a program there).
-    tmp = tempfile.mkdtemp(prefix="taskleak-hostile-")
+    try:
+        # Debug builds too: slow, but the checks of a hostile setting are
+        # about the interpreter's own machinery (fork, exec, signals).
+        interps, notes = pythons.discover(include_debug=True, explicit=args.python)
+    except pythons.PythonsError as e:
+        print("cannot run: %s" % e)
+        return 2
+    # Under a directory everyone can traverse (nobody runs a program there),
+    # and which the sid chroot has too (/tmp).
+    tmp = pythons.mkdtemp("taskleak-hostile-")
     os.chmod(tmp, 0o755)
     ctx = Ctx(lib, tmp, args.keep)
-    checks = [c for c in plan(pythons, ctx, not args.no_valgrind)
+    checks = [c for c in plan(interps, ctx, not args.no_valgrind)
               if not args.filters or any(f in c[0] for f in args.filters)]
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    for note in notes:
+        say(note)
+        counts["SKIP"] += 1
     started = time.time()
 
     def one(c):
