@@ -28,6 +28,8 @@
 #include "report.h"
 
 #define GIL_WAIT_NS 500000000L /* a snapshot is due within a second */
+#define GIL_SLICE_S 0.0005     /* the longest the program waits for the GIL on us */
+#define GIL_GAP_NS 200000L     /* between slices: time for a waiting thread to take it */
 
 static struct {
     pthread_mutex_t lock; /* guards the fields below and report writing */
@@ -37,6 +39,7 @@ static struct {
     int activated, running, wanted, finished;
     int no_gil_helper; /* a child forked from a non-main thread */
     int gil_busy, gil_done, waiting, abort_wait;
+    unsigned gil_progress; /* slices done by the helper: its deadline moves on */
     pthread_t helper; /* joinable: a fork waits until it is gone */
     int helper_alive;
     double forking_since; /* tl_now() at an os.fork() not yet done, or 0 */
@@ -90,21 +93,40 @@ struct gil_job {
 static pthread_mutex_t tstate_guard = PTHREAD_MUTEX_INITIALIZER;
 static int guard_forks;
 
+/* The Python side of a report, in slices of at most GIL_SLICE_S with the
+ * GIL; between them the GIL is free for a moment, and the collector hears
+ * of the progress (outside the GIL: C.lock is never taken with it held). */
 static void *gil_helper(void *arg)
 {
     struct gil_job *job = arg;
+    struct tl_leak *live = NULL;
+    size_t n_live = 0;
     if (tl_py.Py_IsInitialized()) {
         pthread_mutex_lock(&tstate_guard);
         void *ts = tl_py.PyThreadState_New(tl_py.PyInterpreterState_Main());
         pthread_mutex_unlock(&tstate_guard);
         if (ts) {
             tl_py.PyEval_RestoreThread(ts);
-            tl_asyncio_collect(job->mode);
+            struct tl_collection *c = tl_asyncio_collect_begin(job->mode);
+            while (tl_asyncio_collect_step(c, GIL_SLICE_S) &&
+                   !__atomic_load_n(&C.abort_wait, __ATOMIC_RELAXED)) {
+                void *saved = tl_py.PyEval_SaveThread();
+                pthread_mutex_lock(&C.lock);
+                C.gil_progress++;
+                pthread_cond_broadcast(&C.cond);
+                pthread_mutex_unlock(&C.lock);
+                struct timespec gap = {0, GIL_GAP_NS};
+                nanosleep(&gap, NULL);
+                tl_py.PyEval_RestoreThread(saved);
+            }
+            live = tl_asyncio_collect_end(c, &n_live);
             tl_py.PyThreadState_Clear(ts);
             tl_py.PyThreadState_DeleteCurrent(); /* and releases the GIL */
         }
     }
     free(job);
+    if (live)
+        tl_collector_set_live(live, n_live);
     pthread_mutex_lock(&C.lock);
     C.gil_busy = 0;
     C.gil_done = 1;
@@ -142,17 +164,25 @@ static int run_with_gil(enum tl_collect_mode mode)
         return -1;
     }
     C.helper_alive = 1;
+    /* At most GIL_WAIT_NS for the GIL, and as much again after each slice. */
     struct timespec deadline;
+    unsigned progress = C.gil_progress;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     deadline.tv_nsec += GIL_WAIT_NS;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     C.waiting = 1;
-    while (!C.gil_done && !C.abort_wait)
+    while (!C.gil_done && !C.abort_wait) {
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
         if (pthread_cond_timedwait(&C.cond, &C.lock, &deadline) == ETIMEDOUT)
             break;
+        if (C.gil_progress != progress) {
+            progress = C.gil_progress;
+            clock_gettime(CLOCK_MONOTONIC, &deadline);
+            deadline.tv_nsec += GIL_WAIT_NS;
+        }
+    }
     C.waiting = 0;
     return C.gil_done ? 0 : C.abort_wait ? -2 : -1;
 }

@@ -549,9 +549,35 @@ int tl_asyncio_patch(PyObject *type)
 
 /* ---- collection before a report (GIL held) ----------------------------- */
 
-static void judge_watched(double now)
+/* A watched (cancelled) task, judged as it is now. */
+static void judge_watched(const struct tl_task_view *v, double now)
 {
-    size_t cap = 1024, n;
+    PyObject *task = tl_py.PyWeakref_GetObject(v->watch);
+    if (!task || task == tl_py.None) { /* freed without finalizing */
+        tl_py.PyErr_Clear();
+        return;
+    }
+    tl_py.Py_IncRef(task);
+    enum tl_state st = task_state(task);
+    long cancelling = task_cancelling(task);
+    int kind = -1;
+    if (st != TL_PENDING && tl_is_swallowed(v, st, cancelling))
+        kind = TL_SWALLOWED_CANCEL;
+    else if (st == TL_PENDING && tl_is_stuck(v, now, tl_opt.grace, cancelling))
+        kind = TL_STUCK_AFTER_CANCEL;
+    kind = leak_unless_suppressed(kind, v);
+    struct tl_outcome o = {.state = st};
+    if (kind >= 0 || v->has_stuck)
+        gather_outcome(task, st, &o);
+    release_watch(tl_task_judged(v->addr, v->id, st != TL_PENDING, kind, &o, now));
+    tl_py.Py_DecRef(task);
+}
+
+/* Views of every watched record; each holds a reference to its watch, so a
+ * collection cut into slices survives the task's destruction in between. */
+static size_t watched_views(struct tl_task_view **out)
+{
+    size_t cap = 1024, n = 0;
     struct tl_task_view *views = NULL;
     for (;;) { /* grow until every watched record fits */
         struct tl_task_view *v = realloc(views, cap * sizeof *v);
@@ -563,43 +589,10 @@ static void judge_watched(double now)
             break;
         cap *= 2;
     }
-    if (!views)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        PyObject *task = tl_py.PyWeakref_GetObject(views[i].watch);
-        if (!task || task == tl_py.None) { /* freed without finalizing */
-            tl_py.PyErr_Clear();
-            continue;
-        }
-        tl_py.Py_IncRef(task);
-        enum tl_state st = task_state(task);
-        long cancelling = task_cancelling(task);
-        int kind = -1;
-        if (st != TL_PENDING && tl_is_swallowed(&views[i], st, cancelling))
-            kind = TL_SWALLOWED_CANCEL;
-        else if (st == TL_PENDING && tl_is_stuck(&views[i], now, tl_opt.grace, cancelling))
-            kind = TL_STUCK_AFTER_CANCEL;
-        kind = leak_unless_suppressed(kind, &views[i]);
-        struct tl_outcome o = {.state = st};
-        if (kind >= 0 || views[i].has_stuck)
-            gather_outcome(task, st, &o);
-        release_watch(tl_task_judged(views[i].addr, views[i].id, st != TL_PENDING, kind, &o, now));
-        tl_py.Py_DecRef(task);
-    }
-    free(views);
-}
-
-typedef void (*task_visitor)(PyObject *task, void *ctx);
-
-static void visit_registry(task_visitor visit, void *ctx)
-{
-    PyObject **tasks;
-    size_t n = tl_tasklist_collect(&tasks);
-    for (size_t i = 0; i < n; i++) {
-        visit(tasks[i], ctx);
-        tl_py.Py_DecRef(tasks[i]);
-    }
-    free(tasks);
+    for (size_t i = 0; views && i < n; i++)
+        tl_py.Py_IncRef(views[i].watch);
+    *out = views;
+    return views ? n : 0;
 }
 
 static void judge_at_exit(PyObject *task, void *ctx)
@@ -619,25 +612,6 @@ static void judge_at_exit(PyObject *task, void *ctx)
     struct tl_outcome o;
     gather_outcome(task, TL_PENDING, &o);
     tl_task_judged(v.addr, v.id, 0, TL_PENDING_AT_EXIT, &o, tl_now());
-}
-
-/* At exit: pending tasks are leaks.  Where the runtime lists only pending
- * tasks (3.14+), the tasks it does not list have ended. */
-static void judge_all_at_exit(void)
-{
-    PyObject **tasks;
-    size_t n = tl_tasklist_collect(&tasks);
-    uintptr_t *pending = tl_caps.task_lists ? malloc((n ? n : 1) * sizeof *pending) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        judge_at_exit(tasks[i], NULL);
-        if (pending)
-            pending[i] = (uintptr_t)tasks[i];
-        tl_py.Py_DecRef(tasks[i]);
-    }
-    if (pending)
-        tl_tasks_end_all_but(pending, n);
-    free(pending);
-    free(tasks);
 }
 
 struct live_list {
@@ -714,31 +688,145 @@ static const struct tl_resolved_stack *resolve_stack(uint32_t id)
     return r;
 }
 
-static void resolve_new_stacks(void)
+/* One collection: judge the watched tasks, then (exit, snapshot) every live
+ * task, then resolve new stacks to lines.  It runs in slices of a bounded
+ * time, so that the program never waits long for the GIL; between slices
+ * the GIL is released and the state below carries over. */
+struct tl_collection {
+    enum tl_collect_mode mode;
+    enum { JUDGE, TASKS, RESOLVE, DONE } phase;
+    double now;
+    struct tl_task_view *views;
+    size_t n_views, next_view;
+    PyObject **tasks;
+    size_t n_tasks, next_task;
+    uintptr_t *pending; /* exit, 3.14+: the tasks the runtime lists */
+    struct live_list live;
+    uint32_t next_stack;
+};
+
+static uint32_t all_resolved_below = 1; /* stack ids below it have lines */
+
+struct tl_collection *tl_asyncio_collect_begin(enum tl_collect_mode mode)
 {
-    uint32_t count = tl_depot_count(&tl_py_stacks);
-    for (uint32_t id = 1; id <= count; id++)
-        resolve_stack(id);
+    struct tl_collection *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->mode = mode;
+    c->now = tl_now();
+    c->next_stack = all_resolved_below;
+    c->n_views = n_patched && !exiting ? watched_views(&c->views) : 0;
+    c->phase = n_patched && !exiting ? JUDGE : DONE;
+    return c;
+}
+
+/* Each phase's next item; 0 when the phase is over. */
+static int step_one(struct tl_collection *c)
+{
+    switch (c->phase) {
+    case JUDGE:
+        if (c->next_view < c->n_views) {
+            struct tl_task_view *v = &c->views[c->next_view++];
+            judge_watched(v, c->now);
+            tl_py.Py_DecRef(v->watch);
+            return 1;
+        }
+        if (c->mode != TL_COLLECT_PERIODIC)
+            c->n_tasks = tl_tasklist_collect(&c->tasks);
+        if (c->mode == TL_COLLECT_EXIT && tl_caps.task_lists)
+            c->pending = malloc((c->n_tasks ? c->n_tasks : 1) * sizeof *c->pending);
+        c->phase = c->mode == TL_COLLECT_PERIODIC ? RESOLVE : TASKS;
+        return 1;
+    case TASKS:
+        if (c->next_task < c->n_tasks) {
+            PyObject *task = c->tasks[c->next_task];
+            if (c->pending)
+                c->pending[c->next_task] = (uintptr_t)task;
+            c->next_task++;
+            if (c->mode == TL_COLLECT_EXIT)
+                judge_at_exit(task, NULL);
+            else
+                snapshot_live(task, &c->live);
+            tl_py.Py_DecRef(task);
+            return 1;
+        }
+        if (c->mode == TL_COLLECT_EXIT) {
+            /* Where the runtime lists only pending tasks, the others ended. */
+            if (c->pending)
+                tl_tasks_end_all_but(c->pending, c->n_tasks);
+            exiting = 1;
+        } else {
+            link_awaiters(&c->live);
+        }
+        c->phase = RESOLVE;
+        return 1;
+    case RESOLVE:
+        if (c->next_stack <= tl_depot_count(&tl_py_stacks)) {
+            resolve_stack(c->next_stack++);
+            return 1;
+        }
+        all_resolved_below = c->next_stack;
+        c->phase = DONE;
+        return 0;
+    case DONE:
+        break;
+    }
+    return 0;
+}
+
+int tl_asyncio_collect_step(struct tl_collection *c, double budget)
+{
+    if (!c)
+        return 0;
+    if (exiting && c->mode != TL_COLLECT_EXIT)
+        return 0; /* the exit report took over: abandon */
+    PyObject *t, *v, *tb;
+    tl_py.PyErr_Fetch(&t, &v, &tb);
+    double deadline = budget > 0 ? tl_now() + budget : 0;
+    int more;
+    while ((more = step_one(c)) && !(deadline && tl_now() > deadline))
+        ;
+    tl_py.PyErr_Restore(t, v, tb);
+    return more;
+}
+
+struct tl_leak *tl_asyncio_collect_end(struct tl_collection *c, size_t *n_live)
+{
+    *n_live = 0;
+    if (!c)
+        return NULL;
+    for (size_t i = c->next_view; i < c->n_views; i++)
+        tl_py.Py_DecRef(c->views[i].watch);
+    int complete = c->phase == DONE;
+    if (c->phase <= TASKS)
+        for (size_t i = c->next_task; i < c->n_tasks; i++)
+            tl_py.Py_DecRef(c->tasks[i]);
+    struct tl_leak *live = NULL;
+    if (complete && c->mode == TL_COLLECT_SNAPSHOT) {
+        live = c->live.items;
+        *n_live = c->live.n;
+    } else {
+        for (size_t i = 0; i < c->live.n; i++)
+            tl_leak_free(&c->live.items[i]);
+        free(c->live.items);
+    }
+    free(c->views);
+    free(c->tasks);
+    free(c->pending);
+    free(c);
+    return live;
 }
 
 void tl_asyncio_collect(enum tl_collect_mode mode)
 {
-    if (!n_patched || exiting)
-        return;
-    PyObject *t, *v, *tb;
-    tl_py.PyErr_Fetch(&t, &v, &tb);
-    judge_watched(tl_now());
-    if (mode == TL_COLLECT_EXIT) {
-        judge_all_at_exit();
-        exiting = 1;
-    } else if (mode == TL_COLLECT_SNAPSHOT) {
-        struct live_list list = {0};
-        visit_registry(snapshot_live, &list);
-        link_awaiters(&list);
-        tl_collector_set_live(list.items, list.n);
-    }
-    resolve_new_stacks();
-    tl_py.PyErr_Restore(t, v, tb);
+    size_t n;
+    struct tl_collection *c = tl_asyncio_collect_begin(mode);
+    while (tl_asyncio_collect_step(c, 0))
+        ;
+    struct tl_leak *live = tl_asyncio_collect_end(c, &n);
+    for (size_t i = 0; i < n; i++)
+        tl_leak_free(&live[i]);
+    free(live);
 }
 
 /* ---- the exit report --------------------------------------------------- */

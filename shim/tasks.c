@@ -361,12 +361,27 @@ size_t tl_tasks_watched(struct tl_task_view *out, size_t max)
 
 void tl_tasks_visit(struct tl_stats *stats, tl_leak_visitor visit, void *ctx)
 {
+    /* Rendering a leak is slow (JSON, native symbols): visit copies, so the
+     * hooks never wait for a report on the table lock.  Leaks are only ever
+     * appended, and what they point to never changes; the copies take the
+     * fields a stuck entry's resolution may still change. */
     pthread_mutex_lock(&T.lock);
     *stats = T.stats;
     stats->tasks_live = T.records - T.ended_alive;
-    for (const struct tl_leak *l = T.leaks; l; l = l->next)
-        visit(ctx, l);
+    size_t n = (size_t)T.n_leaks, i = 0;
+    struct tl_leak *copies = malloc((n ? n : 1) * sizeof *copies);
+    if (!copies) { /* no memory: visit in place, as the slow path */
+        for (const struct tl_leak *l = T.leaks; l; l = l->next)
+            visit(ctx, l);
+        pthread_mutex_unlock(&T.lock);
+        return;
+    }
+    for (const struct tl_leak *l = T.leaks; l && i < n; l = l->next)
+        copies[i++] = *l;
     pthread_mutex_unlock(&T.lock);
+    for (size_t k = 0; k < i; k++)
+        visit(ctx, &copies[k]);
+    free(copies);
 }
 
 int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,

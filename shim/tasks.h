@@ -133,8 +133,8 @@ void tl_tasks_end_all_but(uintptr_t *pending, size_t n);
  * ended).  Returns how many were written, at most `max`. */
 size_t tl_tasks_watched(struct tl_task_view *out, size_t max);
 
-/* Report building: visit the stats and leaks under the lock.  The visitor
- * must not call back into this module. */
+/* Report building: the stats, and a copy of each leak taken under the lock
+ * (the visitor runs without it, so hooks never wait for a report). */
 typedef void (*tl_leak_visitor)(void *ctx, const struct tl_leak *leak);
 void tl_tasks_visit(struct tl_stats *stats, tl_leak_visitor visit, void *ctx);
 
