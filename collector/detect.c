@@ -1,6 +1,12 @@
 /* Verdicts, exactly as taskleak-v1 §2 defines them. */
 #include "detect.h"
 
+#include <string.h>
+
+#include "../shim/core.h"
+#include "../shim/cpython/frames.h"
+#include "../shim/cpython/version.h"
+
 unsigned tl_scope_outstanding(const struct tl_task_view *v)
 {
     return v->n_scope > v->n_scope_uncancel ? v->n_scope - v->n_scope_uncancel : 0;
@@ -32,4 +38,37 @@ int tl_is_stuck(const struct tl_task_view *v, double now, double grace, long can
 {
     return v->n_effective > 0 && !v->has_stuck && now - v->t_first_cancel >= grace &&
            outstanding(v, cancelling);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = s ? strlen(s) : 0, m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* 3.8-3.11: wait_for() catches the CancelledError and returns the result
+ * when the awaited future completed in the same loop step (bpo-42130); the
+ * 3.12 rewrite on asyncio.timeout() fixed it.  The sign: the last cancel was
+ * delivered while the task waited inside wait_for itself. */
+static const struct tl_cpython_bug wait_for_race = {
+    "gh-86296 (bpo-42130)", "asyncio.wait_for", "3.12",
+    "on Python 3.8-3.11, asyncio.wait_for() returns the awaited future's result instead of "
+    "raising CancelledError when that future completes in the same loop step as the cancel",
+    "if no code of yours catches CancelledError around this wait_for, the cancel was lost in "
+    "asyncio itself: upgrade to Python 3.12+, or on 3.11 use asyncio.timeout() instead of "
+    "wait_for (or check asyncio.current_task().cancelling() after it returns and re-raise)"};
+
+const struct tl_cpython_bug *tl_cpython_bug_of(const struct tl_leak *l)
+{
+    if (l->kind != TL_SWALLOWED_CANCEL || !tl_caps.wait_for_swallows)
+        return NULL;
+    const struct tl_cancel *last = NULL;
+    for (const struct tl_cancel *c = l->task.cancels; c; c = c->next)
+        last = c;
+    const struct tl_resolved_stack *r =
+        last && last->delivered ? tl_depot_resolved(&tl_py_stacks, last->delivered) : NULL;
+    if (r && r->n && r->frames[0].function && !strcmp(r->frames[0].function, "wait_for") &&
+        ends_with(r->frames[0].file, "/asyncio/tasks.py"))
+        return &wait_for_race;
+    return NULL;
 }

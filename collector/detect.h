@@ -21,4 +21,13 @@ int tl_is_swallowed(const struct tl_task_view *v, enum tl_state state,
  * timeout scope consumed its cancel is not a zombie). */
 int tl_is_stuck(const struct tl_task_view *v, double now, double grace, long cancelling);
 
+
+/* A swallow that CPython itself is known to commit, not the program: the
+ * report names it and gives the advice that fits. */
+struct tl_cpython_bug {
+    const char *id, *where, *fixed_in, *summary, *advice;
+};
+/* NULL when the leak is not such a case. */
+const struct tl_cpython_bug *tl_cpython_bug_of(const struct tl_leak *l);
+
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../shim/core.h"
+#include "detect.h"
 #include "../shim/cpython/frames.h"
 #include "../shim/monitoring.h"
 #include "../shim/options.h"
@@ -115,6 +116,11 @@ static json_t *task_entry(const struct tl_leak *l, const char *kind)
 static void add_leak(void *ctx, const struct tl_leak *l)
 {
     json_t *e = task_entry(l, tl_kind_names[l->kind]);
+    const struct tl_cpython_bug *bug = tl_cpython_bug_of(l);
+    if (bug)
+        json_object_set_new(e, "cpython_bug", json_pack("{s:s, s:s, s:s, s:s, s:s}",
+            "id", bug->id, "where", bug->where, "fixed_in", bug->fixed_in,
+            "summary", bug->summary, "advice", bug->advice));
     if (l->kind == TL_STUCK_AFTER_CANCEL)
         json_object_set_new(e, "resolved", l->t_resolved >= 0
             ? json_pack("{s:f, s:s}", "t", l->t_resolved, "state", tl_state_names[l->resolved_state])

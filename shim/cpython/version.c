@@ -100,5 +100,6 @@ int tl_cpython_select(char *why, size_t size)
     tl_caps.monitoring = l->op_push_exc_info >= 0;
     tl_caps.fork_guard = l->minor <= 11;
     tl_caps.task_lists = l->minor >= 14;
+    tl_caps.wait_for_swallows = l->minor <= 11;
     return 0;
 }

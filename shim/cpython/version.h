@@ -14,6 +14,7 @@ struct tl_caps {
                                   lock before re-creating it; no thread may hold it
                                   across fork() */
     unsigned task_lists : 1;   /* 3.14+: live tasks in per-thread linked lists */
+    unsigned wait_for_swallows : 1; /* 3.8-3.11: wait_for can lose a cancel (bpo-42130) */
 };
 extern struct tl_caps tl_caps;
 
