@@ -10,8 +10,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +34,8 @@
 static struct {
     pthread_mutex_t lock; /* guards the fields below and report writing */
     pthread_cond_t cond;
-    int pipe[2];
+    sem_t wake;                     /* posted to wake the thread: no descriptor */
+    volatile sig_atomic_t want_snapshot, want_quit;
     pthread_t thread;
     int activated, running, wanted, finished;
     int no_gil_helper; /* a child forked from a non-main thread */
@@ -52,19 +53,23 @@ static struct {
     char python[32];
     struct tl_stats final_stats;
     int final_written;
-} C = {.lock = PTHREAD_MUTEX_INITIALIZER, .pipe = {-1, -1}};
+} C = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int warned_write;
+
+/* sem_post is async-signal-safe. */
+static void wake_thread(volatile sig_atomic_t *why)
+{
+    int saved = errno;
+    *why = 1;
+    sem_post(&C.wake);
+    errno = saved;
+}
 
 static void on_dump_signal(int sig)
 {
     (void)sig;
-    int saved = errno;
-    if (C.pipe[1] >= 0) {
-        ssize_t w = write(C.pipe[1], "S", 1); /* full pipe: a snapshot is due anyway */
-        (void)w;
-    }
-    errno = saved;
+    wake_thread(&C.want_snapshot);
 }
 
 static void read_argv(void)
@@ -359,18 +364,19 @@ static void *collector_main(void *arg)
             double wait_ms = (next - tl_now()) * 1000;
             timeout = wait_ms < 0 ? 0 : wait_ms < HEARTBEAT_MS ? (int)wait_ms : HEARTBEAT_MS;
         }
-        struct pollfd p = {C.pipe[0], POLLIN, 0};
-        int r = poll(&p, 1, timeout);
-        if (r < 0 && errno != EINTR)
-            break;
-        int snapshot = 0, quit = 0;
-        char buf[64];
-        ssize_t n;
-        while (r > 0 && (n = read(C.pipe[0], buf, sizeof buf)) > 0)
-            for (ssize_t i = 0; i < n; i++) {
-                snapshot |= buf[i] == 'S';
-                quit |= buf[i] == 'Q';
-            }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += timeout / 1000;
+        until.tv_nsec += (long)(timeout % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (sem_clockwait(&C.wake, CLOCK_MONOTONIC, &until) == 0)
+            while (sem_trywait(&C.wake) == 0) /* a storm of posts is one wake-up */
+                ;
+        int snapshot = C.want_snapshot, quit = C.want_quit;
+        C.want_snapshot = 0;
         if (quit)
             break;
         /* Every other thread ended with pthread_exit (say, sys.exit in a
@@ -392,13 +398,6 @@ static void *collector_main(void *arg)
 
 static void at_c_exit(void);
 
-static int open_pipe(void)
-{
-    if (C.pipe[0] >= 0)
-        return 0;
-    return pipe2(C.pipe, O_CLOEXEC | O_NONBLOCK);
-}
-
 /* Between the os.fork audit event and fork() itself the forking thread can
  * let go of the GIL, and a hook in another thread would start the collector
  * again: no restart then.  Only for a while: a later audit hook may have
@@ -411,8 +410,7 @@ static void start_thread(void)
         return;
     if (C.forking_since > 0 && tl_now() - C.forking_since < FORK_WINDOW)
         return;
-    if (open_pipe() < 0)
-        return;
+    C.want_quit = 0;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits it */
@@ -460,15 +458,8 @@ static void after_fork_child(void)
     init_cond();
     tl_tasks_reset_after_fork();
     tl_core_after_fork_child();
-    /* Never share the parent's pipe: its signals are its own.  The new one
-     * is made when the thread starts: a child about to exec must not find
-     * extra descriptors in the way of its dup2()s. */
-    int fds[2] = {C.pipe[0], C.pipe[1]};
-    C.pipe[0] = C.pipe[1] = -1;
-    if (fds[0] >= 0) {
-        close(fds[0]);
-        close(fds[1]);
-    }
+    sem_init(&C.wake, 0, 0); /* posts the parent's thread never took */
+    C.want_snapshot = C.want_quit = 0;
     C.running = 0;
     C.gil_busy = C.helper_alive = 0;
     C.waiting = C.abort_wait = 0;
@@ -488,7 +479,7 @@ void tl_collector_activate(void)
     snprintf(C.python, sizeof C.python, "%d.%d.%d", tl_py.major, tl_py.minor, tl_py.micro);
     guard_forks = tl_caps.fork_guard;
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-    if (open_pipe() < 0)
+    if (sem_init(&C.wake, 0, 0) < 0)
         return;
     struct sigaction old;
     if (tl_opt.dump_signal && sigaction(tl_opt.dump_signal, NULL, &old) == 0 &&
@@ -527,8 +518,7 @@ void tl_collector_before_fork(void)
     C.abort_wait = 1;
     pthread_cond_broadcast(&C.cond);
     pthread_mutex_unlock(&C.lock);
-    ssize_t w = write(C.pipe[1], "Q", 1);
-    (void)w;
+    wake_thread(&C.want_quit);
     pthread_join(C.thread, NULL);
     C.running = 0;
     C.abort_wait = 0;
@@ -554,10 +544,8 @@ void tl_collector_final_report(void)
         write_report("exit", NULL);
     }
     pthread_mutex_unlock(&C.lock);
-    if (C.running) {
-        ssize_t w = write(C.pipe[1], "Q", 1); /* no join: it may wait for our GIL */
-        (void)w;
-    }
+    if (C.running)
+        wake_thread(&C.want_quit); /* no join: it may wait for our GIL */
 }
 
 /* The C-level exit: a fallback report when Python's atexit never ran, and

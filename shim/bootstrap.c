@@ -106,7 +106,8 @@ static void try_activate(void)
         return;
     }
     state = ACTIVE;
-    tl_unwind_init();
+    if (tl_opt.native)
+        tl_unwind_init();
     tl_tasks_init(tl_opt.max_leaks);
     if (tl_asyncio_patch(task) < 0)
         disable("cannot hook this interpreter's asyncio.Task");

@@ -2,7 +2,11 @@
 #include "unwind.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -24,10 +28,44 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *base)
     return 1;
 }
 
+/* libunwind opens a pipe of its own at its first call (it validates memory
+ * through it).  Among the program's low descriptors it would shift every
+ * descriptor the program opens later, which programs and tests that count
+ * or compare them notice.  So the free numbers below `high` are held for
+ * that one call, and libunwind's land above them. */
+static void init_with_low_fds_held(void)
+{
+    struct rlimit rl;
+    int high = 1000, held[1024], n = 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)high + 16)
+        high = rl.rlim_cur > 64 ? (int)rl.rlim_cur - 16 : 0;
+    int src = high ? eventfd(0, EFD_CLOEXEC) : -1;
+    if (src >= 0 && src < high)
+        held[n++] = src;
+    else if (src >= 0)
+        close(src);
+    while (n > 0 && n < (int)(sizeof held / sizeof held[0])) {
+        int fd = fcntl(held[0], F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            break;
+        if (fd >= high) {
+            close(fd);
+            break;
+        }
+        held[n++] = fd;
+    }
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    void *probe[4]; /* libunwind 1.8 opens it at the first unwind */
+    unw_backtrace(probe, 4);
+    while (n > 0)
+        close(held[--n]);
+}
+
 void tl_unwind_init(void)
 {
     Dl_info me;
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    init_with_low_fds_held();
     if (dladdr((void *)tl_unwind_init, &me))
         dl_iterate_phdr(find_self, me.dli_fbase);
 }
