@@ -176,10 +176,16 @@ static json_t *hooks_object(void)
     return hooks;
 }
 
-static void add_suppression(void *ctx, const char *kind, const char *pattern, uint64_t hits)
+static void add_suppression(void *ctx, const char *kind, const char *pattern, uint64_t hits,
+                            const char *reason)
 {
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:I}", "kind", kind, "pattern", pattern,
-                                         "hits", (json_int_t)hits));
+    json_t *rule = json_pack("{s:s, s:s, s:I}", "kind", kind, "pattern", pattern, "hits",
+                             (json_int_t)hits);
+    if (reason) {
+        json_object_set_new(rule, "builtin", json_true());
+        json_object_set_new(rule, "reason", json_string(reason));
+    }
+    json_array_append_new(ctx, rule);
 }
 
 static void iso_time(char *buf, size_t n)

@@ -173,6 +173,8 @@ __attribute__((constructor(110))) static void bootstrap(void)
     absolute_report_path();
     if (tl_opt.suppressions[0])
         tl_suppressions_load(tl_opt.suppressions, stderr);
+    if (tl_opt.builtin_suppressions)
+        tl_suppressions_add_builtin();
     PyMemAllocatorEx wrapper;
     tl_py.PyMem_GetAllocator(TL_PYMEM_DOMAIN_RAW, &raw_alloc);
     wrapper = raw_alloc;

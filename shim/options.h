@@ -18,6 +18,7 @@ struct tl_options {
     char suppressions[TL_PATH_MAX];
     int max_leaks;
     int catch_sites;
+    int builtin_suppressions;
     int verbosity;
 };
 

@@ -14,6 +14,19 @@ struct rule {
     int kind;
     char *pattern;
     uint64_t hits;
+    const char *reason; /* built-in rules only */
+};
+
+/* Intentional swallows in widely used libraries, as LeakSanitizer ships
+ * suppressions of its own.  Each has a reason and an e2e scenario; the
+ * option builtin_suppressions=0 turns them off. */
+static const struct {
+    int kind;
+    const char *pattern, *reason;
+} builtin[] = {
+    {TL_SWALLOWED_CANCEL, "*setup_process_pool_exit_at_shutdown",
+     "anyio.to_process: at event loop shutdown, _shutdown_process_pool_on_exit catches the "
+     "cancel, kills its worker processes and returns, on purpose"},
 };
 
 static struct rule *rules;
@@ -41,7 +54,7 @@ static char *trim(char *s)
     return s;
 }
 
-static int add_rule(int kind, const char *pattern)
+static int add_rule(int kind, const char *pattern, const char *reason)
 {
     struct rule *r = realloc(rules, (n_rules + 1) * sizeof *r);
     if (!r)
@@ -50,8 +63,14 @@ static int add_rule(int kind, const char *pattern)
     char *p = strdup(pattern);
     if (!p)
         return -1;
-    rules[n_rules++] = (struct rule){kind, p, 0};
+    rules[n_rules++] = (struct rule){kind, p, 0, reason};
     return 0;
+}
+
+void tl_suppressions_add_builtin(void)
+{
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+        add_rule(builtin[i].kind, builtin[i].pattern, builtin[i].reason);
 }
 
 int tl_suppressions_load(const char *path, FILE *err)
@@ -80,7 +99,7 @@ int tl_suppressions_load(const char *path, FILE *err)
             kind = parse_kind(trim(s));
         }
         const char *pattern = colon ? trim(colon + 1) : "";
-        if (kind == -3 || !*pattern || add_rule(kind, pattern) < 0) {
+        if (kind == -3 || !*pattern || add_rule(kind, pattern, NULL) < 0) {
             problems++;
             if (err)
                 fprintf(err, "taskleak: suppressions %s:%d: expected KIND:PATTERN with KIND "
@@ -128,5 +147,5 @@ void tl_suppressions_visit(tl_suppression_visitor visit, void *ctx)
               rules[i].kind == KIND_ANY     ? "*"
               : rules[i].kind == KIND_SCOPE ? "scope"
                                             : tl_kind_names[rules[i].kind],
-              rules[i].pattern, __atomic_load_n(&rules[i].hits, __ATOMIC_RELAXED));
+              rules[i].pattern, __atomic_load_n(&rules[i].hits, __ATOMIC_RELAXED), rules[i].reason);
 }

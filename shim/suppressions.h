@@ -13,6 +13,9 @@
  * or -1 when the file cannot be read (also said on `err`). */
 int tl_suppressions_load(const char *path, FILE *err);
 
+/* The built-in rules (intentional swallows of widely used libraries). */
+void tl_suppressions_add_builtin(void);
+
 /* 1 when a rule of `kind` (or `*`) matches a frame of `created`; that rule's
  * hit count goes up. */
 int tl_suppressed(int kind, const struct tl_resolved_stack *created);
@@ -20,8 +23,9 @@ int tl_suppressed(int kind, const struct tl_resolved_stack *created);
 /* 1 when a `scope:MODULE_GLOB` rule names `module` as a cancel scope. */
 int tl_suppressions_scope(const char *module);
 
-typedef void (*tl_suppression_visitor)(void *ctx, const char *kind,
-                                       const char *pattern, uint64_t hits);
+/* `reason` is NULL for a rule of the user's file, set for a built-in one. */
+typedef void (*tl_suppression_visitor)(void *ctx, const char *kind, const char *pattern,
+                                       uint64_t hits, const char *reason);
 void tl_suppressions_visit(tl_suppression_visitor visit, void *ctx);
 
 #endif

@@ -159,9 +159,11 @@ static void compare(const uint8_t *data, size_t size)
 
 /* ---- the run ------------------------------------------------------------ */
 
-static void visit(void *ctx, const char *kind, const char *pattern, uint64_t hits)
+static void visit(void *ctx, const char *kind, const char *pattern, uint64_t hits,
+                  const char *reason)
 {
     uint64_t *total = ctx;
+    (void)reason;
     REQUIRE(strlen(kind) > 0 && strlen(pattern) > 0);
     *total += hits;
 }

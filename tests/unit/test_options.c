@@ -24,7 +24,8 @@ int main(void)
     CHECK(o.interval == 1.0 && o.grace == 5.0 && o.stack_depth == 32);
     CHECK(o.native == 1 && o.native_depth == 32 && o.dump_signal == SIGUSR2);
     CHECK(o.exitcode == 0 && o.suppressions[0] == 0 && o.max_leaks == 1000 && o.verbosity == 1);
-    CHECK(o.catch_sites == 1);
+    CHECK(o.catch_sites == 1 && o.builtin_suppressions == 1);
+    CHECK(parse(&o, "builtin_suppressions=0", err, sizeof err) == 0 && o.builtin_suppressions == 0);
 
     memset(err, 0, sizeof err);
     CHECK(parse(&o, "report_path=/tmp/tl.%p.json:grace=0.5:interval=0.2:native=0:"

@@ -12,10 +12,12 @@ struct find {
     const char *pattern;
     uint64_t hits;
 };
-static void find_rule(void *ctx, const char *kind, const char *pattern, uint64_t hits)
+static void find_rule(void *ctx, const char *kind, const char *pattern, uint64_t hits,
+                      const char *reason)
 {
     struct find *f = ctx;
     (void)kind;
+    (void)reason;
     if (!strcmp(pattern, f->pattern))
         f->hits = hits;
 }
