@@ -229,7 +229,8 @@ static void say_after_exit(const struct tl_stats *stats, const char *path, int w
                      strerror(write_errno));
 }
 
-static void write_report(const char *reason, const char *incomplete)
+/* Returns 0, or the errno of a failed write. */
+static int write_report(const char *reason, const char *incomplete)
 {
     struct tl_report_meta m = {reason, tl_now(), C.python, C.argv, C.argv_len,
                                C.live, C.n_live, incomplete};
@@ -237,10 +238,11 @@ static void write_report(const char *reason, const char *incomplete)
     uint64_t content;
     char *text = tl_report_render(&m, &stats, &content);
     if (!text)
-        return;
+        return ENOMEM;
     /* Processes that never made a task (tools inheriting LD_PRELOAD) leave
      * no files, except for a snapshot someone asked for. */
-    int skip = strcmp(reason, "signal") &&
+    int asked = !strcmp(reason, "signal") || !strcmp(reason, "request");
+    int skip = !asked &&
                (stats.tasks_created == 0 ||
                 (!strcmp(reason, "periodic") && C.have_content && content == C.last_content));
     char path[TL_PATH_MAX + 32];
@@ -265,6 +267,7 @@ static void write_report(const char *reason, const char *incomplete)
         tl_warn_once(&warned_write, "taskleak: cannot write snapshot %s: %s", path,
                      strerror(write_errno));
     }
+    return write_errno;
 }
 
 static void drop_live(void)
@@ -535,9 +538,30 @@ void tl_collector_before_fork(void)
     }
 }
 
+/* The synchronous report the pytest plugin asks for after each test
+ * (ctypes.PyDLL: the GIL is held).  C.lock is taken without the GIL, as
+ * everywhere: its holder may be waiting for a slice of the GIL helper. */
+int tl_collector_report_now(void)
+{
+    if (!C.activated)
+        return -1;
+    void *ts = tl_py.PyEval_SaveThread();
+    pthread_mutex_lock(&C.lock);
+    tl_py.PyEval_RestoreThread(ts);
+    int rc = -1;
+    if (!C.finished) {
+        tl_asyncio_collect(TL_COLLECT_PERIODIC);
+        rc = write_report("request", NULL) ? -1 : 0;
+    }
+    pthread_mutex_unlock(&C.lock);
+    return rc;
+}
+
 void tl_collector_final_report(void)
 {
+    void *ts = tl_py.PyEval_SaveThread(); /* C.lock without the GIL, as above */
     pthread_mutex_lock(&C.lock);
+    tl_py.PyEval_RestoreThread(ts);
     if (!C.finished) {
         tl_asyncio_collect(TL_COLLECT_EXIT);
         C.finished = 1;

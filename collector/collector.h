@@ -17,6 +17,9 @@ void tl_collector_poke(void);
 void tl_collector_before_fork(void);
 /* The final report, from the Python atexit callback (GIL held). */
 void tl_collector_final_report(void);
+/* Judge what can be judged and write the report now, reason "request"
+ * (GIL held).  0, or -1 when inactive, finished or the write failed. */
+int tl_collector_report_now(void);
 /* The snapshot's live tasks, produced under the GIL (taken). */
 void tl_collector_set_live(struct tl_leak *items, size_t n);
 

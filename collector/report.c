@@ -110,6 +110,12 @@ static json_t *task_entry(const struct tl_leak *l, const char *kind)
     json_object_set_new(e, "ended", l->t_ended >= 0 ? json_pack("{s:f}", "t", l->t_ended)
                                                     : json_null());
     json_object_set_new(e, "awaiting", o->awaiting ? py_stack(o->awaiting) : json_null());
+    if (o->n_labels) {
+        json_t *labels = json_object();
+        for (uint32_t i = 0; i < o->n_labels; i++)
+            json_object_set_new(labels, o->labels[i].name, json_string(o->labels[i].value));
+        json_object_set_new(e, "context", labels);
+    }
     return e;
 }
 

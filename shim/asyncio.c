@@ -40,7 +40,8 @@ static int exiting; /* the exit report is written: judge nothing more */
 
 /* Interned attribute and method names. */
 static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
-    *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_fut_waiter;
+    *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_fut_waiter, *s_get_context,
+    *s_name;
 
 /* The task whose cancel() is running on this thread, to attribute the
  * cancels C forwards from it to the task it awaits. */
@@ -268,6 +269,39 @@ static uint32_t awaiting_stack(PyObject *task)
     return n ? intern_py(words, n) : 0;
 }
 
+/* The task's context variables named taskleak.* (3.12+: Task.get_context). */
+static void gather_labels(PyObject *task, struct tl_outcome *o)
+{
+    PyObject *ctx = tl_caps.task_context ? call(task, s_get_context) : NULL;
+    PyObject *it = ctx ? tl_py.PyObject_GetIter(ctx) : NULL;
+    for (PyObject *var; it && o->n_labels < TL_MAX_LABELS && (var = tl_py.PyIter_Next(it));) {
+        PyObject *name = get(var, s_name);
+        const char *text = name ? tl_py.PyUnicode_AsUTF8(name) : NULL;
+        if (text && !strncmp(text, "taskleak.", 9)) {
+            PyObject *value = tl_py.PyObject_GetItem(ctx, var);
+            char *shown = value ? text_of(value, tl_py.PyObject_Str) : NULL;
+            char *key = strdup(text);
+            if (shown && key) {
+                o->labels[o->n_labels].name = key;
+                o->labels[o->n_labels++].value = shown;
+            } else {
+                free(shown);
+                free(key);
+            }
+            if (value)
+                tl_py.Py_DecRef(value);
+        }
+        if (name)
+            tl_py.Py_DecRef(name);
+        tl_py.Py_DecRef(var);
+    }
+    tl_py.PyErr_Clear();
+    if (it)
+        tl_py.Py_DecRef(it);
+    if (ctx)
+        tl_py.Py_DecRef(ctx);
+}
+
 /* Everything a report says about a task, read while it is alive. */
 static void gather_outcome(PyObject *task, enum tl_state st, struct tl_outcome *o)
 {
@@ -290,6 +324,7 @@ static void gather_outcome(PyObject *task, enum tl_state st, struct tl_outcome *
     } else if (st == TL_PENDING) {
         o->awaiting = awaiting_stack(task);
     }
+    gather_labels(task, o);
 }
 
 /* ---- hooks ------------------------------------------------------------- */
@@ -482,10 +517,10 @@ static int intern_names(void)
 {
     static const char *const names[] = {"__qualname__", "_state", "_exception", "_result",
                                         "get_name", "cancelling", "get_coro", "cr_await",
-                                        "gi_yieldfrom", "_fut_waiter"};
+                                        "gi_yieldfrom", "_fut_waiter", "get_context", "name"};
     PyObject **slots[] = {&s_qualname, &s_state, &s_exception, &s_result,
                           &s_get_name, &s_cancelling, &s_get_coro, &s_cr_await,
-                          &s_gi_yieldfrom, &s_fut_waiter};
+                          &s_gi_yieldfrom, &s_fut_waiter, &s_get_context, &s_name};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!*slots[i] && !(*slots[i] = tl_py.PyUnicode_InternFromString(names[i])))
             return -1;

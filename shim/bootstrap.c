@@ -51,6 +51,13 @@ static void refuse(const char *why)
         disable(why);
 }
 
+/* The one exported symbol: a synchronous report, for the pytest plugin
+ * (through ctypes.PyDLL, with the GIL held).  -1 when not active. */
+__attribute__((visibility("default"))) int taskleak_report_now(void)
+{
+    return state == ACTIVE ? tl_collector_report_now() : -1;
+}
+
 static void *recording_malloc(void *ctx, size_t size)
 {
     (void)ctx;

@@ -55,11 +55,20 @@ struct tl_task {
 };
 
 /* What the adapter learned about a task, gathered under the GIL. */
+/* A context variable of the task named taskleak.* and its value (the
+ * pytest plugin's test id, or a label of the program's own). */
+struct tl_label {
+    char *name, *value;
+};
+#define TL_MAX_LABELS 8
+
 struct tl_outcome {
     enum tl_state state;
     char *name, *type, *text; /* name; result or exception type and repr/message */
     uint32_t awaiting;        /* Python stack where a pending task waits */
     uint64_t awaited_by;      /* id of the task awaiting this one, 0 if none */
+    struct tl_label labels[TL_MAX_LABELS];
+    uint32_t n_labels;
 };
 
 struct tl_leak {

@@ -48,6 +48,7 @@ typedef struct {
     X(PyObject *, PyObject_CallObject, (PyObject *, PyObject *))               \
     X(PyObject *, PyObject_CallMethodObjArgs, (PyObject *, PyObject *, ...))   \
     X(PyObject *, PyObject_Repr, (PyObject *))                                 \
+    X(PyObject *, PyObject_GetItem, (PyObject *, PyObject *))                  \
     X(PyObject *, PyObject_Str, (PyObject *))                                  \
     X(int, PyObject_IsTrue, (PyObject *))                                      \
     X(int, PyObject_IsInstance, (PyObject *, PyObject *))                      \

@@ -97,6 +97,7 @@ int tl_cpython_select(char *why, size_t size)
     tl_layout = l;
     tl_caps.cancelling = l->minor >= 11;
     tl_caps.qualname = l->minor >= 11;
+    tl_caps.task_context = l->minor >= 12;
     tl_caps.monitoring = l->op_push_exc_info >= 0;
     tl_caps.fork_guard = l->minor <= 11;
     tl_caps.task_lists = l->minor >= 14;

@@ -9,6 +9,7 @@
 struct tl_caps {
     unsigned cancelling : 1;   /* Task.cancelling()/uncancel(): 3.11+ */
     unsigned qualname : 1;     /* code objects have co_qualname: 3.11+ */
+    unsigned task_context : 1; /* Task.get_context(): 3.12+ */
     unsigned monitoring : 1;   /* sys.monitoring: 3.12+ */
     unsigned fork_guard : 1;   /* 3.8-3.11: a child uses the runtime's thread-state
                                   lock before re-creating it; no thread may hold it
