@@ -15,6 +15,7 @@ LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/monitoring.c shim/op
            shim/cpython/api.c shim/cpython/frames.c shim/cpython/tasklist.c shim/cpython/version.c \
            collector/collector.c collector/detect.c collector/report.c collector/output.c
 HEADERS := $(wildcard shim/*.h shim/*.inc shim/cpython/*.h shim/cpython/*.inc collector/*.h)
+PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
 UNIT_TESTS := options depot tasks report output suppressions layout version
 
 .PHONY: all deps test unit e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 bench bench-smoke profile \
@@ -109,6 +110,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/libtaskleak.so $(DESTDIR)$(PREFIX)/lib/libtaskleak.so
 	install -m 0755 scripts/taskleak $(DESTDIR)$(PREFIX)/bin/taskleak
+	for d in $(PY_PACKAGE_DIRS); do install -d $(DESTDIR)$(PREFIX)/lib/taskleak/python/$$d && \
+	    install -m 0644 scripts/python/$$d/*.py $(DESTDIR)$(PREFIX)/lib/taskleak/python/$$d/ || exit 1; done
 
 asan:
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \

@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
 
 SCRIPT = os.path.join(REPO, "scripts", "taskleak")
+PACKAGE = os.path.join(REPO, "scripts", "python", "taskleak")
 FIXTURES = os.path.join(HERE, "fixtures")
 GOLDEN = os.path.join(HERE, "golden")
 FAKE_APP = os.path.join(FIXTURES, "fake_app.py")
@@ -696,12 +697,17 @@ class Run(WithNoopLibrary):
         self.assertEqual(result.returncode, 2)
         self.assertNotIn("Traceback", result.stderr)
 
-    def install_script(self, script_dir, lib_dir=None):
+    def install_script(self, script_dir, lib_dir=None, package_dir=None):
+        """SCRIPT copied into SCRIPT_DIR, the library into LIB_DIR, and the
+        package the script launches into PACKAGE_DIR (as make install does)."""
         os.makedirs(script_dir)
         script = os.path.join(script_dir, "taskleak")
         shutil.copy(SCRIPT, script)
+        if package_dir:
+            shutil.copytree(PACKAGE, os.path.join(package_dir, "taskleak"),
+                            ignore=shutil.ignore_patterns("__pycache__", "lib"))
         if lib_dir:
-            os.makedirs(lib_dir)
+            os.makedirs(lib_dir, exist_ok=True)
             shutil.copy(self.lib, os.path.join(lib_dir, "libtaskleak.so"))
         return script
 
@@ -714,16 +720,20 @@ class Run(WithNoopLibrary):
 
     def test_installed_layout(self):
         prefix = os.path.join(self.tmp, "prefix")
-        script = self.install_script(os.path.join(prefix, "bin"), os.path.join(prefix, "lib"))
+        script = self.install_script(os.path.join(prefix, "bin"), os.path.join(prefix, "lib"),
+                                     os.path.join(prefix, "lib", "taskleak", "python"))
         self.check_layout(script, os.path.join(prefix, "lib", "libtaskleak.so"))
 
     def test_source_tree_layout(self):
         tree = os.path.join(self.tmp, "tree")
-        script = self.install_script(os.path.join(tree, "scripts"), os.path.join(tree, "build"))
+        script = self.install_script(os.path.join(tree, "scripts"), os.path.join(tree, "build"),
+                                     os.path.join(tree, "scripts", "python"))
         self.check_layout(script, os.path.join(tree, "build", "libtaskleak.so"))
 
     def test_library_not_found(self):
-        script = self.install_script(os.path.join(self.tmp, "alone", "bin"))
+        alone = os.path.join(self.tmp, "alone")
+        script = self.install_script(os.path.join(alone, "bin"), None,
+                                     os.path.join(alone, "lib", "taskleak", "python"))
         result = taskleak("run", "--", *self.app(), script=script, cwd=self.tmp)
         self.assertOneErrorLine(result, 2, "cannot find libtaskleak.so", "TASKLEAK_LIB")
 

@@ -1,0 +1,11 @@
+"""The command registry: one module per command.
+
+A command module has NAME, add_parser(subparsers, formatter) (which sets
+`func` to its entry point, called with the parsed arguments; `args.launcher`
+is the command's own file, or None under `python -m taskleak`) and that
+entry point.  `taskleak attach` will be one more module in COMMANDS.
+"""
+
+from . import dump, report, run
+
+COMMANDS = (run, report, dump)

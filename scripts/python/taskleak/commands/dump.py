@@ -1,0 +1,200 @@
+"""`taskleak dump`: make a running process write a snapshot, print its live
+tasks."""
+
+import os
+import signal
+import time
+
+from ..contract import DEFAULT_DUMP_SIGNAL_NAME, DEFAULT_REPORT_PATH
+from ..errors import CliError, NotAReport
+from ..fields import number, plural
+from ..model import load_report, ordered_kinds, parse_report, read_bytes
+from ..options import parse_options, parse_signal, signal_name
+from ..output import current_dir, write_out
+from ..render.text import TextRenderer
+from ._args import nonnegative_seconds, wrap
+
+NAME = "dump"
+
+
+def proc_path(pid, name):
+    return "/proc/%d/%s" % (pid, name)
+
+
+def is_gone(pid):
+    """True when PID no longer runs (no such process, or a zombie)."""
+    try:
+        with open(proc_path(pid, "stat"), "rb") as stream:
+            stat = stream.read().decode("ascii", "replace")
+    except OSError:
+        return True
+    fields = stat.rpartition(")")[2].split()
+    return bool(fields) and fields[0] in ("Z", "X")
+
+
+def read_environ(pid):
+    if is_gone(pid):
+        raise CliError("no running process with pid %d" % pid)
+    try:
+        with open(proc_path(pid, "environ"), "rb") as stream:
+            data = stream.read()
+    except FileNotFoundError:
+        raise CliError("no running process with pid %d" % pid)
+    except OSError as error:
+        raise CliError("cannot read the environment of process %d: %s"
+                       % (pid, error.strerror or error))
+    env = {}
+    for entry in data.split(b"\0"):
+        key, sep, value = entry.partition(b"=")
+        if sep:
+            env[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+    return env
+
+
+
+def signal_mask(pid, field):
+    """The set of signals in /proc/PID/status FIELD (SigCgt, SigIgn...)."""
+    try:
+        with open(proc_path(pid, "status")) as stream:
+            for line in stream:
+                name, _, value = line.partition(":")
+                if name == field:
+                    mask = int(value.strip(), 16)
+                    return set(n for n in range(1, signal.NSIG) if mask >> (n - 1) & 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def check_signal_is_handled(pid, signum):
+    """Refuse to send a signal whose default action would kill the process:
+    the library only installs its handler in CPython, and LD_PRELOAD is
+    inherited by every child (a shell, make...)."""
+    caught, ignored = signal_mask(pid, "SigCgt"), signal_mask(pid, "SigIgn")
+    if caught is None or ignored is None or signum in caught | ignored:
+        return
+    raise CliError("process %d does not handle %s (taskleak acts only in CPython "
+                   "processes); not sending it, as it would end the process"
+                   % (pid, signal_name(signum)))
+
+
+
+def snapshot_paths(pid, options, env):
+    """Where the process writes its report; a relative report_path is taken
+    from its working directory, and from $PWD in case it has since moved."""
+    path = (options.get("report_path") or DEFAULT_REPORT_PATH).replace("%p", str(pid))
+    if os.path.isabs(path):
+        return [path]
+    paths = []
+    try:
+        paths.append(os.path.join(os.readlink(proc_path(pid, "cwd")), path))
+    except OSError:
+        pass
+    if os.path.isabs(env.get("PWD", "")):
+        pwd_path = os.path.join(env["PWD"], path)
+        if pwd_path not in paths:
+            paths.append(pwd_path)
+    if not paths:
+        raise CliError("cannot find the working directory of process %d" % pid)
+    return paths
+
+
+def read_snapshot_stamp(path):
+    """(t, time) of the report now in PATH, or None."""
+    try:
+        doc = parse_report(read_bytes(path))
+    except (OSError, NotAReport):
+        return None
+    return (number(doc.get("t")), doc.get("time"))
+
+
+def fresh_snapshot(path, stamp, pid):
+    """The report in PATH if it is a signal snapshot newer than STAMP."""
+    try:
+        report = load_report(path)
+    except NotAReport:
+        return None
+    doc = report.doc
+    if doc.get("reason") != "signal" or report.pid not in (None, pid):
+        return None
+    if stamp is None:
+        return report
+    old_t, old_time = stamp
+    new_t = number(doc.get("t"))
+    if new_t is not None and old_t is not None:
+        return report if new_t > old_t else None
+    return report if doc.get("time") != old_time else None
+
+
+def wait_for_snapshot(pid, paths, stamps, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        for path in paths:
+            report = fresh_snapshot(path, stamps[path], pid)
+            if report is not None:
+                return report
+        if is_gone(pid):
+            raise CliError("process %d exited before writing a snapshot" % pid)
+        if time.monotonic() >= deadline:
+            raise CliError("process %d wrote no snapshot to %s within %gs (a handler "
+                           "the program installed for its dump_signal wins over "
+                           "taskleak's)" % (pid, " or ".join(paths), timeout), 1)
+        time.sleep(0.02)
+
+
+def main(args):
+    pid = args.pid
+    if pid <= 0:
+        raise CliError("%d is not a process id" % pid)
+    env = read_environ(pid)
+    if "libtaskleak" not in env.get("LD_PRELOAD", ""):
+        raise CliError("process %d is not running under taskleak" % pid)
+    options = parse_options(env.get("TASKLEAK_OPTIONS", ""))
+    signum = parse_signal(options.get("dump_signal", DEFAULT_DUMP_SIGNAL_NAME))
+    if signum is None:
+        raise CliError("process %d has dumping disabled (dump_signal=none)" % pid)
+    check_signal_is_handled(pid, signum)
+    paths = snapshot_paths(pid, options, env)
+    stamps = dict((path, read_snapshot_stamp(path)) for path in paths)
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        raise CliError("no running process with pid %d" % pid)
+    except OSError as error:
+        raise CliError("cannot signal process %d: %s" % (pid, error.strerror or error))
+    report = wait_for_snapshot(pid, paths, stamps, args.timeout)
+    write_out(render_dump(report, TextRenderer(current_dir(), fold=args.fold)))
+    return 0
+
+
+def render_dump(report, renderer):
+    lines = renderer.snapshot_lines(report, indent="")
+    lines[0] = "taskleak: " + lines[0]
+    totals = report.leak_counts()
+    leaks = sum(totals.values())
+    if leaks:
+        parts = ", ".join("%d %s" % (totals[k], k) for k in ordered_kinds(totals) if totals[k])
+        lines += ["", "taskleak: %s so far (%s); `taskleak report %s` shows them"
+                  % (plural(leaks, "leak"), parts, report.path)]
+    return "\n".join(lines) + "\n"
+
+
+
+def add_parser(commands, formatter):
+    dump = commands.add_parser(
+        "dump", formatter_class=formatter,
+        help="print the live tasks of a process running under taskleak",
+        description=wrap("Make a running process write a snapshot report (it is sent "
+                    "its dump_signal, SIGUSR2 by default), wait for the snapshot "
+                    "and print every live task: where it was created, where it is "
+                    "suspended, who awaits it, and its cancel history. This is "
+                    "the view for a shutdown that hangs."),
+        epilog="exit status: 0; 1 when no snapshot arrived in time; 2 when the "
+               "process does\nnot exist or does not run under taskleak.")
+    dump.add_argument("pid", metavar="PID", type=int, help="process id")
+    dump.add_argument("--timeout", metavar="S", type=nonnegative_seconds, default=5.0,
+                      help="seconds to wait for the snapshot (default 5)")
+    dump.add_argument("--no-fold", dest="fold", action="store_false",
+                      help="show asyncio's and the standard library's frames too")
+    dump.set_defaults(func=main)
+

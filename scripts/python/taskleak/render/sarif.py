@@ -1,0 +1,177 @@
+"""SARIF 2.1.0, for code-scanning UIs."""
+
+import hashlib
+import json
+from urllib.parse import quote
+
+from . import Renderer
+from ..contract import DESCRIPTIONS, ERROR_KINDS, FIXES, KINDS, VERSION
+from ..fields import dict_of, dicts_in, line_number, text
+from ..frames import frame_site, show_path, site_frame
+from ..model import ending, leak_kind
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+class SarifRenderer(Renderer):
+
+    name = "sarif"
+
+    def render(self, reports):
+        return json.dumps(sarif_document(reports, self.root), indent=2) + "\n"
+
+
+def sarif_document(reports, root):
+    kinds = list(KINDS) + sorted(set(leak_kind(l) for r in reports
+                                     for l in r.leaks) - set(KINDS))
+    results = [sarif_result(report, leak, kinds.index(leak_kind(leak)), root)
+               for report in reports for leak in report.leaks]
+    run = {"tool": {"driver": {"name": "taskleak", "version": VERSION,
+                               "semanticVersion": VERSION,
+                               "rules": [sarif_rule(kind) for kind in kinds]}},
+           "results": results,
+           "columnKind": "unicodeCodePoints"}
+    if root:
+        run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": file_uri(root.rstrip("/") + "/")}}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def sarif_rule(kind):
+    short, full = DESCRIPTIONS.get(kind, ("A task leak of kind " + kind,
+                                          "A task leak of kind %s." % kind))
+    fix = FIXES.get(kind, "see the taskleak documentation")
+    return {"id": kind,
+            "name": "".join(part.capitalize() for part in kind.split("_")),
+            "shortDescription": {"text": short},
+            "fullDescription": {"text": full},
+            "help": {"text": "%s\nFix: %s." % (full, fix),
+                     "markdown": "%s\n\n**Fix:** %s." % (full, fix)},
+            "defaultConfiguration": {"level": sarif_level(kind)},
+            "properties": {"tags": ["asyncio", "concurrency", "reliability"]}}
+
+
+def sarif_level(kind):
+    return "error" if kind in ERROR_KINDS else "warning"
+
+
+def sarif_result(report, leak, rule_index, root):
+    kind = leak_kind(leak)
+    task = dict_of(leak.get("task"))
+    created = dicts_in(dict_of(leak.get("created")).get("python_stack"))
+    creation = site_frame(created)
+    cancels = dicts_in(leak.get("cancels"))
+    caught = next((c["caught_at"] for c in cancels
+                   if isinstance(c.get("caught_at"), dict)), None)
+    related = []
+    if caught is not None:
+        primary = sarif_location(caught, root, "CancelledError caught here")
+        if creation is not None:
+            related.append(sarif_location(creation, root, "task created here"))
+    else:
+        primary = sarif_location(creation, root, "task created here") if creation else None
+    for cancel in cancels:
+        frame = site_frame(dicts_in(cancel.get("python_stack")))
+        if frame is not None:
+            related.append(sarif_location(frame, root, cancel_description(cancel)))
+    for number_, location in enumerate(related, 1):
+        location["id"] = number_
+    result = {"ruleId": kind, "ruleIndex": rule_index, "level": sarif_level(kind),
+              "message": {"text": result_message(leak, root)},
+              "locations": [primary] if primary else [],
+              "partialFingerprints": {"taskleakSite/v1": fingerprint(kind, task, creation, root)},
+              "properties": {"pid": report.pid, "taskId": task.get("id"),
+                             "taskName": task.get("name"), "coroutine": task.get("coro"),
+                             "state": leak.get("state")}}
+    if related:
+        result["relatedLocations"] = related
+    stacks = sarif_stacks(leak, root)
+    if stacks:
+        result["stacks"] = stacks
+    return result
+
+
+def sarif_location(frame, root, message=None):
+    physical = {"artifactLocation": artifact_location(text(frame.get("file"), "<unknown>"), root)}
+    line = line_number(frame)
+    if line is not None:
+        physical["region"] = {"startLine": line}
+    location = {"physicalLocation": physical}
+    if frame.get("function") is not None:
+        location["logicalLocations"] = [{"name": text(frame.get("function")),
+                                         "kind": "function"}]
+    if message:
+        location["message"] = {"text": message}
+    return location
+
+
+def artifact_location(path, root):
+    shown = show_path(path, root)
+    if shown.startswith("/"):
+        return {"uri": file_uri(shown)}
+    return {"uri": quote(shown), "uriBaseId": "%SRCROOT%"}
+
+
+def file_uri(path):
+    return "file://" + quote(path)
+
+
+def sarif_stacks(leak, root):
+    stacks = []
+    created = dicts_in(dict_of(leak.get("created")).get("python_stack"))
+    if created:
+        stacks.append(sarif_stack("creation of the task", created, root))
+    for i, cancel in enumerate(dicts_in(leak.get("cancels")), 1):
+        frames = dicts_in(cancel.get("python_stack"))
+        if frames:
+            stacks.append(sarif_stack("cancel request %d" % i, frames, root))
+    awaiting = dicts_in(leak.get("awaiting"))
+    if awaiting:
+        stacks.append(sarif_stack("where the task is suspended", awaiting, root))
+    return stacks
+
+
+def sarif_stack(message, frames, root):
+    return {"message": {"text": message},
+            "frames": [{"location": sarif_location(f, root)} for f in frames]}
+
+
+def cancel_description(cancel):
+    words = "cancel requested here"
+    if cancel.get("scope") is not None:
+        words = "cancelled here by " + text(cancel.get("scope"))
+    if cancel.get("message") is not None:
+        words += " (message %r)" % text(cancel.get("message"))
+    return words
+
+
+def result_message(leak, root):
+    kind = leak_kind(leak)
+    task = dict_of(leak.get("task"))
+    who = "Task %s (coroutine %s)" % (text(task.get("name"), "?"),
+                                      text(task.get("coro"), "?"))
+    cancels = dicts_in(leak.get("cancels"))
+    cancel_site = ""
+    if cancels:
+        frame = site_frame(dicts_in(cancels[0].get("python_stack")))
+        cancel_site = " at " + frame_site(frame, root)
+    if kind == "swallowed_cancel":
+        return ("%s swallowed CancelledError: it was cancelled%s, then %s "
+                "instead of ending cancelled." % (who, cancel_site,
+                                                  ending(leak) or "finished"))
+    if kind == "stuck_after_cancel":
+        return "%s was still pending after the grace period; it was cancelled%s." % (
+            who, cancel_site)
+    if kind == "destroyed_pending":
+        return "%s was destroyed while still pending." % who
+    if kind == "pending_at_exit":
+        return "%s was still pending when the interpreter shut down." % who
+    return "%s leaked (%s)." % (who, kind)
+
+
+def fingerprint(kind, task, frame, root):
+    """Stable across runs and line shifts: kind, coroutine, file, function."""
+    parts = [kind, text(task.get("coro"))]
+    if frame is not None:
+        parts += [show_path(text(frame.get("file")), root), text(frame.get("function"))]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:32]
+

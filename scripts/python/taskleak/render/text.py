@@ -1,0 +1,213 @@
+"""Text rendering, in the LeakSanitizer style: leaks grouped by kind,
+coroutine and creation site, asyncio's own frames folded, the fix for each
+kind; live tasks of snapshots; notes, suppressions used, the summary line."""
+
+from . import Renderer
+from ..contract import FIXES
+from ..fields import count, dict_of, dicts_in, fmt_t, list_of, number, one_line, plural, text
+from ..frames import frame_site, native_lines, site_frame, source_hint, stack_lines
+from ..model import (ending, group_leaks, merged_suppressions, sorted_tasks,
+                     summary_line, task_label)
+
+
+class TextRenderer(Renderer):
+    """Renders reports as text; ROOT is the directory paths are shown from."""
+
+    name = "text"
+
+    def __init__(self, root=None, native=False, fold=True, max_tasks=3, **options):
+        Renderer.__init__(self, root)
+        self.native = native
+        self.fold = fold
+        self.max_tasks = max_tasks
+
+    def stack(self, frames, indent):
+        return stack_lines(frames, self.root, indent, self.fold)
+
+    def awaiting_stack(self, frames, indent):
+        # Never folded: it is short (the coroutine chain, no event loop
+        # frames) and its innermost frame, often asyncio's own, says what
+        # the task waits for (a queue, a lock, a sleep).
+        return stack_lines(frames, self.root, indent, fold=False)
+
+    def site(self, frame):
+        return frame_site(frame, self.root)
+
+    # -- whole output ------------------------------------------------------
+
+    def render(self, reports):
+        sections = [self.group_lines(group)
+                    for group in group_leaks(reports, self.root)]
+        sections += [self.snapshot_lines(r) for r in reports if r.live_tasks]
+        notes = self.note_lines(reports)
+        if notes:
+            sections.append(notes)
+        used = self.suppression_lines(reports)
+        if used:
+            sections.append(used)
+        sections.append([summary_line(reports)])
+        return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
+
+    # -- one group of leaks ------------------------------------------------
+
+    def group_lines(self, group):
+        kind, coro, site, members = group
+        first_leak = members[0][1]
+        created = dict_of(first_leak.get("created"))
+        lines = ["%s of coroutine %s created at %s"
+                 % (plural(len(members), kind + " leak"), coro, site)]
+        lines += self.stack(dicts_in(created.get("python_stack")), "    ")
+        native = dicts_in(created.get("native_stack"))
+        if self.native and native:
+            lines += native_lines(native, "    ")
+        limit = len(members) if self.max_tasks <= 0 else self.max_tasks
+        for report, leak in members[:limit]:
+            lines += self.task_lines(report, leak)
+        if len(members) > limit:
+            lines.append("  (%s of this group not shown; --max-tasks 0 shows all)"
+                         % plural(len(members) - limit, "more task"))
+        bug = dict_of(first_leak.get("cpython_bug"))
+        if bug:
+            lines.append("  note: the cancel was delivered inside %s: %s (CPython %s, fixed in %s)"
+                         % (text(bug.get("where"), "asyncio"), text(bug.get("summary"), ""),
+                            text(bug.get("id"), "?"), text(bug.get("fixed_in"), "?")))
+            lines.append("  fix: " + text(bug.get("advice"), FIXES.get(kind, "")))
+        elif kind in FIXES:
+            lines.append("  fix: " + FIXES[kind])
+        return lines
+
+    def task_lines(self, report, leak):
+        task = dict_of(leak.get("task"))
+        head = "  %s (id %s)" % (text(task.get("name"), "<unnamed task>"),
+                                 text(task.get("id"), "?"))
+        pid = report.pid_of(leak)
+        if pid is not None:
+            head += " in pid %d" % pid
+        created_t = number(dict_of(leak.get("created")).get("t"))
+        if created_t is not None:
+            head += ", created at " + fmt_t(created_t)
+        lines = [head]
+        for cancel in dicts_in(leak.get("cancels")):
+            lines += self.cancel_lines(cancel, "    ")
+        lines += self.outcome_lines(leak, "    ")
+        return lines
+
+    def cancel_lines(self, cancel, indent):
+        frames = dicts_in(cancel.get("python_stack"))
+        line = indent + "cancelled at " + self.site(site_frame(frames))
+        if cancel.get("message") is not None:
+            line += " (message: %r)" % text(cancel.get("message"))
+        if cancel.get("scope") is not None:
+            line += " (by %s)" % text(cancel.get("scope"))
+        if cancel.get("forwarded_from") is not None:
+            line += " (forwarded from task %s)" % text(cancel.get("forwarded_from"))
+        if number(cancel.get("t")) is not None:
+            line += ", " + fmt_t(cancel.get("t"))
+        lines = [line] + self.stack(frames, indent + "  ")
+        delivered = dicts_in(cancel.get("delivered_at"))
+        if isinstance(cancel.get("caught_at"), dict):
+            caught = cancel["caught_at"]
+            lines.append(indent + "  CancelledError caught at " + self.site(caught)
+                         + source_hint(caught))
+        elif delivered:
+            frame = site_frame(delivered)
+            lines.append(indent + "  delivered at " + self.site(frame) + source_hint(frame))
+        return lines
+
+    def outcome_lines(self, leak, indent):
+        state = text(leak.get("state"))
+        awaiting = dicts_in(leak.get("awaiting"))
+        lines = []
+        if state == "pending":
+            if awaiting:
+                lines.append(indent + "still pending, suspended at "
+                             + self.site(site_frame(awaiting)))
+                lines += self.awaiting_stack(awaiting, indent + "  ")
+            elif leak.get("kind") == "destroyed_pending":
+                lines.append(indent + "still pending; where it was suspended is unknown "
+                             "(its coroutine was closed before the task was destroyed)")
+            else:
+                lines.append(indent + "still pending")
+        else:
+            if state:
+                lines.append(indent + "ended: " + ending(leak))
+            if awaiting:
+                lines.append(indent + "was suspended at "
+                             + self.site(site_frame(awaiting)))
+                lines += self.awaiting_stack(awaiting, indent + "  ")
+        resolved = leak.get("resolved")
+        if isinstance(resolved, dict):
+            lines.append("%sresolved at %s: %s" % (indent, fmt_t(resolved.get("t")),
+                                                   text(resolved.get("state"), "?")))
+        return lines
+
+    # -- live tasks (signal snapshots, and `taskleak dump`) ---------------
+
+    def snapshot_lines(self, report, indent="  "):
+        head = "pid %s" % (report.pid if report.pid is not None else "?")
+        argv = list_of(report.doc.get("argv"))
+        if argv:
+            head += " (%s)" % " ".join(text(a) for a in argv)
+        head += ": %s at %s (%s snapshot)" % (
+            plural(len(report.live_tasks), "live task"),
+            fmt_t(report.doc.get("t")), text(report.doc.get("reason"), "?"))
+        lines = [head]
+        for task in sorted_tasks(report.live_tasks):
+            lines += self.live_task_lines(task, report.live_tasks, indent)
+        return lines
+
+    def live_task_lines(self, snapshot, all_tasks, indent):
+        task = dict_of(snapshot.get("task"))
+        lines = ["%s%s (coroutine %s, id %s) %s" % (
+            indent, text(task.get("name"), "<unnamed task>"),
+            text(task.get("coro"), "<unknown>"), text(task.get("id"), "?"),
+            text(snapshot.get("state"), "pending"))]
+        inner = indent + "  "
+        created = dict_of(snapshot.get("created"))
+        frames = dicts_in(created.get("python_stack"))
+        line = inner + "created at " + self.site(site_frame(frames))
+        if number(created.get("t")) is not None:
+            line += ", " + fmt_t(created.get("t"))
+        lines += [line] + self.stack(frames, inner + "  ")
+        awaiting = dicts_in(snapshot.get("awaiting"))
+        if awaiting:
+            lines.append(inner + "suspended at " + self.site(site_frame(awaiting)))
+            lines += self.awaiting_stack(awaiting, inner + "  ")
+        if snapshot.get("awaited_by") is not None:
+            lines.append(inner + "awaited by " + task_label(snapshot.get("awaited_by"),
+                                                             all_tasks))
+        cancels = dicts_in(snapshot.get("cancels"))
+        for cancel in cancels:
+            lines += self.cancel_lines(cancel, inner)
+        if not cancels:
+            lines.append(inner + "never cancelled")
+        return lines
+
+    # -- trailer -----------------------------------------------------------
+
+    def note_lines(self, reports):
+        lines = []
+        for report in reports:
+            omitted = count(report.stats.get("leaks_omitted"))
+            if omitted:
+                limit = count(dict_of(report.doc.get("options")).get("max_leaks"))
+                lines.append("taskleak: %s in pid %s %s counted but not kept in full%s"
+                             % (plural(omitted, "more leak"),
+                                report.pid if report.pid is not None else "?",
+                                "was" if omitted == 1 else "were",
+                                " (max_leaks=%d)" % limit if limit else ""))
+            incomplete = report.doc.get("incomplete")
+            if incomplete is not None:
+                lines.append("taskleak: report %s is incomplete: %s"
+                             % (report.path, one_line(text(incomplete))))
+        return lines
+
+    def suppression_lines(self, reports):
+        used = [s for s in merged_suppressions(reports) if s["hits"] > 0]
+        if not used:
+            return []
+        rule = "-" * 53
+        lines = [rule, "Suppressions used:", "  %6s  %s" % ("hits", "suppression")]
+        lines += ["  %6d  %s:%s" % (s["hits"], s["kind"], s["pattern"]) for s in used]
+        return lines + [rule]
+
