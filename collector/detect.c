@@ -36,8 +36,9 @@ int tl_is_swallowed(const struct tl_task_view *v, enum tl_state state,
 
 int tl_is_stuck(const struct tl_task_view *v, double now, double grace, long cancelling)
 {
-    return v->n_effective > 0 && !v->has_stuck && now - v->t_first_cancel >= grace &&
-           outstanding(v, cancelling);
+    /* A cancel from before an attach has no time (< 0): overdue already. */
+    return v->n_effective > 0 && !v->has_stuck &&
+           (v->t_first_cancel < 0 || now - v->t_first_cancel >= grace) && outstanding(v, cancelling);
 }
 
 static int ends_with(const char *s, const char *suffix)

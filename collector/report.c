@@ -72,14 +72,17 @@ static json_t *cancels(const struct tl_cancel *c)
         json_t *site = c->caught ? py_stack(c->caught) : NULL;
         json_t *caught = json_incref(json_array_get(site, 0));
         json_decref(site);
-        json_array_append_new(arr, json_pack("{s:f, s:o, s:o, s:o, s:o, s:o, s:o}",
-            "t", c->t, "message", str_or_null(c->message),
+        json_t *entry = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+            "t", c->t >= 0 ? json_real(c->t) : json_null(), "message", str_or_null(c->message),
             "python_stack", py_stack(c->stack),
             "scope", str_or_null(tl_scope_name(c->scope)),
             "forwarded_from", c->forwarded_from ? json_integer((json_int_t)c->forwarded_from)
                                                 : json_null(),
             "delivered_at", c->delivered ? py_stack(c->delivered) : json_null(),
-            "caught_at", caught ? caught : json_null()));
+            "caught_at", caught ? caught : json_null());
+        if (c->t < 0) /* requested before the library was attached: when and by whom is unknown */
+            json_object_set_new(entry, "before_attach", json_true());
+        json_array_append_new(arr, entry);
     }
     return arr;
 }
@@ -103,9 +106,12 @@ static json_t *task_entry(const struct tl_leak *l, const char *kind)
     if (o->state == TL_FAILED)
         json_object_set_new(e, "exception", json_pack("{s:o, s:o}",
             "type", str_or_null(o->type), "message", str_or_null(o->text)));
-    json_object_set_new(e, "created", json_pack("{s:f, s:o, s:o}",
-        "t", t->t_created, "python_stack", py_stack(t->created_py),
-        "native_stack", native_stack(t->created_native)));
+    json_t *created = json_pack("{s:o, s:o, s:o}",
+        "t", t->t_created >= 0 ? json_real(t->t_created) : json_null(),
+        "python_stack", py_stack(t->created_py), "native_stack", native_stack(t->created_native));
+    if (t->t_created < 0) /* found alive when the library was attached */
+        json_object_set_new(created, "before_attach", json_true());
+    json_object_set_new(e, "created", created);
     json_object_set_new(e, "cancels", cancels(t->cancels));
     json_object_set_new(e, "ended", l->t_ended >= 0 ? json_pack("{s:f}", "t", l->t_ended)
                                                     : json_null());

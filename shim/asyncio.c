@@ -41,7 +41,7 @@ static int exiting; /* the exit report is written: judge nothing more */
 /* Interned attribute and method names. */
 static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
     *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_fut_waiter, *s_get_context,
-    *s_name;
+    *s_name, *s_must_cancel, *s_cancel_message;
 
 /* The task whose cancel() is running on this thread, to attribute the
  * cancels C forwards from it to the task it awaits. */
@@ -517,10 +517,12 @@ static int intern_names(void)
 {
     static const char *const names[] = {"__qualname__", "_state", "_exception", "_result",
                                         "get_name", "cancelling", "get_coro", "cr_await",
-                                        "gi_yieldfrom", "_fut_waiter", "get_context", "name"};
+                                        "gi_yieldfrom", "_fut_waiter", "get_context", "name",
+                                        "_must_cancel", "_cancel_message"};
     PyObject **slots[] = {&s_qualname, &s_state, &s_exception, &s_result,
                           &s_get_name, &s_cancelling, &s_get_coro, &s_cr_await,
-                          &s_gi_yieldfrom, &s_fut_waiter, &s_get_context, &s_name};
+                          &s_gi_yieldfrom, &s_fut_waiter, &s_get_context, &s_name,
+                          &s_must_cancel, &s_cancel_message};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!*slots[i] && !(*slots[i] = tl_py.PyUnicode_InternFromString(names[i])))
             return -1;
@@ -862,6 +864,67 @@ void tl_asyncio_collect(enum tl_collect_mode mode)
     for (size_t i = 0; i < n; i++)
         tl_leak_free(&live[i]);
     free(live);
+}
+
+/* ---- attach: the tasks that were there before the library --------------- */
+
+/* Cancels a task has been asked for and not yet seen through, read from the
+ * task itself: cancelling() (3.11+), or a cancel not yet delivered. */
+static long cancels_outstanding(PyObject *task)
+{
+    long n = task_cancelling(task);
+    if (n > 0)
+        return n;
+    PyObject *must = get(task, s_must_cancel);
+    int pending = must && tl_py.PyObject_IsTrue(must) == 1;
+    if (must)
+        tl_py.Py_DecRef(must);
+    tl_py.PyErr_Clear();
+    return pending;
+}
+
+static void adopt(PyObject *task)
+{
+    struct tl_task_view v;
+    if (tl_task_view((uintptr_t)task, &v) || task_state_of(task, 0) != TL_PENDING)
+        return;
+    PyObject *coro = call(task, s_get_coro);
+    PyObject *q = coro ? get(coro, s_qualname) : NULL;
+    uint32_t coro_name = intern_name(q);
+    if (q)
+        tl_py.Py_DecRef(q);
+    if (coro)
+        tl_py.Py_DecRef(coro);
+    /* t < 0: created before the attach, by a stack nobody recorded. */
+    if (!tl_task_spawned((uintptr_t)task, coro_name, 0, 0, 0, -1))
+        return;
+    long n = cancels_outstanding(task);
+    for (long i = 0; i < n && i < 16; i++) {
+        PyObject *m = get(task, s_cancel_message);
+        char *message = m && m != tl_py.None ? text_of(m, tl_py.PyObject_Str) : NULL;
+        if (m)
+            tl_py.Py_DecRef(m);
+        if (tl_task_cancelled((uintptr_t)task, -1, 0, TL_SCOPE_NONE, 0, message, 0) == 1) {
+            PyObject *watch = tl_py.PyWeakref_NewRef(task, NULL);
+            if (watch)
+                tl_task_watch((uintptr_t)task, watch);
+        }
+    }
+    tl_py.PyErr_Clear();
+}
+
+void tl_asyncio_adopt_live_tasks(void)
+{
+    PyObject **tasks;
+    size_t n = tl_tasklist_collect(&tasks);
+    PyObject *t, *v, *tb;
+    tl_py.PyErr_Fetch(&t, &v, &tb);
+    for (size_t i = 0; i < n; i++) {
+        adopt(tasks[i]);
+        tl_py.Py_DecRef(tasks[i]);
+    }
+    free(tasks);
+    tl_py.PyErr_Restore(t, v, tb);
 }
 
 /* ---- the exit report --------------------------------------------------- */

@@ -25,6 +25,10 @@ struct tl_leak *tl_asyncio_collect_end(struct tl_collection *c, size_t *n_live);
 /* All of it at once: the exit report. */
 void tl_asyncio_collect(enum tl_collect_mode mode);
 
+/* Attach (GIL held): record the pending tasks that were created before the
+ * library was loaded, without a creation stack, with the cancels they carry. */
+void tl_asyncio_adopt_live_tasks(void);
+
 /* Register the Python-level callbacks: atexit (the final report) and
  * os.register_at_fork (restart the collector after os.fork()). */
 void tl_asyncio_register_callbacks(void);

@@ -3,6 +3,9 @@
  * first audit event after `_asyncio` is loaded (always an import inside
  * asyncio's own package, before any user code runs). */
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +159,106 @@ static void absolute_report_path(void)
         strcpy(tl_opt.report_path, path);
 }
 
+/* Attach: loaded into a running interpreter (taskleak attach), the library
+ * starts from a thread of its own as soon as it can take the GIL, and adopts
+ * the tasks that were already there. */
+/* Attach leaves the options in a file beside the library's copy
+ * (taskleak.options), and reads how the start went from taskleak.status. */
+static char attach_dir[TL_PATH_MAX];
+
+static void attach_file(const char *name, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s", attach_dir, name);
+}
+
+static void read_attach_options(char *text, size_t size)
+{
+    Dl_info me;
+    text[0] = 0;
+    if (!dladdr((void *)read_attach_options, &me) || !me.dli_fname)
+        return;
+    snprintf(attach_dir, sizeof attach_dir, "%s", me.dli_fname);
+    char *slash = strrchr(attach_dir, '/');
+    if (!slash)
+        return;
+    *slash = 0;
+    char path[TL_PATH_MAX + 32];
+    attach_file("taskleak.options", path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, text, size - 1);
+    close(fd);
+    text[n > 0 ? n : 0] = 0;
+    text[strcspn(text, "\n")] = 0;
+}
+
+static void write_attach_status(const char *status)
+{
+    char path[TL_PATH_MAX + 32], tmp[TL_PATH_MAX + 48];
+    if (!attach_dir[0])
+        return;
+    attach_file("taskleak.status", path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return;
+    ssize_t w = write(fd, status, strlen(status));
+    close(fd);
+    if (w == (ssize_t)strlen(status))
+        rename(tmp, path);
+}
+
+static void *late_start(void *unused)
+{
+    (void)unused;
+    void *ts = tl_py.PyThreadState_New(tl_py.PyInterpreterState_Main());
+    if (!ts)
+        return NULL;
+    tl_py.PyEval_RestoreThread(ts);
+    PyObject *t, *v, *tb;
+    tl_py.PyErr_Fetch(&t, &v, &tb);
+    if (tl_py.PySys_AddAuditHook(audit_hook, NULL) == 0) {
+        state = WAITING;
+        try_activate(); /* or at the first audit event once asyncio is imported */
+        if (state == ACTIVE)
+            tl_asyncio_adopt_live_tasks();
+        write_attach_status(state == ACTIVE    ? "active\n"
+                            : state == WAITING ? "waiting: asyncio is not imported yet\n"
+                                               : "disabled\n");
+    } else {
+        write_attach_status("disabled: an audit hook of the program refused ours\n");
+    }
+    tl_py.PyErr_Clear();
+    tl_py.PyErr_Restore(t, v, tb);
+    tl_py.PyThreadState_Clear(ts);
+    tl_py.PyThreadState_DeleteCurrent(); /* and releases the GIL */
+    return NULL;
+}
+
+static void start_late(void)
+{
+    pthread_t thread;
+    pthread_attr_t attr;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the program's signals are not ours */
+    if (pthread_create(&thread, &attr, late_start, NULL) != 0)
+        disable("cannot start a thread to attach");
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+}
+
+/* Another copy of the library already in the process (preloaded, or attached
+ * from another path): that one audits, this one stays out. */
+static int another_copy_loaded(void)
+{
+    void *first = dlsym(RTLD_DEFAULT, "taskleak_report_now");
+    return first && first != (void *)taskleak_report_now;
+}
+
 __attribute__((constructor(110))) static void bootstrap(void)
 {
     if (getauxval(AT_SECURE))
@@ -172,16 +275,25 @@ __attribute__((constructor(110))) static void bootstrap(void)
         }
         return;
     }
+    if (another_copy_loaded())
+        return;
     if (tl_cpython_select(why, sizeof why) < 0) {
         refuse(why);
         return;
     }
-    tl_options_parse(&tl_opt, getenv("TASKLEAK_OPTIONS"), stderr);
+    char attached[1024] = "";
+    if (tl_py.Py_IsInitialized()) /* attached: the options come with the library */
+        read_attach_options(attached, sizeof attached);
+    tl_options_parse(&tl_opt, attached[0] ? attached : getenv("TASKLEAK_OPTIONS"), stderr);
     absolute_report_path();
     if (tl_opt.suppressions[0])
         tl_suppressions_load(tl_opt.suppressions, stderr);
     if (tl_opt.builtin_suppressions)
         tl_suppressions_add_builtin();
+    if (tl_py.Py_IsInitialized()) {
+        start_late();
+        return;
+    }
     PyMemAllocatorEx wrapper;
     tl_py.PyMem_GetAllocator(TL_PYMEM_DOMAIN_RAW, &raw_alloc);
     wrapper = raw_alloc;
