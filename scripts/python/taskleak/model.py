@@ -178,7 +178,10 @@ def group_leaks(reports, root):
         for leak in report.leaks:
             frames = dicts_in(dict_of(leak.get("created")).get("python_stack"))
             frame = site_frame(frames)
-            site = frame_place(frame, root) if frame else "an unknown site"
+            site = (frame_place(frame, root) if frame else
+                    "an unknown site (before taskleak was attached)"
+                    if dict_of(leak.get("created")).get("before_attach")
+                    else "an unknown site")
             coro = text(dict_of(leak.get("task")).get("coro"), "<unknown>")
             key = (leak_kind(leak), coro, site)
             groups.setdefault(key, []).append((report, leak))

@@ -3,9 +3,9 @@
 A command module has NAME, add_parser(subparsers, formatter) (which sets
 `func` to its entry point, called with the parsed arguments; `args.launcher`
 is the command's own file, or None under `python -m taskleak`) and that
-entry point.  `taskleak attach` will be one more module in COMMANDS.
+entry point.
 """
 
-from . import dump, report, run
+from . import attach, dump, report, run
 
-COMMANDS = (run, report, dump)
+COMMANDS = (run, report, dump, attach)

@@ -12,6 +12,7 @@ from ..model import load_report, ordered_kinds, parse_report, read_bytes
 from ..options import parse_options, parse_signal, signal_name
 from ..output import current_dir, write_out
 from ..render.text import TextRenderer
+from . import attach as attach_command
 from ._args import nonnegative_seconds, wrap
 
 NAME = "dump"
@@ -147,14 +148,18 @@ def main(args):
     if pid <= 0:
         raise CliError("%d is not a process id" % pid)
     env = read_environ(pid)
-    if "libtaskleak" not in env.get("LD_PRELOAD", ""):
-        raise CliError("process %d is not running under taskleak" % pid)
-    options = parse_options(env.get("TASKLEAK_OPTIONS", ""))
-    signum = parse_signal(options.get("dump_signal", DEFAULT_DUMP_SIGNAL_NAME))
-    if signum is None:
-        raise CliError("process %d has dumping disabled (dump_signal=none)" % pid)
+    if "libtaskleak" in env.get("LD_PRELOAD", ""):
+        options = parse_options(env.get("TASKLEAK_OPTIONS", ""))
+        signum = parse_signal(options.get("dump_signal", DEFAULT_DUMP_SIGNAL_NAME))
+        if signum is None:
+            raise CliError("process %d has dumping disabled (dump_signal=none)" % pid)
+        paths = snapshot_paths(pid, options, env)
+    else:  # started without the library: attach first (once), reports only on request
+        started = time.monotonic()
+        target = attach_command.attach(args, {"interval": 0, "grace": args.grace})
+        args.timeout = max(0.5, args.timeout - (time.monotonic() - started))
+        signum, paths = signal.SIGUSR2, [target.report_pattern.replace("%p", str(pid))]
     check_signal_is_handled(pid, signum)
-    paths = snapshot_paths(pid, options, env)
     stamps = dict((path, read_snapshot_stamp(path)) for path in paths)
     try:
         os.kill(pid, signum)
@@ -183,17 +188,22 @@ def render_dump(report, renderer):
 def add_parser(commands, formatter):
     dump = commands.add_parser(
         "dump", formatter_class=formatter,
-        help="print the live tasks of a process running under taskleak",
+        help="print the live tasks of a running asyncio process",
         description=wrap("Make a running process write a snapshot report (it is sent "
                     "its dump_signal, SIGUSR2 by default), wait for the snapshot "
                     "and print every live task: where it was created, where it is "
-                    "suspended, who awaits it, and its cancel history. This is "
-                    "the view for a shutdown that hangs."),
+                    "suspended, who awaits it, what it holds, and its cancel history. "
+                    "This is the view for a shutdown that hangs. A process started "
+                    "without the library is attached to first (see taskleak attach)."),
         epilog="exit status: 0; 1 when no snapshot arrived in time; 2 when the "
-               "process does\nnot exist or does not run under taskleak.")
+               "process does\nnot exist or cannot be attached to.")
     dump.add_argument("pid", metavar="PID", type=int, help="process id")
-    dump.add_argument("--timeout", metavar="S", type=nonnegative_seconds, default=5.0,
-                      help="seconds to wait for the snapshot (default 5)")
+    dump.add_argument("--timeout", metavar="S", type=nonnegative_seconds, default=10.0,
+                      help="seconds to wait for the snapshot, the attach included "
+                           "(default 10)")
+    dump.add_argument("--grace", metavar="S", type=nonnegative_seconds, default=5.0,
+                      help="when attaching: seconds after a cancel before a pending task "
+                           "is stuck (default 5)")
     dump.add_argument("--no-fold", dest="fold", action="store_false",
                       help="show asyncio's and the standard library's frames too")
     dump.set_defaults(func=main)

@@ -94,7 +94,10 @@ class TextRenderer(Renderer):
 
     def cancel_lines(self, cancel, indent):
         frames = dicts_in(cancel.get("python_stack"))
-        line = indent + "cancelled at " + self.site(site_frame(frames))
+        if cancel.get("before_attach"):
+            line = indent + "cancelled before taskleak was attached (when and by whom: unknown)"
+        else:
+            line = indent + "cancelled at " + self.site(site_frame(frames))
         if cancel.get("message") is not None:
             line += " (message: %r)" % text(cancel.get("message"))
         if cancel.get("scope") is not None:
@@ -165,7 +168,10 @@ class TextRenderer(Renderer):
         inner = indent + "  "
         created = dict_of(snapshot.get("created"))
         frames = dicts_in(created.get("python_stack"))
-        line = inner + "created at " + self.site(site_frame(frames))
+        if created.get("before_attach"):
+            line = inner + "created before taskleak was attached"
+        else:
+            line = inner + "created at " + self.site(site_frame(frames))
         if number(created.get("t")) is not None:
             line += ", " + fmt_t(created.get("t"))
         lines += [line] + self.stack(frames, inner + "  ")
