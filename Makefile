@@ -19,7 +19,7 @@ PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
 UNIT_TESTS := options depot tasks report output suppressions layout version
 
 .PHONY: all deps test unit e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 bench bench-smoke profile \
-        demo install asan clean check-exports
+        demo install asan clean check-exports package-test pytest-plugin
 
 FUZZ_SECONDS ?= 10
 ASAN_RT = $(shell $(CC) -print-file-name=libasan.so)
@@ -61,6 +61,17 @@ e2e-asan: asan
 cli:
 	$(PYTHON) -m unittest discover -s tests/cli -t . -v
 
+# The Python package as a user gets it: pip install . and pip wheel . in a
+# fresh venv under /tmp, offline; the installed command, python -m taskleak,
+# and the pytest plugin's entry point.
+package-test:
+	tests/package/check.sh $(PYTHON)
+
+# The pytest plugin: its unit tests, and the acceptance suite run under
+# pytest --taskleak=fail with Debian's python3 and the sid chroot's 3.14.
+pytest-plugin: $(BUILD)/libtaskleak.so
+	TASKLEAK_TEST_LIB=$(BUILD)/libtaskleak.so $(PYTHON) -m unittest discover -s tests/pytest_plugin -t . -v
+
 hostile: $(BUILD)/libtaskleak.so
 	$(PYTHON) tests/hostile/run.py --lib $(BUILD)/libtaskleak.so
 
@@ -99,7 +110,7 @@ profile: $(BUILD)/libtaskleak.so
 
 # Everything CI runs: tests, the sanitizer and compat oracles, a bounded
 # fuzz, and a benchmark smoke run (benchmarks are not tests: it only runs).
-test: deps
+test: deps package-test pytest-plugin
 	$(MAKE) all
 	$(MAKE) unit check-exports e2e cli hostile fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
 

@@ -1,0 +1,64 @@
+"""The build steps pyproject.toml cannot declare: build_py runs `make` and
+puts libtaskleak.so into the package, and the wheel is tagged for this
+platform (py3-none-linux_<arch>: one library serves every CPython 3.8+).
+
+setuptools' own build directories go under the temporary directory, never
+into the checkout's build/ (the C build's)."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+
+from setuptools import Distribution, setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRATCH = os.path.join(tempfile.gettempdir(), "taskleak-pybuild-%d-%s" % (
+    os.getuid(), hashlib.sha256(HERE.encode()).hexdigest()[:12]))
+
+
+class BuildPyWithLibrary(build_py):
+    """build_py, then `make BUILD=<scratch>` and the library copied in."""
+
+    def run(self):
+        build_py.run(self)
+        make_build = os.path.join(SCRATCH, "make")
+        subprocess.check_call(["make", "-C", HERE, "--no-print-directory",
+                               "BUILD=" + make_build, "all"])
+        target = os.path.join(self.build_lib, "taskleak", "lib")
+        os.makedirs(target, exist_ok=True)
+        shutil.copy2(os.path.join(make_build, "libtaskleak.so"),
+                     os.path.join(target, "libtaskleak.so"))
+
+
+class NativeDistribution(Distribution):
+    """The package carries a native library: install it as platform code
+    (platlib, a non-pure wheel), like an extension module."""
+
+    def has_ext_modules(self):
+        return True
+
+
+cmdclass = {"build_py": BuildPyWithLibrary}
+
+try:
+    from wheel.bdist_wheel import bdist_wheel
+except ImportError:       # no wheel package: pip falls back to setup.py install
+    bdist_wheel = None
+
+if bdist_wheel is not None:
+    class PlatformWheel(bdist_wheel):
+        """A native library for this platform, but no extension module: no
+        Python ABI tag."""
+
+        def get_tag(self):
+            _, _, platform = bdist_wheel.get_tag(self)
+            return "py3", "none", platform
+
+    cmdclass["bdist_wheel"] = PlatformWheel
+
+setup(cmdclass=cmdclass, distclass=NativeDistribution,
+      options={"build": {"build_base": os.path.join(SCRATCH, "setuptools")},
+               "egg_info": {"egg_base": SCRATCH}})
