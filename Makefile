@@ -11,7 +11,7 @@ TL_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread
 LDLIBS := -lunwind -ljansson -ldl -lm -pthread
 
 LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/monitoring.c shim/options.c \
-           shim/scopes.c shim/stacks.c shim/suppressions.c shim/tasks.c shim/unwind.c \
+           shim/scopes.c shim/stacks.c shim/suppressions.c shim/tasks.c shim/unwind.c shim/holdings.c \
            shim/cpython/api.c shim/cpython/frames.c shim/cpython/tasklist.c shim/cpython/version.c \
            collector/collector.c collector/detect.c collector/report.c collector/output.c
 HEADERS := $(wildcard shim/*.h shim/*.inc shim/cpython/*.h shim/cpython/*.inc collector/*.h)

@@ -116,6 +116,25 @@ static json_t *task_entry(const struct tl_leak *l, const char *kind)
     json_object_set_new(e, "ended", l->t_ended >= 0 ? json_pack("{s:f}", "t", l->t_ended)
                                                     : json_null());
     json_object_set_new(e, "awaiting", o->awaiting ? py_stack(o->awaiting) : json_null());
+    if (o->holds.n) {
+        json_t *holds = json_array();
+        for (uint32_t i = 0; i < o->holds.n; i++) {
+            const struct tl_holding *h = &o->holds.items[i];
+            json_t *e_h = json_pack("{s:s, s:o, s:o, s:o}", "kind", h->kind,
+                "fd", h->fd >= 0 ? json_integer(h->fd) : json_null(),
+                "variable", str_or_null(h->variable), "function", str_or_null(h->function));
+            if (h->family)
+                json_object_set_new(e_h, "family", json_string(h->family));
+            if (h->family || h->local)
+                json_object_set_new(e_h, "local", str_or_null(h->local));
+            if (h->family || h->peer)
+                json_object_set_new(e_h, "peer", str_or_null(h->peer));
+            if (h->path)
+                json_object_set_new(e_h, "path", json_string(h->path));
+            json_array_append_new(holds, e_h);
+        }
+        json_object_set_new(e, "holds", holds);
+    }
     if (o->n_labels) {
         json_t *labels = json_object();
         for (uint32_t i = 0; i < o->n_labels; i++)

@@ -14,6 +14,7 @@
 #include "../collector/collector.h"
 #include "../collector/detect.h"
 #include "core.h"
+#include "holdings.h"
 #include "cpython/frames.h"
 #include "cpython/tasklist.h"
 #include "cpython/version.h"
@@ -241,32 +242,48 @@ static char *text_of(PyObject *obj, PyObject *(*fn)(PyObject *))
     return text;
 }
 
-/* Where a pending task is suspended: its chain of coroutines and generators
- * (cr_await / gi_yieldfrom), innermost first, read from their own frames. */
-static uint32_t awaiting_stack(PyObject *task)
+/* A pending task's chain of coroutines and generators (cr_await /
+ * gi_yieldfrom), outermost first, as new references; returns how many. */
+static int await_chain(PyObject *task, PyObject **chain, int max)
 {
-    uintptr_t words[2 * 256];
     int n = 0;
     PyObject *obj = call(task, s_get_coro);
-    while (obj && n < tl_opt.stack_depth) {
+    while (obj && n < max) {
         PyObject *type = TL_TYPE(obj);
         if (type != tl_py.CoroType && type != tl_py.GenType)
             break; /* a future, or an awaitable we cannot look into */
-        n += tl_frames_of_generator(obj, &words[2 * n]);
-        PyObject *next = get(obj, type == tl_py.CoroType ? s_cr_await : s_gi_yieldfrom);
-        tl_py.Py_DecRef(obj);
-        obj = next;
+        chain[n++] = obj;
+        obj = get(obj, type == tl_py.CoroType ? s_cr_await : s_gi_yieldfrom);
     }
     if (obj)
         tl_py.Py_DecRef(obj);
-    for (int i = 0; i < n / 2; i++) { /* outermost first -> innermost first */
-        uintptr_t c = words[2 * i], o = words[2 * i + 1];
-        words[2 * i] = words[2 * (n - 1 - i)];
-        words[2 * i + 1] = words[2 * (n - 1 - i) + 1];
-        words[2 * (n - 1 - i)] = c;
-        words[2 * (n - 1 - i) + 1] = o;
-    }
+    return n;
+}
+
+static void drop_chain(PyObject **chain, int n)
+{
+    for (int i = 0; i < n; i++)
+        tl_py.Py_DecRef(chain[i]);
+}
+
+/* Where a pending task is suspended, innermost first, read from the
+ * coroutines' own frames. */
+static uint32_t awaiting_stack_of(PyObject **chain, int n_chain)
+{
+    uintptr_t words[2 * 256];
+    int n = 0;
+    for (int i = n_chain - 1; i >= 0 && n < 256; i--)
+        n += tl_frames_of_generator(chain[i], &words[2 * n]);
     return n ? intern_py(words, n) : 0;
+}
+
+static uint32_t awaiting_stack(PyObject *task)
+{
+    PyObject *chain[256];
+    int n = await_chain(task, chain, tl_opt.stack_depth);
+    uint32_t id = awaiting_stack_of(chain, n);
+    drop_chain(chain, n);
+    return id;
 }
 
 /* The task's context variables named taskleak.* (3.12+: Task.get_context). */
@@ -322,7 +339,11 @@ static void gather_outcome(PyObject *task, enum tl_state st, struct tl_outcome *
             tl_py.Py_DecRef(v);
         }
     } else if (st == TL_PENDING) {
-        o->awaiting = awaiting_stack(task);
+        PyObject *chain[256];
+        int n = await_chain(task, chain, tl_opt.stack_depth);
+        o->awaiting = awaiting_stack_of(chain, n);
+        tl_holdings_of(chain, n, &o->holds);
+        drop_chain(chain, n);
     }
     gather_labels(task, o);
 }

@@ -446,6 +446,7 @@ void tl_outcome_free(struct tl_outcome *o)
         free(o->labels[i].name);
         free(o->labels[i].value);
     }
+    tl_holdings_free(&o->holds);
     memset(o, 0, sizeof *o);
 }
 

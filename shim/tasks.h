@@ -62,6 +62,22 @@ struct tl_label {
 };
 #define TL_MAX_LABELS 8
 
+/* A socket, transport, stream or file a suspended coroutine of the task
+ * keeps in a local variable (holdings.c). */
+struct tl_holding {
+    const char *kind;   /* "socket", "transport", "stream_reader", ... (static) */
+    const char *family; /* "AF_INET"...; NULL for files (static) */
+    int fd;             /* -1 when unknown (closed) */
+    char *variable, *function, *local, *peer, *path;
+};
+struct tl_holdings {
+    struct tl_holding *items;
+    uint32_t n;
+};
+#define TL_MAX_HOLDINGS 32
+void tl_holding_free(struct tl_holding *h);
+void tl_holdings_free(struct tl_holdings *hs);
+
 struct tl_outcome {
     enum tl_state state;
     char *name, *type, *text; /* name; result or exception type and repr/message */
@@ -69,6 +85,7 @@ struct tl_outcome {
     uint64_t awaited_by;      /* id of the task awaiting this one, 0 if none */
     struct tl_label labels[TL_MAX_LABELS];
     uint32_t n_labels;
+    struct tl_holdings holds; /* pending tasks only */
 };
 
 struct tl_leak {

@@ -60,6 +60,9 @@ done
  *   gen_state       3.11+ gi_frame_state (int8); a coroutine whose state is
  *                   >= gen_finished has returned or was closed: its frame no
  *                   longer says where it was suspended
+ *   frame_locals    the frame's local variables (f_localsplus / localsplus);
+ *   code_nlocals    how many there are: co_nlocals (3.8-3.10, plain locals
+ *                   first), co_nlocalsplus (3.11+); 3.14+ tag them like f_executable
  *   op_*            opcodes that sys.monitoring's handler sites are read by
  *   dbg             3.13+: the slot (uint64_t index) of the same field in
  *                   _PyRuntime.debug_offsets, checked at start-up

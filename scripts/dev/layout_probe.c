@@ -46,11 +46,11 @@ int main(void)
 {
     long ts_frame = -1, ts_cframe = -1, cframe_current = -1, owner_skip = -1, frame_owner = -1,
          code_adaptive = -1, stackref_mask = 0, op_push_exc_info = -1, op_with_except_start = -1,
-         gen_state = -1, gen_finished = -1;
+         gen_state = -1, gen_finished = -1, frame_locals, code_nlocals;
     long frame_back, frame_code, frame_instr, instr_unit, gen_frame;
     long dbg_ts_frame = -1, dbg_ts_interp = -1, dbg_frame_back = -1, dbg_frame_code = -1,
          dbg_frame_instr = -1, dbg_frame_owner = -1, dbg_code_adaptive = -1, dbg_gen_frame = -1,
-         dbg_gen_state = -1;
+         dbg_gen_state = -1, dbg_frame_locals = -1;
 #ifdef Py_DEBUG
     int debug = 1;
 #else
@@ -66,6 +66,8 @@ int main(void)
     frame_code = offsetof(PyFrameObject, f_code);
     frame_instr = offsetof(PyFrameObject, f_lasti);
     gen_frame = offsetof(PyGenObject, gi_frame); /* a PyFrameObject pointer */
+    frame_locals = offsetof(PyFrameObject, f_localsplus);
+    code_nlocals = offsetof(PyCodeObject, co_nlocals); /* plain locals first */
     instr_unit = PY_VERSION_HEX < 0x030A0000 ? 1 : 2; /* f_lasti: bytes, then code units */
 #else
 #if PY_VERSION_HEX < 0x030D0000
@@ -80,6 +82,8 @@ int main(void)
 #endif
     frame_back = offsetof(_PyInterpreterFrame, previous);
     frame_owner = offsetof(_PyInterpreterFrame, owner);
+    frame_locals = offsetof(_PyInterpreterFrame, localsplus);
+    code_nlocals = offsetof(PyCodeObject, co_nlocalsplus);
     gen_frame = offsetof(PyGenObject, gi_iframe); /* embedded */
     gen_state = offsetof(PyGenObject, gi_frame_state);
 #if PY_VERSION_HEX >= 0x030F0000
@@ -116,6 +120,7 @@ int main(void)
 #if PY_VERSION_HEX >= 0x030E0000
     dbg_gen_frame = DBG(gen_object.gi_iframe);
     dbg_gen_state = DBG(gen_object.gi_frame_state);
+    dbg_frame_locals = DBG(interpreter_frame.localsplus);
 #endif
     same("PyObject.ob_type", offsetof(PyObject, ob_type), TL_OFF_OB_TYPE);
     same("PyTypeObject.tp_name", offsetof(PyTypeObject, tp_name), TL_OFF_TP_NAME);
@@ -138,12 +143,13 @@ int main(void)
            owner_skip, stackref_mask, code_adaptive, instr_unit);
     printf("    .gen_frame = %ld, .gen_state = %ld, .gen_finished = %ld,\n", gen_frame, gen_state,
            gen_finished);
+    printf("    .frame_locals = %ld, .code_nlocals = %ld,\n", frame_locals, code_nlocals);
     printf("    .op_push_exc_info = %ld, .op_with_except_start = %ld,\n", op_push_exc_info,
            op_with_except_start);
     printf("    .dbg = {.ts_frame = %ld, .ts_interp = %ld, .frame_back = %ld, .frame_code = %ld,\n",
            dbg_ts_frame, dbg_ts_interp, dbg_frame_back, dbg_frame_code);
     printf("            .frame_instr = %ld, .frame_owner = %ld, .code_adaptive = %ld, .gen_frame = %ld,\n",
            dbg_frame_instr, dbg_frame_owner, dbg_code_adaptive, dbg_gen_frame);
-    printf("            .gen_state = %ld})\n", dbg_gen_state);
+    printf("            .gen_state = %ld, .frame_locals = %ld})\n", dbg_gen_state, dbg_frame_locals);
     return 0;
 }

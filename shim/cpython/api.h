@@ -49,6 +49,8 @@ typedef struct {
     X(PyObject *, PyObject_CallMethodObjArgs, (PyObject *, PyObject *, ...))   \
     X(PyObject *, PyObject_Repr, (PyObject *))                                 \
     X(PyObject *, PyObject_GetItem, (PyObject *, PyObject *))                  \
+    X(int, PyType_IsSubtype, (PyObject *, PyObject *))                         \
+    X(PyObject *, PyObject_GenericGetDict, (PyObject *, void *))               \
     X(PyObject *, PyObject_Str, (PyObject *))                                  \
     X(int, PyObject_IsTrue, (PyObject *))                                      \
     X(int, PyObject_IsInstance, (PyObject *, PyObject *))                      \

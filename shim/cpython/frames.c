@@ -58,6 +58,23 @@ int tl_frames_capture(uintptr_t *words, int max_frames)
     return n;
 }
 
+int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **values, int max)
+{
+    if (L->gen_state >= 0 && TL_FIELD(gen, L->gen_state, int8_t) >= L->gen_finished)
+        return 0;
+    char *f = L->code_adaptive < 0 ? TL_FIELD(gen, L->gen_frame, char *) : (char *)gen + L->gen_frame;
+    char *co = f ? (char *)(TL_FIELD(f, L->frame_code, uintptr_t) & ~(uintptr_t)L->stackref_mask) : NULL;
+    if (!co || TL_TYPE(co) != tl_py.CodeType)
+        return 0;
+    int n = TL_FIELD(co, L->code_nlocals, int), out = 0;
+    *code = (PyObject *)co;
+    for (int i = 0; i < n && out < max; i++) {
+        uintptr_t v = TL_FIELD(f, L->frame_locals + i * (int)sizeof(void *), uintptr_t);
+        values[out++] = (PyObject *)(v & ~(uintptr_t)L->stackref_mask); /* NULL: unbound */
+    }
+    return out;
+}
+
 enum tl_handler tl_frames_handler(PyObject *code, long offset)
 {
     if (!tl_caps.monitoring)

@@ -25,6 +25,11 @@ int tl_frames_of_generator(PyObject *gen, uintptr_t *pair);
 enum tl_handler { TL_HANDLER_NONE, TL_HANDLER_EXCEPT, TL_HANDLER_WITH };
 enum tl_handler tl_frames_handler(PyObject *code, long offset);
 
+/* The local variables of a suspended coroutine's or generator's own frame,
+ * in co_varnames order (borrowed; NULL for an unbound one), and its code.
+ * Returns how many were written (at most max); 0 once it has finished. */
+int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **values, int max);
+
 struct tl_pyframe {
     char *function, *file;
     int line; /* -1 when unknown */
