@@ -10,6 +10,21 @@ from ..model import (ending, group_leaks, merged_suppressions, sorted_tasks,
                      summary_line, task_label)
 
 
+def holds_lines(entry, indent):
+    """What a pending task's coroutines keep in locals: sockets, streams,
+    transports, files (the connection a zombie keeps from the pool)."""
+    lines = []
+    for held in dicts_in(entry.get("holds")):
+        where = held.get("path") or " -> ".join(
+            text(held.get(k), "?") for k in ("local", "peer") if held.get(k) or k == "local")
+        line = "%sholds %s fd %s %s" % (indent, text(held.get("kind"), "?"),
+                                          text(held.get("fd"), "?"), where)
+        if held.get("variable"):
+            line += " (%s in %s)" % (text(held.get("variable")), text(held.get("function"), "?"))
+        lines.append(line.rstrip())
+    return lines
+
+
 class TextRenderer(Renderer):
     """Renders reports as text; ROOT is the directory paths are shown from."""
 
@@ -131,6 +146,7 @@ class TextRenderer(Renderer):
                              "(its coroutine was closed before the task was destroyed)")
             else:
                 lines.append(indent + "still pending")
+            lines += holds_lines(leak, indent)
         else:
             if state:
                 lines.append(indent + "ended: " + ending(leak))
@@ -179,6 +195,7 @@ class TextRenderer(Renderer):
         if awaiting:
             lines.append(inner + "suspended at " + self.site(site_frame(awaiting)))
             lines += self.awaiting_stack(awaiting, inner + "  ")
+        lines += holds_lines(snapshot, inner)
         if snapshot.get("awaited_by") is not None:
             lines.append(inner + "awaited by " + task_label(snapshot.get("awaited_by"),
                                                              all_tasks))
