@@ -813,13 +813,43 @@ LATENCIES = []                   # (GIL held?, [seconds]) of every run with snap
 _lat_lock = threading.Lock()
 
 
+# Every report read is validated against the published schema, when this
+# interpreter has jsonschema (Debian: python3-jsonschema); main() says SKIP
+# once otherwise.
+REPORT_SCHEMA = os.path.join(os.path.dirname(os.path.dirname(HERE)), "docs", "report.schema.json")
+try:
+    import jsonschema
+except ImportError:
+    jsonschema = None
+_schema = {}
+_schema_lock = threading.Lock()
+
+
+def schema_problems(doc):
+    """'' when DOC matches docs/report.schema.json (or it cannot be checked),
+    else its first errors, one line."""
+    if jsonschema is None:
+        return ""
+    with _schema_lock:
+        if "validator" not in _schema:
+            with open(REPORT_SCHEMA, encoding="utf-8") as f:
+                _schema["validator"] = jsonschema.Draft202012Validator(json.load(f))
+        errors = sorted(_schema["validator"].iter_errors(doc), key=lambda e: list(e.absolute_path))
+    return "; ".join("at %s: %s" % ("/".join(map(str, e.absolute_path)) or "top level",
+                                    e.message[:200]) for e in errors[:3])
+
+
 def parse_report(data, what):
     if data is None:
         raise Failure("%s: no report" % what)
     try:
-        return json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8"))
     except ValueError as e:
         raise Failure("%s is not valid JSON (%d bytes): %s" % (what, len(data), e))
+    problems = schema_problems(doc)
+    if problems:
+        raise Failure("%s does not match docs/report.schema.json: %s" % (what, problems))
+    return doc
 
 
 def fmt_ms(seconds):
@@ -1639,6 +1669,10 @@ def main():
         interps = [it for it in interps if not it.sid]
     for line in skip_lines:
         say(line)
+        skipped += 1
+    if jsonschema is None:
+        say("SKIP report schema: %s cannot import jsonschema (Debian: python3-jsonschema), "
+            "so reports are not validated against docs/report.schema.json" % sys.executable)
         skipped += 1
 
     scenarios = [Scenario(p) for p in sorted(glob.glob(os.path.join(SCENARIOS, "*.py")))

@@ -5,7 +5,8 @@ Off unless asked: `pytest --taskleak` (= warn), `--taskleak=fail|warn`, or
 
 - The library must be in the test process: when it is not, the plugin
   re-executes pytest under LD_PRELOAD (once; TASKLEAK_PYTEST_REEXEC guards
-  against loops) with its reports going to a temporary directory.
+  against loops), interval=0 and verbosity=0, its reports beside the
+  session report.
 - Every task is attributed to the test running when it was created: the
   plugin sets the context variable `taskleak.test` to the test's node id for
   setup, call and teardown, and the library copies the task's `taskleak.*`
@@ -21,7 +22,8 @@ Off unless asked: `pytest --taskleak` (= warn), `--taskleak=fail|warn`, or
   about and summarized (fail: they make the session's exit status 1).
 - At the end: a terminal summary section, and the session's JSON report
   (every process's report merged, plus per-test attribution) where
-  --taskleak-report says (default .taskleak/session.json).
+  --taskleak-report says (default .taskleak/session.json; the processes'
+  own reports go to the directory `reports` beside it).
 """
 
 import contextvars
@@ -30,7 +32,6 @@ import gc
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
 
@@ -121,7 +122,8 @@ def reexec_under_library(config):
         library = find_library()
     except CliError as error:
         raise pytest.UsageError("taskleak: " + error.message)
-    report_dir = tempfile.mkdtemp(prefix="taskleak-pytest-")
+    report_dir = process_report_dir(session_report_path(
+        config.known_args_namespace, str(config.invocation_params.dir)))
     env = dict(os.environ)
     env["LD_PRELOAD"] = prepend_preload(env.get("LD_PRELOAD", ""), library)
     env["TASKLEAK_OPTIONS"] = merge_options(env.get("TASKLEAK_OPTIONS", ""), {
@@ -137,6 +139,28 @@ def reexec_under_library(config):
     sys.stderr.flush()
     os.chdir(str(params.dir))
     os.execve(sys.executable, argv, env)
+
+
+def session_report_path(namespace, root):
+    path = getattr(namespace, "taskleak_report", None) or DEFAULT_SESSION_REPORT
+    return os.path.join(root, path)
+
+
+def process_report_dir(session_report):
+    """The directory the processes of the session write their reports to,
+    beside the session report, emptied of an earlier session's reports."""
+    directory = os.path.join(os.path.dirname(os.path.abspath(session_report)), "reports")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        for path in report_files_in(directory):
+            os.unlink(path)
+    except OSError as error:
+        raise pytest.UsageError("taskleak: cannot prepare %s: %s"
+                                % (directory, error.strerror or error))
+    if ":" in directory:
+        raise pytest.UsageError("taskleak: the report directory %s contains ':', which "
+                                "TASKLEAK_OPTIONS cannot carry" % directory)
+    return directory
 
 
 def pytest_configure(config):
@@ -428,8 +452,7 @@ class LeakSession:
             session.exitstatus = 1
 
     def write_session_report(self):
-        path = self.config.getoption("taskleak_report") or os.path.join(
-            self.root, DEFAULT_SESSION_REPORT)
+        path = session_report_path(self.config.option, self.root)
         reports = []
         paths = report_files_in(self.report_dir) if self.report_dir else []
         if self.report_path not in paths and os.path.exists(self.report_path):

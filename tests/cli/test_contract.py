@@ -1,0 +1,191 @@
+"""The names the Python package shares with the C library cannot drift.
+
+taskleak.contract holds kind names, states, options and the version as
+constants (an installed taskleak has no C sources to read); these tests
+parse the library's tables and fail naming the difference:
+
+  shim/tasks.c       tl_kind_names, tl_state_names
+  shim/options.inc   X(key, KIND, field, "default", min, max, "help")
+  shim/core.c        tl_hook_names (stats.hooks)
+  collector/report.c TL_VERSION and the "schema" it writes
+
+and docs/report.schema.json is held to the same tables.  The dump_signal
+rules of the package are compared with the library's own parser
+(shim/options.c compiled into a small program; skipped without a C compiler).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "scripts", "python"))
+from taskleak import contract  # noqa: E402
+from taskleak.options import parse_signal  # noqa: E402
+
+SCHEMA_PATH = os.path.join(REPO, "docs", "report.schema.json")
+
+
+def source(*parts):
+    with open(os.path.join(REPO, *parts), encoding="utf-8") as stream:
+        return stream.read()
+
+
+def c_string_array(text, name, path):
+    match = re.search(r"\b%s\s*\[[^\]]*\]\s*=\s*\{([^}]*)\}" % re.escape(name), text)
+    if not match:
+        raise AssertionError("%s: no %s = {...} table (the test's parser needs updating)"
+                             % (path, name))
+    return tuple(re.findall(r'"([^"]*)"', match.group(1)))
+
+
+def options_table():
+    path = os.path.join("shim", "options.inc")
+    rows = re.findall(r'^X\(\s*(\w+)\s*,\s*(\w+)\s*,\s*\w+\s*,\s*"([^"]*)"\s*,\s*(-?\d+)\s*,\s*(-?\d+)\s*,',
+                      source(path), re.M)
+    if not rows:
+        raise AssertionError("%s: no X(...) rows" % path)
+    return tuple((key, kind, default, int(low), int(high)) for key, kind, default, low, high in rows)
+
+
+def schema():
+    with open(SCHEMA_PATH, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+class SameAsTheLibrary(unittest.TestCase):
+
+    def assertSameTable(self, python, c, what):
+        if tuple(python) != tuple(c):
+            self.fail("%s drifted apart:\n  the library: %r\n  the package: %r\n"
+                      "update scripts/python/taskleak/contract.py (and "
+                      "docs/report.schema.json) to the library's table"
+                      % (what, tuple(c), tuple(python)))
+
+    def test_kinds(self):
+        c = c_string_array(source("shim", "tasks.c"), "tl_kind_names", "shim/tasks.c")
+        self.assertSameTable(contract.KINDS, c, "kind names (shim/tasks.c tl_kind_names)")
+
+    def test_states(self):
+        c = c_string_array(source("shim", "tasks.c"), "tl_state_names", "shim/tasks.c")
+        self.assertSameTable(contract.STATES, c, "task states (shim/tasks.c tl_state_names)")
+
+    def test_options(self):
+        self.assertSameTable(contract.OPTIONS, options_table(),
+                             "options (shim/options.inc X(key, KIND, field, default, min, max))")
+
+    def test_version_and_schema(self):
+        report_c = source("collector", "report.c")
+        version = re.search(r'#define\s+TL_VERSION\s+"([^"]+)"', report_c)
+        schema_number = re.search(r'"schema",\s*(\d+)', report_c)
+        self.assertTrue(version and schema_number, "collector/report.c: no TL_VERSION or schema")
+        self.assertEqual(contract.VERSION, version.group(1),
+                         "VERSION: the library says %s (collector/report.c TL_VERSION)"
+                         % version.group(1))
+        self.assertEqual(contract.SCHEMA, int(schema_number.group(1)),
+                         "SCHEMA: the library writes %s" % schema_number.group(1))
+
+    def test_pyproject_version(self):
+        version = re.search(r'^version\s*=\s*"([^"]+)"', source("pyproject.toml"), re.M)
+        self.assertEqual(version and version.group(1), contract.VERSION,
+                         "pyproject.toml's version is not the library's")
+
+    def test_fixes_and_descriptions_cover_every_kind(self):
+        self.assertEqual(set(contract.FIXES), set(contract.KINDS))
+        self.assertEqual(set(contract.DESCRIPTIONS), set(contract.KINDS))
+
+
+class SchemaSameAsTheLibrary(unittest.TestCase):
+
+    def setUp(self):
+        self.schema = schema()
+        self.defs = self.schema["$defs"]
+
+    def test_kinds_and_states(self):
+        self.assertEqual(tuple(self.defs["kind"]["enum"]), contract.KINDS)
+        self.assertEqual(tuple(self.defs["state"]["enum"]), contract.STATES)
+        self.assertEqual(tuple(self.defs["stats"]["properties"]["leaks"]["properties"]),
+                         contract.KINDS)
+
+    def test_options(self):
+        properties = self.defs["options"]["properties"]
+        self.assertEqual(sorted(properties), sorted(key for key, _, _, _, _ in contract.OPTIONS))
+        for key, kind, _, low, high in contract.OPTIONS:
+            if kind == "INT":
+                self.assertEqual((properties[key]["minimum"], properties[key]["maximum"]),
+                                 (low, high), key)
+
+    def test_hooks(self):
+        hooks = c_string_array(source("shim", "core.c"), "tl_hook_names", "shim/core.c")
+        listed = self.defs["stats"]["properties"]["hooks"]["properties"]
+        self.assertEqual(tuple(listed), hooks + ("total",))
+
+    def test_schema_number(self):
+        self.assertEqual(self.schema["properties"]["schema"]["const"], contract.SCHEMA)
+
+
+HARNESS = r"""
+#include <stdio.h>
+#include "options.h"
+int main(int argc, char **argv)
+{
+    char text[512];
+    for (int i = 1; i < argc; i++) {
+        struct tl_options o;
+        snprintf(text, sizeof text, "dump_signal=%s", argv[i]);
+        tl_options_parse(&o, text, NULL);
+        printf("%d\n", o.dump_signal);
+    }
+    return 0;
+}
+"""
+
+SIGNAL_VALUES = ["0", "none", "NONE", "None", "SIGUSR1", "usr1", "sigusr1", "SigUsr1", "USR2",
+                 "12", " 12", "+12", "12 ", "00", "-0", "-1", "9", "19", "KILL", "SIGSTOP",
+                 "64", "65", "99999999999999999999", "", "bogus", "SIG", "HUP", "sigchld",
+                 "IOT", "CLD", "POLL", "IO", "RTMIN", "1", "31", "34"]
+
+
+class DumpSignalLikeTheLibrary(unittest.TestCase):
+
+    def library_values(self, values):
+        compiler = shutil.which("cc") or shutil.which("gcc")
+        if compiler is None:
+            self.skipTest("no C compiler to build shim/options.c")
+        tmp = tempfile.mkdtemp(prefix="taskleak-options-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        harness = os.path.join(tmp, "harness.c")
+        with open(harness, "w") as stream:
+            stream.write(HARNESS)
+        program = os.path.join(tmp, "harness")
+        built = subprocess.run([compiler, "-std=c11", "-D_GNU_SOURCE", "-I", os.path.join(REPO, "shim"),
+                                "-o", program, harness, os.path.join(REPO, "shim", "options.c"), "-lm"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               universal_newlines=True)
+        self.assertEqual(built.returncode, 0, built.stdout)
+        out = subprocess.run([program] + values, stdout=subprocess.PIPE, check=True,
+                             universal_newlines=True).stdout.split()
+        return [int(n) for n in out]
+
+    def test_same_signal_as_the_library(self):
+        for value, library in zip(SIGNAL_VALUES, self.library_values(SIGNAL_VALUES)):
+            ours = parse_signal(value) or 0
+            self.assertEqual(ours, library, "dump_signal=%r: the library reads %d, the "
+                                            "package %d" % (value, library, ours))
+
+    def test_zero_and_none_are_off(self):
+        self.assertIsNone(parse_signal("0"))
+        self.assertIsNone(parse_signal("none"))
+        self.assertEqual(parse_signal("bogus"), signal.SIGUSR2)
+        self.assertEqual(parse_signal("usr1"), signal.SIGUSR1)
+
+
+if __name__ == "__main__":
+    unittest.main()
