@@ -78,7 +78,9 @@ CHURN = ["shallow", "deep", "cancel"]
 CHURN_LABEL = {"shallow": "shallow churn", "deep": "deep churn (20 frames)",
                "cancel": "cancel churn"}
 LOOPS = ["asyncio", "uvloop"]
-ALL_WORKLOADS = CHURN + ["aiohttp", "memory"]
+ALL_WORKLOADS = CHURN + ["aiohttp", "memory", "lag"]
+LAG_SITES = [1000, 10000]
+LAG_BUDGET_MS = 1.0  # issue 11: within 1 ms of the lag without the library
 
 # Budget (issue 5).  churn: ratio <= limit; aiohttp: ratio >= limit.
 CHURN_BUDGET = {("deep", "default"): 1.10, ("deep", "native=0"): 1.05,
@@ -89,10 +91,10 @@ MEM_FLAT_MIB = 1.0   # growth 1M->2M may exceed no library's by at most this
 
 FULL = {"reps": 5, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
         "debug_div": 20, "batch": 1000, "mem_tasks": 2000000, "mem_reps": 1,
-        "wrk_seconds": 3, "wrk_reps": 5}
+        "wrk_seconds": 3, "wrk_reps": 5, "lag_reps": 3, "lag_seconds": 2.3}
 QUICK = {"reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 2000},
          "debug_div": 10, "batch": 1000, "mem_tasks": 20000, "mem_reps": 1,
-         "wrk_seconds": 1, "wrk_reps": 1}
+         "wrk_seconds": 1, "wrk_reps": 1, "lag_reps": 1, "lag_seconds": 1.2}
 
 OK, MISS = "\u2713", "\u2717"
 MEM_MARKS = ["1M", "2M"]     # set from the configuration in main()
@@ -425,6 +427,46 @@ def run_memory(r, interp, cfg, res):
     res[("memory",)] = samples
 
 
+def run_lag(r, interp, cfg, res):
+    """Timer lag with and without the library (alternating), and the spawn
+    hook's cost with thousands of distinct creation sites under default
+    periodic reporting (from the report's own stats.hooks)."""
+    for sites in LAG_SITES:
+        samples = {m: [] for m in ["none", "default"]}
+        spawn_ns = []
+        for rep in range(cfg["lag_reps"]):
+            for mode in samples:
+                what = "%s lag %d sites rep %d" % (interp.label, sites, rep + 1)
+                out = r.child(interp, mode, ["lag", "--sites", str(sites), "--seconds",
+                                             str(cfg["lag_seconds"])], what, min_tasks=sites)
+                samples[mode].append((out["max_ms"], out["p99_ms"]) if out else None)
+                hooks = ((out or {}).get("stats") or {}).get("hooks") or {}
+                spawn = hooks.get("spawn") or {}
+                if spawn.get("calls"):
+                    spawn_ns.append(spawn["ns"] / spawn["calls"])
+            log("  lag %d sites rep %d: %s" % (sites, rep + 1, "  ".join(
+                "%s %s" % (m, "max %.1f / p99 %.2f ms" % s[-1] if s[-1] else "ERR")
+                for m, s in samples.items())))
+        res[("lag", sites)] = (samples, spawn_ns)
+
+
+def cell_lag(res, sites, which):
+    got = res.get(("lag", sites))
+    if not got:
+        return "-"
+    samples, spawn_ns = got
+    if which == "spawn":
+        return "%.0f ns" % median(spawn_ns) if spawn_ns else "-"
+    idx = 0 if which == "max" else 1
+    pairs = [(a[idx], b[idx]) for a, b in zip(samples["none"], samples["default"]) if a and b]
+    if not pairs:
+        return "ERR"
+    extra = median([b - a for a, b in pairs])
+    base = median([a for a, _ in pairs])
+    return "%.2f ms %s (+%.2f over %.2f)" % (base + extra, OK if extra <= LAG_BUDGET_MS else MISS,
+                                             extra, base)
+
+
 # ---------------------------------------------------------------- tables
 
 def paired_ratios(samples, mode):
@@ -513,6 +555,13 @@ def ratio_rows():
     for mode in LIB_MODES:
         rows.append(("memory growth %s → %s tasks" % tuple(MEM_MARKS), MODE_LABEL[mode], "flat (≤ +%g MiB vs none)"
                      % MEM_FLAT_MIB, lambda res, m=mode: cell_memory(res, m, "grow")))
+    for sites in LAG_SITES:
+        for which in ("max", "p99"):
+            rows.append(("loop lag %s, %s distinct sites" % (which, count_label(sites)),
+                         MODE_LABEL["default"], "≤ +%g ms over none" % LAG_BUDGET_MS,
+                         lambda res, n=sites, w=which: cell_lag(res, n, w)))
+        rows.append(("spawn hook, %s distinct sites, periodic reports" % count_label(sites),
+                     MODE_LABEL["default"], "–", lambda res, n=sites: cell_lag(res, n, "spawn")))
     return rows
 
 
@@ -628,6 +677,11 @@ def misses(interps, results):
                 if grow - grow0 > MEM_FLAT_MIB:
                     out.append("%s, memory %s → %s, %s: grew %.1f MiB (no library: %.1f MiB)"
                                % (it.label, MEM_MARKS[0], MEM_MARKS[1], mode, grow, grow0))
+        for sites in LAG_SITES:
+            for which in ("max", "p99"):
+                cell = cell_lag(res, sites, which)
+                if MISS in cell:
+                    out.append("%s, loop lag %s at %s sites: %s" % (it.label, which, sites, cell))
     return out
 
 
@@ -770,6 +824,8 @@ def main():
                 run_aiohttp(r, it, cfg, res, have_wrk)
             if "memory" in only:
                 run_memory(r, it, cfg, res)
+            if "lag" in only:
+                run_lag(r, it, cfg, res)
         doc = render(args, cfg, interps, results, r.errors, r.hook_stats, mach, linfo,
                      started, time.monotonic() - t0)
     finally:

@@ -2,6 +2,7 @@
 
     python bench/workloads.py churn shallow|deep|cancel --tasks N [--batch B]
     python bench/workloads.py memory --tasks N [--batch B]
+    python bench/workloads.py lag --sites N [--seconds S]
 
 Prints one JSON line on stdout and nothing else.  Standard library only, and
 it must run on every CPython 3.8-3.13: the library is preloaded (or not) by
@@ -17,6 +18,11 @@ churn cancel   create B tasks that each await a future of their own, let them
                each, drain with gather(return_exceptions=True).
 memory         shallow churn of N tasks in batches of B; VmHWM (peak RSS) read
                from /proc/self/status after N/2 and after N finished tasks.
+lag            the event loop's timer lag while the library does its periodic
+               work: tasks created at N distinct sites (3 frames deep each, so
+               N new creation stacks to resolve), then 1 ms sleeps for S
+               seconds (the first periodic report falls inside); result: the
+               worst lag and the 99th percentile, in ms (issue 11's program).
 
 A warm-up of max(1, N/20) tasks (at least one batch) runs untimed first.
 """
@@ -109,17 +115,43 @@ async def memory(n, batch):
             "ns_per_task": elapsed * 1e9 / n}
 
 
+def lag(sites, seconds):
+    t0 = time.monotonic()
+    ns = {"asyncio": asyncio, "noop": noop}
+    for i in range(sites):   # N distinct creation sites, 3 frames deep each
+        exec("def a%d(): return b%d()\ndef b%d(): return c%d()\n"
+             "def c%d(): return asyncio.ensure_future(noop())\n" % ((i,) * 5), ns)
+
+    async def main():
+        await asyncio.gather(*[ns["a%d" % i]() for i in range(sites)])
+        lags = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            t = time.monotonic()
+            await asyncio.sleep(0.001)
+            lags.append(time.monotonic() - t - 0.001)
+        lags.sort()
+        return {"max_ms": lags[-1] * 1e3, "p99_ms": lags[int(len(lags) * 0.99)] * 1e3,
+                "samples": len(lags), "tasks": sites, "seconds": time.monotonic() - t0}
+
+    return asyncio.run(main())
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("workload", choices=["churn", "memory"])
+    ap.add_argument("workload", choices=["churn", "memory", "lag"])
     ap.add_argument("kind", nargs="?", choices=["shallow", "deep", "cancel"])
-    ap.add_argument("--tasks", type=int, required=True)
+    ap.add_argument("--tasks", type=int, default=0, help="churn and memory: how many")
     ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--sites", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=2.3)
     a = ap.parse_args()
     if a.workload == "churn":
         if not a.kind:
             ap.error("churn needs shallow, deep or cancel")
         res = asyncio.run(churn(a.kind, a.tasks, a.batch))
+    elif a.workload == "lag":
+        res = lag(a.sites, a.seconds)
     else:
         res = asyncio.run(memory(a.tasks, a.batch))
     res["python"] = sys.version.split()[0]

@@ -98,6 +98,18 @@ struct gil_job {
 static pthread_mutex_t tstate_guard = PTHREAD_MUTEX_INITIALIZER;
 static int guard_forks;
 
+/* One slice, accounted as the "collect" hook with its longest hold: the
+ * number that says whether the program ever waited long for us. */
+static int timed_step(struct tl_collection *c, const uint64_t *t0)
+{
+    int more = tl_asyncio_collect_step(c, GIL_SLICE_S);
+    uint64_t held = tl_ticks() - *t0;
+    tl_hook_account(TL_HOOK_COLLECT, held, 1);
+    if (held > tl_collect_max_ticks)
+        tl_collect_max_ticks = held;
+    return more;
+}
+
 /* The Python side of a report, in slices of at most GIL_SLICE_S with the
  * GIL; between them the GIL is free for a moment, and the collector hears
  * of the progress (outside the GIL: C.lock is never taken with it held). */
@@ -112,9 +124,9 @@ static void *gil_helper(void *arg)
         pthread_mutex_unlock(&tstate_guard);
         if (ts) {
             tl_py.PyEval_RestoreThread(ts);
+            uint64_t t0 = tl_ticks();
             struct tl_collection *c = tl_asyncio_collect_begin(job->mode);
-            while (tl_asyncio_collect_step(c, GIL_SLICE_S) &&
-                   !__atomic_load_n(&C.abort_wait, __ATOMIC_RELAXED)) {
+            while (timed_step(c, &t0) && !__atomic_load_n(&C.abort_wait, __ATOMIC_RELAXED)) {
                 void *saved = tl_py.PyEval_SaveThread();
                 pthread_mutex_lock(&C.lock);
                 C.gil_progress++;
@@ -123,6 +135,7 @@ static void *gil_helper(void *arg)
                 struct timespec gap = {0, GIL_GAP_NS};
                 nanosleep(&gap, NULL);
                 tl_py.PyEval_RestoreThread(saved);
+                t0 = tl_ticks();
             }
             live = tl_asyncio_collect_end(c, &n_live);
             tl_py.PyThreadState_Clear(ts);

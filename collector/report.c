@@ -202,6 +202,9 @@ static json_t *hooks_object(void)
         json_object_set_new(hooks, tl_hook_names[h], json_pack("{s:I, s:I}",
             "calls", (json_int_t)st.calls, "ns", (json_int_t)tl_ticks_to_ns(st.ticks)));
     }
+    /* The collector's slices: also their longest hold of the GIL. */
+    json_object_set_new(json_object_get(hooks, "collect"), "max_ns",
+                        json_integer((json_int_t)tl_ticks_to_ns(tl_collect_max_ticks)));
     json_object_set_new(hooks, "total", json_pack("{s:I, s:I}", "calls", (json_int_t)calls,
                                                   "ns", (json_int_t)tl_ticks_to_ns(ticks)));
     return hooks;

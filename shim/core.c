@@ -14,8 +14,9 @@ static double start;
 static uint64_t start_ticks;
 
 const char *const tl_hook_names[TL_N_HOOKS] = {"spawn", "cancel", "uncancel", "destroy",
-                                               "exception_handled"};
+                                               "exception_handled", "collect"};
 struct tl_hook_stats tl_hook_stats[TL_N_HOOKS];
+uint64_t tl_collect_max_ticks;
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 
 static double monotonic(void)

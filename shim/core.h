@@ -17,11 +17,13 @@ double tl_now(void); /* seconds since the library started */
 /* Self-accounting: calls and time spent in each hook (our own work only,
  * not the original function it wraps).  Updated under the GIL. */
 enum tl_hook { TL_HOOK_SPAWN, TL_HOOK_CANCEL, TL_HOOK_UNCANCEL, TL_HOOK_DESTROY,
-               TL_HOOK_HANDLED, TL_N_HOOKS };
+               TL_HOOK_HANDLED, TL_HOOK_COLLECT, TL_N_HOOKS };
 extern const char *const tl_hook_names[TL_N_HOOKS];
 struct tl_hook_stats {
     uint64_t calls, ticks;
 };
+/* The longest single hold of the GIL by the collector's slices. */
+extern uint64_t tl_collect_max_ticks;
 extern struct tl_hook_stats tl_hook_stats[TL_N_HOOKS];
 
 static inline uint64_t tl_ticks(void)
