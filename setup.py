@@ -25,8 +25,12 @@ class BuildPyWithLibrary(build_py):
     def run(self):
         build_py.run(self)
         make_build = os.path.join(SCRATCH, "make")
+        # Not the variables of an enclosing make (make package-test): its
+        # command-line BUILD= would win over this one.
+        env = dict((k, v) for k, v in os.environ.items()
+                   if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"))
         subprocess.check_call(["make", "-C", HERE, "--no-print-directory",
-                               "BUILD=" + make_build, "all"])
+                               "BUILD=" + make_build, "all"], env=env)
         target = os.path.join(self.build_lib, "taskleak", "lib")
         os.makedirs(target, exist_ok=True)
         shutil.copy2(os.path.join(make_build, "libtaskleak.so"),

@@ -59,6 +59,10 @@ class ReportSchema(unittest.TestCase):
         doc = load("swallowed.json")
         leak = doc["leaks"][0]
         leak["context"] = {"taskleak.test": "tests/test_x.py::test_a"}
+        leak["holds"] = [{"kind": "socket", "fd": 7, "variable": "sock", "function": "serve",
+                          "family": "AF_INET", "local": "127.0.0.1:1", "peer": None},
+                         {"kind": "file", "fd": 8, "variable": "f", "function": "flush",
+                          "path": "/var/log/app.log"}]
         leak["cpython_bug"] = {"id": "gh-86296", "where": "asyncio.wait_for", "fixed_in": "3.12",
                                "summary": "s", "advice": "a"}
         leak["cancels"][0].update(scope=None, forwarded_from=3, caught_at=None,
@@ -71,6 +75,7 @@ class ReportSchema(unittest.TestCase):
         hook = {"calls": 1, "ns": 10}
         doc["stats"]["hooks"] = dict((h, hook) for h in ("spawn", "cancel", "uncancel", "destroy",
                                                         "exception_handled", "total"))
+        doc["stats"]["hooks"]["collect"] = {"calls": 3, "ns": 900, "max_ns": 400}
         self.assertEqual(self.errors(doc), [])
 
     def test_what_the_library_never_writes_is_rejected(self):

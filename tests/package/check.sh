@@ -19,8 +19,9 @@ expect() {  # expect FILE TEXT: TEXT is a line of FILE
 
 "$PYTHON" -m venv --system-site-packages "$WORK/venv" || fail "cannot make a venv (python3-venv)"
 VPY="$WORK/venv/bin/python3"
-(cd "$REPO" && env -u TASKLEAK_LIB "$WORK/venv/bin/pip" install -q --no-build-isolation \
-    --no-deps --no-index .) || fail "pip install ."
+(cd "$REPO" && env -u TASKLEAK_LIB "$WORK/venv/bin/pip" install --no-build-isolation \
+    --no-deps --no-index .) >"$WORK/pip-install.log" 2>&1 \
+    || { cat "$WORK/pip-install.log" >&2; fail "pip install ."; }
 LIB=$("$VPY" -c 'import os, taskleak; print(os.path.join(os.path.dirname(taskleak.__file__), "lib", "libtaskleak.so"))')
 [ -f "$LIB" ] || fail "no library inside the installed package ($LIB)"
 case "$LIB" in "$WORK"/*) ;; *) fail "taskleak imported from $LIB, not from the venv" ;; esac
@@ -46,8 +47,9 @@ assert doc["leaks"][0]["task"]["coro"] == "leaky_worker"
 PY
 echo "PASS package-test: pip install ., taskleak run, python -m taskleak report"
 
-(cd "$REPO" && "$WORK/venv/bin/pip" wheel -q --no-build-isolation --no-deps --no-index \
-    -w "$WORK/wheels" .) || fail "pip wheel ."
+(cd "$REPO" && "$WORK/venv/bin/pip" wheel --no-build-isolation --no-deps --no-index \
+    -w "$WORK/wheels" .) >"$WORK/pip-wheel.log" 2>&1 \
+    || { cat "$WORK/pip-wheel.log" >&2; fail "pip wheel ."; }
 "$VPY" - "$WORK/wheels" <<'PY' || fail "pip wheel: not a platform wheel with the library inside"
 import os, sys, zipfile
 wheels = os.listdir(sys.argv[1])

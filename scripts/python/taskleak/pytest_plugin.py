@@ -59,9 +59,8 @@ current_test = contextvars.ContextVar(TEST_VARIABLE)
 
 class TaskLeakWarning(pytest.PytestWarning):
     """A task of a test leaked (taskleak's warn mode, or a leak found after
-    its test had ended)."""
-
-    __module__ = "taskleak"
+    its test had ended); -W error::taskleak.pytest_plugin.TaskLeakWarning
+    turns them into errors."""
 
 
 # ---------------------------------------------------------------------------
