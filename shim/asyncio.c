@@ -42,7 +42,7 @@ static int exiting; /* the exit report is written: judge nothing more */
 /* Interned attribute and method names. */
 static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
     *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_fut_waiter, *s_get_context,
-    *s_name, *s_must_cancel, *s_cancel_message;
+    *s_name, *s_must_cancel, *s_cancel_message, *s_children, *s_awaited_by;
 
 /* The task whose cancel() is running on this thread, to attribute the
  * cancels C forwards from it to the task it awaits. */
@@ -539,11 +539,12 @@ static int intern_names(void)
     static const char *const names[] = {"__qualname__", "_state", "_exception", "_result",
                                         "get_name", "cancelling", "get_coro", "cr_await",
                                         "gi_yieldfrom", "_fut_waiter", "get_context", "name",
-                                        "_must_cancel", "_cancel_message"};
+                                        "_must_cancel", "_cancel_message", "_children",
+                                        "_asyncio_awaited_by"};
     PyObject **slots[] = {&s_qualname, &s_state, &s_exception, &s_result,
                           &s_get_name, &s_cancelling, &s_get_coro, &s_cr_await,
                           &s_gi_yieldfrom, &s_fut_waiter, &s_get_context, &s_name,
-                          &s_must_cancel, &s_cancel_message};
+                          &s_must_cancel, &s_cancel_message, &s_children, &s_awaited_by};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!*slots[i] && !(*slots[i] = tl_py.PyUnicode_InternFromString(names[i])))
             return -1;
@@ -672,10 +673,64 @@ static void judge_at_exit(PyObject *task, void *ctx)
     tl_task_judged(v.addr, v.id, 0, TL_PENDING_AT_EXIT, &o, tl_now());
 }
 
+/* Who awaits whom among the live tasks: (awaiter, awaited) addresses. */
+struct await_edge {
+    uintptr_t awaiter, awaited;
+};
+
 struct live_list {
     struct tl_leak *items;
     size_t n, cap;
+    struct await_edge *edges;
+    size_t n_edges, cap_edges;
 };
+
+static void add_edge(struct live_list *list, PyObject *awaiter, PyObject *awaited)
+{
+    if (list->n_edges == list->cap_edges) {
+        size_t cap = list->cap_edges ? list->cap_edges * 2 : 64;
+        struct await_edge *e = realloc(list->edges, cap * sizeof *e);
+        if (!e)
+            return;
+        list->edges = e;
+        list->cap_edges = cap;
+    }
+    list->edges[list->n_edges++] = (struct await_edge){(uintptr_t)awaiter, (uintptr_t)awaited};
+}
+
+/* An edge for each element of a container attribute of `obj` (a list or a
+ * set): element -> task when `from_element`, else task -> element. */
+static void edges_from(struct live_list *list, PyObject *obj, PyObject *name, PyObject *task,
+                       int from_element)
+{
+    PyObject *container = get(obj, name);
+    PyObject *it = container && container != tl_py.None ? tl_py.PyObject_GetIter(container) : NULL;
+    for (PyObject *x; it && (x = tl_py.PyIter_Next(it));) {
+        add_edge(list, from_element ? x : task, from_element ? task : x);
+        tl_py.Py_DecRef(x);
+    }
+    tl_py.PyErr_Clear();
+    if (it)
+        tl_py.Py_DecRef(it);
+    if (container)
+        tl_py.Py_DecRef(container);
+}
+
+/* `task` awaits the future it waits on (a task, or gather()'s children);
+ * 3.14+ futures also know who awaits them (what asyncio.capture_call_graph
+ * and `python -m asyncio pstree` show: a TaskGroup's or gather()'s caller). */
+static void note_awaits(struct live_list *list, PyObject *task)
+{
+    PyObject *waiter = get(task, s_fut_waiter);
+    if (waiter && waiter != tl_py.None) {
+        add_edge(list, task, waiter);
+        edges_from(list, waiter, s_children, task, 0);
+    }
+    if (waiter)
+        tl_py.Py_DecRef(waiter);
+    if (tl_caps.task_lists)
+        edges_from(list, task, s_awaited_by, task, 1);
+}
 
 static void snapshot_live(PyObject *task, void *ctx)
 {
@@ -698,32 +753,30 @@ static void snapshot_live(PyObject *task, void *ctx)
     }
     struct tl_outcome o;
     gather_outcome(task, st, &o);
-    PyObject *waiter = get(task, s_fut_waiter);
-    if (waiter) {
-        /* `task` awaits `waiter`: note it on the waiter's entry later. */
-        o.awaited_by = (uint64_t)(uintptr_t)waiter; /* fixed up below */
-        tl_py.Py_DecRef(waiter);
-    }
+    note_awaits(list, task);
     if (tl_task_snapshot((uintptr_t)task, &o, &list->items[list->n]))
         list->n++;
 }
 
-/* awaited_by was stashed as "the address this task waits on": turn it
- * around into "the id of the task that waits on me". */
+/* The edges become each awaited task's awaited_by (the first awaiter that
+ * is a live task). */
 static void link_awaiters(struct live_list *list)
 {
-    uintptr_t *waits_on = calloc(list->n ? list->n : 1, sizeof *waits_on);
-    if (!waits_on)
-        return;
-    for (size_t i = 0; i < list->n; i++) {
-        waits_on[i] = (uintptr_t)list->items[i].outcome.awaited_by;
-        list->items[i].outcome.awaited_by = 0;
+    for (size_t e = 0; e < list->n_edges; e++) {
+        const struct await_edge *edge = &list->edges[e];
+        struct tl_leak *awaiter = NULL, *awaited = NULL;
+        for (size_t i = 0; i < list->n && (!awaiter || !awaited); i++) {
+            if (list->items[i].task.addr == edge->awaiter)
+                awaiter = &list->items[i];
+            if (list->items[i].task.addr == edge->awaited)
+                awaited = &list->items[i];
+        }
+        if (awaiter && awaited && awaiter != awaited && !awaited->outcome.awaited_by)
+            awaited->outcome.awaited_by = awaiter->task.id;
     }
-    for (size_t i = 0; i < list->n; i++)
-        for (size_t j = 0; waits_on[i] && j < list->n; j++)
-            if (list->items[j].task.addr == waits_on[i])
-                list->items[j].outcome.awaited_by = list->items[i].task.id;
-    free(waits_on);
+    free(list->edges);
+    list->edges = NULL;
+    list->n_edges = list->cap_edges = 0;
 }
 
 static const struct tl_resolved_stack *resolve_stack(uint32_t id)
@@ -868,6 +921,7 @@ struct tl_leak *tl_asyncio_collect_end(struct tl_collection *c, size_t *n_live)
             tl_leak_free(&c->live.items[i]);
         free(c->live.items);
     }
+    free(c->live.edges);
     free(c->views);
     free(c->tasks);
     free(c->pending);

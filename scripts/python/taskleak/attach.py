@@ -23,6 +23,7 @@ from .errors import CliError
 
 MIN_MINOR, MAX_MINOR = 8, 15  # checked against shim/cpython/versions.h by a test
 REMOTE_EXEC_GRACE = 1.0       # seconds for sys.remote_exec before gdb takes over
+IDLE_GRACE = 0.2              # the same, when the main thread sleeps in a system call
 # System calls a thread can be stopped in and safely made to call dlopen().
 BLOCKING_SYSCALLS = {0, 7, 23, 35, 45, 47, 61, 202, 230, 232, 270, 271, 281, 288}
 GDB_TIMEOUT = 30.0
@@ -302,7 +303,8 @@ def attach(pid, library, options, timeout):
         error = remote_exec(target, lib)
         if error and "PermissionError" in error or error and "not permitted" in error:
             raise CliError("process %d may not be traced: %s" % (pid, error))
-        if error or not wait_for(lambda: loaded(target), REMOTE_EXEC_GRACE):
+        idle = target.pid in blocked_threads(target)  # an idle loop reaches no safe point
+        if error or not wait_for(lambda: loaded(target), IDLE_GRACE if idle else REMOTE_EXEC_GRACE):
             gdb_inject(target, lib)
     else:
         gdb_inject(target, lib)
