@@ -14,7 +14,6 @@ LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/monitoring.c shim/op
            shim/scopes.c shim/stacks.c shim/suppressions.c shim/tasks.c shim/unwind.c shim/holdings.c \
            shim/cpython/api.c shim/cpython/frames.c shim/cpython/tasklist.c shim/cpython/version.c \
            collector/collector.c collector/detect.c collector/report.c collector/output.c
-HEADERS := $(wildcard shim/*.h shim/*.inc shim/cpython/*.h shim/cpython/*.inc collector/*.h)
 PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
 UNIT_TESTS := options depot tasks report output suppressions layout version
 
@@ -29,9 +28,12 @@ all: $(BUILD)/libtaskleak.so
 $(BUILD)/libtaskleak.so: $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 	$(CC) -shared -Wl,-z,defs -Wl,--version-script=shim/exports.map -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/obj/%.o: %.c $(HEADERS)
+# Each object depends on the headers it includes (-MMD -MP dependency files).
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TL_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(TL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_SRC:%.c=$(BUILD)/obj/%.d)
 
 # Unit tests link the library's objects directly (no Python needed).
 $(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

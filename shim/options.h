@@ -6,20 +6,16 @@
 
 #define TL_PATH_MAX 4096
 
+/* The fields come from the table in options.inc, by kind: STR is a path
+ * or text, SECONDS a double, INT and SIGNAL (0 = none) an int. */
+#define TL_OPTION_FIELD_STR(field) char field[TL_PATH_MAX];
+#define TL_OPTION_FIELD_SECONDS(field) double field;
+#define TL_OPTION_FIELD_INT(field) int field;
+#define TL_OPTION_FIELD_SIGNAL(field) int field;
 struct tl_options {
-    char report_path[TL_PATH_MAX];
-    double interval;
-    double grace;
-    int stack_depth;
-    int native;
-    int native_depth;
-    int dump_signal; /* 0 = none */
-    int exitcode;
-    char suppressions[TL_PATH_MAX];
-    int max_leaks;
-    int catch_sites;
-    int builtin_suppressions;
-    int verbosity;
+#define X(key, kind, field, def, min, max, help) TL_OPTION_FIELD_##kind(field)
+#include "options.inc"
+#undef X
 };
 
 extern struct tl_options tl_opt;
