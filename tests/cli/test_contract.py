@@ -127,6 +127,25 @@ class SchemaSameAsTheLibrary(unittest.TestCase):
         listed = self.defs["stats"]["properties"]["hooks"]["properties"]
         self.assertEqual(tuple(listed), hooks + ("total",))
 
+    def test_every_field_the_writer_names_is_described(self):
+        """Every key-like string of collector/report.c (the only writer) is a
+        property somewhere in the schema; the exceptions are values."""
+        writer = re.sub(r"/\*.*?\*/", "", source("collector", "report.c"), flags=re.S)
+        literals = set(re.findall(r'"([a-z_]+)"', writer))
+        described = set()
+        stack = [self.schema]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                if isinstance(value.get("properties"), dict):
+                    described.update(value["properties"])
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+        missing = sorted(literals - described - {"taskleak", "signal"})
+        self.assertEqual(missing, [], "collector/report.c writes fields docs/report.schema.json "
+                                      "does not describe: %s" % ", ".join(missing))
+
     def test_schema_number(self):
         self.assertEqual(self.schema["properties"]["schema"]["const"], contract.SCHEMA)
 

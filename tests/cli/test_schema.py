@@ -58,6 +58,9 @@ class ReportSchema(unittest.TestCase):
     def test_extensions(self):
         doc = load("swallowed.json")
         leak = doc["leaks"][0]
+        leak["created"].update(t=None, before_attach=True)
+        leak["cancels"].append({"t": None, "message": None, "python_stack": [],
+                                "before_attach": True})
         leak["context"] = {"taskleak.test": "tests/test_x.py::test_a"}
         leak["holds"] = [{"kind": "socket", "fd": 7, "variable": "sock", "function": "serve",
                           "family": "AF_INET", "local": "127.0.0.1:1", "peer": None},
