@@ -266,21 +266,3 @@ void tl_holdings_of(PyObject *const *coros, int n_coros, struct tl_holdings *out
     }
     drop_types(&t);
 }
-
-/* (tasks.h declares these: the outcome owns its holdings.) */
-void tl_holding_free(struct tl_holding *h)
-{
-    free(h->variable);
-    free(h->function);
-    free(h->local);
-    free(h->peer);
-    free(h->path);
-}
-
-void tl_holdings_free(struct tl_holdings *hs)
-{
-    for (uint32_t i = 0; i < hs->n; i++)
-        tl_holding_free(&hs->items[i]);
-    free(hs->items);
-    memset(hs, 0, sizeof *hs);
-}

@@ -23,7 +23,7 @@ struct rule {
 static const struct {
     int kind;
     const char *pattern, *reason;
-} builtin[] = {
+} builtin_rules[] = {
     {TL_SWALLOWED_CANCEL, "*setup_process_pool_exit_at_shutdown",
      "anyio.to_process: at event loop shutdown, _shutdown_process_pool_on_exit catches the "
      "cancel, kills its worker processes and returns, on purpose"},
@@ -69,8 +69,8 @@ static int add_rule(int kind, const char *pattern, const char *reason)
 
 void tl_suppressions_add_builtin(void)
 {
-    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        add_rule(builtin[i].kind, builtin[i].pattern, builtin[i].reason);
+    for (size_t i = 0; i < sizeof builtin_rules / sizeof builtin_rules[0]; i++)
+        add_rule(builtin_rules[i].kind, builtin_rules[i].pattern, builtin_rules[i].reason);
 }
 
 int tl_suppressions_load(const char *path, FILE *err)
@@ -103,8 +103,11 @@ int tl_suppressions_load(const char *path, FILE *err)
             problems++;
             if (err)
                 fprintf(err, "taskleak: suppressions %s:%d: expected KIND:PATTERN with KIND "
-                             "one of swallowed_cancel, stuck_after_cancel, destroyed_pending, "
-                             "pending_at_exit, scope or *; line ignored\n", path, lineno);
+                             "one of "
+#define X(constant, name) name ", "
+#include "kinds.inc"
+#undef X
+                             "scope or *; line ignored\n", path, lineno);
         }
     }
     free(line);

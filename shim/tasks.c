@@ -6,7 +6,10 @@
 #include <string.h>
 
 const char *const tl_kind_names[TL_N_KINDS] = {
-    "swallowed_cancel", "stuck_after_cancel", "destroyed_pending", "pending_at_exit"};
+#define X(constant, name) name,
+#include "kinds.inc"
+#undef X
+};
 const char *const tl_state_names[4] = {"pending", "finished", "failed", "cancelled"};
 
 static struct {
@@ -435,6 +438,24 @@ void tl_leak_free(struct tl_leak *l)
 {
     free_cancels(l->task.cancels);
     tl_outcome_free(&l->outcome);
+}
+
+/* The outcome owns its holdings (holdings.c fills them). */
+void tl_holding_free(struct tl_holding *h)
+{
+    free(h->variable);
+    free(h->function);
+    free(h->local);
+    free(h->peer);
+    free(h->path);
+}
+
+void tl_holdings_free(struct tl_holdings *hs)
+{
+    for (uint32_t i = 0; i < hs->n; i++)
+        tl_holding_free(&hs->items[i]);
+    free(hs->items);
+    memset(hs, 0, sizeof *hs);
 }
 
 void tl_outcome_free(struct tl_outcome *o)

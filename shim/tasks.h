@@ -9,10 +9,9 @@
 
 enum tl_state { TL_PENDING, TL_FINISHED, TL_FAILED, TL_CANCELLED };
 enum tl_kind {
-    TL_SWALLOWED_CANCEL,
-    TL_STUCK_AFTER_CANCEL,
-    TL_DESTROYED_PENDING,
-    TL_PENDING_AT_EXIT,
+#define X(constant, name) constant,
+#include "kinds.inc"
+#undef X
     TL_N_KINDS
 };
 

@@ -4,7 +4,8 @@ taskleak.contract holds kind names, states, options and the version as
 constants (an installed taskleak has no C sources to read); these tests
 parse the library's tables and fail naming the difference:
 
-  shim/tasks.c       tl_kind_names, tl_state_names
+  shim/kinds.inc     X(constant, "name"): the leak kinds
+  shim/tasks.c       tl_state_names
   shim/options.inc   X(key, KIND, field, "default", min, max, "help")
   shim/core.c        tl_hook_names (stats.hooks)
   collector/report.c TL_VERSION and the "schema" it writes
@@ -70,8 +71,9 @@ class SameAsTheLibrary(unittest.TestCase):
                       % (what, tuple(c), tuple(python)))
 
     def test_kinds(self):
-        c = c_string_array(source("shim", "tasks.c"), "tl_kind_names", "shim/tasks.c")
-        self.assertSameTable(contract.KINDS, c, "kind names (shim/tasks.c tl_kind_names)")
+        c = tuple(re.findall(r'^X\(\s*\w+\s*,\s*"([^"]*)"\s*\)', source("shim", "kinds.inc"), re.M))
+        self.assertTrue(c, "shim/kinds.inc: no X(constant, \"name\") rows")
+        self.assertSameTable(contract.KINDS, c, "kind names (shim/kinds.inc)")
 
     def test_states(self):
         c = c_string_array(source("shim", "tasks.c"), "tl_state_names", "shim/tasks.c")

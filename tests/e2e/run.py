@@ -128,12 +128,9 @@ sys.path.insert(0, os.path.dirname(HERE))
 import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
 
 SCENARIOS = os.path.join(HERE, "scenarios")
-KINDS = ("swallowed_cancel", "stuck_after_cancel", "destroyed_pending",
-         "pending_at_exit")
-STATES = ("pending", "finished", "failed", "cancelled")
-OPTION_KEYS = ("report_path", "interval", "grace", "stack_depth", "native",
-               "native_depth", "dump_signal", "exitcode", "suppressions",
-               "max_leaks", "verbosity")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "python"))
+from taskleak.contract import KINDS, OPTIONS, STATES  # noqa: E402  (checked against C)
+OPTION_KEYS = tuple(key for key, _, _, _, _ in OPTIONS)
 DEFAULT_TIMEOUT = 60.0
 SUMMARY_RE = re.compile(r"^taskleak: (\d+) leaks? \(([^)]*)\); report: (.+)$")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")

@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reset_tables();
     if (glob) {
         if (*glob)
-            add_rule(KIND_SCOPE, glob);
+            add_rule(KIND_SCOPE, glob, NULL);
     } else {
         for (size_t i = 0; i < sizeof fixed_rules / sizeof fixed_rules[0]; i++)
             add_rule(KIND_SCOPE, fixed_rules[i]);

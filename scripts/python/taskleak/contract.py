@@ -10,7 +10,7 @@ the C sources: an installed taskleak has none.
 VERSION = "1.0.0"
 SCHEMA = 1
 
-# shim/tasks.c: tl_kind_names, in the library's order (the contract's order).
+# shim/kinds.inc: the leak kinds, in the library's order (the contract's order).
 KINDS = ("swallowed_cancel", "stuck_after_cancel",
          "destroyed_pending", "pending_at_exit")
 
