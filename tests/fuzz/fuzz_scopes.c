@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             add_rule(KIND_SCOPE, glob, NULL);
     } else {
         for (size_t i = 0; i < sizeof fixed_rules / sizeof fixed_rules[0]; i++)
-            add_rule(KIND_SCOPE, fixed_rules[i]);
+            add_rule(KIND_SCOPE, fixed_rules[i], NULL);
     }
     if (function) {
         classify(file, function);
