@@ -77,6 +77,12 @@ pytest-plugin: $(BUILD)/libtaskleak.so
 hostile: $(BUILD)/libtaskleak.so
 	$(PYTHON) tests/hostile/run.py --lib $(BUILD)/libtaskleak.so
 
+# taskleak dump / attach on processes started without the library, on
+# Debian's 3.11, pyenv's 3.8 and 3.12, and the sid chroot's 3.14 and 3.15.
+.PHONY: attach
+attach: $(BUILD)/libtaskleak.so
+	$(PYTHON) tests/attach/run.py --lib $(BUILD)/libtaskleak.so
+
 fuzz:
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
@@ -114,7 +120,7 @@ profile: $(BUILD)/libtaskleak.so
 # fuzz, and a benchmark smoke run (benchmarks are not tests: it only runs).
 test: deps package-test pytest-plugin
 	$(MAKE) all
-	$(MAKE) unit check-exports e2e cli hostile fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
+	$(MAKE) unit check-exports e2e cli hostile attach fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
 
 demo: deps all
 	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/demo/leaky_worker.py
