@@ -98,70 +98,6 @@ static void adopt_hook_entry(void)
     *slot = copy;
 }
 
-static void try_activate(void)
-{
-    PyObject *modules = tl_py.PySys_GetObject("modules");
-    PyObject *mod = modules ? tl_py.PyDict_GetItemString(modules, "_asyncio") : NULL;
-    if (!mod || !tl_frames_in_main_interpreter())
-        return;
-    PyObject *task = tl_py.PyObject_GetAttrString(mod, "Task");
-    if (!task) {
-        tl_py.PyErr_Clear();
-        return;
-    }
-    char why[160];
-    if (tl_tasklist_init(TL_FIELD(task, TL_OFF_TP_INIT, void *), why, sizeof why) < 0) {
-        disable(why);
-        tl_py.Py_DecRef(task);
-        return;
-    }
-    state = ACTIVE;
-    if (tl_opt.native)
-        tl_unwind_init();
-    tl_tasks_init(tl_opt.max_leaks);
-    if (tl_asyncio_patch(task) < 0)
-        disable("cannot hook this interpreter's asyncio.Task");
-    tl_py.Py_DecRef(task);
-    if (state != ACTIVE)
-        return;
-    tl_asyncio_register_callbacks();
-    tl_monitoring_start();
-    tl_collector_activate();
-}
-
-static int audit_hook(const char *event, PyObject *args, void *data)
-{
-    (void)args;
-    (void)data;
-    if (__builtin_expect(state == ACTIVE, 1)) {
-        if (event[0] == 'o' && !strncmp(event, "os.fork", 7))
-            tl_collector_before_fork();
-        else
-            tl_collector_poke();
-        return 0;
-    }
-    if (state == WAITING && tl_py.Py_IsInitialized()) {
-        adopt_hook_entry();
-        PyObject *t, *v, *tb;
-        tl_py.PyErr_Fetch(&t, &v, &tb);
-        try_activate();
-        tl_py.PyErr_Restore(t, v, tb);
-    }
-    return 0;
-}
-
-static void absolute_report_path(void)
-{
-    char cwd[TL_PATH_MAX], path[TL_PATH_MAX];
-    if (tl_opt.report_path[0] == '/' || !getcwd(cwd, sizeof cwd))
-        return;
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", cwd, tl_opt.report_path) < sizeof path)
-        strcpy(tl_opt.report_path, path);
-}
-
-/* Attach: loaded into a running interpreter (taskleak attach), the library
- * starts from a thread of its own as soon as it can take the GIL, and adopts
- * the tasks that were already there. */
 /* Attach leaves the options in a file beside the library's copy
  * (taskleak.options), and reads how the start went from taskleak.status. */
 static char attach_dir[TL_PATH_MAX];
@@ -209,6 +145,71 @@ static void write_attach_status(const char *status)
         rename(tmp, path);
 }
 
+static void try_activate(void)
+{
+    PyObject *modules = tl_py.PySys_GetObject("modules");
+    PyObject *mod = modules ? tl_py.PyDict_GetItemString(modules, "_asyncio") : NULL;
+    if (!mod || !tl_frames_in_main_interpreter())
+        return;
+    PyObject *task = tl_py.PyObject_GetAttrString(mod, "Task");
+    if (!task) {
+        tl_py.PyErr_Clear();
+        return;
+    }
+    char why[160];
+    if (tl_tasklist_init(TL_FIELD(task, TL_OFF_TP_INIT, void *), why, sizeof why) < 0) {
+        disable(why);
+        tl_py.Py_DecRef(task);
+        return;
+    }
+    state = ACTIVE;
+    if (tl_opt.native)
+        tl_unwind_init();
+    tl_tasks_init(tl_opt.max_leaks);
+    if (tl_asyncio_patch(task) < 0)
+        disable("cannot hook this interpreter's asyncio.Task");
+    tl_py.Py_DecRef(task);
+    if (state != ACTIVE)
+        return;
+    tl_asyncio_register_callbacks();
+    tl_monitoring_start();
+    tl_collector_activate();
+    write_attach_status("active\n"); /* attached: also when asyncio came later */
+}
+
+static int audit_hook(const char *event, PyObject *args, void *data)
+{
+    (void)args;
+    (void)data;
+    if (__builtin_expect(state == ACTIVE, 1)) {
+        if (event[0] == 'o' && !strncmp(event, "os.fork", 7))
+            tl_collector_before_fork();
+        else
+            tl_collector_poke();
+        return 0;
+    }
+    if (state == WAITING && tl_py.Py_IsInitialized()) {
+        adopt_hook_entry();
+        PyObject *t, *v, *tb;
+        tl_py.PyErr_Fetch(&t, &v, &tb);
+        try_activate();
+        tl_py.PyErr_Restore(t, v, tb);
+    }
+    return 0;
+}
+
+static void absolute_report_path(void)
+{
+    char cwd[TL_PATH_MAX], path[TL_PATH_MAX];
+    if (tl_opt.report_path[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", cwd, tl_opt.report_path) < sizeof path)
+        strcpy(tl_opt.report_path, path);
+}
+
+/* Attach: loaded into a running interpreter (taskleak attach), the library
+ * starts from a thread of its own as soon as it can take the GIL, and adopts
+ * the tasks that were already there. */
 static void *late_start(void *unused)
 {
     (void)unused;
@@ -223,9 +224,9 @@ static void *late_start(void *unused)
         try_activate(); /* or at the first audit event once asyncio is imported */
         if (state == ACTIVE)
             tl_asyncio_adopt_live_tasks();
-        write_attach_status(state == ACTIVE    ? "active\n"
-                            : state == WAITING ? "waiting: asyncio is not imported yet\n"
-                                               : "disabled\n");
+        if (state != ACTIVE)
+            write_attach_status(state == WAITING ? "waiting: asyncio is not imported yet\n"
+                                                 : "disabled\n");
     } else {
         write_attach_status("disabled: an audit hook of the program refused ours\n");
     }

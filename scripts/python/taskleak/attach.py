@@ -290,10 +290,15 @@ def attach(pid, library, options, timeout):
     Target; the report path (as the caller sees it) is in target.report_path."""
     target = Target(pid)
     target.report_pattern = target.in_root(attach_dir(target)) + "/taskleak.%p.json"
-    if target.has_library():
-        if os.path.exists(target.in_root(attach_dir(target)) + "/taskleak.options"):
-            return target  # attached before: the library is there once
-        raise CliError("process %d already runs taskleak (preloaded): use taskleak dump" % pid)
+    target.already = target.has_library()
+    if target.already:
+        options_file = target.in_root(attach_dir(target)) + "/taskleak.options"
+        if not os.path.exists(options_file):
+            raise CliError("process %d already runs taskleak (preloaded): use taskleak dump" % pid)
+        with open(options_file) as stream:  # attached before: the library is there once,
+            target.options = stream.read().strip()  # with the options it was loaded with
+        wait_active(target, pid, timeout)
+        return target
     target.probe_python()
     report = attach_dir(target) + "/taskleak.%p.json"
     options = dict(options, report_path=report, verbosity=0)
@@ -308,8 +313,13 @@ def attach(pid, library, options, timeout):
             gdb_inject(target, lib)
     else:
         gdb_inject(target, lib)
-    left = max(0.1, timeout - (time.monotonic() - started))
-    state = wait_for(lambda: status(target), left)
+    wait_active(target, pid, max(0.1, timeout - (time.monotonic() - started)))
+    return target
+
+
+def wait_active(target, pid, timeout):
+    """Until the library says it audits; CliError with the reason otherwise."""
+    state = wait_for(lambda: status(target), timeout)
     if state != "active":
         if not state:
             raise CliError("the library is loaded into process %d but could not take the GIL "
@@ -319,7 +329,6 @@ def attach(pid, library, options, timeout):
             raise CliError("process %d does not use asyncio (not imported yet); the library "
                            "is loaded and starts when it is" % pid)
         raise CliError("the library could not start in process %d: %s" % (pid, state))
-    return target
 
 
 def dump_signal_caught(target, signum=signal.SIGUSR2):

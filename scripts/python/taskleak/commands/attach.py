@@ -21,8 +21,12 @@ def main(args):
         raise CliError("%d is not a process id" % args.pid)
     options = {"interval": args.interval, "grace": args.grace}
     target = attach(args, options)
-    write_out("taskleak: attached to process %d; reports go to %s\n"
-              % (args.pid, target.report_pattern.replace("%p", str(args.pid))))
+    report = target.report_pattern.replace("%p", str(args.pid))
+    if target.already:
+        write_out("taskleak: process %d was attached to before; its options stay (%s); "
+                  "reports go to %s\n" % (args.pid, target.options, report))
+    else:
+        write_out("taskleak: attached to process %d; reports go to %s\n" % (args.pid, report))
     return 0
 
 

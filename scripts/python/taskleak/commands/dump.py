@@ -41,6 +41,9 @@ def read_environ(pid):
             data = stream.read()
     except FileNotFoundError:
         raise CliError("no running process with pid %d" % pid)
+    except PermissionError:
+        raise CliError("process %d belongs to another user; taskleak cannot look into it "
+                       "(run it as that user or as root)" % pid)
     except OSError as error:
         raise CliError("cannot read the environment of process %d: %s"
                        % (pid, error.strerror or error))
