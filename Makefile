@@ -83,6 +83,13 @@ hostile: $(BUILD)/libtaskleak.so
 attach: $(BUILD)/libtaskleak.so
 	$(PYTHON) tests/attach/run.py --lib $(BUILD)/libtaskleak.so
 
+# Each interpreter's own row of shim/cpython/layouts.inc, followed at run time
+# as shim/cpython/frames.c does: every interpreter tests/pythons.py finds,
+# debug builds too.
+.PHONY: layouts
+layouts:
+	$(PYTHON) scripts/dev/check_layouts.py --run-layouts
+
 fuzz:
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
@@ -120,7 +127,7 @@ profile: $(BUILD)/libtaskleak.so
 # fuzz, and a benchmark smoke run (benchmarks are not tests: it only runs).
 test: deps package-test pytest-plugin
 	$(MAKE) all
-	$(MAKE) unit check-exports e2e cli hostile attach fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
+	$(MAKE) unit check-exports e2e cli hostile attach layouts fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
 
 demo: deps all
 	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/demo/leaky_worker.py

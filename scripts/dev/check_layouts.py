@@ -1,374 +1,555 @@
 #!/usr/bin/env python3
-"""check_layouts.py -- runtime check of shim/cpython/layouts.inc.
+"""check_layouts.py -- check at run time this interpreter's row of
+shim/cpython/layouts.inc, by following its offsets as shim/cpython/frames.c
+does.
 
-Run it with each interpreter:  pythonX.Y scripts/dev/check_layouts.py [layouts.inc]
+    pythonX.Y scripts/dev/check_layouts.py [--label LABEL]
+    python3 scripts/dev/check_layouts.py --run-layouts      (make layouts)
 
-Using only ctypes it gets PyThreadState* (PyThreadState_Get), follows the
-offsets of this version's TL_LAYOUT row to the innermost frame, walks the
-`back` pointers (skipping owner == owner_cstack frames on 3.12+), reads the
-code pointer and instr, converts to a byte offset, calls PyCode_Addr2Line and
-compares (co_name, line) with the sys._getframe() chain and
-traceback.extract_stack() taken from the same point.  Scenarios: plain calls,
-generator, coroutine, C->Python re-entry (sorted(key=...)), a second thread.
+The first form picks the row of sys.version_info's minor and build kind
+(debug: sys.gettotalrefcount exists) and, with ctypes only:
 
-Extra cross-checks: code ptr == id(f.f_code); 3.8-3.10 frame ptr == id(frame);
-byte offset == f.f_lasti; 3.11+ PyFrame_GetLasti; 3.12+
-PyUnstable_InterpreterFrame_GetLasti/GetLine on the raw frame; 3.13 live
-_PyRuntime.debug_offsets; descriptor offsets (d_method, d_wrapped) and the
-_PyRuntime audit-hook list head offset (via PySys_AddAuditHook).
+  * walks the current thread's frames from PyThreadState_Get() (3.8-3.10
+    ts_frame, 3.11-3.12 ts_cframe -> cframe_current, 3.13+ ts_frame), through
+    frame_back, skipping the frames whose owner is >= owner_skip, reading the
+    code (frame_code without stackref_mask) and the byte offset (frame_instr),
+    and compares (co_name, PyCode_Addr2Line) of each frame, the code object
+    and f_lasti with sys._getframe()'s chain and traceback.extract_stack():
+    plain calls, a generator, a coroutine run by asyncio, C -> Python
+    (sorted(key=...)) and a second thread;
+  * reads created, suspended and finished generators and coroutines (one of
+    them an asyncio task's) through gen_frame, gen_state / gen_finished,
+    frame_locals and code_nlocals: their code, the line they wait at, and the
+    very objects their frame's f_locals holds;
+  * ts_interp: PyInterpreterState_Main() in the main thread (and the second);
+  * 3.13+: the cookie of _PyRuntime.debug_offsets and the row's value in
+    every .dbg slot.
 
-Prints "OK <version>" and exits 0 on success, non-zero otherwise.
+It prints "OK <version> <label>" and exits 0, or "FAIL ..." lines and exits 1;
+"SKIP <version>: no row" (exit 0) for a version outside the range of
+shim/cpython/versions.h.  --run-layouts runs the first form under every
+interpreter of tests/pythons.py (debug builds too; the sid chroot's see the
+checkout) and ends with "N passed, M failed, K skipped".  Standard library
+only.
 """
 import ctypes
+import faulthandler
 import os
 import re
+import subprocess
 import sys
 import threading
 import traceback
 import types
 
-FIELDS = ("major", "minor", "ts_frame", "ts_cframe", "cframe_current",
-          "frame_back", "frame_code", "frame_instr", "frame_owner",
-          "owner_cstack", "code_adaptive", "instr_unit")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+LAYOUTS_INC = os.path.join(ROOT, "shim", "cpython", "layouts.inc")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import pythons  # noqa: E402  (the supported range and the interpreters)
 
-# Facts printed by gen_layouts.sh ("extra facts"); x86_64, release builds.
-#   minor: (PyMethodDescrObject.d_method, PyWrapperDescrObject.d_wrapped,
-#           offset of the C audit-hook list head inside _PyRuntimeState)
-FACTS = {
-    8: (40, 48, 1456),
-    9: (40, 48, 648),
-    10: (40, 48, 648),
-    11: (40, 48, 656),
-    12: (40, 48, 3064),   # _PyRuntime.audit_hooks.head
-    13: (40, 48, 10424),  # _PyRuntime.audit_hooks.head
-}
-TP_HASH = 120  # offsetof(PyTypeObject, tp_hash), x86_64, all versions
+VERSION = sys.version.split()[0]
+MINOR = sys.version_info[1]
+DEBUG = int(hasattr(sys, "gettotalrefcount"))
+# The fields of struct tl_layout (shim/cpython/layout.h) this check reads.
+FIELDS = ("minor", "debug", "ts_frame", "ts_cframe", "cframe_current", "ts_interp",
+          "frame_back", "frame_code", "frame_instr", "frame_owner", "owner_skip",
+          "stackref_mask", "code_adaptive", "instr_unit", "gen_frame", "gen_state",
+          "gen_finished", "frame_locals", "code_nlocals", "dbg")
+DBG_FIELDS = ("ts_frame", "ts_interp", "frame_back", "frame_code", "frame_instr",
+              "frame_owner", "code_adaptive", "gen_frame", "gen_state", "frame_locals")
+OB_TYPE = 8            # offsetof(PyObject, ob_type): shim/cpython/offsets.h
+OWNED_BY_GENERATOR = 1  # 3.11+ FRAME_OWNED_BY_GENERATOR (else _THREAD, 0)
+GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
+MAX_FRAMES = 500
+
+
+# ---- layouts.inc ------------------------------------------------------------
+
+TOKEN = re.compile(r"\s*(?:(\.[A-Za-z_]\w*)|(-?(?:0[xX][0-9a-fA-F]+|\d+))|([={},]))")
+
+
+def parse_initializer(body):
+    """{name: int or dict} of a designated initializer list `.a = 1, .b = {...}`."""
+    tokens, pos = [], 0
+    while body[pos:].strip():
+        m = TOKEN.match(body, pos)
+        if not m:
+            raise ValueError("cannot parse %r" % body[pos:pos + 40].strip())
+        tokens.append(m.group(1) or m.group(3) or int(m.group(2), 0))
+        pos = m.end()
+    tokens.append(None)
+
+    def fields(i, end):
+        out = {}
+        while tokens[i] != end:
+            name = tokens[i]
+            if not (isinstance(name, str) and name.startswith(".")) or tokens[i + 1] != "=":
+                raise ValueError("expected `.field =`, found %r" % (name,))
+            if tokens[i + 2] == "{":
+                value, i = fields(i + 3, "}")
+                i += 1
+            elif isinstance(tokens[i + 2], int):
+                value, i = tokens[i + 2], i + 3
+            else:
+                raise ValueError("%s: bad value %r" % (name, tokens[i + 2]))
+            if name[1:] in out:
+                raise ValueError("%s twice" % name)
+            out[name[1:]] = value
+            if tokens[i] == ",":
+                i += 1
+            elif tokens[i] != end:
+                raise ValueError("after %s: %r" % (name, tokens[i]))
+        return out, i
+
+    return fields(0, None)[0]
+
+
+def load_rows(path):
+    """The TL_LAYOUT rows of PATH, as dicts, comments stripped."""
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"//[^\n]*", "", re.sub(r"/\*.*?\*/", " ", text, flags=re.S))
+    rows = []
+    for m in re.finditer(r"\bTL_LAYOUT\s*\(", text):
+        depth, end = 1, m.end()
+        while depth and end < len(text):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        if depth:
+            raise ValueError("TL_LAYOUT( at offset %d is not closed" % m.start())
+        row = parse_initializer(text[m.end():end - 1])
+        missing = [k for k in FIELDS if k not in row] + \
+            ["dbg." + k for k in DBG_FIELDS if k not in row.get("dbg", {})]
+        if missing:
+            raise ValueError("row %r lacks %s" % (text[m.start():m.start() + 40], ", ".join(missing)))
+        rows.append(row)
+    return rows
 
 
 class Layout(object):
-    def __init__(self, vals):
-        for k, v in zip(FIELDS, vals):
-            setattr(self, k, v)
+    def __init__(self, row):
+        self.__dict__.update(row)
+        self.mask = ~self.stackref_mask
 
 
-def load_layout(path):
-    text = open(path).read()
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    for m in re.finditer(r"TL_LAYOUT\(([^)]*)\)", text):
-        vals = [int(x) for x in m.group(1).split(",")]
-        if len(vals) != len(FIELDS):
-            raise SystemExit("bad row: %r" % m.group(0))
-        if tuple(vals[:2]) == tuple(sys.version_info[:2]):
-            return Layout(vals)
-    raise SystemExit("no TL_LAYOUT row for %d.%d in %s" % (sys.version_info[:2] + (path,)))
-
-
-here = os.path.dirname(os.path.abspath(__file__))
-LAYOUT_PATH = (sys.argv[1] if len(sys.argv) > 1
-               else os.path.join(here, "..", "..", "shim", "cpython", "layouts.inc"))
-L = load_layout(LAYOUT_PATH)
-MINOR = sys.version_info[1]
-
-api = ctypes.pythonapi
-api.PyThreadState_Get.restype = ctypes.c_void_p
-api.PyThreadState_Get.argtypes = []
-api.PyCode_Addr2Line.restype = ctypes.c_int
-api.PyCode_Addr2Line.argtypes = [ctypes.c_void_p, ctypes.c_int]
-if MINOR >= 11:
-    api.PyFrame_GetLasti.restype = ctypes.c_int
-    api.PyFrame_GetLasti.argtypes = [ctypes.py_object]
-if MINOR >= 12:
-    for fn in (api.PyUnstable_InterpreterFrame_GetLasti,
-               api.PyUnstable_InterpreterFrame_GetLine):
-        fn.restype = ctypes.c_int
-        fn.argtypes = [ctypes.c_void_p]
+# ---- memory -----------------------------------------------------------------
 
 VP = ctypes.c_void_p
-failures = []
+api = ctypes.pythonapi
+api.PyThreadState_Get.restype = VP
+api.PyThreadState_Get.argtypes = []
+api.PyCode_Addr2Line.restype = ctypes.c_int
+api.PyCode_Addr2Line.argtypes = [VP, ctypes.c_int]
+L = None            # the Layout, set by main()
+problems = []
 
 
 def fail(msg):
-    failures.append(msg)
-    print("  FAIL: " + msg)
+    problems.append(msg)
+    print("FAIL %s %s: %s" % (VERSION, LABEL, msg))
+    sys.stdout.flush()
 
 
-def rd_ptr(addr):
+def ptr(addr):
     return VP.from_address(addr).value or 0
 
 
-def rd_i32(addr):
-    return ctypes.c_int.from_address(addr).value
+def i8(addr):            # TL_FIELD(f, off, char) / int8_t: signed on x86_64
+    return ctypes.c_int8.from_address(addr).value
 
 
-def rd_u8(addr):
-    return ctypes.c_ubyte.from_address(addr).value
+def is_code(addr):
+    return bool(addr) and ptr(addr + OB_TYPE) == id(types.CodeType)
 
 
-def obj_at(addr):
+def frame_code(f):
+    return ptr(f + L.frame_code) & L.mask
+
+
+def byte_offset(f, code):
+    """frames.c's read_frame(): -1 before the first instruction."""
+    if L.code_adaptive < 0:
+        off = ctypes.c_int.from_address(f + L.frame_instr).value * L.instr_unit
+    else:
+        off = ptr(f + L.frame_instr) - (code + L.code_adaptive)
+    return -1 if off < 0 else off
+
+
+def addr2line(code, off):
+    return api.PyCode_Addr2Line(code, off)
+
+
+def code_at(addr):
     return ctypes.cast(VP(addr), ctypes.py_object).value
 
 
-def byte_offset(frame, code):
-    if L.code_adaptive < 0:               # 3.8-3.10: int f_lasti
-        return rd_i32(frame + L.frame_instr) * L.instr_unit
-    ip = rd_ptr(frame + L.frame_instr)    # 3.11+: _Py_CODEUNIT*
-    return ip - (code + L.code_adaptive)  # already bytes
+# ---- the stack of the running thread -----------------------------------------
 
-
-def native_walk():
-    """Walk this thread's frames purely through raw memory + layouts.inc.
-
-    Returns (raw, here_line): raw is a list of dicts, innermost first, of
-    every frame on the chain (including skipped shims); here_line is the line
-    this function's own frame was executing when its instr was read."""
-    # These first reads must be inline ctypes (C calls only): a Python helper
-    # here would itself be the "current frame" and leave us a dangling pointer.
+def native_stack():
+    """(frames by offset, sys._getframe()'s, traceback's, how many the owner
+    skips, the others without code), innermost first, all read while this
+    function waits in _walk(): its own frame is the innermost of each."""
+    # Inline: the current frame must be this function's, alive during the walk.
     ts = api.PyThreadState_Get()
     if L.ts_cframe >= 0:
-        f = VP.from_address(VP.from_address(ts + L.ts_cframe).value + L.cframe_current).value
+        cframe = VP.from_address(ts + L.ts_cframe).value
+        f = VP.from_address(cframe + L.cframe_current).value if cframe else 0
     else:
         f = VP.from_address(ts + L.ts_frame).value
-    raw = []
-    here_line = None
-    while f:
-        owner = rd_u8(f + L.frame_owner) if L.frame_owner >= 0 else None
-        code = rd_ptr(f + L.frame_code)
-        ent = {"frame": f, "owner": owner, "code": code, "shim": False}
-        if MINOR == 11:  # informational: bool is_entry sits right before owner
-            ent["entry"] = rd_u8(f + L.frame_owner - 1)
-        if L.owner_cstack >= 0 and owner == L.owner_cstack:
-            ent["shim"] = True
-            co = obj_at(code) if code else None
-            ent["shim_code"] = (co.co_name if isinstance(co, types.CodeType)
-                                else type(co).__name__)
+    return _walk(f or 0, sys._getframe())
+
+
+def _walk(f, me):
+    native, skipped, codeless = [], 0, []
+    while f and len(native) + skipped + len(codeless) < MAX_FRAMES:
+        owner = i8(f + L.frame_owner) if L.frame_owner >= 0 else None
+        if L.owner_skip >= 0 and owner >= L.owner_skip:
+            skipped += 1
         else:
-            off, line_here = byte_offset(f, code), sys._getframe().f_lineno
-            if here_line is None:
-                here_line = line_here   # innermost (this) frame's instr was read here
-            ent["off"] = off
-            ent["line"] = api.PyCode_Addr2Line(code, off)
-            ent["name"] = obj_at(code).co_name
-        raw.append(ent)
-        f = rd_ptr(f + L.frame_back)
-    return raw, here_line
+            code = frame_code(f)
+            if is_code(code):
+                off = byte_offset(f, code)
+                native.append({"frame": f, "code": code, "owner": owner, "off": off,
+                               "name": code_at(code).co_name, "line": addr2line(code, off)})
+            else:   # frames.c passes over it too, but Python code has a code object
+                codeless.append("%#x (owner %s)" % (code, owner))
+        f = ptr(f + L.frame_back)
+    python = []
+    p = me
+    while p is not None:
+        python.append({"frame": id(p), "code": id(p.f_code), "off": p.f_lasti,
+                       "name": p.f_code.co_name, "line": p.f_lineno,
+                       "gen": bool(p.f_code.co_flags & GEN_FLAGS)})
+        p = p.f_back
+    tb = [(s.name, s.lineno) for s in reversed(traceback.extract_stack(me))]
+    return native, python, tb, skipped, codeless
 
 
-def compare(label):
-    raw, here_line = native_walk()
-    me = sys._getframe()
-    nat = [e for e in raw if not e["shim"]]
-
-    # expected chain: this frame (compare() itself) is not in raw; raw[0] is native_walk
-    py = []
-    fr = me
-    while fr is not None:
-        py.append(fr)
-        fr = fr.f_back
-    exp = [(native_walk.__code__.co_name, here_line)] + \
-          [(f.f_code.co_name, f.f_lineno) for f in py]
-    got = [(e["name"], e["line"]) for e in nat]
-    # compare() frame line differs: raw was read at the `native_walk()` call line
-    exp[1] = (exp[1][0], me.f_code.co_firstlineno + 1)
-    ok = True
-    if got != exp:
-        ok = False
-        fail("%s: (co_name,line) mismatch\n    native: %s\n    python: %s" % (label, got, exp))
-
-    tb = [(fs.name, fs.lineno) for fs in traceback.extract_stack(me.f_back)][::-1]
-    if got[2:] != tb:
-        ok = False
-        fail("%s: traceback.extract_stack mismatch\n    native: %s\n    tb:     %s" % (label, got[2:], tb))
-
-    if nat[0]["code"] != id(native_walk.__code__):
-        ok = False
-        fail("%s: innermost frame is not native_walk" % label)
-    # per-frame identity / lasti checks on the stable (non-innermost) frames
-    for e, f in zip(nat[1:], py):
-        if e["code"] != id(f.f_code):
-            ok = False
-            fail("%s: code ptr mismatch in %s" % (label, f.f_code.co_name))
-        if MINOR <= 10 and e["frame"] != id(f):
-            ok = False
-            fail("%s: frame ptr != id(frame) in %s" % (label, f.f_code.co_name))
-        if f is me:
-            continue  # its instr moved on since native_walk() returned
-        if e["off"] != f.f_lasti:
-            ok = False
-            fail("%s: byte offset %d != f_lasti %d in %s" % (label, e["off"], f.f_lasti, f.f_code.co_name))
-        if MINOR >= 11 and api.PyFrame_GetLasti(f) != e["off"]:
-            ok = False
-            fail("%s: PyFrame_GetLasti mismatch in %s" % (label, f.f_code.co_name))
-        if MINOR >= 12:
-            la = api.PyUnstable_InterpreterFrame_GetLasti(e["frame"])
-            ln = api.PyUnstable_InterpreterFrame_GetLine(e["frame"])
-            if (la, ln) != (e["off"], e["line"]):
-                ok = False
-                fail("%s: PyUnstable_InterpreterFrame_GetLasti/GetLine (%d,%d) != (%d,%d) in %s"
-                     % (label, la, ln, e["off"], e["line"], f.f_code.co_name))
-    desc = []
-    for e in raw:
-        if e["shim"]:
-            desc.append("<shim owner=%d code=%s>" % (e["owner"], e["shim_code"]))
-        else:
-            o = "" if e["owner"] is None else "/o%d" % e["owner"]
-            if e.get("entry"):
-                o += "/is_entry"
-            desc.append("%s:%d%s" % (e["name"], e["line"], o))
-    print("  %-10s %s  %d raw frames, %d shim: %s" % (
-        label, "ok" if ok else "FAIL", len(raw), len(raw) - len(nat), " <- ".join(desc)))
-    return raw
+def check_stack(label, min_skipped=1):
+    native, python, tb, skipped, codeless = native_stack()
+    if codeless:
+        fail("%s: frames not skipped by owner_skip without a code object at frame_code: %s"
+             % (label, ", ".join(codeless)))
+    got = [(n["name"], n["line"]) for n in native]
+    want = [(p["name"], p["line"]) for p in python]
+    if got != want:
+        fail("%s: frames by offset %s != sys._getframe() chain %s" % (label, got, want))
+        return
+    if got != tb:
+        fail("%s: frames by offset %s != traceback.extract_stack() %s" % (label, got, tb))
+    for n, p in zip(native, python):
+        where = "%s: %s:%d" % (label, p["name"], p["line"])
+        if n["code"] != p["code"]:
+            fail("%s: frame_code %#x is not f_code %#x" % (where, n["code"], p["code"]))
+        if L.code_adaptive < 0 and n["frame"] != p["frame"]:
+            fail("%s: the frame %#x is not the frame object %#x" % (where, n["frame"], p["frame"]))
+        if n["off"] != p["off"]:
+            fail("%s: byte offset by frame_instr %d != f_lasti %d" % (where, n["off"], p["off"]))
+        if L.frame_owner >= 0 and n["owner"] != (OWNED_BY_GENERATOR if p["gen"] else 0):
+            fail("%s: frame_owner byte is %d, not %d" % (
+                where, n["owner"], OWNED_BY_GENERATOR if p["gen"] else 0))
+    if L.owner_skip >= 0 and skipped < min_skipped:
+        fail("%s: %d frames with owner >= owner_skip, expected at least %d (C entries)"
+             % (label, skipped, min_skipped))
 
 
-# ---- scenarios -------------------------------------------------------------
-
-def level2(label):
-    return compare(label)
-
-
-def level1(label):
-    return level2(label)
+def check_interp(label):
+    ts = api.PyThreadState_Get()
+    interp, main = ptr(ts + L.ts_interp), api.PyInterpreterState_Main()
+    if interp != main:
+        fail("%s: tstate+ts_interp holds %#x, PyInterpreterState_Main() is %#x"
+             % (label, interp, main or 0))
 
 
-def gen():
-    yield compare("generator")
+def inner(label, min_skipped=1):
+    return check_stack(label, min_skipped)
 
 
-async def coro():
-    return compare("coroutine")
+def outer(label, min_skipped=1):
+    return inner(label, min_skipped)
 
 
-def via_c(label):
-    # sorted() calls key from C: C->Python re-entry (shim on 3.12+, is_entry on 3.11)
-    return sorted([0], key=lambda x: compare(label) and 0)
+def in_generator():
+    yield outer("generator")
 
 
-def in_thread():
-    out = []
-    t = threading.Thread(target=lambda: out.append(level1("thread")))
+def c_reentry():
+    # sorted() calls key from C: on 3.12+ a C-stack frame between
+    return sorted([2, 1], key=lambda x: outer("C -> Python", 2) or x)
+
+
+def second_thread():
+    def run():
+        try:
+            outer("second thread")
+            check_interp("second thread")
+        except Exception:
+            fail("second thread: " + traceback.format_exc().strip().replace("\n", " | "))
+    t = threading.Thread(target=run, name="check_layouts")
     t.start()
     t.join()
-    return out
 
 
-def check_frames():
-    print("frames:")
-    raw = level1("plain")
-    first = raw[0]
-    # what does the caller's instr point at? (level2 is suspended in its call)
-    import dis
-    lv2 = [e for e in raw if e.get("name") == "level2"][0]
-    op = level2.__code__.co_code[lv2["off"]] if lv2["off"] >= 0 else None
-    print("  caller level2: byte offset %d -> opcode %s (code units: %d)" % (
-        lv2["off"], dis.opname[op] if op is not None else "-",
-        len(level2.__code__.co_code) // 2))
-    print("  innermost raw frame: %s (owner=%s) -- %s" % (
-        first.get("name", "<shim>"), first["owner"],
-        "the ctypes call adds NO frame/shim; innermost is the calling Python function"
-        if not first["shim"] else "SHIM"))
-    next(gen())
-    c = coro()
-    try:
-        c.send(None)
-    except StopIteration:
-        pass
-    via_c("c-reentry")
-    in_thread()
+# ---- generators and coroutines ------------------------------------------------
 
+class Pause(object):
+    def __await__(self):
+        yield
+
+
+async def waiting(awaitable, tag):
+    held = [tag, object()]
+    text = "held by " + tag
+    cell = [tag]      # a cell: co_nlocalsplus is not co_nlocals on 3.11+
+    keep = lambda: cell  # noqa: E731
+    line = sys._getframe().f_lineno + 1
+    got = await awaitable
+    after = (got, held, text, line, keep)
+    return after
+
+
+def yielding(tag):
+    held = [tag, object()]
+    line = sys._getframe().f_lineno + 1
+    got = yield held
+    return got
+
+
+def gen_parts(obj):
+    if isinstance(obj, types.CoroutineType):
+        return obj.cr_code, obj.cr_frame
+    return obj.gi_code, obj.gi_frame
+
+
+def check_suspended(obj, label, started=True):
+    """What frames.c's tl_frames_of_generator() and
+    tl_frames_locals_of_generator() read of a created or suspended one."""
+    code, pyframe = gen_parts(obj)
+    base = id(obj)
+    if L.gen_state >= 0:
+        state = i8(base + L.gen_state)
+        if state >= L.gen_finished:
+            fail("%s: gen_state %d >= gen_finished %d while %s"
+                 % (label, state, L.gen_finished, "suspended" if started else "created"))
+    if L.code_adaptive < 0:
+        f = ptr(base + L.gen_frame)
+        if f != id(pyframe):
+            fail("%s: gen_frame holds %#x, not the frame object %#x" % (label, f, id(pyframe)))
+            return
+    else:
+        f = base + L.gen_frame
+    co = frame_code(f)
+    if co != id(code):
+        fail("%s: frame_code of the frame at gen_frame is %#x, not its code %#x" % (label, co, id(code)))
+        return
+    line = addr2line(co, byte_offset(f, co))
+    pylocals = pyframe.f_locals
+    if line != pyframe.f_lineno or (started and line != pylocals["line"]):
+        fail("%s: line %d by offset, %s at %d (f_lineno %d)" % (
+            label, line, "suspended" if started else "created",
+            pylocals["line"] if started else pyframe.f_lineno, pyframe.f_lineno))
+    n = ctypes.c_int.from_address(co + L.code_nlocals).value
+    names = code.co_varnames + tuple(c for c in code.co_cellvars if c not in code.co_varnames)
+    want_n = code.co_nlocals if L.code_adaptive < 0 else len(names) + len(code.co_freevars)
+    if n != want_n:
+        fail("%s: code_nlocals reads %d, not %d" % (label, n, want_n))
+    for i, name in enumerate(code.co_varnames):
+        value = ptr(f + L.frame_locals + i * ctypes.sizeof(VP)) & L.mask
+        try:
+            want = id(pylocals[name])
+        except KeyError:
+            want = 0   # unbound: NULL
+        if value != want:
+            fail("%s: local %d (%s) by frame_locals is %#x, f_locals has %#x"
+                 % (label, i, name, value, want))
+
+
+def check_running(obj, label):
+    """Running (this very code is its frame's): not finished either."""
+    if L.gen_state >= 0:
+        state = i8(id(obj) + L.gen_state)
+        if state >= L.gen_finished:
+            fail("%s: gen_state %d >= gen_finished %d while running" % (label, state, L.gen_finished))
+
+
+def check_finished(obj, label):
+    """A returned or closed one: frames.c must not read its frame."""
+    if L.gen_state >= 0:
+        state = i8(id(obj) + L.gen_state)
+        if state < L.gen_finished:
+            fail("%s: gen_state %d < gen_finished %d once finished" % (label, state, L.gen_finished))
+    elif ptr(id(obj) + L.gen_frame):
+        fail("%s: gen_frame still holds a frame once finished" % label)
+
+
+def generators():
+    g = yielding("generator")
+    check_suspended(g, "created generator", started=False)
+    next(g)
+    check_suspended(g, "suspended generator")
+    g.close()
+    check_finished(g, "closed generator")
+    c = waiting(Pause(), "coroutine")
+    check_suspended(c, "created coroutine", started=False)
+    c.send(None)
+    check_suspended(c, "suspended coroutine")
+    c.close()
+    check_finished(c, "closed coroutine")
+
+
+async def leaf(label):
+    await Pause()    # resumed by the event loop (a task step), not by the caller
+    return outer(label)
+
+
+async def with_asyncio():
+    import asyncio
+    await leaf("coroutine in asyncio")
+    check_running(asyncio.current_task().get_coro(), "asyncio.run's coroutine")
+    loop = asyncio.get_event_loop()
+    fut = loop.create_future()
+    task = loop.create_task(waiting(fut, "asyncio task"))
+    await asyncio.sleep(0)   # the task runs up to `await fut`
+    coro = task.get_coro()
+    if coro.cr_frame is None or coro.cr_frame.f_locals.get("line") is None:
+        fail("asyncio task: not waiting at `await fut` after one loop iteration")
+    else:
+        check_suspended(coro, "asyncio task (suspended)")
+    fut.set_result(1)
+    await task
+    check_finished(coro, "asyncio task (returned)")
+
+
+# ---- 3.13+: _PyRuntime.debug_offsets ---------------------------------------------
 
 def check_debug_offsets():
     if MINOR < 13:
+        bad = ["%s = %d" % kv for kv in sorted(L.dbg.items()) if kv[1] >= 0]
+        if bad:
+            fail(".dbg slots before 3.13: %s" % ", ".join(bad))
         return
-    # leading part of _Py_DebugOffsets (3.13 internal/pycore_runtime.h), all uint64
-    class DO(ctypes.Structure):
-        _fields_ = ([("cookie", ctypes.c_char * 8), ("version", ctypes.c_uint64),
-                     ("free_threaded", ctypes.c_uint64)] +
-                    [("rs%d" % i, ctypes.c_uint64) for i in range(3)] +
-                    [("is%d" % i, ctypes.c_uint64) for i in range(13)] +
-                    [("ts_size", ctypes.c_uint64), ("ts_prev", ctypes.c_uint64),
-                     ("ts_next", ctypes.c_uint64), ("ts_interp", ctypes.c_uint64),
-                     ("ts_current_frame", ctypes.c_uint64)] +
-                    [("ts%d" % i, ctypes.c_uint64) for i in range(4)] +
-                    [("if_size", ctypes.c_uint64), ("if_previous", ctypes.c_uint64),
-                     ("if_executable", ctypes.c_uint64), ("if_instr_ptr", ctypes.c_uint64),
-                     ("if_localsplus", ctypes.c_uint64), ("if_owner", ctypes.c_uint64)] +
-                    [("co%d" % i, ctypes.c_uint64) for i in range(9)] +
-                    [("co_code_adaptive", ctypes.c_uint64)])
-    rt = ctypes.addressof(ctypes.c_char.in_dll(api, "_PyRuntime"))
-    d = DO.from_address(rt)  # debug_offsets is the first member of _PyRuntimeState
-    pairs = [("thread_state.current_frame", d.ts_current_frame, L.ts_frame),
-             ("interpreter_frame.previous", d.if_previous, L.frame_back),
-             ("interpreter_frame.executable", d.if_executable, L.frame_code),
-             ("interpreter_frame.instr_ptr", d.if_instr_ptr, L.frame_instr),
-             ("interpreter_frame.owner", d.if_owner, L.frame_owner),
-             ("code_object.co_code_adaptive", d.co_code_adaptive, L.code_adaptive)]
-    bad = [p for p in pairs if p[1] != p[2]]
-    print("debug_offsets (live _PyRuntime, cookie=%r version=%#x free_threaded=%d): %s" % (
-        d.cookie, d.version, d.free_threaded,
-        "ok" if not bad and d.cookie == b"xdebugpy" else "FAIL"))
-    for name, live, ours in pairs:
-        print("  %-30s live=%-4d layouts.inc=%d" % (name, live, ours))
-    if bad or d.cookie != b"xdebugpy":
-        fail("debug_offsets mismatch: %r" % (bad,))
+    try:
+        runtime = ctypes.c_char.in_dll(api, "_PyRuntime")
+    except ValueError:       # libpython linked into the executable
+        runtime = ctypes.c_char.in_dll(ctypes.CDLL(None), "_PyRuntime")
+    rt = ctypes.addressof(runtime)
+    cookie = ctypes.string_at(rt, 8)
+    if cookie != b"xdebugpy":
+        fail("_PyRuntime starts with %r, not the cookie b'xdebugpy'" % cookie)
+        return
+    version = ctypes.c_uint64.from_address(rt + 8).value
+    if version != sys.hexversion:
+        fail("_PyRuntime.debug_offsets.version %#x != sys.hexversion %#x" % (version, sys.hexversion))
+    for field in DBG_FIELDS:
+        slot = L.dbg[field]
+        if slot >= 0:
+            value = ctypes.c_uint64.from_address(rt + 8 * slot).value
+            if value != getattr(L, field):
+                fail(".dbg.%s = %d: debug_offsets slot %d holds %d, the row says %s = %d"
+                     % (field, slot, slot, value, field, getattr(L, field)))
 
 
-def check_descr_and_audit():
-    d_method, d_wrapped, audit_head = FACTS[MINOR]
-    # PyMethodDescrObject.d_method -> PyMethodDef*, whose ml_name is first
-    md = rd_ptr(id(str.join) + d_method)
-    name = ctypes.c_char_p.from_address(md).value
-    # PyWrapperDescrObject.d_wrapped == the type slot it wraps (int.__hash__ -> tp_hash)
-    wrapped = rd_ptr(id(int.__hash__) + d_wrapped)
-    tp_hash = rd_ptr(id(int) + TP_HASH)
-    ok = name == b"join" and wrapped == tp_hash and wrapped != 0
-    print("descr: str.join d_method->ml_name=%r, int.__hash__ d_wrapped==int.tp_hash: %s -> %s"
-          % (name, wrapped == tp_hash, "ok" if ok else "FAIL"))
-    if not ok:
-        fail("descriptor offsets")
+# ---- main ------------------------------------------------------------------------
 
-    # C-level audit hook list: PySys_AddAuditHook appends an entry
-    # {next, hookCFunction, userData} to the list whose head is in _PyRuntime.
-    # The hook must stay callable until process exit (it is called during
-    # finalization), so use a plain C function, not a ctypes callback:
-    # Py_IsInitialized(void) ignores its arguments and returns 0/1 (>= 0 = ok).
-    hook_addr = ctypes.cast(api.Py_IsInitialized, ctypes.c_void_p).value
-    api.PySys_AddAuditHook.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-    api.PySys_AddAuditHook.restype = ctypes.c_int
-    cookie = 0x7A5C1EA4
-    rc = api.PySys_AddAuditHook(hook_addr, cookie)
-    rt = ctypes.addressof(ctypes.c_char.in_dll(api, "_PyRuntime"))
-    e = rd_ptr(rt + audit_head)
-    found, n = False, 0
-    while e and n < 64:
-        if rd_ptr(e + 8) == hook_addr and rd_ptr(e + 16) == cookie:
-            found = True
-        e = rd_ptr(e)
-        n += 1
-    print("audit: PySys_AddAuditHook rc=%d, found in list at _PyRuntime+%d (%d entries): %s"
-          % (rc, audit_head, n, "ok" if found else "FAIL"))
-    if not found:
-        fail("audit hook head offset")
+LABEL = ""
 
 
-def build_info():
-    import sysconfig
-    print("build: abiflags=%r Py_GIL_DISABLED=%r Py_DEBUG=%r gettotalrefcount=%s exe=%s" % (
-        getattr(sys, "abiflags", None), sysconfig.get_config_var("Py_GIL_DISABLED"),
-        sysconfig.get_config_var("Py_DEBUG"), hasattr(sys, "gettotalrefcount"),
-        sys.executable))
-
-
-def main():
-    print("== %s (%s) layout row %d.%d" % (sys.version.split()[0], sys.executable, L.major, L.minor))
-    build_info()
-    check_frames()
-    check_debug_offsets()
-    check_descr_and_audit()
-    if failures:
-        print("FAILED %s: %d problem(s)" % (sys.version.split()[0], len(failures)))
+def check(label, layouts):
+    global L, LABEL
+    LABEL = label
+    faulthandler.enable()
+    lo, hi = pythons.supported_minors()
+    try:
+        rows = load_rows(layouts)
+    except (OSError, ValueError) as e:
+        fail("%s: %s" % (layouts, e))
         return 1
-    print("OK %s" % sys.version.split()[0])
+    mine = [r for r in rows if r["minor"] == MINOR and r["debug"] == DEBUG]
+    if sys.version_info[0] != 3 or not lo <= MINOR <= hi:
+        if not mine:
+            print("SKIP %s: no row" % VERSION)
+            return 0
+    if len(mine) != 1:
+        fail("%d rows for .minor = %d, .debug = %d in %s (supported: 3.%d to 3.%d)"
+             % (len(mine), MINOR, DEBUG, layouts, lo, hi))
+        return 1
+    L = Layout(mine[0])
+    api.PyInterpreterState_Main.restype = VP
+    api.PyInterpreterState_Main.argtypes = []
+    scenarios = [
+        ("main thread interp", lambda: check_interp("main thread")),
+        ("plain", lambda: outer("plain calls")),
+        ("generator", lambda: next(in_generator())),
+        ("C -> Python", c_reentry),
+        ("asyncio", lambda: __import__("asyncio").run(with_asyncio())),
+        ("second thread", second_thread),
+        ("generators", generators),
+        ("debug_offsets", check_debug_offsets),
+    ]
+    for name, scenario in scenarios:
+        try:
+            scenario()
+        except Exception:
+            fail("%s: %s" % (name, traceback.format_exc().strip().replace("\n", " | ")))
+    if problems:
+        return 1
+    print("OK %s %s" % (VERSION, label))
     return 0
 
 
+def run_layouts(layouts):
+    """Every interpreter of tests/pythons.py runs check()."""
+    try:
+        interps, notes = pythons.discover(include_debug=True)
+    except pythons.PythonsError as e:
+        print("FAIL pythons: %s" % e)
+        return 1
+    script = os.path.realpath(__file__)
+    passed = failed = 0
+    skipped = len(notes)
+    for note in notes:
+        print(note)
+    for it in interps:
+        cmd = [it.path, script, "--label", it.label, "--layouts", os.path.abspath(layouts)]
+        try:
+            r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, cwd=ROOT, env=pythons.clean_env(),
+                               timeout=300, universal_newlines=True)
+            out, rc = r.stdout.rstrip("\n"), r.returncode
+        except subprocess.TimeoutExpired:
+            out, rc = "", "timeout (300 s)"
+        lines = out.splitlines()
+        last = lines[-1] if lines else ""
+        if rc == 0 and last.startswith("OK "):
+            passed += 1
+            print(last)
+        elif rc == 0 and last.startswith("SKIP "):
+            skipped += 1
+            print(last)
+        else:
+            failed += 1
+            print("\n".join(lines) if lines else "FAIL %s: no output" % it.label)
+            if not last.startswith("FAIL ") or rc != 1:
+                print("FAIL %s %s: exit status %s" % (it.version_str, it.label, rc))
+        sys.stdout.flush()
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if failed or not passed else 0
+
+
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--run-layouts", action="store_true",
+                    help="run the check under every interpreter of tests/pythons.py")
+    ap.add_argument("--label", help="the name to print after the version (default: sys.executable)")
+    ap.add_argument("--layouts", metavar="FILE", default=LAYOUTS_INC,
+                    help="the rows to check (default: shim/cpython/layouts.inc)")
+    args = ap.parse_args(argv)
+    if args.run_layouts:
+        return run_layouts(args.layouts)
+    return check(args.label or "%s%s" % (sys.executable, " (debug)" if DEBUG else ""),
+                 os.path.abspath(args.layouts))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
