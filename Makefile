@@ -11,13 +11,13 @@ TL_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread
 LDLIBS := -lunwind -ljansson -ldl -lm -pthread
 
 LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/monitoring.c shim/options.c \
-           shim/scopes.c shim/stacks.c shim/suppressions.c shim/tasks.c shim/unwind.c shim/holdings.c \
+           shim/scopes.c shim/stacks.c shim/suppressions.c shim/tasks.c shim/unwind.c shim/holdings.c shim/verdict.c \
            shim/cpython/api.c shim/cpython/frames.c shim/cpython/tasklist.c shim/cpython/version.c \
-           collector/collector.c collector/detect.c collector/report.c collector/output.c
+           collector/collector.c collector/report.c collector/output.c
 PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
 UNIT_TESTS := options depot tasks report output suppressions layout version
 
-.PHONY: all deps test unit e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 bench bench-smoke profile \
+.PHONY: all deps test unit layers e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 bench bench-smoke profile \
         demo install asan clean check-exports package-test pytest-plugin
 
 FUZZ_SECONDS ?= 10
@@ -51,6 +51,10 @@ unit: $(UNIT_TESTS:%=$(BUILD)/test_%)
 
 check-exports: $(BUILD)/libtaskleak.so
 	@tests/check-exports $(BUILD)/libtaskleak.so
+
+# The layers' #include direction (hooks -> core <- collector; tests/check-layers).
+layers:
+	@tests/check-layers
 
 e2e: $(BUILD)/libtaskleak.so
 	$(PYTHON) tests/e2e/run.py --lib $(BUILD)/libtaskleak.so
@@ -127,7 +131,7 @@ profile: $(BUILD)/libtaskleak.so
 # fuzz, and a benchmark smoke run (benchmarks are not tests: it only runs).
 test: deps package-test pytest-plugin
 	$(MAKE) all
-	$(MAKE) unit check-exports e2e cli hostile attach layouts fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
+	$(MAKE) unit check-exports layers e2e cli hostile attach layouts fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
 
 demo: deps all
 	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/demo/leaky_worker.py

@@ -24,7 +24,10 @@ class BuildPyWithLibrary(build_py):
 
     def run(self):
         build_py.run(self)
-        make_build = os.path.join(SCRATCH, "make")
+        # A fresh build every time: objects kept from an older tree could
+        # be linked with headers they were not compiled against.
+        os.makedirs(SCRATCH, exist_ok=True)
+        make_build = tempfile.mkdtemp(prefix="make.", dir=SCRATCH)
         # Not the variables of an enclosing make (make package-test): its
         # command-line BUILD= would win over this one.
         env = dict((k, v) for k, v in os.environ.items()
@@ -35,6 +38,7 @@ class BuildPyWithLibrary(build_py):
         os.makedirs(target, exist_ok=True)
         shutil.copy2(os.path.join(make_build, "libtaskleak.so"),
                      os.path.join(target, "libtaskleak.so"))
+        shutil.rmtree(make_build, ignore_errors=True)
 
 
 class NativeDistribution(Distribution):

@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../shim/asyncio.h"
+#include "../shim/collect.h"
+#include "../shim/cpython/api.h"
 #include "../shim/core.h"
 #include "../shim/cpython/version.h"
 #include "../shim/options.h"
@@ -102,7 +103,7 @@ static int guard_forks;
  * number that says whether the program ever waited long for us. */
 static int timed_step(struct tl_collection *c, const uint64_t *t0)
 {
-    int more = tl_asyncio_collect_step(c, GIL_SLICE_S);
+    int more = tl_collect_step(c, GIL_SLICE_S);
     uint64_t held = tl_ticks() - *t0;
     tl_hook_account(TL_HOOK_COLLECT, held, 1);
     if (held > tl_collect_max_ticks)
@@ -125,7 +126,7 @@ static void *gil_helper(void *arg)
         if (ts) {
             tl_py.PyEval_RestoreThread(ts);
             uint64_t t0 = tl_ticks();
-            struct tl_collection *c = tl_asyncio_collect_begin(job->mode);
+            struct tl_collection *c = tl_collect_begin(job->mode);
             while (timed_step(c, &t0) && !__atomic_load_n(&C.abort_wait, __ATOMIC_RELAXED)) {
                 void *saved = tl_py.PyEval_SaveThread();
                 pthread_mutex_lock(&C.lock);
@@ -137,7 +138,7 @@ static void *gil_helper(void *arg)
                 tl_py.PyEval_RestoreThread(saved);
                 t0 = tl_ticks();
             }
-            live = tl_asyncio_collect_end(c, &n_live);
+            live = tl_collect_end(c, &n_live);
             tl_py.PyThreadState_Clear(ts);
             tl_py.PyThreadState_DeleteCurrent(); /* and releases the GIL */
         }
@@ -563,7 +564,7 @@ int tl_collector_report_now(void)
     tl_py.PyEval_RestoreThread(ts);
     int rc = -1;
     if (!C.finished) {
-        tl_asyncio_collect(TL_COLLECT_PERIODIC);
+        tl_collect_all(TL_COLLECT_PERIODIC);
         rc = write_report("request", NULL) ? -1 : 0;
     }
     pthread_mutex_unlock(&C.lock);
@@ -576,7 +577,7 @@ void tl_collector_final_report(void)
     pthread_mutex_lock(&C.lock);
     tl_py.PyEval_RestoreThread(ts);
     if (!C.finished) {
-        tl_asyncio_collect(TL_COLLECT_EXIT);
+        tl_collect_all(TL_COLLECT_EXIT);
         C.finished = 1;
         write_report("exit", NULL);
     }

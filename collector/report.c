@@ -11,13 +11,12 @@
 #include <unistd.h>
 
 #include "../shim/core.h"
-#include "detect.h"
 #include "../shim/cpython/frames.h"
-#include "../shim/monitoring.h"
 #include "../shim/options.h"
 #include "../shim/scopes.h"
 #include "../shim/suppressions.h"
 #include "../shim/unwind.h"
+#include "../shim/verdict.h"
 
 #define TL_VERSION "1.0.0"
 
@@ -268,7 +267,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         json_object_set_new(root, "live_tasks", live);
     }
     json_object_set_new(root, "provenance",
-                        json_pack("{s:s}", "caught_at", tl_monitoring_status()));
+                        json_pack("{s:s}", "caught_at", tl_catch_sites_status));
     json_t *used = json_array();
     tl_suppressions_visit(add_suppression, used);
     json_object_set_new(root, "suppressions", used);

@@ -7,12 +7,11 @@
  * sweep of cancelled tasks before each report.  The hooks gather what they
  * need from Python and forward to the plain core in tasks.c. */
 #include "asyncio.h"
+#include "collect.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../collector/collector.h"
-#include "../collector/detect.h"
 #include "core.h"
 #include "holdings.h"
 #include "cpython/frames.h"
@@ -22,6 +21,7 @@
 #include "scopes.h"
 #include "suppressions.h"
 #include "tasks.h"
+#include "verdict.h"
 #include "unwind.h"
 
 typedef int (*initproc)(PyObject *, PyObject *, PyObject *);
@@ -373,7 +373,7 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
     uint32_t native = capture_native(py);
     /* Recorded before the real __init__: an eager task runs inside it. */
     tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), tl_now());
-    tl_collector_poke();
+    tl_collector_calls.poke();
     tl_hook_account(TL_HOOK_SPAWN, tl_ticks() - t0, 1);
     int rc = orig_init(self, args, kwds);
     if (rc < 0)
@@ -818,7 +818,7 @@ struct tl_collection {
 
 static uint32_t all_resolved_below = 1; /* stack ids below it have lines */
 
-struct tl_collection *tl_asyncio_collect_begin(enum tl_collect_mode mode)
+struct tl_collection *tl_collect_begin(enum tl_collect_mode mode)
 {
     struct tl_collection *c = calloc(1, sizeof *c);
     if (!c)
@@ -885,7 +885,7 @@ static int step_one(struct tl_collection *c)
     return 0;
 }
 
-int tl_asyncio_collect_step(struct tl_collection *c, double budget)
+int tl_collect_step(struct tl_collection *c, double budget)
 {
     if (!c)
         return 0;
@@ -901,7 +901,7 @@ int tl_asyncio_collect_step(struct tl_collection *c, double budget)
     return more;
 }
 
-struct tl_leak *tl_asyncio_collect_end(struct tl_collection *c, size_t *n_live)
+struct tl_leak *tl_collect_end(struct tl_collection *c, size_t *n_live)
 {
     *n_live = 0;
     if (!c)
@@ -929,13 +929,13 @@ struct tl_leak *tl_asyncio_collect_end(struct tl_collection *c, size_t *n_live)
     return live;
 }
 
-void tl_asyncio_collect(enum tl_collect_mode mode)
+void tl_collect_all(enum tl_collect_mode mode)
 {
     size_t n;
-    struct tl_collection *c = tl_asyncio_collect_begin(mode);
-    while (tl_asyncio_collect_step(c, 0))
+    struct tl_collection *c = tl_collect_begin(mode);
+    while (tl_collect_step(c, 0))
         ;
-    struct tl_leak *live = tl_asyncio_collect_end(c, &n);
+    struct tl_leak *live = tl_collect_end(c, &n);
     for (size_t i = 0; i < n; i++)
         tl_leak_free(&live[i]);
     free(live);
@@ -1008,7 +1008,7 @@ static PyObject *at_exit(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    tl_collector_final_report();
+    tl_collector_calls.final_report();
     tl_py.Py_IncRef(tl_py.None);
     return tl_py.None;
 }
@@ -1020,7 +1020,7 @@ static PyObject *at_exit(PyObject *self, PyObject *unused)
 static int restart_collector(void *unused)
 {
     (void)unused;
-    tl_collector_poke();
+    tl_collector_calls.poke();
     return 0;
 }
 

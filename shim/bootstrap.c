@@ -171,6 +171,7 @@ static void try_activate(void)
     tl_py.Py_DecRef(task);
     if (state != ACTIVE)
         return;
+    tl_collector_calls = (struct tl_collector_calls){tl_collector_poke, tl_collector_final_report};
     tl_asyncio_register_callbacks();
     tl_monitoring_start();
     tl_collector_activate();

@@ -17,6 +17,13 @@ const char *const tl_hook_names[TL_N_HOOKS] = {"spawn", "cancel", "uncancel", "d
                                                "exception_handled", "collect"};
 struct tl_hook_stats tl_hook_stats[TL_N_HOOKS];
 uint64_t tl_collect_max_ticks;
+
+char tl_catch_sites_status[128] = "not available before Python 3.12";
+
+static void nothing(void)
+{
+}
+struct tl_collector_calls tl_collector_calls = {nothing, nothing};
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 
 static double monotonic(void)

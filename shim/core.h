@@ -50,4 +50,17 @@ void tl_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void tl_core_after_fork_child(void);
 
+/* How catch sites are recorded (the report's provenance.caught_at): set by
+ * monitoring.c. */
+extern char tl_catch_sites_status[128];
+
+/* The collector, seen from below: bootstrap wires these at activation, so
+ * that the hooks never include the collector, a layer above the core.  A
+ * hook wakes it (after a fork it restarts); the exit callback ends it. */
+struct tl_collector_calls {
+    void (*poke)(void);
+    void (*final_report)(void);
+};
+extern struct tl_collector_calls tl_collector_calls;
+
 #endif

@@ -16,7 +16,6 @@
 #include "tasks.h"
 
 
-static char status[128] = "not available before Python 3.12";
 static PyObject *current_task; /* _asyncio.current_task */
 static PyObject *cancelled_error;
 
@@ -108,7 +107,7 @@ void tl_monitoring_start(void)
     if (!tl_caps.monitoring)
         return;
     if (!tl_opt.catch_sites) {
-        snprintf(status, sizeof status, "off (catch_sites=0)");
+        snprintf(tl_catch_sites_status, sizeof tl_catch_sites_status, "off (catch_sites=0)");
         return;
     }
     static PyMethodDef def = {"_taskleak_exception_handled", (void *)on_handled, TL_METH_FASTCALL, NULL};
@@ -144,9 +143,10 @@ void tl_monitoring_start(void)
     }
     if (tool >= 0) {
         tl_depot_init(&library_cache);
-        snprintf(status, sizeof status, "sys.monitoring EXCEPTION_HANDLED, tool id %d", tool);
+        snprintf(tl_catch_sites_status, sizeof tl_catch_sites_status,
+                 "sys.monitoring EXCEPTION_HANDLED, tool id %d", tool);
     } else {
-        snprintf(status, sizeof status,
+        snprintf(tl_catch_sites_status, sizeof tl_catch_sites_status,
                  "unavailable: sys.monitoring tool ids 3 and 4 are taken; "
                  "swallow sites are not known");
     }
@@ -155,9 +155,4 @@ void tl_monitoring_start(void)
         if (refs[i])
             tl_py.Py_DecRef(refs[i]);
     tl_py.PyErr_Clear();
-}
-
-const char *tl_monitoring_status(void)
-{
-    return status;
 }

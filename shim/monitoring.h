@@ -4,9 +4,7 @@
 #define TL_MONITORING_H
 
 /* Register the tool (GIL held).  Never fails the program: when it cannot,
- * tl_monitoring_status() says why. */
+ * tl_catch_sites_status (core.h) says why. */
 void tl_monitoring_start(void);
-/* What the report says about catch sites. */
-const char *tl_monitoring_status(void);
 
 #endif

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/detect.h"
+#include "../../shim/verdict.h"
 #include "../../shim/tasks.h"
 #include "check.h"
 

@@ -1,8 +1,8 @@
 /* Verdicts: the contract's leak rules as pure functions. */
-#ifndef TL_DETECT_H
-#define TL_DETECT_H
+#ifndef TL_VERDICT_H
+#define TL_VERDICT_H
 
-#include "../shim/tasks.h"
+#include "tasks.h"
 
 /* Cancels a scope issued on its own task and has not taken back yet: those
  * are the scope's to consume, not outstanding (gh-116720, timeouts). */

@@ -1,11 +1,11 @@
 /* Verdicts, exactly as taskleak-v1 §2 defines them. */
-#include "detect.h"
+#include "verdict.h"
 
 #include <string.h>
 
-#include "../shim/core.h"
-#include "../shim/cpython/frames.h"
-#include "../shim/cpython/version.h"
+#include "core.h"
+#include "cpython/frames.h"
+#include "cpython/version.h"
 
 unsigned tl_scope_outstanding(const struct tl_task_view *v)
 {
