@@ -9,6 +9,7 @@
 struct count {
     int n;
     int kinds[TL_N_KINDS];
+    struct tl_leak last_copy; /* the visitor's leak lives only during the visit */
     const struct tl_leak *last;
 };
 
@@ -17,7 +18,8 @@ static void count_leak(void *ctx, const struct tl_leak *l)
     struct count *c = ctx;
     c->n++;
     c->kinds[l->kind]++;
-    c->last = l;
+    c->last_copy = *l;
+    c->last = &c->last_copy;
 }
 
 static struct tl_outcome outcome(enum tl_state st, const char *type)
