@@ -738,8 +738,11 @@ static void snapshot_live(PyObject *task, void *ctx)
     enum tl_state st = task_state(task);
     struct tl_task_view v;
     if (st != TL_PENDING) {
+        /* Ended, never cancelled: done.  A cancelled one may have swallowed
+         * it since this collection's sweep (the GIL was let go in between):
+         * the next sweep or its destruction judges it. */
         struct tl_outcome done = {.state = st};
-        if (tl_task_view((uintptr_t)task, &v))
+        if (tl_task_view((uintptr_t)task, &v) && !v.n_effective)
             release_watch(tl_task_judged(v.addr, v.id, 1, -1, &done, tl_now()));
         return;
     }

@@ -59,7 +59,13 @@ def wait_for_own_report():
         except (OSError, ValueError, KeyError):
             listed = False
         if listed and not any(n.startswith(temp) for n in os.listdir(folder)):
-            return
+            # and no write since for a while: os._exit in the middle of one
+            # would leave its temporary file (nothing can remove it then)
+            stamp = os.stat(path).st_mtime_ns
+            time.sleep(0.05)
+            if os.stat(path).st_mtime_ns == stamp and \
+                    not any(n.startswith(temp) for n in os.listdir(folder)):
+                return
         time.sleep(0.005)
 
 
