@@ -28,6 +28,8 @@
 
 enum { WAITING, ACTIVE, DISABLED };
 static int state = DISABLED;
+static int late;   /* loaded into a running interpreter (attach, ctypes) */
+static int hooked; /* our audit hook is registered */
 
 static void *hook_entry;         /* our audit hook's list entry */
 static PyMemAllocatorEx raw_alloc; /* the raw allocator around its creation */
@@ -175,6 +177,8 @@ static void try_activate(void)
     tl_asyncio_register_callbacks();
     tl_monitoring_start();
     tl_collector_activate();
+    if (late) /* loaded into a running interpreter: the tasks already there */
+        tl_asyncio_adopt_live_tasks();
     write_attach_status("active\n"); /* attached: also when asyncio came later */
 }
 
@@ -220,17 +224,17 @@ static void *late_start(void *unused)
     tl_py.PyEval_RestoreThread(ts);
     PyObject *t, *v, *tb;
     tl_py.PyErr_Fetch(&t, &v, &tb);
-    if (tl_py.PySys_AddAuditHook(audit_hook, NULL) == 0) {
+    if (!hooked && tl_py.PySys_AddAuditHook(audit_hook, NULL) == 0) {
+        hooked = 1;
         state = WAITING;
-        try_activate(); /* or at the first audit event once asyncio is imported */
-        if (state == ACTIVE)
-            tl_asyncio_adopt_live_tasks();
-        if (state != ACTIVE)
-            write_attach_status(state == WAITING ? "waiting: asyncio is not imported yet\n"
-                                                 : "disabled\n");
-    } else {
-        write_attach_status("disabled: an audit hook of the program refused ours\n");
     }
+    if (!hooked)
+        write_attach_status("disabled: an audit hook of the program refused ours\n");
+    if (state == WAITING)
+        try_activate(); /* or at the first audit event once asyncio is imported */
+    if (hooked && state != ACTIVE)
+        write_attach_status(state == WAITING ? "waiting: asyncio is not imported yet\n"
+                                             : "disabled\n");
     tl_py.PyErr_Clear();
     tl_py.PyErr_Restore(t, v, tb);
     tl_py.PyThreadState_Clear(ts);
@@ -293,6 +297,15 @@ __attribute__((constructor(110))) static void bootstrap(void)
     if (tl_opt.builtin_suppressions)
         tl_suppressions_add_builtin();
     if (tl_py.Py_IsInitialized()) {
+        /* Loaded by the program itself (ctypes, with the GIL held): the
+         * next audit event activates at once, as preloaded; and a thread
+         * of our own does when the caller (gdb, remote_exec) leaves the
+         * interpreter idle. */
+        late = 1;
+        if (tl_py.PyGILState_Check() && tl_py.PySys_AddAuditHook(audit_hook, NULL) == 0) {
+            hooked = 1;
+            state = WAITING;
+        }
         start_late();
         return;
     }

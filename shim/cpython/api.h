@@ -84,6 +84,7 @@ typedef struct {
     X(PyObject *, PyWeakref_NewRef, (PyObject *, PyObject *))                  \
     X(PyObject *, PyWeakref_GetObject, (PyObject *))                           \
     X(void *, PyThreadState_Get, (void))                                       \
+    X(int, PyGILState_Check, (void))                                           \
     X(void *, PyInterpreterState_ThreadHead, (void *))                         \
     X(void *, PyThreadState_Next, (void *))                                    \
     X(void *, PyInterpreterState_Main, (void))                                 \
