@@ -26,12 +26,30 @@ int tl_frames_in_main_interpreter(void)
     return TL_FIELD(ts, L->ts_interp, void *) == tl_py.PyInterpreterState_Main();
 }
 
+/* A frame's code object, or NULL (3.14+: f_executable is a tagged stackref). */
+static inline char *frame_code(const char *f)
+{
+    char *code = (char *)(TL_FIELD(f, L->frame_code, uintptr_t) & ~(uintptr_t)L->stackref_mask);
+    return code && TL_TYPE(code) == tl_py.CodeType ? code : NULL;
+}
+
+/* A suspended (or not yet started) coroutine's or generator's own frame;
+ * NULL once it returned or was closed: its frame then tells where it ended,
+ * not where it waited. */
+static char *generator_frame(PyObject *gen)
+{
+    if (L->gen_state >= 0 && TL_FIELD(gen, L->gen_state, int8_t) >= L->gen_finished)
+        return NULL;
+    return L->code_adaptive < 0 ? TL_FIELD(gen, L->gen_frame, char *) /* a frame object */
+                                : (char *)gen + L->gen_frame;      /* embedded */
+}
+
 /* The code and byte offset of one frame; 0 when it has no code object. */
 static inline int read_frame(char *f, uintptr_t *pair)
 {
     const struct tl_layout *l = L;
-    char *code = (char *)(TL_FIELD(f, l->frame_code, uintptr_t) & ~(uintptr_t)l->stackref_mask);
-    if (!code || TL_TYPE(code) != tl_py.CodeType)
+    char *code = frame_code(f);
+    if (!code)
         return 0;
     intptr_t offset;
     if (l->code_adaptive < 0)
@@ -60,11 +78,9 @@ int tl_frames_capture(uintptr_t *words, int max_frames)
 
 int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **values, int max)
 {
-    if (L->gen_state >= 0 && TL_FIELD(gen, L->gen_state, int8_t) >= L->gen_finished)
-        return 0;
-    char *f = L->code_adaptive < 0 ? TL_FIELD(gen, L->gen_frame, char *) : (char *)gen + L->gen_frame;
-    char *co = f ? (char *)(TL_FIELD(f, L->frame_code, uintptr_t) & ~(uintptr_t)L->stackref_mask) : NULL;
-    if (!co || TL_TYPE(co) != tl_py.CodeType)
+    char *f = generator_frame(gen);
+    char *co = f ? frame_code(f) : NULL;
+    if (!co)
         return 0;
     int n = TL_FIELD(co, L->code_nlocals, int), out = 0;
     *code = (PyObject *)co;
@@ -87,10 +103,7 @@ enum tl_handler tl_frames_handler(PyObject *code, long offset)
 
 int tl_frames_of_generator(PyObject *gen, uintptr_t *pair)
 {
-    if (L->gen_state >= 0 && TL_FIELD(gen, L->gen_state, int8_t) >= L->gen_finished)
-        return 0; /* returned or closed: its frame tells where it ended, not where it waited */
-    char *f = L->code_adaptive < 0 ? TL_FIELD(gen, L->gen_frame, char *) /* a frame object */
-                                   : (char *)gen + L->gen_frame;      /* embedded */
+    char *f = generator_frame(gen);
     return f ? read_frame(f, pair) : 0;
 }
 

@@ -93,6 +93,8 @@ class AsyncioIntrospection(unittest.TestCase):
                 out[view] = normalise(done.stdout, target.pid)
             target.stdin.close()
             self.assertEqual(target.wait(timeout=60), 0)
+            if preloaded:  # the library audited this run: its exit report is there
+                self.assertTrue(os.path.exists(os.path.join(self.tmp, "tl.%d.json" % target.pid)))
             return out
         finally:
             if target.poll() is None:
