@@ -27,9 +27,9 @@ int tl_frames_in_main_interpreter(void)
 }
 
 /* A frame's code object, or NULL (3.14+: f_executable is a tagged stackref). */
-static inline char *frame_code(const char *f)
+static inline char *frame_code(const struct tl_layout *l, const char *f)
 {
-    char *code = (char *)(TL_FIELD(f, L->frame_code, uintptr_t) & ~(uintptr_t)L->stackref_mask);
+    char *code = (char *)(TL_FIELD(f, l->frame_code, uintptr_t) & ~(uintptr_t)l->stackref_mask);
     return code && TL_TYPE(code) == tl_py.CodeType ? code : NULL;
 }
 
@@ -48,7 +48,7 @@ static char *generator_frame(PyObject *gen)
 static inline int read_frame(char *f, uintptr_t *pair)
 {
     const struct tl_layout *l = L;
-    char *code = frame_code(f);
+    char *code = frame_code(l, f);
     if (!code)
         return 0;
     intptr_t offset;
@@ -79,7 +79,7 @@ int tl_frames_capture(uintptr_t *words, int max_frames)
 int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **values, int max)
 {
     char *f = generator_frame(gen);
-    char *co = f ? frame_code(f) : NULL;
+    char *co = f ? frame_code(L, f) : NULL;
     if (!co)
         return 0;
     int n = TL_FIELD(co, L->code_nlocals, int), out = 0;
