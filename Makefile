@@ -10,12 +10,15 @@ CFLAGS ?= -O2 -g
 TL_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread
 LDLIBS := -lunwind -ljansson -ldl -lm -pthread
 
-LIB_SRC := shim/bootstrap.c shim/asyncio.c shim/core.c shim/monitoring.c shim/options.c \
-           shim/scopes.c shim/stacks.c shim/suppressions.c shim/tasks.c shim/unwind.c shim/holdings.c shim/verdict.c \
+LIB_SRC := shim/bootstrap.c shim/fork.c \
+           shim/asyncio.c shim/monitoring.c shim/holdings.c shim/pytask.c shim/capture.c shim/judge.c \
+           shim/collect.c shim/gil.c \
+           shim/core.c shim/tasks.c shim/verdict.c shim/stacks.c shim/memo.c shim/options.c \
+           shim/suppressions.c shim/scopes.c shim/unwind.c \
            shim/cpython/api.c shim/cpython/frames.c shim/cpython/tasklist.c shim/cpython/version.c \
            collector/collector.c collector/report.c collector/output.c
 PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
-UNIT_TESTS := options depot tasks report output suppressions layout version
+UNIT_TESTS := options depot memo tasks report output suppressions layout version
 
 .PHONY: all deps test unit layers e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 bench bench-smoke profile \
         demo install asan clean check-exports package-test pytest-plugin

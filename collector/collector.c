@@ -2,9 +2,9 @@
  *
  * Lock order: the GIL, then the table lock.  This thread never holds the
  * GIL; the Python work before a report (judging tasks, resolving lines) runs
- * in a short-lived helper thread that takes the GIL, and the collector waits
- * for it only for a bounded time: a process stuck with the GIL held still
- * gets its report, marked incomplete. */
+ * in a short-lived helper thread that takes it in slices (collect.h), and
+ * the collector waits for it only for a bounded time: a process stuck with
+ * the GIL held still gets its report, marked incomplete. */
 #include "collector.h"
 
 #include <dirent.h>
@@ -20,17 +20,13 @@
 #include <unistd.h>
 
 #include "../shim/collect.h"
-#include "../shim/cpython/api.h"
 #include "../shim/core.h"
-#include "../shim/cpython/version.h"
 #include "../shim/options.h"
 #include "../shim/tasks.h"
 #include "output.h"
 #include "report.h"
 
 #define GIL_WAIT_NS 500000000L /* a snapshot is due within a second */
-#define GIL_SLICE_S 0.0005     /* the longest the program waits for the GIL on us */
-#define GIL_GAP_NS 200000L     /* between slices: time for a waiting thread to take it */
 
 static struct {
     pthread_mutex_t lock; /* guards the fields below and report writing */
@@ -51,7 +47,6 @@ static struct {
     size_t n_live;
     char argv[4096];
     size_t argv_len;
-    char python[32];
     struct tl_stats final_stats;
     int final_written;
 } C = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -90,59 +85,24 @@ struct gil_job {
     enum tl_collect_mode mode;
 };
 
-/* CPython 3.8-3.11 re-create the runtime's thread-state lock in a forked
- * child only after using it: a fork while this helper creates its thread
- * state (under that lock, without the GIL) leaves the child deadlocked.  So
- * the helper creates it under tstate_guard, which every fork() takes first.
- * The helper holds it only there, never with the GIL or while waiting for
- * it.  3.12+ re-create the lock first (and 3.13 holds it across fork()). */
-static pthread_mutex_t tstate_guard = PTHREAD_MUTEX_INITIALIZER;
-static int guard_forks;
-
-/* One slice, accounted as the "collect" hook with its longest hold: the
- * number that says whether the program ever waited long for us. */
-static int timed_step(struct tl_collection *c, const uint64_t *t0)
+/* After each slice (without the GIL): the collector hears of the progress,
+ * and its deadline moves on. */
+static void slice_done(void *unused)
 {
-    int more = tl_collect_step(c, GIL_SLICE_S);
-    uint64_t held = tl_ticks() - *t0;
-    tl_hook_account(TL_HOOK_COLLECT, held, 1);
-    if (held > tl_collect_max_ticks)
-        tl_collect_max_ticks = held;
-    return more;
+    (void)unused;
+    pthread_mutex_lock(&C.lock);
+    C.gil_progress++;
+    pthread_cond_broadcast(&C.cond);
+    pthread_mutex_unlock(&C.lock);
 }
 
-/* The Python side of a report, in slices of at most GIL_SLICE_S with the
- * GIL; between them the GIL is free for a moment, and the collector hears
- * of the progress (outside the GIL: C.lock is never taken with it held). */
+/* The Python side of a report, in a thread that may wait for the GIL. */
 static void *gil_helper(void *arg)
 {
     struct gil_job *job = arg;
-    struct tl_leak *live = NULL;
-    size_t n_live = 0;
-    if (tl_py.Py_IsInitialized()) {
-        pthread_mutex_lock(&tstate_guard);
-        void *ts = tl_py.PyThreadState_New(tl_py.PyInterpreterState_Main());
-        pthread_mutex_unlock(&tstate_guard);
-        if (ts) {
-            tl_py.PyEval_RestoreThread(ts);
-            uint64_t t0 = tl_ticks();
-            struct tl_collection *c = tl_collect_begin(job->mode);
-            while (timed_step(c, &t0) && !__atomic_load_n(&C.abort_wait, __ATOMIC_RELAXED)) {
-                void *saved = tl_py.PyEval_SaveThread();
-                pthread_mutex_lock(&C.lock);
-                C.gil_progress++;
-                pthread_cond_broadcast(&C.cond);
-                pthread_mutex_unlock(&C.lock);
-                struct timespec gap = {0, GIL_GAP_NS};
-                nanosleep(&gap, NULL);
-                tl_py.PyEval_RestoreThread(saved);
-                t0 = tl_ticks();
-            }
-            live = tl_collect_end(c, &n_live);
-            tl_py.PyThreadState_Clear(ts);
-            tl_py.PyThreadState_DeleteCurrent(); /* and releases the GIL */
-        }
-    }
+    struct tl_leak *live;
+    size_t n_live;
+    tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &live, &n_live);
     free(job);
     if (live)
         tl_collector_set_live(live, n_live);
@@ -246,7 +206,7 @@ static void say_after_exit(const struct tl_stats *stats, const char *path, int w
 /* Returns 0, or the errno of a failed write. */
 static int write_report(const char *reason, const char *incomplete)
 {
-    struct tl_report_meta m = {reason, tl_now(), C.python, C.argv, C.argv_len,
+    struct tl_report_meta m = {reason, tl_now(), tl_python_version(), C.argv, C.argv_len,
                                C.live, C.n_live, incomplete};
     struct tl_stats stats;
     uint64_t content;
@@ -445,19 +405,8 @@ static void init_cond(void)
     pthread_condattr_destroy(&attr);
 }
 
-static int forking_from_main_thread;
-
-static void before_fork(void)
+void tl_collector_after_fork_parent(void)
 {
-    forking_from_main_thread = gettid() == getpid();
-    if (guard_forks)
-        pthread_mutex_lock(&tstate_guard);
-}
-
-static void after_fork_parent(void)
-{
-    if (guard_forks)
-        pthread_mutex_unlock(&tstate_guard);
     C.forking_since = 0;
 }
 
@@ -465,16 +414,12 @@ static void after_fork_parent(void)
  * foreign thread creates a thread state while the forking thread ends
  * ("init_threadstate: thread state already initialized"): there, only the
  * exit report (from atexit, with the GIL) resolves Python stacks. */
-static void after_fork_child(void)
+void tl_collector_after_fork_child(int forked_from_main_thread)
 {
-    if (guard_forks)
-        pthread_mutex_unlock(&tstate_guard); /* this thread took it */
     C.forking_since = 0;
-    C.no_gil_helper = !forking_from_main_thread;
+    C.no_gil_helper = !forked_from_main_thread;
     pthread_mutex_init(&C.lock, NULL);
     init_cond();
-    tl_tasks_reset_after_fork();
-    tl_core_after_fork_child();
     sem_init(&C.wake, 0, 0); /* posts the parent's thread never took */
     C.want_snapshot = C.want_quit = 0;
     C.running = 0;
@@ -493,9 +438,6 @@ void tl_collector_activate(void)
     done = 1;
     init_cond();
     read_argv();
-    snprintf(C.python, sizeof C.python, "%d.%d.%d", tl_py.major, tl_py.minor, tl_py.micro);
-    guard_forks = tl_caps.fork_guard;
-    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     if (sem_init(&C.wake, 0, 0) < 0)
         return;
     struct sigaction old;
@@ -541,15 +483,8 @@ void tl_collector_before_fork(void)
     C.abort_wait = 0;
     /* A helper waiting for the GIL would be a second thread at fork time
      * (CPython 3.12+ warns about those): let it have the GIL and finish. */
-    if (C.helper_alive) {
-        void *ts = tl_py.PyEval_SaveThread();
-        struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += 1;
-        if (pthread_timedjoin_np(C.helper, NULL, &deadline) == 0)
-            C.helper_alive = 0;
-        tl_py.PyEval_RestoreThread(ts);
-    }
+    if (C.helper_alive && tl_join_outside_gil(C.helper, 1) == 0)
+        C.helper_alive = 0;
 }
 
 /* The synchronous report the pytest plugin asks for after each test
@@ -559,9 +494,7 @@ int tl_collector_report_now(void)
 {
     if (!C.activated)
         return -1;
-    void *ts = tl_py.PyEval_SaveThread();
-    pthread_mutex_lock(&C.lock);
-    tl_py.PyEval_RestoreThread(ts);
+    tl_lock_outside_gil(&C.lock);
     int rc = -1;
     if (!C.finished) {
         tl_collect_all(TL_COLLECT_PERIODIC);
@@ -573,9 +506,7 @@ int tl_collector_report_now(void)
 
 void tl_collector_final_report(void)
 {
-    void *ts = tl_py.PyEval_SaveThread(); /* C.lock without the GIL, as above */
-    pthread_mutex_lock(&C.lock);
-    tl_py.PyEval_RestoreThread(ts);
+    tl_lock_outside_gil(&C.lock);
     if (!C.finished) {
         tl_collect_all(TL_COLLECT_EXIT);
         C.finished = 1;

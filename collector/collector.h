@@ -12,9 +12,13 @@ struct tl_leak;
 void tl_collector_activate(void);
 /* From every hook: restart the thread after a fork.  Cheap. */
 void tl_collector_poke(void);
-/* Before os.fork(): stop the thread, so the child and CPython's own
- * thread-count check see a single-threaded process. */
+/* The fork protocol's part (fork.c).  Before os.fork() (GIL held): stop
+ * the thread, so the child and CPython's own thread-count check see a
+ * single-threaded process.  After fork(): the parent's restart is due; the
+ * child starts afresh. */
 void tl_collector_before_fork(void);
+void tl_collector_after_fork_parent(void);
+void tl_collector_after_fork_child(int forked_from_main_thread);
 /* The final report, from the Python atexit callback (GIL held). */
 void tl_collector_final_report(void);
 /* Judge what can be judged and write the report now, reason "request"

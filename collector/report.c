@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "../shim/core.h"
-#include "../shim/cpython/frames.h"
 #include "../shim/options.h"
 #include "../shim/scopes.h"
 #include "../shim/suppressions.h"

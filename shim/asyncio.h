@@ -11,8 +11,4 @@ int tl_asyncio_patch(PyObject *task_type);
  * library was loaded, without a creation stack, with the cancels they carry. */
 void tl_asyncio_adopt_live_tasks(void);
 
-/* Register the Python-level callbacks: atexit (the final report) and
- * os.register_at_fork (restart the collector after os.fork()). */
-void tl_asyncio_register_callbacks(void);
-
 #endif

@@ -20,6 +20,7 @@
 #include "cpython/tasklist.h"
 #include "cpython/version.h"
 #include "cpython/versions.h"
+#include "fork.h"
 #include "monitoring.h"
 #include "options.h"
 #include "suppressions.h"
@@ -147,6 +148,23 @@ static void write_attach_status(const char *status)
         rename(tmp, path);
 }
 
+/* The exit report, from Python's atexit: the last moment with the GIL and
+ * every task still there. */
+static PyObject *at_exit(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    tl_collector_final_report();
+    tl_py.Py_IncRef(tl_py.None);
+    return tl_py.None;
+}
+
+static void register_exit_report(void)
+{
+    static PyMethodDef def = {"_taskleak_exit", (void *)at_exit, TL_METH_NOARGS, NULL};
+    tl_py_register("atexit", "register", &def, NULL);
+}
+
 static void try_activate(void)
 {
     PyObject *modules = tl_py.PySys_GetObject("modules");
@@ -173,8 +191,9 @@ static void try_activate(void)
     tl_py.Py_DecRef(task);
     if (state != ACTIVE)
         return;
-    tl_collector_calls = (struct tl_collector_calls){tl_collector_poke, tl_collector_final_report};
-    tl_asyncio_register_callbacks();
+    tl_collector_poke_fn = tl_collector_poke;
+    register_exit_report();
+    tl_fork_install();
     tl_monitoring_start();
     tl_collector_activate();
     if (late) /* loaded into a running interpreter: the tasks already there */
@@ -188,7 +207,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
     (void)data;
     if (__builtin_expect(state == ACTIVE, 1)) {
         if (event[0] == 'o' && !strncmp(event, "os.fork", 7))
-            tl_collector_before_fork();
+            tl_fork_starting();
         else
             tl_collector_poke();
         return 0;

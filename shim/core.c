@@ -23,7 +23,7 @@ char tl_catch_sites_status[128] = "not available before Python 3.12";
 static void nothing(void)
 {
 }
-struct tl_collector_calls tl_collector_calls = {nothing, nothing};
+void (*tl_collector_poke_fn)(void) = nothing;
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 
 static double monotonic(void)

@@ -54,13 +54,9 @@ void tl_core_after_fork_child(void);
  * monitoring.c. */
 extern char tl_catch_sites_status[128];
 
-/* The collector, seen from below: bootstrap wires these at activation, so
+/* The collector, seen from below: bootstrap wires it at activation, so
  * that the hooks never include the collector, a layer above the core.  A
- * hook wakes it (after a fork it restarts); the exit callback ends it. */
-struct tl_collector_calls {
-    void (*poke)(void);
-    void (*final_report)(void);
-};
-extern struct tl_collector_calls tl_collector_calls;
+ * hook wakes it (after a fork it restarts). */
+extern void (*tl_collector_poke_fn)(void);
 
 #endif

@@ -7,39 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "core.h"
 #include "cpython/api.h"
 #include "cpython/frames.h"
 #include "cpython/version.h"
 #include "options.h"
-#include "scopes.h"
 #include "tasks.h"
 
 
 static PyObject *current_task; /* _asyncio.current_task */
 static PyObject *cancelled_error;
-
-/* Per code object: does it belong to asyncio or a cancel scope?  Cached; the
- * site's stack in the depot keeps the code alive. */
-static struct tl_depot library_cache;
-
-static int is_library(uintptr_t code)
-{
-    int is_new;
-    uint32_t id = tl_depot_put(&library_cache, &code, 1, &is_new);
-    if (!id)
-        return 0;
-    if (!is_new)
-        return (int)(uintptr_t)tl_depot_resolved(&library_cache, id) - 1;
-    struct tl_pyframe f;
-    tl_frames_resolve(code, 0, &f);
-    int lib = f.file && (strstr(f.file, "/asyncio/") || tl_scope_classify(f.file, "") ||
-                         strstr(f.file, "/anyio/") || strstr(f.file, "/async_timeout/"));
-    free(f.function);
-    free(f.file);
-    tl_depot_set_resolved(&library_cache, id, (void *)(uintptr_t)(lib + 1));
-    return lib;
-}
 
 static PyObject *cancelled_error_class(void)
 {
@@ -58,7 +36,7 @@ static enum tl_catch handler_kind(PyObject *code, long offset)
     enum tl_handler h = tl_frames_handler(code, offset);
     if (h == TL_HANDLER_NONE)
         return TL_CATCH_NONE;
-    if (is_library((uintptr_t)code))
+    if (tl_capture_is_library_code((uintptr_t)code))
         return TL_CATCH_LIBRARY;
     return h == TL_HANDLER_WITH ? TL_CATCH_WITH : TL_CATCH_USER;
 }
@@ -75,14 +53,10 @@ static PyObject *on_handled(PyObject *self, PyObject *const *args, Py_ssize_t na
                                  : TL_CATCH_NONE;
         PyObject *task = kind != TL_CATCH_NONE ? tl_py.PyObject_CallObject(current_task, NULL) : NULL;
         if (task && task != tl_py.None) {
-            int is_new;
             /* PUSH_EXC_INFO has no line; the next instruction has the
              * handler's (the `except` or `with` line). */
             uintptr_t site[2] = {(uintptr_t)args[0], (uintptr_t)offset + 2};
-            uint32_t id = tl_depot_put(&tl_py_stacks, site, 2, &is_new);
-            if (is_new)
-                tl_py.Py_IncRef(args[0]);
-            tl_task_caught((uintptr_t)task, id, kind);
+            tl_task_caught((uintptr_t)task, tl_capture_intern_py(site, 1), kind);
         }
         if (task)
             tl_py.Py_DecRef(task);
@@ -142,7 +116,6 @@ void tl_monitoring_start(void)
             tl_py.Py_DecRef(id);
     }
     if (tool >= 0) {
-        tl_depot_init(&library_cache);
         snprintf(tl_catch_sites_status, sizeof tl_catch_sites_status,
                  "sys.monitoring EXCEPTION_HANDLED, tool id %d", tool);
     } else {

@@ -12,16 +12,17 @@ struct builtin_scope {
     const char *module;
     const char *file_suffix;
     const char *function; /* substring of the issuing function; NULL = any */
+    const char *package;  /* its library's folder: all of its code is library code */
 };
 
 /* A TaskGroup's `_abort` cancels the children, which must propagate: only
  * its other code (cancelling the parent) acts as a scope. */
 static const struct builtin_scope builtin[] = {
-    {"asyncio.timeouts", "/asyncio/timeouts.py", NULL},
-    {"asyncio.taskgroups", "/asyncio/taskgroups.py", "!_abort"},
-    {"async_timeout", "/async_timeout/__init__.py", NULL},
-    {"anyio", "/anyio/_backends/_asyncio.py", "_deliver_cancellation"},
-    {"aiohttp.helpers", "/aiohttp/helpers.py", "timeout"}, /* TimerContext.timeout */
+    {"asyncio.timeouts", "/asyncio/timeouts.py", NULL, "/asyncio/"},
+    {"asyncio.taskgroups", "/asyncio/taskgroups.py", "!_abort", "/asyncio/"},
+    {"async_timeout", "/async_timeout/__init__.py", NULL, "/async_timeout/"},
+    {"anyio", "/anyio/_backends/_asyncio.py", "_deliver_cancellation", "/anyio/"},
+    {"aiohttp.helpers", "/aiohttp/helpers.py", "timeout", NULL}, /* TimerContext.timeout */
 };
 #define N_BUILTIN (int)(sizeof builtin / sizeof builtin[0])
 
@@ -91,4 +92,14 @@ const char *tl_scope_name(int scope)
     if (scope > N_BUILTIN && scope <= N_BUILTIN + n_user)
         return user_names[scope - N_BUILTIN - 1];
     return NULL;
+}
+
+int tl_scope_is_library(const char *file)
+{
+    if (!file)
+        return 0;
+    for (int i = 0; i < N_BUILTIN; i++)
+        if (builtin[i].package && strstr(file, builtin[i].package))
+            return 1;
+    return tl_scope_classify(file, "") != TL_SCOPE_NONE;
 }

@@ -12,4 +12,8 @@ int tl_scope_classify(const char *file, const char *function);
 /* The scope's module name ("asyncio.timeouts", ...); NULL for none. */
 const char *tl_scope_name(int scope);
 
+/* Code of asyncio itself or of a cancel-scope library (anyio, async_timeout,
+ * a `scope:` rule's module): its exception handlers are not the program's. */
+int tl_scope_is_library(const char *file);
+
 #endif

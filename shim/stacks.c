@@ -197,3 +197,12 @@ uint32_t tl_depot_count(struct tl_depot *d)
     pthread_mutex_unlock(&d->lock);
     return n;
 }
+
+void tl_resolved_stack_free(struct tl_resolved_stack *r)
+{
+    for (uint32_t i = 0; r && i < r->n; i++) {
+        free(r->frames[i].function);
+        free(r->frames[i].file);
+    }
+    free(r);
+}

@@ -36,6 +36,18 @@ int tl_depot_set_resolved(struct tl_depot *d, uint32_t id, void *resolved);
 
 uint32_t tl_depot_count(struct tl_depot *d);
 
+/* A Python trace of a depot, resolved to names and lines: the depot's
+ * `resolved` slot holds one (capture.c fills it, the report reads it). */
+struct tl_pyframe {
+    char *function, *file;
+    int line; /* -1 when unknown */
+};
+struct tl_resolved_stack {
+    uint32_t n;
+    struct tl_pyframe frames[];
+};
+void tl_resolved_stack_free(struct tl_resolved_stack *r);
+
 /* Free everything (tests; the process's own depots live until exit). */
 void tl_depot_destroy(struct tl_depot *d);
 

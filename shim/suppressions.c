@@ -121,7 +121,7 @@ static int frame_matches(const char *pattern, const struct tl_pyframe *f)
            (f->file && !fnmatch(pattern, f->file, 0));
 }
 
-int tl_suppressed(int kind, const struct tl_resolved_stack *created)
+int tl_suppressed(enum tl_kind kind, const struct tl_resolved_stack *created)
 {
     for (size_t i = 0; created && i < n_rules; i++) {
         if (rules[i].kind != kind && rules[i].kind != KIND_ANY)

@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cpython/frames.h"
+#include "stacks.h"
+#include "tasks.h"
 
 /* Load `path`; each malformed line is one message on `err` naming the file
  * and line, and the rest still applies.  Returns the number of problems,
@@ -18,7 +19,7 @@ void tl_suppressions_add_builtin(void);
 
 /* 1 when a rule of `kind` (or `*`) matches a frame of `created`; that rule's
  * hit count goes up. */
-int tl_suppressed(int kind, const struct tl_resolved_stack *created);
+int tl_suppressed(enum tl_kind kind, const struct tl_resolved_stack *created);
 
 /* 1 when a `scope:MODULE_GLOB` rule names `module` as a cancel scope. */
 int tl_suppressions_scope(const char *module);

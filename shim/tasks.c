@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "verdict.h"
+
 const char *const tl_kind_names[TL_N_KINDS] = {
 #define X(constant, name) name,
 #include "kinds.inc"
@@ -232,7 +234,7 @@ static struct tl_cancel *copy_cancels(const struct tl_cancel *c)
 }
 
 /* Append a leak for `rec` (lock held).  Takes `outcome` in every case. */
-static struct tl_leak *add_leak(const struct tl_task *rec, int kind,
+static struct tl_leak *add_leak(const struct tl_task *rec, enum tl_kind kind,
                                 struct tl_outcome *outcome, double t_ended)
 {
     T.stats.leaks[kind]++;
@@ -244,7 +246,7 @@ static struct tl_leak *add_leak(const struct tl_task *rec, int kind,
         tl_outcome_free(outcome);
         return NULL;
     }
-    l->kind = (enum tl_kind)kind;
+    l->kind = kind;
     l->task = *rec;
     l->task.hnext = NULL;
     l->task.watch = NULL;
@@ -271,22 +273,19 @@ static void resolve_stuck(struct tl_task *rec, const struct tl_outcome *o, doubl
     }
 }
 
-void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
+void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
                         struct tl_outcome *outcome, double t)
 {
     pthread_mutex_lock(&T.lock);
     struct tl_task *rec = unlink_task(addr);
     void *watch = NULL;
-    /* A sweep may have judged it while this hook ran Python code without
-     * the GIL: one verdict per ending. */
-    if (rec && rec->ended && leak_kind == TL_SWALLOWED_CANCEL)
-        leak_kind = -1;
     if (rec) {
+        enum tl_kind leak_kind = tl_verdict_once(rec, done, kind);
         if (done && !rec->ended)
             T.stats.tasks_done++;
         if (done)
             resolve_stuck(rec, outcome, t);
-        if (leak_kind >= 0)
+        if (leak_kind != TL_NO_LEAK)
             add_leak(rec, leak_kind, outcome, done ? t : -1);
         watch = rec->watch;
     }
@@ -300,16 +299,14 @@ void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
     return watch;
 }
 
-void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
+void *tl_task_judged(uintptr_t addr, uint64_t id, int done, enum tl_kind kind,
                      struct tl_outcome *outcome, double t)
 {
     void *watch = NULL;
     pthread_mutex_lock(&T.lock);
     struct tl_task **p = find(addr);
     struct tl_task *rec = p && (*p)->id == id ? *p : NULL;
-    /* Judged twice (a sweep and a snapshot, or a hook in between)? Once. */
-    if (rec && ((done && rec->ended) || (leak_kind == TL_STUCK_AFTER_CANCEL && rec->stuck)))
-        leak_kind = -1;
+    enum tl_kind leak_kind = rec ? tl_verdict_once(rec, done, kind) : TL_NO_LEAK;
     if (rec && done && !rec->ended) {
         resolve_stuck(rec, outcome, t);
         if (!rec->ended) {
@@ -320,7 +317,7 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
         watch = rec->watch;
         rec->watch = NULL;
     }
-    if (rec && leak_kind >= 0) {
+    if (leak_kind != TL_NO_LEAK) {
         struct tl_leak *l = add_leak(rec, leak_kind, outcome, done ? t : -1);
         if (leak_kind == TL_STUCK_AFTER_CANCEL)
             rec->stuck = l;

@@ -9,6 +9,7 @@
 
 enum tl_state { TL_PENDING, TL_FINISHED, TL_FAILED, TL_CANCELLED };
 enum tl_kind {
+    TL_NO_LEAK = -1,
 #define X(constant, name) constant,
 #include "kinds.inc"
 #undef X
@@ -136,19 +137,19 @@ uint64_t tl_task_id(uintptr_t addr);
 /* Look a record up without taking it; 0 if absent. */
 int tl_task_view(uintptr_t addr, struct tl_task_view *out);
 
-/* Remove the record of a task that is being destroyed.  If `leak_kind` is
- * >= 0 (and no sweep judged it already) the record becomes a leak with
+/* Remove the record of a task that is being destroyed.  Unless `kind` is
+ * TL_NO_LEAK (or a sweep judged it already) the record becomes a leak with
  * `outcome`.  `outcome` (may be NULL) is always taken: moved into the leak,
  * or freed.  A stuck entry of the task is resolved with the outcome's state.
  * Returns the watch the adapter must release. */
-void *tl_task_destroyed(uintptr_t addr, int done, int leak_kind,
+void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
                         struct tl_outcome *outcome, double t);
 
 /* Judge a live record found done or stuck by a sweep: add a leak of `kind`
- * (or none with -1), mark it ended when done, resolve its stuck entry.
+ * (or none with TL_NO_LEAK), mark it ended when done, resolve its stuck entry.
  * `outcome` is always taken, as above.  Returns the watch to release when
  * the record no longer needs it. */
-void *tl_task_judged(uintptr_t addr, uint64_t id, int done, int leak_kind,
+void *tl_task_judged(uintptr_t addr, uint64_t id, int done, enum tl_kind kind,
                      struct tl_outcome *outcome, double t);
 
 /* At exit, where the runtime lists every pending task (3.14+): every other

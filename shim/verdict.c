@@ -41,6 +41,43 @@ int tl_is_stuck(const struct tl_task_view *v, double now, double grace, long can
            (v->t_first_cancel < 0 || now - v->t_first_cancel >= grace) && outstanding(v, cancelling);
 }
 
+enum tl_kind tl_verdict_destroyed(const struct tl_task_view *v, enum tl_state st, int exiting,
+                                  tl_cancelling_fn cancelling, void *task)
+{
+    if (exiting)
+        return TL_NO_LEAK;
+    if (st == TL_PENDING)
+        return TL_DESTROYED_PENDING;
+    if (v->n_effective && !v->ended && tl_is_swallowed(v, st, cancelling(task)))
+        return TL_SWALLOWED_CANCEL;
+    return TL_NO_LEAK;
+}
+
+enum tl_kind tl_verdict_watched(const struct tl_task_view *v, enum tl_state st, double now,
+                                double grace, tl_cancelling_fn cancelling, void *task)
+{
+    long n = cancelling(task);
+    if (st != TL_PENDING && tl_is_swallowed(v, st, n))
+        return TL_SWALLOWED_CANCEL;
+    if (st == TL_PENDING && tl_is_stuck(v, now, grace, n))
+        return TL_STUCK_AFTER_CANCEL;
+    return TL_NO_LEAK;
+}
+
+enum tl_kind tl_verdict_at_exit(enum tl_state st)
+{
+    return st == TL_PENDING ? TL_PENDING_AT_EXIT : TL_NO_LEAK;
+}
+
+/* A sweep and a snapshot, or a hook that ran Python code without the GIL in
+ * between, can each see the same ending. */
+enum tl_kind tl_verdict_once(const struct tl_task *rec, int done, enum tl_kind kind)
+{
+    if ((done && rec->ended) || (kind == TL_STUCK_AFTER_CANCEL && rec->stuck))
+        return TL_NO_LEAK;
+    return kind;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = s ? strlen(s) : 0, m = strlen(suffix);

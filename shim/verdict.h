@@ -1,4 +1,7 @@
-/* Verdicts: the contract's leak rules as pure functions. */
+/* Verdicts: the contract's leak rules as pure functions.  Which kind a task
+ * is (the tl_verdict_* choices), from the predicates below, and once only
+ * (tl_verdict_once).  The hooks and the collection read the task and call
+ * these; adding a leak kind means a row in kinds.inc and its rule here. */
 #ifndef TL_VERDICT_H
 #define TL_VERDICT_H
 
@@ -21,6 +24,22 @@ int tl_is_swallowed(const struct tl_task_view *v, enum tl_state state,
  * timeout scope consumed its cancel is not a zombie). */
 int tl_is_stuck(const struct tl_task_view *v, double now, double grace, long cancelling);
 
+/* Task.cancelling() of the task being judged (-1 where none), read only
+ * when a rule needs it: it is a Python call. */
+typedef long (*tl_cancelling_fn)(void *task);
+
+/* A task being destroyed in state `st`; `exiting`: the exit report is
+ * written, nothing more is judged. */
+enum tl_kind tl_verdict_destroyed(const struct tl_task_view *v, enum tl_state st, int exiting,
+                                  tl_cancelling_fn cancelling, void *task);
+/* A watched (cancelled) task as a sweep finds it at `now`. */
+enum tl_kind tl_verdict_watched(const struct tl_task_view *v, enum tl_state st, double now,
+                                double grace, tl_cancelling_fn cancelling, void *task);
+/* A task alive at exit. */
+enum tl_kind tl_verdict_at_exit(enum tl_state st);
+/* One verdict per ending: `kind` for record `rec` (table lock held), unless
+ * a sweep, a snapshot or the destruction already judged that ending. */
+enum tl_kind tl_verdict_once(const struct tl_task *rec, int done, enum tl_kind kind);
 
 /* A swallow that CPython itself is known to commit, not the program: the
  * report names it and gives the advice that fits. */

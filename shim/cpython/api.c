@@ -38,3 +38,30 @@ int tl_py_resolve(void)
         return -1;
     return 0;
 }
+
+void tl_py_register(const char *module, const char *function, PyMethodDef *def,
+                    const char *const *keywords)
+{
+    PyObject *mod = tl_py.PyImport_ImportModule(module);
+    PyObject *register_fn = mod ? tl_py.PyObject_GetAttrString(mod, function) : NULL;
+    PyObject *fn = tl_py.PyCFunction_NewEx(def, NULL, NULL);
+    PyObject *args = NULL, *kwargs = NULL, *r = NULL;
+    if (register_fn && fn) {
+        if (keywords) {
+            args = tl_py.PyTuple_New(0);
+            kwargs = tl_py.PyDict_New();
+            for (int i = 0; kwargs && keywords[i]; i++)
+                tl_py.PyDict_SetItemString(kwargs, keywords[i], fn);
+        } else {
+            args = tl_py.PyTuple_Pack(1, fn);
+        }
+        if (args)
+            r = tl_py.PyObject_Call(register_fn, args, kwargs);
+    }
+    if (!r)
+        tl_py.PyErr_Clear();
+    PyObject *refs[] = {r, kwargs, args, fn, register_fn, mod};
+    for (int i = 0; i < 6; i++)
+        if (refs[i])
+            tl_py.Py_DecRef(refs[i]);
+}

@@ -114,4 +114,10 @@ extern struct tl_py_api tl_py;
  * function present, -1 otherwise (then nothing else may be called). */
 int tl_py_resolve(void);
 
+/* module.function(fn) or, with `keywords`, module.function(kw=fn, ...): the
+ * way a C function of ours registers as a Python callback (atexit.register,
+ * os.register_at_fork).  GIL held; errors are cleared. */
+void tl_py_register(const char *module, const char *function, PyMethodDef *def,
+                    const char *const *keywords);
+
 #endif

@@ -122,19 +122,10 @@ static char *attr_utf8(PyObject *obj, const char *name)
     return copy;
 }
 
-void tl_frames_resolve(uintptr_t code, uintptr_t offset, struct tl_pyframe *out)
+void tl_frames_resolve(uintptr_t code, uintptr_t offset, char **function, char **file, int *line)
 {
     PyObject *co = (PyObject *)code;
-    out->function = attr_utf8(co, tl_caps.qualname ? "co_qualname" : "co_name");
-    out->file = attr_utf8(co, "co_filename");
-    out->line = tl_py.PyCode_Addr2Line(co, (int)(intptr_t)offset);
-}
-
-void tl_resolved_stack_free(struct tl_resolved_stack *r)
-{
-    for (uint32_t i = 0; r && i < r->n; i++) {
-        free(r->frames[i].function);
-        free(r->frames[i].file);
-    }
-    free(r);
+    *function = attr_utf8(co, tl_caps.qualname ? "co_qualname" : "co_name");
+    *file = attr_utf8(co, "co_filename");
+    *line = tl_py.PyCode_Addr2Line(co, (int)(intptr_t)offset);
 }

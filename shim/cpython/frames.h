@@ -30,18 +30,9 @@ enum tl_handler tl_frames_handler(PyObject *code, long offset);
  * Returns how many were written (at most max); 0 once it has finished. */
 int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **values, int max);
 
-struct tl_pyframe {
-    char *function, *file;
-    int line; /* -1 when unknown */
-};
-/* Resolve one pair (GIL held).  Strings are malloc'd; NULL on failure. */
-void tl_frames_resolve(uintptr_t code, uintptr_t offset, struct tl_pyframe *out);
-
-/* A trace of the depot, resolved: the depot's `resolved` slot holds one. */
-struct tl_resolved_stack {
-    uint32_t n;
-    struct tl_pyframe frames[];
-};
-void tl_resolved_stack_free(struct tl_resolved_stack *r);
+/* Resolve one (code, offset) pair (GIL held): the function's name, its
+ * file and the line, -1 when unknown.  Strings are malloc'd; NULL on
+ * failure. */
+void tl_frames_resolve(uintptr_t code, uintptr_t offset, char **function, char **file, int *line);
 
 #endif

@@ -103,6 +103,12 @@ class SameAsTheLibrary(unittest.TestCase):
         self.assertEqual(set(contract.FIXES), set(contract.KINDS))
         self.assertEqual(set(contract.DESCRIPTIONS), set(contract.KINDS))
 
+    def test_readme_documents_every_kind(self):
+        """The README's "What it finds" table has a row for each kind."""
+        rows = re.findall(r"^\| `(\w+)` \|", source("README.md"), re.M)
+        missing = [k for k in contract.KINDS if k not in rows]
+        self.assertEqual(missing, [], "README.md: no row in the kinds table for %s" % missing)
+
 
 class SchemaSameAsTheLibrary(unittest.TestCase):
 
