@@ -97,8 +97,36 @@ attach: $(BUILD)/libtaskleak.so
 layouts:
 	$(PYTHON) scripts/dev/check_layouts.py --run-layouts
 
+# libFuzzer harnesses: $(BUILD)/fuzz/fuzz_NAME is built with clang from
+# tests/fuzz/fuzz_NAME.c and the library sources FUZZ_SRC_NAME lists (objects
+# under $(BUILD)/fuzz/obj/, -MMD -MP dependency files).  tests/fuzz/run.sh
+# builds each through these rules and runs it FUZZ_SECONDS (0: replays the
+# committed corpus only) with its PASS/FAIL lines; a fuzzer that does not
+# build is one FAIL line, as is a missing FUZZ_CC.
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -pthread -fno-omit-frame-pointer \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZERS := options suppressions scopes output_expand
+FUZZ_SRC_options := shim/options.c
+FUZZ_SRC_suppressions := shim/suppressions.c shim/tasks.c
+FUZZ_SRC_scopes := shim/scopes.c shim/suppressions.c shim/tasks.c
+FUZZ_SRC_output_expand := collector/output.c
+FUZZ_ALL_SRC := $(sort $(foreach f,$(FUZZERS),tests/fuzz/fuzz_$(f).c $(FUZZ_SRC_$(f))))
+
 fuzz:
-	tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@BUILD='$(BUILD)' FUZZ_CC='$(FUZZ_CC)' tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ishim -Icollector -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%:
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
+
+$(foreach f,$(FUZZERS),$(eval $(BUILD)/fuzz/fuzz_$(f): \
+    $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,tests/fuzz/fuzz_$(f).c $(FUZZ_SRC_$(f)))))
+
+-include $(FUZZ_ALL_SRC:%.c=$(BUILD)/fuzz/obj/%.d)
 
 # CPython's own test_asyncio, with and without the library: identical.
 # compat: every interpreter tests/pythons.py finds but debug builds; compat-ci:

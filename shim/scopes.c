@@ -103,3 +103,12 @@ int tl_scope_is_library(const char *file)
             return 1;
     return tl_scope_classify(file, "") != TL_SCOPE_NONE;
 }
+
+void tl_scopes_reset(void)
+{
+    for (int i = 0; i < n_user; i++) {
+        free(user_names[i]);
+        user_names[i] = NULL;
+    }
+    n_user = 0;
+}

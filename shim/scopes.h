@@ -16,4 +16,10 @@ const char *tl_scope_name(int scope);
  * a `scope:` rule's module): its exception handlers are not the program's. */
 int tl_scope_is_library(const char *file);
 
+/* Forget the module names made from user rules: the next one is numbered
+ * after the built-in scopes again.  The library never calls it (a scope
+ * number, once cached by the adapter, must keep its name); the fuzz harness
+ * does, so that each run starts with no user names. */
+void tl_scopes_reset(void);
+
 #endif

@@ -152,3 +152,12 @@ void tl_suppressions_visit(tl_suppression_visitor visit, void *ctx)
                                             : tl_kind_names[rules[i].kind],
               rules[i].pattern, __atomic_load_n(&rules[i].hits, __ATOMIC_RELAXED), rules[i].reason);
 }
+
+void tl_suppressions_reset(void)
+{
+    for (size_t i = 0; i < n_rules; i++)
+        free(rules[i].pattern);
+    free(rules);
+    rules = NULL;
+    n_rules = 0;
+}

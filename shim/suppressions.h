@@ -29,4 +29,10 @@ typedef void (*tl_suppression_visitor)(void *ctx, const char *kind, const char *
                                        uint64_t hits, const char *reason);
 void tl_suppressions_visit(tl_suppression_visitor visit, void *ctx);
 
+/* Forget every rule (the file's and the built-in ones) and free the table,
+ * as before the first load.  The library never calls it (a process loads its
+ * rules once, and the table only grows); the fuzz harnesses do, so that each
+ * run starts from an empty table.  Nothing may use the rules meanwhile. */
+void tl_suppressions_reset(void);
+
 #endif

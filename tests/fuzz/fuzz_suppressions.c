@@ -6,9 +6,10 @@
  * modules and visits the rules.
  *
  * The rules are a global table that only grows (a process loads one file).
- * So that runs stay independent and memory bounded, this harness compiles
- * suppressions.c into itself (#include) and empties the table between runs
- * with reset_rules() below: no change to the library is needed.
+ * So that runs stay independent and memory bounded, the harness empties the
+ * table before and after each run with tl_suppressions_reset(), which only
+ * tests call.  It sees the rules as the report does, through
+ * tl_suppressions_visit.
  *
  * Oracle: a reference parser of the documented format (one rule per line,
  * `KIND:PATTERN`, `#` starts a comment, blanks trimmed).  The rules the
@@ -16,10 +17,14 @@
  * the library's line buffer may be dropped as a whole, but it must never be
  * cut short or split (a split would turn the tail of a long comment into a
  * live rule). */
-#include "../../shim/suppressions.c"
-
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "suppressions.h"
+#include "tasks.h"
 
 #define REQUIRE(c)                                                                 \
     do {                                                                           \
@@ -32,15 +37,6 @@
 static char path[4096];
 static FILE *devnull;
 static struct tl_resolved_stack *stack;
-
-static void reset_rules(void)
-{
-    for (size_t i = 0; i < n_rules; i++)
-        free(rules[i].pattern);
-    free(rules);
-    rules = NULL;
-    n_rules = 0;
-}
 
 static void remove_file(void)
 {
@@ -78,10 +74,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* ---- the reference parser ---------------------------------------------- */
 
 struct ref_rule {
-    int kind;
+    const char *kind; /* as tl_suppressions_visit names it */
     char *pattern;
     int long_line;
 };
+
+/* The documented kinds: `*`, `scope`, or one of tl_kind_names; NULL for
+ * anything else. */
+static const char *ref_kind(const char *s)
+{
+    if (!strcmp(s, "*"))
+        return "*";
+    if (!strcmp(s, "scope"))
+        return "scope";
+    for (int k = 0; k < TL_N_KINDS; k++)
+        if (!strcmp(s, tl_kind_names[k]))
+            return tl_kind_names[k];
+    return NULL;
+}
 
 static char *ref_trim(char *s)
 {
@@ -112,9 +122,9 @@ static size_t reference(const uint8_t *data, size_t size, struct ref_rule **out)
         char *colon = strchr(s, ':');
         if (*s && colon) {
             *colon = 0;
-            int kind = parse_kind(ref_trim(s));
+            const char *kind = ref_kind(ref_trim(s));
             char *pattern = ref_trim(colon + 1);
-            if (kind != -3 && *pattern) {
+            if (kind && *pattern) {
                 r = realloc(r, (n + 1) * sizeof *r);
                 r[n++] = (struct ref_rule){kind, strdup(pattern), long_line};
             }
@@ -125,33 +135,52 @@ static size_t reference(const uint8_t *data, size_t size, struct ref_rule **out)
     return n;
 }
 
-static const char *kind_name(int kind)
+/* ---- the library's rules, as tl_suppressions_visit gives them ----------- */
+
+struct lib_rules {
+    struct lib_rule {
+        const char *kind, *pattern; /* the library's: valid until a reset */
+    } *r;
+    size_t n;
+};
+
+static void collect(void *ctx, const char *kind, const char *pattern, uint64_t hits,
+                    const char *reason)
 {
-    return kind == KIND_ANY ? "*" : kind == KIND_SCOPE ? "scope" : tl_kind_names[kind];
+    struct lib_rules *lib = ctx;
+    (void)hits;
+    REQUIRE(reason == NULL); /* only the file's rules: no built-in ones */
+    lib->r = realloc(lib->r, (lib->n + 1) * sizeof *lib->r);
+    REQUIRE(lib->r);
+    lib->r[lib->n++] = (struct lib_rule){kind, pattern};
 }
 
 static void compare(const uint8_t *data, size_t size)
 {
     struct ref_rule *ref;
     size_t n_ref = reference(data, size, &ref), j = 0;
+    struct lib_rules lib = {NULL, 0};
+    tl_suppressions_visit(collect, &lib);
     for (size_t i = 0; i < n_ref; i++) {
-        if (j < n_rules && rules[j].kind == ref[i].kind && !strcmp(rules[j].pattern, ref[i].pattern)) {
+        if (j < lib.n && !strcmp(lib.r[j].kind, ref[i].kind) &&
+            !strcmp(lib.r[j].pattern, ref[i].pattern)) {
             j++;
             continue;
         }
         if (!ref[i].long_line) {
             fprintf(stderr, "fuzz_suppressions: rule %zu of the file (%s, pattern of %zu bytes) "
-                            "is not the library's rule %zu\n", i, kind_name(ref[i].kind),
+                            "is not the library's rule %zu\n", i, ref[i].kind,
                     strlen(ref[i].pattern), j);
             abort();
         }
     }
-    if (j != n_rules) {
+    if (j != lib.n) {
         fprintf(stderr, "fuzz_suppressions: the library made %zu rule(s) the file does not hold "
-                        "(first: %s:%.60s, a pattern of %zu bytes)\n", n_rules - j,
-                kind_name(rules[j].kind), rules[j].pattern, strlen(rules[j].pattern));
+                        "(first: %s:%.60s, a pattern of %zu bytes)\n", lib.n - j,
+                lib.r[j].kind, lib.r[j].pattern, strlen(lib.r[j].pattern));
         abort();
     }
+    free(lib.r);
     for (size_t i = 0; i < n_ref; i++)
         free(ref[i].pattern);
     free(ref);
@@ -179,7 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fclose(f);
 
-    reset_rules();
+    tl_suppressions_reset();
     int problems = tl_suppressions_load(path, devnull);
     REQUIRE(problems >= 0);
     compare(data, size);
@@ -198,6 +227,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t hits = 0;
     tl_suppressions_visit(visit, &hits);
     REQUIRE(hits == matched);
-    reset_rules();
+    tl_suppressions_reset();
     return 0;
 }

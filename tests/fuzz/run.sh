@@ -1,5 +1,6 @@
 #!/bin/bash
-# Build and run taskleak's libFuzzer harnesses for a bounded time each.
+# Build and run taskleak's libFuzzer harnesses for a bounded time each
+# (`make fuzz [FUZZ_SECONDS=N]` runs it).
 #
 #   tests/fuzz/run.sh [SECONDS] [NAME...]
 #
@@ -7,14 +8,16 @@
 # regression input once, no fuzzing).  NAME limits the run to some of:
 # options suppressions scopes output_expand.
 #
-# Each fuzzer is built with Debian's clang (-fsanitize=fuzzer,address,undefined)
-# from its harness tests/fuzz/fuzz_NAME.c and the library sources it needs,
+# Each fuzzer $BUILD/fuzz/fuzz_NAME (BUILD from the environment, default
+# build) is built by the Makefile's rules (make $BUILD/fuzz/fuzz_NAME, with
+# FUZZ_CC, default clang, -fsanitize=fuzzer,address,undefined) from its
+# harness tests/fuzz/fuzz_NAME.c and the library sources FUZZ_SRC_NAME lists,
 # then started on tests/fuzz/corpus/NAME/ (read only: new inputs go to
-# build/fuzz/work/NAME/).  A crash, a sanitizer report, a failed invariant, a
+# $BUILD/fuzz/work/NAME/).  A crash, a sanitizer report, a failed invariant, a
 # timeout (-timeout, 10 s an input) or a leak fails the fuzzer: the input is
-# saved under build/fuzz/artifacts/NAME/ and the log under build/fuzz/NAME.log.
-# Copy a crashing input into tests/fuzz/corpus/NAME/ to keep it as a
-# regression test.
+# saved under $BUILD/fuzz/artifacts/NAME/ and the log under
+# $BUILD/fuzz/NAME.log.  Copy a crashing input into tests/fuzz/corpus/NAME/ to
+# keep it as a regression test.
 #
 # Output: one PASS/FAIL line per fuzzer, then `N passed, M failed`.  Exit
 # status 1 when any fuzzer failed (or could not be built).
@@ -27,25 +30,14 @@ case $SECS in
     '' | *[!0-9]*) echo "usage: tests/fuzz/run.sh [SECONDS] [NAME...]" >&2; exit 2 ;;
 esac
 CC=${FUZZ_CC:-clang}
-OUT=$ROOT/build/fuzz
-ALL="options suppressions scopes output_expand"
+BUILD=${BUILD:-build}
+case $BUILD in
+    /*) OUT=$BUILD/fuzz ;;
+    *) OUT=$ROOT/$BUILD/fuzz ;;
+esac
+ALL="options suppressions scopes output_expand"   # the Makefile's FUZZERS
 NAMES=${*:-$ALL}
 
-CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -pthread -fno-omit-frame-pointer
-        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -I$ROOT/shim -I$ROOT/collector"
-
-# Library sources compiled into each fuzzer (harnesses that #include a
-# source to reach its static tables do not list it here).
-sources() {
-    case $1 in
-    options) echo shim/options.c ;;
-    suppressions) echo shim/tasks.c ;;            # tl_kind_names
-    scopes) echo shim/tasks.c ;;
-    output_expand) echo collector/output.c ;;
-    *) return 1 ;;
-    esac
-}
 max_len() {
     case $1 in
     suppressions) echo 16384 ;;   # lines longer than the library's 4 KiB buffer
@@ -68,11 +60,13 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0
 failed=0
 for name in $NAMES; do
-    srcs=$(sources "$name") || { echo "FAIL $name: unknown fuzzer"; failed=$((failed + 1)); continue; }
+    case " $ALL " in
+        *" $name "*) ;;
+        *) echo "FAIL $name: unknown fuzzer"; failed=$((failed + 1)); continue ;;
+    esac
     bin=$OUT/fuzz_$name
     log=$OUT/$name.log
-    # shellcheck disable=SC2086
-    if ! $CC $CFLAGS -o "$bin" "tests/fuzz/fuzz_$name.c" $srcs >"$log" 2>&1; then
+    if ! make --no-print-directory BUILD="$BUILD" FUZZ_CC="$CC" "$BUILD/fuzz/fuzz_$name" >"$log" 2>&1; then
         echo "FAIL $name: does not build (see $log)"
         failed=$((failed + 1))
         continue
