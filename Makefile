@@ -13,7 +13,7 @@ LDLIBS := -lunwind -ljansson -ldl -lm -pthread
 LIB_SRC := shim/bootstrap.c shim/fork.c \
            shim/asyncio.c shim/monitoring.c shim/holdings.c shim/pytask.c shim/capture.c shim/judge.c \
            shim/collect.c shim/gil.c \
-           shim/core.c shim/tasks.c shim/verdict.c shim/stacks.c shim/memo.c shim/options.c \
+           shim/core.c shim/kinds.c shim/tasks.c shim/verdict.c shim/stacks.c shim/memo.c shim/options.c \
            shim/suppressions.c shim/scopes.c shim/unwind.c \
            shim/cpython/api.c shim/cpython/frames.c shim/cpython/tasklist.c shim/cpython/version.c \
            collector/collector.c collector/report.c collector/output.c
@@ -108,8 +108,8 @@ FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -pthread -fno-omit-frame-pointer \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZERS := options suppressions scopes output_expand
 FUZZ_SRC_options := shim/options.c
-FUZZ_SRC_suppressions := shim/suppressions.c shim/tasks.c
-FUZZ_SRC_scopes := shim/scopes.c shim/suppressions.c shim/tasks.c
+FUZZ_SRC_suppressions := shim/suppressions.c shim/kinds.c
+FUZZ_SRC_scopes := shim/scopes.c shim/suppressions.c shim/kinds.c
 FUZZ_SRC_output_expand := collector/output.c
 FUZZ_ALL_SRC := $(sort $(foreach f,$(FUZZERS),tests/fuzz/fuzz_$(f).c $(FUZZ_SRC_$(f))))
 

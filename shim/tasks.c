@@ -7,13 +7,6 @@
 
 #include "verdict.h"
 
-const char *const tl_kind_names[TL_N_KINDS] = {
-#define X(constant, name) name,
-#include "kinds.inc"
-#undef X
-};
-const char *const tl_state_names[4] = {"pending", "finished", "failed", "cancelled"};
-
 static struct {
     pthread_mutex_t lock;
     struct tl_task **buckets;
