@@ -126,6 +126,10 @@ async def parent_main(threads):
     return n
 
 
+# The policy exists before any fork: a child forked while the main thread
+# creates it (asyncio.run, under asyncio.events._lock) would wait for that
+# lock for ever, with or without the library (seen under load).
+asyncio.get_event_loop_policy()
 if mode == "os.fork":
     threads = [threading.Thread(target=forker)]
 else:
