@@ -357,7 +357,7 @@ def t_symlink_temp_name(ctx, py, v):
             plant(link, victim, ctx)
             planted.append(link)
     o = opts(os.path.join(reports, "r.%p.json"), interval=0.02)
-    res = run([py, prog("leaky.py"), "--wait", "3", "4", "0.4"], lib=ctx.lib, opts=o,
+    res = run([py, prog("leaky.py"), "--wait", "--until-report", "3", "4", "0.4"], lib=ctx.lib, opts=o,
               on_start=on_start, stdin_data=b"go\n")
     base = run([py, prog("leaky.py"), "3", "4", "0.4"])
     compare(base, res)
