@@ -27,10 +27,8 @@ Standard library only.
 """
 
 import argparse
-import json
 import os
 import pwd
-import queue
 import re
 import shutil
 import subprocess
@@ -44,7 +42,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PROGRAMS = os.path.join(HERE, "programs")
 CLI = os.path.join(ROOT, "scripts", "taskleak")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-import pythons  # noqa: E402
+import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
 
 # (source, minor) wanted, in the order they run.
 WANTED = [("system", (3, 11)), ("pyenv", (3, 8)), ("pyenv", (3, 12)),
@@ -72,14 +70,6 @@ def marker_line(program, marker):
 
 # ---------------------------------------------------------------- processes
 
-def proc_state(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as stream:
-            return stream.read().rpartition(")")[2].split()[0]
-    except OSError:
-        return None
-
-
 def tracer_pid(pid):
     try:
         with open("/proc/%d/status" % pid) as stream:
@@ -106,13 +96,13 @@ def library_loads(pid):
 
 
 class Target:
-    """A program started without the library; its stdout lines arrive in a
-    queue, its stderr is kept."""
+    """A program started without the library; its stdout and stderr lines are
+    collected as they come (stdout, stderr: without their newline)."""
 
     started = []          # every Target, killed at the end whatever happens
 
     def __init__(self, argv, cwd, stdin=False):
-        env = pythons.clean_env()           # no LD_PRELOAD, no TASKLEAK_OPTIONS
+        env = common.env()                  # no LD_PRELOAD, no TASKLEAK_OPTIONS
         assert "LD_PRELOAD" not in env and "TASKLEAK_OPTIONS" not in env
         self.argv = argv
         self.name = os.path.basename(argv[2] if len(argv) > 2 else argv[0])
@@ -122,46 +112,35 @@ class Target:
                                      universal_newlines=True)
         Target.started.append(self)
         self.pid = self.proc.pid
-        self.lines = queue.Queue()
-        self.stdout = []
-        self.stderr = []
-        self.readers = [threading.Thread(target=self._read, args=(self.proc.stdout, True)),
-                        threading.Thread(target=self._read, args=(self.proc.stderr, False))]
-        for reader in self.readers:
-            reader.daemon = True
-            reader.start()
+        self.readers = [common.LineReader(self.proc.stdout), common.LineReader(self.proc.stderr)]
+        self.seen = 0         # stdout lines wait_line has looked at
 
-    def _read(self, stream, is_stdout):
-        for line in stream:
-            line = line.rstrip("\n")
-            if is_stdout:
-                self.stdout.append(line)
-                self.lines.put(line)
-            else:
-                self.stderr.append(line)
-        if is_stdout:
-            self.lines.put(None)
+    @property
+    def stdout(self):
+        return [line.rstrip("\n") for line in self.readers[0].lines]
+
+    @property
+    def stderr(self):
+        return [line.rstrip("\n") for line in self.readers[1].lines]
 
     def wait_line(self, predicate, timeout, what):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("no %s line from %s within %gs (stdout %r, stderr %r)"
-                                     % (what, self.name, timeout,
-                                        self.stdout[-5:], self.stderr[-5:]))
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                self.proc.wait()
-                raise AssertionError("%s exited with status %s before its %s line "
-                                     "(stderr %r)" % (self.name,
-                                                      self.proc.returncode, what,
-                                                      self.stderr[-5:]))
-            if predicate(line):
-                return line
+        """The next stdout line PREDICATE accepts (the lines before it are
+        passed over)."""
+        deadline = common.deadline(timeout)
+        found = self.readers[0].wait(lambda line: predicate(line.rstrip("\n")), self.seen,
+                                     deadline)
+        if found is None and time.monotonic() >= deadline:
+            raise AssertionError("no %s line from %s within %gs (stdout %r, stderr %r)"
+                                 % (what, self.name, timeout,
+                                    self.stdout[-5:], self.stderr[-5:]))
+        if found is None:
+            self.proc.wait()
+            raise AssertionError("%s exited with status %s before its %s line "
+                                 "(stderr %r)" % (self.name,
+                                                  self.proc.returncode, what,
+                                                  self.stderr[-5:]))
+        self.seen = found
+        return self.readers[0].lines[found - 1].rstrip("\n")
 
     def wait_ready(self):
         """Its "ready" line; then it must run without the library, as started."""
@@ -187,7 +166,7 @@ class Target:
         return self.proc.returncode
 
     def assert_running(self, context):
-        state = proc_state(self.pid)
+        state = common.process_state(self.pid)
         assert self.proc.poll() is None and state not in (None, "Z", "X", "t", "T"), \
             "the target died or stays stopped %s (status %s, state %s, stderr %r)" % (
                 context, self.proc.returncode, state, self.stderr[-5:])
@@ -256,8 +235,7 @@ class Result:
 
 def taskleak(lib, *args, watch=None, user=None, timeout=90):
     """Run scripts/taskleak ARGS (as USER when given); a Result."""
-    env = pythons.clean_env()
-    env["TASKLEAK_LIB"] = lib
+    env = common.env(TASKLEAK_LIB=lib)
     argv = [CLI] + [str(a) for a in args]
     if user:
         argv = ["runuser", "-u", user, "--", "/usr/bin/python3"] + argv
@@ -337,7 +315,7 @@ class Runner:
         self.lib = lib
         self.results = []          # (label, name, status, detail)
         self.timings = {}          # label -> {what: seconds}
-        self.workdir = pythons.mkdtemp("taskleak-attach-test-")
+        self.workdir = common.mkdtemp("taskleak-attach-test-")
         self.pids = []
 
     def start(self, interp, program, *args, stdin=False):
@@ -542,8 +520,7 @@ class Runner:
         path = shared["report"]
         assert path and path.endswith("taskleak.%d.json" % shared["pid"]) and \
             "/tmp/taskleak-attach-%d/%d/" % (os.getuid(), shared["pid"]) in path, path
-        with open(path) as stream:
-            doc = json.load(stream)
+        doc = common.read_json(path)
         assert doc.get("reason") == "exit", "the report is not the exit report: %r" % (
             doc.get("reason"))
         leaks = [l for l in doc.get("leaks", []) if l.get("task", {}).get("name") ==
@@ -605,7 +582,7 @@ def main(argv):
     skipped_notes = []
     if not shutil.which("gdb"):
         skipped_notes.append("gdb is absent (apt-get install gdb): 3.8-3.13 cannot be attached")
-    interps, notes = pythons.discover()
+    interps, notes = common.discover()
     chosen = []
     for source, minor in WANTED:
         found = [i for i in interps if i.source == source and i.minor == minor]

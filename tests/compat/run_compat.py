@@ -4,7 +4,7 @@
     python3 tests/compat/run_compat.py --lib build/libtaskleak.so \\
         [--python PATH ...] [--jobs N]
 
-Without --python, the interpreters are those tests/pythons.py finds, debug
+Without --python, the interpreters are those tests/common.py finds, debug
 builds left out: /usr/bin/python3, every pyenv CPython and the Debian sid
 chroot's of the supported versions (what it leaves out or finds absent is a
 skip).
@@ -61,14 +61,14 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
-import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
+import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
+from common import SUMMARY_RE  # noqa: E402
 
 # --------------------------------------------------------------------------
 # Exclusions.  A test goes here ONLY when it has been shown flaky WITHOUT the
@@ -87,7 +87,6 @@ EXCLUDES = {
 STATUS_WORDS = ("ok", "FAIL", "ERROR", "expected failure", "unexpected success")
 SEP1 = "=" * 70
 SEP2 = "-" * 70
-SUMMARY_RE = re.compile(r"^taskleak: (\d+) leaks? \((.*)\); report: (.*)$")
 HEADER_RE = re.compile(r"^\s*(?P<name>[^\s()]+) \((?P<where>[A-Za-z_][\w.]*)\)(?P<sub>.*)$")
 SECTION_RE = re.compile(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): (.*)$")
 RAN_RE = re.compile(r"^Ran (\d+) tests? in ")
@@ -95,6 +94,10 @@ VERDICT_RE = re.compile(r"^(OK|FAILED)(?: \((.*)\))?\s*$")
 RESULT_RE = re.compile(r"^(?:== )?(?:Tests result|Result): (.+?)(?: ==)?\s*$")
 MODULE_BAD_RE = re.compile(
     r"\b(test_asyncio[\w.]*) (failed \(env changed\)|failed|crashed|timed out)(?= |$|\))")
+# Same environment for both runs (besides the library and its options);
+# nothing that could steer one interpreter into another's stdlib.
+COMPAT_DROP = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONWARNINGS", "PYTHONDEVMODE",
+               "PYTHONASYNCIODEBUG", "PYTHONMALLOC")
 
 PROBE = r"""
 import asyncio
@@ -329,21 +332,13 @@ class Runner:
         self.lock = threading.Lock()
 
     def env(self, lib, report_dir):
-        env = dict(os.environ)
-        # Same environment for both runs; nothing that could steer one
-        # interpreter into another's stdlib.
-        for k in ("LD_PRELOAD", "TASKLEAK_OPTIONS", "PYTHONPATH", "PYTHONHOME",
-                  "PYTHONSTARTUP", "PYTHONWARNINGS", "PYTHONDEVMODE",
-                  "PYTHONASYNCIODEBUG", "PYTHONMALLOC"):
-            env.pop(k, None)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        opts = None
         if lib:
-            env["LD_PRELOAD"] = lib
-            opts = "report_path=" + os.path.join(report_dir, "r.%p.json")
+            opts = common.options(("report_path", os.path.join(report_dir, "r.%p.json")))
             if self.args.options:
                 opts += ":" + self.args.options     # the option separator is ":"
-            env["TASKLEAK_OPTIONS"] = opts
-        return env
+        return common.env(lib=lib or None, options=opts, drop=COMPAT_DROP,
+                          PYTHONDONTWRITEBYTECODE="1")
 
     def run(self, argv, lib, workdir, timeout):
         """Run argv in its own session; kill the whole group on timeout."""
@@ -351,32 +346,18 @@ class Runner:
         out_path = os.path.join(workdir, "stdout.txt")
         err_path = os.path.join(workdir, "stderr.txt")
         t0 = time.monotonic()
-        timed_out = False
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                 cwd=workdir, env=self.env(lib, workdir),
-                                 start_new_session=True)
-            try:
-                rc = p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                rc = p.wait()
+            r = common.run(argv, env=self.env(lib, workdir), cwd=workdir, timeout=timeout,
+                           stdout=out, stderr=err)
         # Children that outlived regrtest (should be none) are killed too.
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        common.kill_group(r)
         wall = time.monotonic() - t0
         with open(out_path, encoding="utf-8", errors="replace") as f:
             stdout = f.read()
         with open(err_path, encoding="utf-8", errors="replace") as f:
             stderr = f.read()
-        reports = [n for n in os.listdir(workdir) if n.startswith("r.") and n.endswith(".json")]
-        return {"rc": rc, "timed_out": timed_out, "wall": wall, "stdout": stdout,
+        reports = common.report_paths(workdir, common.REPORT_NAME_RE)
+        return {"rc": r.returncode, "timed_out": r.timed_out, "wall": wall, "stdout": stdout,
                 "stderr": stderr, "reports": len(reports), "workdir": workdir}
 
 
@@ -393,8 +374,7 @@ def interp_info(python):
     try:
         p = subprocess.run([python, "-c", code], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=60,
-                           env={k: v for k, v in os.environ.items()
-                                if k not in ("LD_PRELOAD", "PYTHONPATH", "PYTHONHOME")})
+                           env=common.env(drop=("PYTHONPATH", "PYTHONHOME")))
     except (OSError, subprocess.TimeoutExpired) as e:
         return None, "cannot run %s: %s" % (python, e), None
     if p.returncode != 0:
@@ -590,7 +570,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lib", required=True, help="path of libtaskleak.so")
     ap.add_argument("--python", action="append", default=[],
-                    help="interpreter (repeatable; replaces the discovery of tests/pythons.py)")
+                    help="interpreter (repeatable; replaces the discovery of tests/common.py)")
     ap.add_argument("--jobs", type=int, default=2,
                     help="suite runs at a time (default 2: the plain and the library run "
                          "of one interpreter side by side)")
@@ -616,17 +596,17 @@ def main():
         found, notes = [], []
         for python in args.python:
             try:
-                found.append(pythons.interpreter(python))
-            except pythons.PythonsError:
+                found.append(common.interpreter(python))
+            except common.PythonsError:
                 found.append(python)        # interp_info says why, as a failure
     else:
         try:
-            found, notes = pythons.discover()
-        except pythons.PythonsError as e:
+            found, notes = common.discover()
+        except common.PythonsError as e:
             log("error: %s" % e)
             return 2
     # Under /tmp, which the sid chroot has too (the library is copied there).
-    tmp = pythons.mkdtemp("taskleak-compat-")
+    tmp = common.mkdtemp("taskleak-compat-")
     lib = os.path.join(tmp, "libtaskleak.so")
     shutil.copy2(lib_src, lib)
     with open(lib, "rb") as f:

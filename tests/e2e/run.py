@@ -4,7 +4,7 @@
     /usr/bin/python3 tests/e2e/run.py --lib build/libtaskleak.so [-k SUBSTR]... [--python PATH]...
 
 Every scenario in tests/e2e/scenarios/*.py runs under every interpreter
-tests/pythons.py finds (/usr/bin/python3, which must exist, each pyenv CPython
+tests/common.py finds (/usr/bin/python3, which must exist, each pyenv CPython
 and the Debian sid chroot's of the supported versions; their debug builds only
 with --debug-builds), twice:
 with LD_PRELOAD=<lib> and without it.  The run with the library must write the
@@ -125,14 +125,14 @@ import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
+import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
+from common import Failure, check, say, SUMMARY_RE, REPORT_NAME_RE  # noqa: E402
 
 SCENARIOS = os.path.join(HERE, "scenarios")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "python"))
 from taskleak.contract import KINDS, OPTIONS, STATES  # noqa: E402  (checked against C)
 OPTION_KEYS = tuple(key for key, _, _, _, _ in OPTIONS)
 DEFAULT_TIMEOUT = 60.0
-SUMMARY_RE = re.compile(r"^taskleak: (\d+) leaks? \(([^)]*)\); report: (.+)$")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
 MARKER_RE = re.compile(r"#\s*<-\s*(create|cancel|await|caught|delivered)(?::([\w.-]+))?\s*$")
@@ -160,28 +160,10 @@ SNAPSHOT_MAX_LATENCY = 1.0   # the contract
 STORM_QUIET = 0.3            # no write for this long: the storm's work is over
 STORM_DEADLINE = 10.0
 E2E_DIR_ENV = "TASKLEAK_E2E_DIR"
-
-_print_lock = threading.Lock()
-
-
-def say(line):
-    with _print_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-class Failure(Exception):
-    """A check failed; the message is the one-line reason (notes: lines worth
-    printing under it, such as measured latencies)."""
-
-    def __init__(self, msg, notes=None):
-        Exception.__init__(self, msg)
-        self.notes = notes or []
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
+# What no run inherits from the runner: anything that changes a Python run,
+# the library and its options, LD_BIND_NOW (ASAN_OPTIONS and LD_LIBRARY_PATH
+# stay, for a sanitizer build).
+E2E_DROP = ("PYTHON*", "LD_BIND_NOW")
 
 
 # ---------------------------------------------------------------- scenarios
@@ -416,20 +398,6 @@ def parse_signal(name):
         raise ValueError("unknown signal %r" % name)
 
 
-# ------------------------------------------------------------- interpreters
-# tests/pythons.py finds them (pythons.discover); this only keeps the
-# environment every run starts from.
-
-def clean_env(extra=None):
-    """The runner's environment without anything that changes a Python run or
-    preloads something."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PYTHON") and k not in
-           ("LD_PRELOAD", "TASKLEAK_OPTIONS", "LD_BIND_NOW")}
-    env.update(extra or {})
-    return env
-
-
 # ------------------------------------------------------------------ running
 
 class Run:
@@ -446,28 +414,17 @@ class Run:
         self.step_errors = []        # soft failures found while the program ran
 
 
-def run_process(argv, env, cwd, timeout, stdin=subprocess.DEVNULL):
-    """Runs argv in its own session; at the deadline, kills that session's
-    process group (the child is not reaped yet, so its id is still ours)."""
-    p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=stdin,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        p.communicate()
+def run_process(argv, env, cwd, timeout):
+    """Runs argv in its own session (its process group killed at the deadline)."""
+    r = common.run(argv, env=env, cwd=cwd, timeout=timeout)
+    if r.timed_out:
         raise Failure("%s timed out after %gs" % (" ".join(argv[-2:]), timeout))
-    return Run(argv, p.returncode, out, err, p.pid, sorted(os.listdir(cwd)))
+    return Run(argv, r.returncode, r.stdout, r.stderr, r.pid, sorted(os.listdir(cwd)))
 
 
 # ------------------------------------------------- watching the report dir
 
 IN_CLOSE_WRITE, IN_MOVED_TO, IN_Q_OVERFLOW = 0x8, 0x80, 0x4000
-REPORT_NAME_RE = re.compile(r"^r\.\d+\.json$")
 
 
 class ReportWatcher:
@@ -550,17 +507,8 @@ class ReportWatcher:
 
     def wait_for(self, pred, start, deadline):
         """The first event from index `start` on satisfying pred, or None."""
-        with self.cond:
-            i = start
-            while True:
-                while i < len(self.events):
-                    if pred(self.events[i]):
-                        return self.events[i]
-                    i += 1
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(min(left, 0.05))
+        i = common.wait_for_item(self.events, pred, start, deadline, self.cond)
+        return self.events[i - 1] if i else None
 
     def stop(self):
         self._stop = True
@@ -570,46 +518,6 @@ class ReportWatcher:
 
 
 # ---------------------------------------------------- interactive runs
-
-class LineReader:
-    """Collects a pipe's output; lets a step wait for one exact line."""
-
-    def __init__(self, pipe):
-        self.lines = []
-        self.eof = False
-        self.cond = threading.Condition()
-        self._pipe = pipe
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        for line in iter(self._pipe.readline, b""):
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-        with self.cond:
-            self.eof = True
-            self.cond.notify_all()
-
-    def wait_line(self, want, start, deadline):
-        """Index after the first line == want at or after `start`, or None."""
-        with self.cond:
-            i = start
-            while True:
-                while i < len(self.lines):
-                    if self.lines[i].rstrip(b"\r\n").decode("utf-8", "replace") == want:
-                        return i + 1
-                    i += 1
-                left = deadline - time.monotonic()
-                if self.eof or left <= 0:
-                    return None
-                self.cond.wait(min(left, 0.05))
-
-    def data(self):
-        self._thread.join(10)
-        with self.cond:
-            return b"".join(self.lines)
-
 
 def report_reason(data):
     try:
@@ -628,7 +536,7 @@ def run_interactive(sc, argv, env, cwd, with_lib):
     p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          start_new_session=True)
-    out, err = LineReader(p.stdout), LineReader(p.stderr)
+    out, err = common.LineReader(p.stdout), common.LineReader(p.stderr)
     errors, snapshots, storms = [], [], []
     report_name = "r.%d.json" % p.pid
     sig = sc.dump_signal()
@@ -645,7 +553,8 @@ def run_interactive(sc, argv, env, cwd, with_lib):
     try:
         for step, arg in sc.steps:
             if step == "wait-line":
-                got = out.wait_line(arg, cursor, deadline)
+                got = out.wait(lambda l, want=arg: l.rstrip(b"\r\n").decode("utf-8", "replace")
+                               == want, cursor, deadline)
                 if got is None:
                     alive("before printing %r" % arg)
                     raise Failure("no stdout line %r within %gs (stdout so far: %r)"
@@ -683,13 +592,12 @@ def run_interactive(sc, argv, env, cwd, with_lib):
                 except ProcessLookupError:
                     pass
                 t1 = time.monotonic()
-                limit = min(deadline, t1 + STORM_DEADLINE)
-                while time.monotonic() < limit:
+
+                def quiet():
                     with watcher.cond:
                         last = watcher.events[-1][0] if len(watcher.events) > mark else t1
-                    if time.monotonic() - max(last, t1) >= STORM_QUIET:
-                        break
-                    time.sleep(0.02)
+                    return time.monotonic() - max(last, t1) >= STORM_QUIET
+                common.wait_for(quiet, min(deadline, t1 + STORM_DEADLINE), poll=0.02)
                 with watcher.cond:
                     evs = [e for e in watcher.events[mark:] if e[1] == report_name]
                 storm = {"signals": arg, "sent": sent, "seconds": t1 - t0,
@@ -713,10 +621,7 @@ def run_interactive(sc, argv, env, cwd, with_lib):
                           % (" ".join(argv[-2:]), sc.timeout))
     finally:
         if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            common.kill_group(p)
             p.wait()
         try:
             p.stdin.close()
@@ -724,7 +629,8 @@ def run_interactive(sc, argv, env, cwd, with_lib):
             pass
         if watcher:
             watcher.stop()
-    run = Run(argv, p.returncode, out.data(), err.data(), p.pid, sorted(os.listdir(cwd)))
+    run = Run(argv, p.returncode, b"".join(out.join(10)), b"".join(err.join(10)), p.pid,
+              sorted(os.listdir(cwd)))
     run.step_errors, run.snapshots, run.storms = errors, snapshots, storms
     return run
 
@@ -733,12 +639,10 @@ def run_scenario(sc, interp, lib):
     argv = [interp.path] + sc.args + [sc.path]
     results = {}
     for with_lib in (True, False):
-        tmp = pythons.mkdtemp("taskleak-e2e-")
-        supp_dir = pythons.mkdtemp("taskleak-e2e-supp-")
-        side = pythons.mkdtemp("taskleak-e2e-side-")
+        tmp = common.mkdtemp("taskleak-e2e-")
+        supp_dir = common.mkdtemp("taskleak-e2e-supp-")
+        side = common.mkdtemp("taskleak-e2e-side-")
         try:
-            env = clean_env(sc.env)
-            env[E2E_DIR_ENV] = side
             opts = [("report_path", os.path.join(tmp, "r.%p.json")), ("interval", "0")]
             opts = [(k, v) for k, v in opts if sc.option(k) is None] + sc.options
             if sc.suppressions:
@@ -747,9 +651,8 @@ def run_scenario(sc, interp, lib):
                     f.write("# written by tests/e2e/run.py for %s\n" % sc.name)
                     f.write("".join(line + "\n" for line in sc.suppressions))
                 opts.append(("suppressions", supp))
-            env["TASKLEAK_OPTIONS"] = ":".join("%s=%s" % kv for kv in opts)
-            if with_lib:
-                env["LD_PRELOAD"] = lib
+            env = common.env(lib=lib if with_lib else None, options=opts, drop=E2E_DROP,
+                             extra=dict(sc.env, **{E2E_DIR_ENV: side}))
             if sc.steps:
                 try:
                     run = run_interactive(sc, argv, env, tmp, with_lib)
@@ -1583,9 +1486,8 @@ def native_checks(lib, wanted):
                 for with_lib in (True, False):
                     cwd = os.path.join(work, "cwd-lib" if with_lib else "cwd-plain")
                     os.mkdir(cwd)
-                    env = clean_env({"LD_BIND_NOW": "1"})
-                    if with_lib:
-                        env["LD_PRELOAD"] = lib
+                    env = common.env(lib=lib if with_lib else None, drop=E2E_DROP,
+                                     LD_BIND_NOW="1")
                     runs[with_lib] = run_process(argv, env, cwd, DEFAULT_TIMEOUT)
                 a, b = runs[True], runs[False]
                 check(a.status == b.status, "exit status %s with the library, %s without"
@@ -1608,7 +1510,8 @@ def native_checks(lib, wanted):
         with open(src, "w") as f:
             f.write(C_PROGRAM)
         r = subprocess.run([cc, "-o", exe, src], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, env=clean_env(), timeout=120)
+                           stderr=subprocess.STDOUT, env=common.env(drop=E2E_DROP),
+                           timeout=120)
         check(r.returncode == 0, "cc failed: %s" % short(text(r.stdout)))
         return [exe, "world"]
 
@@ -1651,15 +1554,15 @@ def main():
 
     passed = failed = skipped = 0
     try:
-        interps, skip_lines = pythons.discover(include_debug=args.debug_builds,
-                                               explicit=args.python)
-    except pythons.PythonsError as e:
+        interps, skip_lines = common.discover(include_debug=args.debug_builds,
+                                              explicit=args.python)
+    except common.PythonsError as e:
         say("FAIL setup: %s" % e)
         say("0 passed, 1 failed, 0 skipped")
         return 1
     # A sanitizer runtime outside the checkout and /tmp does not exist inside
     # the sid chroot (nor does the libasan an ASan build links).
-    absent = [p for p in args.preload_first if not pythons.visible_in_sid(p)]
+    absent = [p for p in args.preload_first if not common.visible_in_sid(p)]
     if absent:
         skip_lines += ["SKIP %s: %s is outside the checkout and /tmp, so not in the sid "
                        "chroot" % (it.label, absent[0]) for it in interps if it.sid]

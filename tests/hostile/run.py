@@ -18,7 +18,7 @@ when:
   * no temporary file (`.taskleak.*.tmp`) is left in the report directory and
     every file there is a whole JSON report.
 
-Checks (the interpreters: those tests/pythons.py finds, debug builds
+Checks (the interpreters: those tests/common.py finds, debug builds
 included -- /usr/bin/python3, every pyenv CPython and the Debian sid chroot's
 of the supported versions -- or the --python ones):
 
@@ -65,7 +65,7 @@ of the supported versions -- or the --python ones):
                            memcheck with PYTHONMALLOC=malloc: no error with a
                            frame in libtaskleak.so
 
-The sid interpreters run inside a chroot (tests/pythons.py), which has no
+The sid interpreters run inside a chroot (tests/common.py), which has no
 valgrind and cannot be entered as `nobody`: readonly-nobody and valgrind are
 a SKIP for them, as are the checks of Debian's own python3.11 (embed, embed-
 twice, secure-dlopen), which nothing in the chroot can stand in for.
@@ -77,7 +77,6 @@ root (some checks need it, and skip otherwise).
 
 import argparse
 import concurrent.futures
-import json
 import os
 import re
 import resource
@@ -92,12 +91,15 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
+import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
+from common import Failure, Skip, check, say, load_report, SUMMARY_RE  # noqa: E402
 
 PROGRAMS = os.path.join(HERE, "programs")
-ROOT = pythons.ROOT
-SYSTEM_PYTHON = pythons.SYSTEM_PYTHON
-SUMMARY_RE = re.compile(r"^taskleak: (\d+) leaks? \(([^)]*)\); report: (.+)$")
+ROOT = common.ROOT
+SYSTEM_PYTHON = common.SYSTEM_PYTHON
+# What no run inherits from the runner (besides the library and its options):
+# what steers Python, the loader or taskleak, and sanitizer settings.
+HOSTILE_DROP = common.STEERING + ("ASAN*", "UBSAN*")
 KINDS = ("swallowed_cancel", "stuck_after_cancel", "destroyed_pending",
          "pending_at_exit")
 NOBODY = 65534
@@ -114,28 +116,6 @@ VALGRIND_SUPP = """\
 }
 """
 
-_print_lock = threading.Lock()
-
-
-def say(line):
-    with _print_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
-
 # ------------------------------------------------------------------ running
 
 class Result:
@@ -149,49 +129,21 @@ class Result:
         return [l for l in self.err.splitlines() if not l.startswith("taskleak:")]
 
 
-def base_env():
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTHON", "TASKLEAK", "LD_", "ASAN", "UBSAN"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.setdefault("LANG", "C.UTF-8")
-    return env
-
-
 def run(argv, *, lib=None, opts=None, cwd=None, env=None, stdin_data=None,
         timeout=60, preexec=None, on_start=None):
     """Run argv (own session, killed as a group on timeout).  on_start(proc)
     runs once the process exists; stdin_data is written after it.  The
     default working directory is the checkout, which a sid chroot has too."""
-    cwd = cwd or ROOT
-    e = base_env()
-    if lib:
-        e["LD_PRELOAD"] = lib
-        if opts is not None:
-            e["TASKLEAK_OPTIONS"] = opts
+    e = common.env(lib=lib or None, options=opts if lib else None, drop=HOSTILE_DROP,
+                   PYTHONDONTWRITEBYTECODE="1")
+    e.setdefault("LANG", "C.UTF-8")
     e.update(env or {})
-    p = subprocess.Popen(argv, env=e, cwd=cwd, stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True, preexec_fn=preexec)
-    try:
-        if on_start:
-            on_start(p)
-        out, err = p.communicate(stdin_data, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        p.communicate()
+    r = common.run(argv, env=e, cwd=cwd or ROOT, timeout=timeout, stdin=subprocess.PIPE,
+                   input=stdin_data, preexec=preexec, on_start=on_start)
+    if r.timed_out:
         raise Failure("timed out after %ss (killed): %s" % (timeout, " ".join(argv[-3:])))
-    except BaseException:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        p.communicate()
-        raise
-    return Result(p.returncode, out.decode("utf-8", "replace"),
-                  err.decode("utf-8", "replace"), p.pid)
+    return Result(r.returncode, r.stdout.decode("utf-8", "replace"),
+                  r.stderr.decode("utf-8", "replace"), r.pid)
 
 
 def short(text, n=300):
@@ -228,27 +180,12 @@ def compare(base, res, *, max_complaints=1, exact_complaints=None, processes=1):
     return complaints, summaries[0] if summaries else None
 
 
-def load_report(path):
-    try:
-        with open(path, "rb") as f:
-            r = json.loads(f.read().decode("utf-8"))
-    except (OSError, ValueError) as e:
-        raise Failure("%s is not a whole JSON report: %s" % (path, e))
-    check(isinstance(r, dict) and r.get("tool") == "taskleak",
-          "%s is not a taskleak report" % path)
-    return r
-
-
 def reports_in(d):
     """Every file of d: no temporary left, every other file a whole report."""
-    found = {}
     for name in sorted(os.listdir(d)):
-        p = os.path.join(d, name)
         check(not (name.startswith(".taskleak.") or name.endswith(".tmp")),
-              "temporary file left behind: %s" % p)
-        if os.path.isfile(p) and not os.path.islink(p) and name.endswith(".json"):
-            found[p] = load_report(p)
-    return found
+              "temporary file left behind: %s" % os.path.join(d, name))
+    return common.load_reports(d)
 
 
 def leak_coros(report):
@@ -288,9 +225,7 @@ def prog(name):
 
 
 def opts(report_path, **kw):
-    o = {"report_path": report_path}
-    o.update({k: str(v) for k, v in kw.items()})
-    return ":".join("%s=%s" % kv for kv in o.items())
+    return common.options(report_path=report_path, **kw)
 
 
 # ------------------------------------------------------------------- checks
@@ -877,13 +812,13 @@ def main():
     try:
         # Debug builds too: slow, but the checks of a hostile setting are
         # about the interpreter's own machinery (fork, exec, signals).
-        interps, notes = pythons.discover(include_debug=True, explicit=args.python)
-    except pythons.PythonsError as e:
+        interps, notes = common.discover(include_debug=True, explicit=args.python)
+    except common.PythonsError as e:
         print("cannot run: %s" % e)
         return 2
     # Under a directory everyone can traverse (nobody runs a program there),
     # and which the sid chroot has too (/tmp).
-    tmp = pythons.mkdtemp("taskleak-hostile-")
+    tmp = common.mkdtemp("taskleak-hostile-")
     os.chmod(tmp, 0o755)
     ctx = Ctx(lib, tmp, args.keep)
     checks = [c for c in plan(interps, ctx, not args.no_valgrind)
