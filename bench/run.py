@@ -29,7 +29,7 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
   memory          peak RSS (VmHWM) after 1M and 2M finished tasks; MiB over
                   no library at 1M, and the growth from 1M to 2M
 
-Interpreters (tests/pythons.py, which also names the columns): /usr/bin/python3,
+Interpreters (tests/common.py, which also names the columns): /usr/bin/python3,
 the newest pyenv CPython of each supported minor and the Debian sid chroot's
 (not their debug builds); a supported minor none of them has is a SKIP column.
 `--python` (repeatable) replaces that list.
@@ -47,7 +47,6 @@ fails the run (benchmarks are not tests).  Python standard library only.
 
 import argparse
 import datetime
-import glob
 import hashlib
 import json
 import os
@@ -64,7 +63,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
+import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
 
 WORKLOADS_PY = os.path.join(HERE, "workloads.py")
 SERVER_PY = os.path.join(HERE, "aiohttp_server.py")
@@ -98,8 +97,9 @@ QUICK = {"reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 200
 
 OK, MISS = "\u2713", "\u2717"
 MEM_MARKS = ["1M", "2M"]     # set from the configuration in main()
-STRIP_ENV = ("LD_PRELOAD", "TASKLEAK_OPTIONS", "PYTHONASYNCIODEBUG", "PYTHONDEVMODE",
-             "PYTHONMALLOC", "PYTHONTRACEMALLOC", "PYTHONPROFILEIMPORTTIME")
+# Left out of every run's environment, besides the library and its options.
+STRIP_ENV = ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE", "PYTHONMALLOC", "PYTHONTRACEMALLOC",
+             "PYTHONPROFILEIMPORTTIME")
 
 
 def log(msg):
@@ -169,7 +169,7 @@ def lib_info(lib):
 # ---------------------------------------------------------------- interpreters
 
 class Interp:
-    """A column: an interpreter of tests/pythons.py (py), or a SKIP column."""
+    """A column: an interpreter of tests/common.py (py), or a SKIP column."""
 
     def __init__(self, label, py=None, skip=None):
         self.label, self.py, self.skip = label, py, skip
@@ -189,14 +189,14 @@ def discover(explicit):
         cols = []
         for p in explicit:
             try:
-                found, notes = pythons.discover(explicit=[p])
-            except pythons.PythonsError as e:
+                found, notes = common.discover(explicit=[p])
+            except common.PythonsError as e:
                 cols.append(Interp(p, skip="SKIP (%s)" % e))
                 continue
             cols += [Interp(it.label, it) for it in found]
             cols += [Interp(p, skip=note) for note in notes]
         return cols
-    found, notes = pythons.discover()
+    found, notes = common.discover()
     for note in notes:
         log("bench: %s" % note)
     newest = {}
@@ -205,7 +205,7 @@ def discover(explicit):
             newest[it.minor] = it
     cols = [Interp(it.label, it) for it in found if not it.pyenv or newest[it.minor] is it]
     have = {c.py.minor for c in cols}
-    for minor in range(pythons.MINOR_MIN, pythons.MINOR_MAX + 1):
+    for minor in range(common.MINOR_MIN, common.MINOR_MAX + 1):
         if (3, minor) not in have:
             cols.append(Interp("python3.%d" % minor, skip="SKIP (absent)"))
     return cols
@@ -242,26 +242,25 @@ class Runner:
         self.lib, self.tmp, self.n = lib, tmp, 0
         self.errors = []
         self.hook_stats = {}     # interp label -> extra stats keys of one report
-        self.base_env = {k: v for k, v in os.environ.items() if k not in STRIP_ENV}
 
     def env(self, mode):
         self.n += 1
         rdir = os.path.join(self.tmp, "r%d" % self.n)
         os.mkdir(rdir)
-        env = dict(self.base_env)
         if mode in LIB_MODES:
-            env["LD_PRELOAD"] = self.lib
-            opts = "report_path=%s/tl.%%p.json" % rdir
+            opts = [("report_path", "%s/tl.%%p.json" % rdir)]
             if mode == "native=0":
-                opts += ":native=0"
-            env["TASKLEAK_OPTIONS"] = opts
+                opts.append(("native", 0))
+            env = common.env(lib=self.lib, options=opts, drop=STRIP_ENV)
         elif mode == "debug":
-            env["PYTHONASYNCIODEBUG"] = "1"
+            env = common.env(drop=STRIP_ENV, PYTHONASYNCIODEBUG="1")
+        else:
+            env = common.env(drop=STRIP_ENV)
         return env, rdir
 
     def check_report(self, what, mode, rdir, min_tasks, min_cancels=0, stderr=""):
         """Library modes: exactly one report, library active.  Returns stats or None."""
-        files = sorted(glob.glob(os.path.join(rdir, "*.json")))
+        files = common.report_paths(rdir)
         stats = None
         if mode in LIB_MODES:
             if not files:
@@ -269,8 +268,7 @@ class Runner:
                                    % (what, mode, stderr.strip()[-300:]))
             else:
                 try:
-                    with open(files[-1]) as f:
-                        stats = json.load(f).get("stats", {})
+                    stats = common.read_json(files[-1]).get("stats", {})
                 except (OSError, ValueError) as e:
                     self.errors.append("%s [%s]: unreadable report: %s" % (what, mode, e))
                 if stats is not None:
@@ -803,7 +801,7 @@ def main():
     mach = machine_info()
     if mach["load"] and mach["load"] > 0.5 and not args.quick:
         log("bench: load average %.2f: other processes are running, expect noise" % mach["load"])
-    tmp = pythons.mkdtemp("taskleak-bench.")  # under /tmp: the sid chroot has it too
+    tmp = common.mkdtemp("taskleak-bench.")  # under /tmp: the sid chroot has it too
     try:
         # Measure a snapshot: the build may be replaced while the run goes on.
         lib = os.path.join(tmp, "libtaskleak.so")

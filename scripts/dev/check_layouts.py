@@ -28,7 +28,7 @@ The first form picks the row of sys.version_info's minor and build kind
 It prints "OK <version> <label>" and exits 0, or "FAIL ..." lines and exits 1;
 "SKIP <version>: no row" (exit 0) for a version outside the range of
 shim/cpython/versions.h.  --run-layouts runs the first form under every
-interpreter of tests/pythons.py (debug builds too; the sid chroot's see the
+interpreter of tests/common.py (debug builds too; the sid chroot's see the
 checkout) and ends with "N passed, M failed, K skipped".  Standard library
 only.
 """
@@ -45,7 +45,7 @@ import types
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 LAYOUTS_INC = os.path.join(ROOT, "shim", "cpython", "layouts.inc")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-import pythons  # noqa: E402  (the supported range and the interpreters)
+import common  # noqa: E402  (tests/common.py: the supported range and the interpreters)
 
 VERSION = sys.version.split()[0]
 MINOR = sys.version_info[1]
@@ -458,7 +458,7 @@ def check(label, layouts):
     global L, LABEL
     LABEL = label
     faulthandler.enable()
-    lo, hi = pythons.supported_minors()
+    lo, hi = common.supported_minors()
     try:
         rows = load_rows(layouts)
     except (OSError, ValueError) as e:
@@ -498,10 +498,10 @@ def check(label, layouts):
 
 
 def run_layouts(layouts):
-    """Every interpreter of tests/pythons.py runs check()."""
+    """Every interpreter of tests/common.py runs check()."""
     try:
-        interps, notes = pythons.discover(include_debug=True)
-    except pythons.PythonsError as e:
+        interps, notes = common.discover(include_debug=True)
+    except common.PythonsError as e:
         print("FAIL pythons: %s" % e)
         return 1
     script = os.path.realpath(__file__)
@@ -513,7 +513,7 @@ def run_layouts(layouts):
         cmd = [it.path, script, "--label", it.label, "--layouts", os.path.abspath(layouts)]
         try:
             r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, cwd=ROOT, env=pythons.clean_env(),
+                               stderr=subprocess.STDOUT, cwd=ROOT, env=common.env(),
                                timeout=300, universal_newlines=True)
             out, rc = r.stdout.rstrip("\n"), r.returncode
         except subprocess.TimeoutExpired:
@@ -540,7 +540,7 @@ def main(argv):
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--run-layouts", action="store_true",
-                    help="run the check under every interpreter of tests/pythons.py")
+                    help="run the check under every interpreter of tests/common.py")
     ap.add_argument("--label", help="the name to print after the version (default: sys.executable)")
     ap.add_argument("--layouts", metavar="FILE", default=LAYOUTS_INC,
                     help="the rows to check (default: shim/cpython/layouts.inc)")

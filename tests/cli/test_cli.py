@@ -14,7 +14,7 @@ at an empty shared object compiled here (those tests are skipped when there
 is no C compiler), and fixtures/fake_app.py writes fixture reports the way
 the library would.  The tests that start such a target run it with this
 interpreter and again with the Debian sid chroot's python3.14 when
-tests/pythons.py finds it (a skipped subtest otherwise).
+tests/common.py finds it (a skipped subtest otherwise).
 """
 
 import itertools
@@ -25,13 +25,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests"))
-import pythons  # noqa: E402  (tests/pythons.py: the interpreters)
+import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
 
 SCRIPT = os.path.join(REPO, "scripts", "taskleak")
 PACKAGE = os.path.join(REPO, "scripts", "python", "taskleak")
@@ -61,11 +60,7 @@ def fixture(name):
 
 def clean_env(**extra):
     """The environment for a child: nothing of an enclosing taskleak run."""
-    env = dict((k, v) for k, v in os.environ.items()
-               if k not in ("LD_PRELOAD", "TASKLEAK_OPTIONS", "TASKLEAK_LIB",
-                            "TASKLEAK_DEBUG", "TASKLEAK_REGEN"))
-    env.update(extra)
-    return env
+    return common.env(drop=("TASKLEAK_LIB", "TASKLEAK_DEBUG", "TASKLEAK_REGEN"), extra=extra)
 
 
 def taskleak(*args, **kwargs):
@@ -80,19 +75,8 @@ def taskleak(*args, **kwargs):
 
 def wait_until(condition, what, timeout=TIMEOUT):
     """Poll CONDITION until it is true; fail the test at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.01)
-
-
-def process_state(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as stream:
-            return stream.read().rpartition(")")[2].split()[0]
-    except OSError:
-        return None
+    if not common.wait_for(condition, common.deadline(timeout)):
+        raise AssertionError("timed out waiting for " + what)
 
 
 def read_environ_text(pid):
@@ -124,7 +108,7 @@ def target_pythons():
     """[(label, path or None, why absent)]: the interpreters that run the
     target programs: this one, and the sid chroot's python3.14."""
     if not _targets:
-        found, notes = pythons.discover()
+        found, notes = common.discover()
         sid = [it for it in found if it.label == "sid-3.14"]
         _targets.append(("this python", sys.executable, None))
         _targets.append(("sid-3.14", sid[0].path if sid else None,
@@ -151,7 +135,7 @@ class ScriptTestCase(unittest.TestCase):
 
     def setUp(self):
         # Under /tmp, which a sid interpreter sees at the same path.
-        self._tmp = tempfile.TemporaryDirectory(prefix="taskleak-cli-", dir=pythons.SHARED_TMP)
+        self._tmp = tempfile.TemporaryDirectory(prefix="taskleak-cli-", dir=common.SHARED_TMP)
         self.tmp = os.path.realpath(self._tmp.name)
         self.addCleanup(self._tmp.cleanup)
 
@@ -533,7 +517,7 @@ class WithNoopLibrary(ScriptTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._libdir = tempfile.TemporaryDirectory(prefix="taskleak-lib-", dir=pythons.SHARED_TMP)
+        cls._libdir = tempfile.TemporaryDirectory(prefix="taskleak-lib-", dir=common.SHARED_TMP)
         libdir = os.path.realpath(cls._libdir.name)
         cls.lib = os.path.join(libdir, "libtaskleak.so")
         cls.other1 = os.path.join(libdir, "libother1.so")
@@ -578,10 +562,6 @@ class Run(WithNoopLibrary):
 
     def reports_dir(self):
         return os.path.join(self.tmp, "reports")
-
-    def recorded(self, path):
-        with open(path) as stream:
-            return json.load(stream)
 
     def test_summary_of_the_report(self):
         for label in self.each_python():
@@ -656,13 +636,13 @@ class Run(WithNoopLibrary):
                 result = self.run_tl("--", *self.app("--record", record),
                                      env={"LD_PRELOAD": "%s %s" % (self.other1, self.other2)})
                 self.assertEqual(result.returncode, 0, result.stderr)
-                self.assertEqual(self.recorded(record)["LD_PRELOAD"],
+                self.assertEqual(common.read_json(record)["LD_PRELOAD"],
                                  ":".join([self.lib, self.other1, self.other2]))
 
     def test_ld_preload_alone(self):
         record = os.path.join(self.tmp, "env.json")
         self.run_tl("--", *self.app("--record", record))
-        self.assertEqual(self.recorded(record)["LD_PRELOAD"], self.lib)
+        self.assertEqual(common.read_json(record)["LD_PRELOAD"], self.lib)
 
     def test_options_are_merged_and_flags_win(self):
         record = os.path.join(self.tmp, "env.json")
@@ -674,7 +654,7 @@ class Run(WithNoopLibrary):
             "--suppressions", "supp.txt", "--", *self.app("--record", record),
             env={"TASKLEAK_OPTIONS": "grace=9:verbosity=2:report_path=/elsewhere/x.json"})
         self.assertEqual(result.returncode, 0, result.stderr)
-        pieces = self.recorded(record)["TASKLEAK_OPTIONS"].split(":")
+        pieces = common.read_json(record)["TASKLEAK_OPTIONS"].split(":")
         options = dict(piece.split("=", 1) for piece in pieces)
         self.assertEqual(len(pieces), len(options))      # every key once
         self.assertEqual(options, {
@@ -716,7 +696,7 @@ class Run(WithNoopLibrary):
         result = taskleak("run", "--", *self.app("--record", record),
                           script=script, cwd=self.tmp)
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(self.recorded(record)["LD_PRELOAD"], expected_lib)
+        self.assertEqual(common.read_json(record)["LD_PRELOAD"], expected_lib)
 
     def test_installed_layout(self):
         prefix = os.path.join(self.tmp, "prefix")
@@ -898,7 +878,7 @@ class Dump(WithNoopLibrary):
                 target = subprocess.Popen([self.python, "-c", "pass"],
                                           env=clean_env(LD_PRELOAD=self.lib))
                 self.addCleanup(target.wait)
-                wait_until(lambda: process_state(target.pid) == "Z", "the zombie")
+                wait_until(lambda: common.process_state(target.pid) == "Z", "the zombie")
                 result = self.dump(target.pid)
                 self.assertOneErrorLine(result, 2, "no running process with pid %d" % target.pid)
 

@@ -5,7 +5,7 @@ a process running under libtaskleak.so as for one without it.
 
 The target is run twice, preloaded and not; task addresses and the process
 id are the only things that may differ, and are normalised.  Needs the
-Debian sid chroot's python3.14 (tests/pythons.py) and build/libtaskleak.so;
+Debian sid chroot's python3.14 (tests/common.py) and build/libtaskleak.so;
 skipped, saying so, without them.
 """
 
@@ -19,7 +19,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests"))
-import pythons  # noqa: E402
+import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
 
 LIB = os.path.join(REPO, "build", "libtaskleak.so")
 TARGET = r'''
@@ -48,8 +48,8 @@ asyncio.run(main())
 
 def python314():
     try:
-        interps, _ = pythons.discover()
-    except pythons.PythonsError:
+        interps, _ = common.discover()
+    except common.PythonsError:
         return None
     for it in interps:
         if it.version[:2] == (3, 14) and not it.debug:
@@ -69,17 +69,16 @@ class AsyncioIntrospection(unittest.TestCase):
             self.skipTest("no CPython 3.14 (scripts/dev/sid-pythons provides one)")
         if not os.path.exists(LIB):
             self.skipTest("no build/libtaskleak.so (run make)")
-        self.tmp = pythons.mkdtemp("taskleak-introspection.")
+        self.tmp = common.mkdtemp("taskleak-introspection.")
         self.script = os.path.join(self.tmp, "target.py")
         with open(self.script, "w") as f:
             f.write(TARGET)
 
     def views(self, preloaded):
-        env = dict((k, v) for k, v in os.environ.items()
-                   if k not in ("LD_PRELOAD", "TASKLEAK_OPTIONS"))
+        lib = opts = None
         if preloaded:
-            env["LD_PRELOAD"] = LIB
-            env["TASKLEAK_OPTIONS"] = "report_path=%s/tl.%%p.json:verbosity=0" % self.tmp
+            lib, opts = LIB, "report_path=%s/tl.%%p.json:verbosity=0" % self.tmp
+        env = common.env(lib=lib, options=opts, drop=())
         target = subprocess.Popen([self.python, self.script], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True, env=env, cwd=self.tmp)
         try:

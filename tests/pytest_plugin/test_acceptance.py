@@ -3,7 +3,7 @@
 clean ones) fails exactly the two leaking tests, each failure naming the
 coroutine and its creation line, and passes the clean ones; with plain
 asyncio.run (sample/test_sample_run.py) and with pytest-asyncio
-(sample/test_sample_asyncio.py), on every interpreter tests/pythons.py finds
+(sample/test_sample_asyncio.py), on every interpreter tests/common.py finds
 that can import pytest (Debian's 3.11, the sid chroot's 3.14).
 
 The plugin is imported from scripts/python (-p taskleak.pytest_plugin) and
@@ -11,7 +11,6 @@ re-executes pytest under the library given by TASKLEAK_TEST_LIB (default
 build/libtaskleak.so); skipped when that library has no taskleak_report_now.
 """
 
-import json
 import os
 import re
 import shutil
@@ -23,7 +22,7 @@ import xml.etree.ElementTree as ElementTree
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests"))
-import pythons  # noqa: E402
+import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
 
 SAMPLE = os.path.join(HERE, "sample")
 LIB = os.path.abspath(os.environ.get("TASKLEAK_TEST_LIB")
@@ -51,17 +50,9 @@ def library_problem():
 
 def interpreters():
     if not _interpreters:
-        found, _ = pythons.discover()
+        found, _ = common.discover()
         _interpreters.extend(found)
     return _interpreters
-
-
-def clean_env(**extra):
-    env = dict((k, v) for k, v in os.environ.items()
-               if k not in ("LD_PRELOAD", "TASKLEAK_OPTIONS", "TASKLEAK_LIB", "PYTHONPATH",
-                            "TASKLEAK_PYTEST_REEXEC", "PYTEST_ADDOPTS"))
-    env.update(extra)
-    return env
 
 
 def creation_line(path, marker):
@@ -95,7 +86,8 @@ class PluginAcceptance(unittest.TestCase):
             raise unittest.SkipTest(problem)
 
     def pytest(self, python, tmp, *args):
-        env = clean_env(PYTHONPATH=os.path.join(REPO, "scripts", "python"), TASKLEAK_LIB=LIB)
+        env = common.env(drop=("TASKLEAK_PYTEST_REEXEC", "PYTEST_ADDOPTS"),
+                         PYTHONPATH=os.path.join(REPO, "scripts", "python"), TASKLEAK_LIB=LIB)
         return subprocess.run([python.path, "-m", "pytest", "-p", "no:cacheprovider",
                                "-p", "taskleak.pytest_plugin"] + list(args),
                               cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -109,9 +101,9 @@ class PluginAcceptance(unittest.TestCase):
                 missing = [m for m in modules if not python.can_import(m)]
                 if missing:
                     self.skipTest("%s cannot import %s" % (python.label, ", ".join(missing)))
-                if python.source == "sid" and not pythons.visible_in_sid(LIB):
+                if python.source == "sid" and not common.visible_in_sid(LIB):
                     self.skipTest("%s is not visible in the sid chroot" % LIB)
-                tmp = pythons.mkdtemp("taskleak-pytest-accept-")
+                tmp = common.mkdtemp("taskleak-pytest-accept-")
                 self.addCleanup(shutil.rmtree, tmp, True)
                 shutil.copy(os.path.join(SAMPLE, sample), tmp)
                 yield python, tmp
@@ -135,8 +127,7 @@ class PluginAcceptance(unittest.TestCase):
                 other = [c for n, (c, _) in LEAKING.items() if n != name][0]
                 self.assertNotIn("coroutine " + other, text, name)
             self.assertIn("taskleak: 2 leaks in 2 tests", result.stdout)
-            with open(os.path.join(tmp, ".taskleak", "session.json")) as stream:
-                session = json.load(stream)
+            session = common.read_json(os.path.join(tmp, ".taskleak", "session.json"))
             attributed = dict((nodeid.rpartition("::")[2], [l["kind"] for l in leaks])
                               for nodeid, leaks in session["pytest"]["tests"].items())
             self.assertEqual(attributed, {"test_swallows_cancel": ["swallowed_cancel"],
