@@ -5,7 +5,7 @@ constants (an installed taskleak has no C sources to read); these tests
 parse the library's tables and fail naming the difference:
 
   shim/kinds.inc     X(constant, "name"): the leak kinds
-  shim/tasks.c       tl_state_names
+  shim/kinds.c       tl_state_names
   shim/options.inc   X(key, KIND, field, "default", min, max, "help")
   shim/core.c        tl_hook_names (stats.hooks)
   collector/report.c TL_VERSION and the "schema" it writes
@@ -76,8 +76,8 @@ class SameAsTheLibrary(unittest.TestCase):
         self.assertSameTable(contract.KINDS, c, "kind names (shim/kinds.inc)")
 
     def test_states(self):
-        c = c_string_array(source("shim", "tasks.c"), "tl_state_names", "shim/tasks.c")
-        self.assertSameTable(contract.STATES, c, "task states (shim/tasks.c tl_state_names)")
+        c = c_string_array(source("shim", "kinds.c"), "tl_state_names", "shim/kinds.c")
+        self.assertSameTable(contract.STATES, c, "task states (shim/kinds.c tl_state_names)")
 
     def test_options(self):
         self.assertSameTable(contract.OPTIONS, options_table(),

@@ -14,7 +14,7 @@ SCHEMA = 1
 KINDS = ("swallowed_cancel", "stuck_after_cancel",
          "destroyed_pending", "pending_at_exit")
 
-# shim/tasks.c: tl_state_names.
+# shim/kinds.c: tl_state_names.
 STATES = ("pending", "finished", "failed", "cancelled")
 
 # shim/options.inc: X(key, KIND, field, "default", min, max, "help"), in the
