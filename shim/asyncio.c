@@ -3,9 +3,10 @@
  * Spawn: the Task type's tp_init (and the `__init__` slot wrapper that
  * Python subclasses reach through super()).  Cancel/uncancel: ml_meth of the
  * methods' PyMethodDef, swapped in place, so every call path sees it.
- * Completion and destruction: tp_finalize (and `__del__`'s wrapper), plus a
- * sweep of cancelled tasks before each report.  The hooks gather what they
- * need from Python and forward to the plain core in tasks.c. */
+ * Completion and destruction: tp_finalize (and `__del__`'s wrapper); the
+ * sweeps of cancelled tasks before each report are collect.c's.  The hooks
+ * read the task (pytask.c) and where they are called from (capture.c), and
+ * forward to the plain core in tasks.c; judge.c gives the verdicts. */
 #include "asyncio.h"
 
 #include <stdlib.h>
