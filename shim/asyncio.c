@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "core.h"
+#include "cpython/frames.h"
 #include "cpython/tasklist.h"
 #include "cpython/version.h"
 #include "judge.h"
@@ -49,8 +50,19 @@ static PyObject *coro_arg(PyObject *args, PyObject *kwds)
     return kwds ? tl_py.PyDict_GetItemString(kwds, "coro") : NULL;
 }
 
+/* Only the main interpreter is audited.  Subinterpreters share the method
+ * tables (3.12+) and, before, the Task type itself; an isolated one runs
+ * under its own GIL, and its objects die with it: nothing of theirs may
+ * reach the depots, which the main interpreter resolves later. */
+static int foreign_interpreter(void)
+{
+    return !tl_frames_in_main_interpreter();
+}
+
 static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
+    if (foreign_interpreter())
+        return orig_init(self, args, kwds);
     uint64_t t0 = tl_ticks();
     uint32_t coro_name = tl_pytask_coro_name(coro_arg(args, kwds));
     uint32_t py = tl_capture_py(tl_opt.stack_depth);
@@ -112,6 +124,8 @@ static PyObject *cancel_common(PyObject *self, PyObject *result, uint32_t stack,
 static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
                                       Py_ssize_t nargs, PyObject *kwnames)
 {
+    if (foreign_interpreter())
+        return ((fastcall_kw_fn)orig_cancel)(self, args, nargs, kwnames);
     uint64_t t0 = tl_ticks(), outer = cancelling_task;
     uint32_t stack = tl_capture_py(tl_opt.stack_depth);
     char *message = message_arg(args, nargs, kwnames);
@@ -124,6 +138,8 @@ static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
 
 static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
 {
+    if (foreign_interpreter())
+        return ((noargs_fn)orig_cancel)(self, unused);
     uint64_t t0 = tl_ticks(), outer = cancelling_task;
     uint32_t stack = tl_capture_py(tl_opt.stack_depth);
     cancelling_task = tl_task_id((uintptr_t)self);
@@ -136,6 +152,8 @@ static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
 static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
 {
     PyObject *r = ((noargs_fn)orig_uncancel)(self, unused);
+    if (foreign_interpreter())
+        return r;
     uint64_t t0 = tl_ticks();
     if (r)
         tl_task_uncancelled((uintptr_t)self,

@@ -618,6 +618,9 @@ def t_subinterp(ctx, py, v, config):
     names = sorted(l["task"]["name"] for l in r["leaks"])
     check(names == ["main-after", "main-before"],
           "the main interpreter's leaks: %s (expected main-after, main-before)" % names)
+    cancels = r["stats"]["hooks"]["cancel"]["calls"]
+    check(cancels == 2, "the cancel hook ran %d times, expected the main interpreter's 2: "
+          "the subinterpreters' cancels reached the library" % cancels)
 
 
 def secure_dir(ctx):
