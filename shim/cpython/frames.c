@@ -22,8 +22,12 @@ static void *current_frame(void)
 
 int tl_frames_in_main_interpreter(void)
 {
+    static void *main_interp; /* the same for the life of the process */
+    void *m = __atomic_load_n(&main_interp, __ATOMIC_RELAXED);
+    if (!m) /* any thread may be first: subinterpreters have GILs of their own */
+        __atomic_store_n(&main_interp, m = tl_py.PyInterpreterState_Main(), __ATOMIC_RELAXED);
     void *ts = tl_py.PyThreadState_Get();
-    return TL_FIELD(ts, L->ts_interp, void *) == tl_py.PyInterpreterState_Main();
+    return TL_FIELD(ts, L->ts_interp, void *) == m;
 }
 
 /* A frame's code object, or NULL (3.14+: f_executable is a tagged stackref). */
