@@ -7,16 +7,15 @@ BUILD ?= build
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
         -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-TL_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread
+TL_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread -Iinclude -Ishim -I.
 LDLIBS := -lunwind -ljansson -ldl -lm -pthread
 
-LIB_SRC := shim/bootstrap.c shim/fork.c \
-           shim/asyncio.c shim/monitoring.c shim/holdings.c shim/pytask.c shim/capture.c shim/judge.c \
-           shim/collect.c shim/gil.c \
-           shim/core.c shim/kinds.c shim/tasks.c shim/verdict.c shim/stacks.c shim/memo.c shim/options.c \
-           shim/suppressions.c shim/scopes.c shim/unwind.c \
-           shim/cpython/api.c shim/cpython/frames.c shim/cpython/tasklist.c shim/cpython/version.c \
-           collector/collector.c collector/report.c collector/output.c
+# The layers are folders (docs/architecture.md): a file's folder is its layer.
+ROOT_SRC := $(sort $(wildcard shim/root/*.c))
+PART_SRC := $(sort $(wildcard shim/hooks/*.c shim/core/*.c shim/cpython/*.c collector/*.c))
+LIB_SRC := $(ROOT_SRC) $(PART_SRC)
+# Everything but the root, for the unit tests: they link what they use.
+CORE_AR := $(BUILD)/libtaskleak-parts.a
 PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
 UNIT_TESTS := options depot memo tasks report output suppressions layout version
 
@@ -29,7 +28,7 @@ ASAN_RT = $(shell $(CC) -print-file-name=libasan.so)
 all: $(BUILD)/libtaskleak.so
 
 $(BUILD)/libtaskleak.so: $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-	$(CC) -shared -Wl,-z,defs -Wl,--version-script=shim/exports.map -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC) -shared -Wl,-z,defs -Wl,--version-script=shim/root/exports.map -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 # Each object depends on the headers it includes (-MMD -MP dependency files).
 $(BUILD)/obj/%.o: %.c
@@ -38,9 +37,13 @@ $(BUILD)/obj/%.o: %.c
 
 -include $(LIB_SRC:%.c=$(BUILD)/obj/%.d)
 
-# Unit tests link the library's objects directly (no Python needed).
-$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-	$(CC) $(CFLAGS) $(TL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(filter-out $(BUILD)/obj/shim/bootstrap.o,$(LIB_SRC:%.c=$(BUILD)/obj/%.o)) $(LDFLAGS) $(LDLIBS)
+$(CORE_AR): $(PART_SRC:%.c=$(BUILD)/obj/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# Unit tests link the parts archive (no Python needed).
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(CORE_AR)
+	$(CC) $(CFLAGS) $(TL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(CORE_AR) $(LDFLAGS) $(LDLIBS)
 
 # The layout test compares with this system's Python.h (api.h itself never
 # includes it).
@@ -103,35 +106,34 @@ layouts:
 	$(PYTHON) scripts/dev/check_layouts.py --run-layouts
 
 # libFuzzer harnesses: $(BUILD)/fuzz/fuzz_NAME is built with clang from
-# tests/fuzz/fuzz_NAME.c and the library sources FUZZ_SRC_NAME lists (objects
-# under $(BUILD)/fuzz/obj/, -MMD -MP dependency files).  tests/fuzz/run.sh
-# builds each through these rules and runs it FUZZ_SECONDS (0: replays the
-# committed corpus only) with its PASS/FAIL lines; a fuzzer that does not
-# build is one FAIL line, as is a missing FUZZ_CC.
+# tests/fuzz/fuzz_NAME.c and the core archive (the core and the output
+# writer, built with the fuzzing sanitizers: objects under $(BUILD)/fuzz/obj/,
+# -MMD -MP dependency files).  tests/fuzz/run.sh builds each through these
+# rules and runs it FUZZ_SECONDS (0: replays the committed corpus only) with
+# its PASS/FAIL lines; a fuzzer that does not build is one FAIL line, as is a
+# missing FUZZ_CC.
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -pthread -fno-omit-frame-pointer \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZERS := options suppressions scopes output_expand
-FUZZ_SRC_options := shim/options.c
-FUZZ_SRC_suppressions := shim/suppressions.c shim/kinds.c
-FUZZ_SRC_scopes := shim/scopes.c shim/suppressions.c shim/kinds.c
-FUZZ_SRC_output_expand := collector/output.c
-FUZZ_ALL_SRC := $(sort $(foreach f,$(FUZZERS),tests/fuzz/fuzz_$(f).c $(FUZZ_SRC_$(f))))
+FUZZ_AR_SRC := $(sort $(wildcard shim/core/*.c)) collector/output.c
+FUZZ_AR := $(BUILD)/fuzz/libtaskleak-core.a
 
 fuzz:
 	@BUILD='$(BUILD)' FUZZ_CC='$(FUZZ_CC)' tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ishim -Icollector -MMD -MP -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ishim -I. -MMD -MP -c -o $@ $<
 
-$(BUILD)/fuzz/fuzz_%:
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^
+$(FUZZ_AR): $(FUZZ_AR_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
 
-$(foreach f,$(FUZZERS),$(eval $(BUILD)/fuzz/fuzz_$(f): \
-    $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,tests/fuzz/fuzz_$(f).c $(FUZZ_SRC_$(f)))))
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_AR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lm
 
--include $(FUZZ_ALL_SRC:%.c=$(BUILD)/fuzz/obj/%.d)
+-include $(FUZZ_AR_SRC:%.c=$(BUILD)/fuzz/obj/%.d) $(FUZZERS:%=$(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.d)
 
 # CPython's own test_asyncio, with and without the library: identical.
 # compat: every interpreter tests/pythons.py finds but debug builds; compat-ci:

@@ -2,10 +2,10 @@
  *
  * Lock order: the GIL, then the table lock.  This thread never holds the
  * GIL; the Python work before a report (judging tasks, resolving lines) runs
- * in a short-lived helper thread that takes it in slices (collect.h), and
+ * in a short-lived helper thread that takes it in slices (core/pyside.h), and
  * the collector waits for it only for a bounded time: a process stuck with
  * the GIL held still gets its report, marked incomplete. */
-#include "collector.h"
+#include "collector/collector.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,12 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../shim/collect.h"
-#include "../shim/core.h"
-#include "../shim/options.h"
-#include "../shim/tasks.h"
-#include "output.h"
-#include "report.h"
+#include "collector/output.h"
+#include "collector/report.h"
+#include "core/core.h"
+#include "core/options.h"
+#include "core/pyside.h"
+#include "core/tasks.h"
 
 #define GIL_WAIT_NS 500000000L /* a snapshot is due within a second */
 

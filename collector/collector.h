@@ -7,7 +7,7 @@
 
 struct tl_leak;
 
-/* Once the adapter is in place (GIL held): install the signal handler and
+/* Once the hooks are in place (GIL held): install the signal handler and
  * start the thread. */
 void tl_collector_activate(void);
 /* From every hook: restart the thread after a fork.  Cheap. */

@@ -1,5 +1,5 @@
 /* Atomic report writing: O_EXCL|O_NOFOLLOW temporary file, then rename. */
-#include "output.h"
+#include "collector/output.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* Report building with jansson.  Stacks come from the depots: Python frames
  * as resolved under the GIL (nulls where that was not possible), native
  * frames symbolized here. */
-#include "report.h"
+#include "collector/report.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -10,12 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../shim/core.h"
-#include "../shim/options.h"
-#include "../shim/scopes.h"
-#include "../shim/suppressions.h"
-#include "../shim/unwind.h"
-#include "../shim/verdict.h"
+#include "core/core.h"
+#include "core/options.h"
+#include "core/scopes.h"
+#include "core/suppressions.h"
+#include "core/unwind.h"
+#include "core/verdict.h"
 
 #define TL_VERSION "1.0.0"
 

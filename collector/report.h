@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../shim/tasks.h"
+#include "core/tasks.h"
 
 struct tl_report_meta {
     const char *reason; /* "periodic" | "exit" | "signal" */

@@ -1,5 +1,5 @@
 /* Resolve the CPython C API with dlsym: see api.h for why. */
-#include "api.h"
+#include "cpython/api.h"
 
 #include <dlfcn.h>
 #include <link.h>

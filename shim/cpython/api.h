@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "offsets.h"
+#include "cpython/offsets.h"
 
 typedef struct _object PyObject;
 typedef ssize_t Py_ssize_t;

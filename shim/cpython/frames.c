@@ -1,12 +1,12 @@
 /* Per-version frame walkers, from the offsets in layouts.inc. */
-#include "frames.h"
+#include "cpython/frames.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
-#include "layout.h"
-#include "version.h"
+#include "cpython/api.h"
+#include "cpython/layout.h"
+#include "cpython/version.h"
 
 #define L tl_layout
 

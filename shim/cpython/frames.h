@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "api.h"
+#include "cpython/api.h"
 
 /* Whether the calling thread runs in the main interpreter (GIL held). */
 int tl_frames_in_main_interpreter(void);

@@ -1,5 +1,5 @@
 /* Live tasks: see tasklist.h. */
-#include "tasklist.h"
+#include "cpython/tasklist.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "version.h"
+#include "cpython/version.h"
 
 /* _asyncio's Py_AsyncioModuleDebugOffsets (3.14, 3.15). */
 struct asyncio_debug {

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "api.h"
+#include "cpython/api.h"
 
 /* Once, with the address of any function of the _asyncio module (its Task
  * type's tp_init).  Returns -1 with the reason in `why` when this version's

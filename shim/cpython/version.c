@@ -1,22 +1,22 @@
 /* The version pick: the layout row of this build, checked against the
  * offsets the runtime publishes about itself (3.13+), and capabilities. */
-#include "version.h"
+#include "cpython/version.h"
 
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "api.h"
-#include "layout.h"
-#include "versions.h"
+#include "cpython/api.h"
+#include "cpython/layout.h"
+#include "cpython/versions.h"
 
 struct tl_caps tl_caps;
 const struct tl_layout *tl_layout;
 
 static const struct tl_layout layouts[] = {
 #define TL_LAYOUT(...) {__VA_ARGS__},
-#include "layouts.inc"
+#include "cpython/layouts.inc"
 #undef TL_LAYOUT
 };
 

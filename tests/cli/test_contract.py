@@ -4,15 +4,15 @@ taskleak.contract holds kind names, states, options and the version as
 constants (an installed taskleak has no C sources to read); these tests
 parse the library's tables and fail naming the difference:
 
-  shim/kinds.inc     X(constant, "name"): the leak kinds
-  shim/kinds.c       tl_state_names
-  shim/options.inc   X(key, KIND, field, "default", min, max, "help")
-  shim/core.c        tl_hook_names (stats.hooks)
+  shim/core/kinds.inc     X(constant, "name"): the leak kinds
+  shim/core/kinds.c       tl_state_names
+  shim/core/options.inc   X(key, KIND, field, "default", min, max, "help")
+  shim/core/core.c        tl_hook_names (stats.hooks)
   collector/report.c TL_VERSION and the "schema" it writes
 
 and docs/report.schema.json is held to the same tables.  The dump_signal
 rules of the package are compared with the library's own parser
-(shim/options.c compiled into a small program; skipped without a C compiler).
+(shim/core/options.c compiled into a small program; skipped without a C compiler).
 """
 
 import json
@@ -48,7 +48,7 @@ def c_string_array(text, name, path):
 
 
 def options_table():
-    path = os.path.join("shim", "options.inc")
+    path = os.path.join("shim", "core", "options.inc")
     rows = re.findall(r'^X\(\s*(\w+)\s*,\s*(\w+)\s*,\s*\w+\s*,\s*"([^"]*)"\s*,\s*(-?\d+)\s*,\s*(-?\d+)\s*,',
                       source(path), re.M)
     if not rows:
@@ -71,17 +71,17 @@ class SameAsTheLibrary(unittest.TestCase):
                       % (what, tuple(c), tuple(python)))
 
     def test_kinds(self):
-        c = tuple(re.findall(r'^X\(\s*\w+\s*,\s*"([^"]*)"\s*\)', source("shim", "kinds.inc"), re.M))
-        self.assertTrue(c, "shim/kinds.inc: no X(constant, \"name\") rows")
-        self.assertSameTable(contract.KINDS, c, "kind names (shim/kinds.inc)")
+        c = tuple(re.findall(r'^X\(\s*\w+\s*,\s*"([^"]*)"\s*\)', source("shim", "core", "kinds.inc"), re.M))
+        self.assertTrue(c, "shim/core/kinds.inc: no X(constant, \"name\") rows")
+        self.assertSameTable(contract.KINDS, c, "kind names (shim/core/kinds.inc)")
 
     def test_states(self):
-        c = c_string_array(source("shim", "kinds.c"), "tl_state_names", "shim/kinds.c")
-        self.assertSameTable(contract.STATES, c, "task states (shim/kinds.c tl_state_names)")
+        c = c_string_array(source("shim", "core", "kinds.c"), "tl_state_names", "shim/core/kinds.c")
+        self.assertSameTable(contract.STATES, c, "task states (shim/core/kinds.c tl_state_names)")
 
     def test_options(self):
         self.assertSameTable(contract.OPTIONS, options_table(),
-                             "options (shim/options.inc X(key, KIND, field, default, min, max))")
+                             "options (shim/core/options.inc X(key, KIND, field, default, min, max))")
 
     def test_version_and_schema(self):
         report_c = source("collector", "report.c")
@@ -131,7 +131,7 @@ class SchemaSameAsTheLibrary(unittest.TestCase):
                                  (low, high), key)
 
     def test_hooks(self):
-        hooks = c_string_array(source("shim", "core.c"), "tl_hook_names", "shim/core.c")
+        hooks = c_string_array(source("shim", "core", "core.c"), "tl_hook_names", "shim/core/core.c")
         listed = self.defs["stats"]["properties"]["hooks"]["properties"]
         self.assertEqual(tuple(listed), hooks + ("total",))
 
@@ -160,7 +160,7 @@ class SchemaSameAsTheLibrary(unittest.TestCase):
 
 HARNESS = r"""
 #include <stdio.h>
-#include "options.h"
+#include "core/options.h"
 int main(int argc, char **argv)
 {
     char text[512];
@@ -185,7 +185,7 @@ class DumpSignalLikeTheLibrary(unittest.TestCase):
     def library_values(self, values):
         compiler = shutil.which("cc") or shutil.which("gcc")
         if compiler is None:
-            self.skipTest("no C compiler to build shim/options.c")
+            self.skipTest("no C compiler to build shim/core/options.c")
         tmp = tempfile.mkdtemp(prefix="taskleak-options-")
         self.addCleanup(shutil.rmtree, tmp, True)
         harness = os.path.join(tmp, "harness.c")
@@ -193,7 +193,7 @@ class DumpSignalLikeTheLibrary(unittest.TestCase):
             stream.write(HARNESS)
         program = os.path.join(tmp, "harness")
         built = subprocess.run([compiler, "-std=c11", "-D_GNU_SOURCE", "-I", os.path.join(REPO, "shim"),
-                                "-o", program, harness, os.path.join(REPO, "shim", "options.c"), "-lm"],
+                                "-o", program, harness, os.path.join(REPO, "shim", "core", "options.c"), "-lm"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                universal_newlines=True)
         self.assertEqual(built.returncode, 0, built.stdout)

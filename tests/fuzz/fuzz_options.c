@@ -1,4 +1,4 @@
-/* libFuzzer harness: TASKLEAK_OPTIONS parsing (shim/options.c).
+/* libFuzzer harness: TASKLEAK_OPTIONS parsing (shim/core/options.c).
  *
  * The input is the text of TASKLEAK_OPTIONS (cut at its first NUL, as an
  * environment variable would be).  Besides the sanitizers, every effective
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
+#include "core/options.h"
 
 static FILE *devnull;
 

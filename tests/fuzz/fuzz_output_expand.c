@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "collector/output.h"
 
 #define REQUIRE(c)                                                                 \
     do {                                                                           \

@@ -1,4 +1,4 @@
-/* libFuzzer harness: the cancel scope classifier (shim/scopes.c), with the
+/* libFuzzer harness: the cancel scope classifier (shim/core/scopes.c), with the
  * `scope:MODULE_GLOB` rules of the suppressions file.
  *
  * Input: FILE NUL FUNCTION [NUL GLOB].  Without a NUL the whole input is
@@ -28,8 +28,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "scopes.h"
-#include "suppressions.h"
+#include "core/scopes.h"
+#include "core/suppressions.h"
 
 #define REQUIRE(c)                                                                 \
     do {                                                                           \

@@ -1,4 +1,4 @@
-/* libFuzzer harness: the suppressions file (shim/suppressions.c).
+/* libFuzzer harness: the suppressions file (shim/core/suppressions.c).
  *
  * The input is the file's content.  Each run writes it to a temporary file,
  * loads it with tl_suppressions_load, matches every kind against a small
@@ -23,8 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "suppressions.h"
-#include "tasks.h"
+#include "core/suppressions.h"
+#include "core/tasks.h"
 
 #define REQUIRE(c)                                                                 \
     do {                                                                           \

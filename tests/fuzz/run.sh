@@ -11,7 +11,7 @@
 # Each fuzzer $BUILD/fuzz/fuzz_NAME (BUILD from the environment, default
 # build) is built by the Makefile's rules (make $BUILD/fuzz/fuzz_NAME, with
 # FUZZ_CC, default clang, -fsanitize=fuzzer,address,undefined) from its
-# harness tests/fuzz/fuzz_NAME.c and the library sources FUZZ_SRC_NAME lists,
+# harness tests/fuzz/fuzz_NAME.c and the core archive (FUZZ_AR),
 # then started on tests/fuzz/corpus/NAME/ (read only: new inputs go to
 # $BUILD/fuzz/work/NAME/).  A crash, a sanitizer report, a failed invariant, a
 # timeout (-timeout, 10 s an input) or a leak fails the fuzzer: the input is

@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../shim/stacks.h"
 #include "check.h"
+#include "core/depot.h"
 
 int main(void)
 {

@@ -3,8 +3,8 @@
 #include <Python.h>
 #include <stddef.h>
 
-#include "../../shim/cpython/offsets.h"
 #include "check.h"
+#include "cpython/offsets.h"
 
 int main(void)
 {

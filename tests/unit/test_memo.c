@@ -1,8 +1,8 @@
 /* Memo table: remembered values, misses, overwrites, growth. */
 #include <stdint.h>
 
-#include "../../shim/memo.h"
 #include "check.h"
+#include "core/memo.h"
 
 int main(void)
 {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../shim/options.h"
 #include "check.h"
+#include "core/options.h"
 
 static int parse(struct tl_options *o, const char *text, char *err, size_t n)
 {

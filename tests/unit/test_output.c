@@ -8,8 +8,8 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#include "../../collector/output.h"
 #include "check.h"
+#include "collector/output.h"
 
 static int count_entries(const char *dir)
 {

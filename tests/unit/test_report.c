@@ -4,12 +4,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../collector/report.h"
-#include "../../shim/core.h"
-#include "../../shim/options.h"
-#include "../../shim/tasks.h"
-#include "../../shim/unwind.h"
 #include "check.h"
+#include "collector/report.h"
+#include "core/core.h"
+#include "core/options.h"
+#include "core/tasks.h"
+#include "core/unwind.h"
 
 int main(void)
 {

@@ -3,9 +3,9 @@
 #include <unistd.h>
 #include <string.h>
 
-#include "../../shim/suppressions.h"
-#include "../../shim/tasks.h"
 #include "check.h"
+#include "core/suppressions.h"
+#include "core/tasks.h"
 
 static uint64_t hits_of(const char *pattern);
 struct find {

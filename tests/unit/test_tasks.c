@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../shim/verdict.h"
-#include "../../shim/tasks.h"
 #include "check.h"
+#include "core/tasks.h"
+#include "core/verdict.h"
 
 struct count {
     int n;

@@ -4,10 +4,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../shim/cpython/api.h"
-#include "../../shim/cpython/layout.h"
-#include "../../shim/cpython/version.h"
 #include "check.h"
+#include "cpython/api.h"
+#include "cpython/layout.h"
+#include "cpython/version.h"
 
 static uint64_t runtime[256];
 

@@ -10,14 +10,14 @@ the C sources: an installed taskleak has none.
 VERSION = "1.0.0"
 SCHEMA = 1
 
-# shim/kinds.inc: the leak kinds, in the library's order (the contract's order).
+# shim/core/kinds.inc: the leak kinds, in the library's order (the contract's order).
 KINDS = ("swallowed_cancel", "stuck_after_cancel",
          "destroyed_pending", "pending_at_exit")
 
-# shim/kinds.c: tl_state_names.
+# shim/core/kinds.c: tl_state_names.
 STATES = ("pending", "finished", "failed", "cancelled")
 
-# shim/options.inc: X(key, KIND, field, "default", min, max, "help"), in the
+# shim/core/options.inc: X(key, KIND, field, "default", min, max, "help"), in the
 # table's order, as (key, kind, default, min, max).  min/max bound INT only.
 OPTIONS = (
     ("report_path", "STR", "taskleak.%p.json", 0, 0),

@@ -1,5 +1,5 @@
 """TASKLEAK_OPTIONS and LD_PRELOAD strings, and the dump_signal value read the
-way the library reads it (shim/options.c)."""
+way the library reads it (shim/core/options.c)."""
 
 import ctypes
 import re

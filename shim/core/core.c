@@ -1,0 +1,103 @@
+/* Clock, thread ids and the shared depots. */
+#include "core/core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/options.h"
+
+struct tl_depot tl_py_stacks, tl_native_stacks, tl_names;
+
+static double start;
+static uint64_t start_ticks;
+
+const char *const tl_hook_names[TL_N_HOOKS] = {"spawn", "cancel", "uncancel", "destroy",
+                                               "exception_handled", "collect"};
+struct tl_hook_stats tl_hook_stats[TL_N_HOOKS];
+uint64_t tl_collect_max_ticks;
+
+char tl_catch_sites_status[128] = "not available before Python 3.12";
+
+static void nothing(void)
+{
+}
+void (*tl_collector_poke_fn)(void) = nothing;
+static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+__attribute__((constructor(101))) static void core_init(void)
+{
+    start = monotonic();
+    start_ticks = tl_ticks();
+    tl_depot_init(&tl_py_stacks);
+    tl_depot_init(&tl_native_stacks);
+    tl_depot_init(&tl_names);
+}
+
+double tl_now(void)
+{
+    return monotonic() - start;
+}
+
+/* Ticks run at a constant rate: calibrate against the clock since start. */
+double tl_ticks_to_ns(uint64_t ticks)
+{
+    double elapsed = tl_now();
+    uint64_t spent = tl_ticks() - start_ticks;
+    return spent && elapsed > 0 ? (double)ticks * elapsed * 1e9 / (double)spent : 0;
+}
+
+pid_t tl_thread_id(void)
+{
+    if (!cached_tid)
+        cached_tid = gettid();
+    return cached_tid;
+}
+
+void tl_core_after_fork_child(void)
+{
+    cached_tid = 0;
+}
+
+static void vline(const char *fmt, va_list ap)
+{
+    char buf[1024];
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    if (n < 0)
+        return;
+    if (n > (int)sizeof buf - 2)
+        n = sizeof buf - 2;
+    buf[n++] = '\n';
+    /* One write: lines from several processes do not interleave. */
+    ssize_t w = write(2, buf, n);
+    (void)w;
+}
+
+void tl_warn_once(int *key, const char *fmt, ...)
+{
+    if (*key)
+        return;
+    *key = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vline(fmt, ap);
+    va_end(ap);
+}
+
+void tl_diag(const char *fmt, ...)
+{
+    if (tl_opt.verbosity < 2)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vline(fmt, ap);
+    va_end(ap);
+}

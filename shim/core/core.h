@@ -1,0 +1,62 @@
+/* Process-wide state shared by the shim and the collector. */
+#ifndef TL_CORE_H
+#define TL_CORE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "core/depot.h"
+
+extern struct tl_depot tl_py_stacks;     /* (code, offset) pairs */
+extern struct tl_depot tl_native_stacks; /* return addresses */
+extern struct tl_depot tl_names;         /* one interned str object each */
+
+double tl_now(void); /* seconds since the library started */
+
+/* Self-accounting: calls and time spent in each hook (our own work only,
+ * not the original function it wraps).  Updated under the GIL. */
+enum tl_hook { TL_HOOK_SPAWN, TL_HOOK_CANCEL, TL_HOOK_UNCANCEL, TL_HOOK_DESTROY,
+               TL_HOOK_HANDLED, TL_HOOK_COLLECT, TL_N_HOOKS };
+extern const char *const tl_hook_names[TL_N_HOOKS];
+struct tl_hook_stats {
+    uint64_t calls, ticks;
+};
+/* The longest single hold of the GIL by the collector's slices. */
+extern uint64_t tl_collect_max_ticks;
+extern struct tl_hook_stats tl_hook_stats[TL_N_HOOKS];
+
+static inline uint64_t tl_ticks(void)
+{
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+/* Account `ticks` to `hook`; `calls` is 1 for the call that ends here. */
+static inline void tl_hook_account(enum tl_hook hook, uint64_t ticks, int calls)
+{
+    tl_hook_stats[hook].calls += (uint64_t)calls;
+    tl_hook_stats[hook].ticks += ticks;
+}
+double tl_ticks_to_ns(uint64_t ticks);
+pid_t tl_thread_id(void);
+/* One line on stderr, at most once per `key` (a static flag). */
+void tl_warn_once(int *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tl_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void tl_core_after_fork_child(void);
+
+/* How catch sites are recorded (the report's provenance.caught_at): set by
+ * monitoring.c. */
+extern char tl_catch_sites_status[128];
+
+/* The collector, seen from below: bootstrap wires it at activation, so
+ * that the hooks never include the collector, a layer above the core.  A
+ * hook wakes it (after a fork it restarts). */
+extern void (*tl_collector_poke_fn)(void);
+
+#endif

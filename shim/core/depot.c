@@ -1,0 +1,208 @@
+/* Stack depot: hash of traces into an append-only arena. */
+#include "core/depot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct tl_depot_entry {
+    uint64_t hash;
+    const uintptr_t *words;
+    uint32_t n;
+    uint32_t next; /* entry index + 1 of the next in the bucket */
+    void *resolved;
+};
+
+#define ARENA_WORDS (64 * 1024)
+
+void tl_depot_init(struct tl_depot *d)
+{
+    memset(d, 0, sizeof *d);
+    pthread_mutex_init(&d->lock, NULL);
+}
+
+/* Four independent multiply chains (the hot path hashes ~50 words a task),
+ * in registers, folded at the end. */
+static uint64_t hash_words(const uintptr_t *w, uint32_t n)
+{
+    const uint64_t k = 0x9E3779B97F4A7C15ull;
+    uint64_t a = n, b = 0x243F6A8885A308D3ull, c = 0x13198A2E03707344ull,
+             d = 0xA4093822299F31D0ull;
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a = (a ^ (uint64_t)w[i]) * k;
+        b = (b ^ (uint64_t)w[i + 1]) * k;
+        c = (c ^ (uint64_t)w[i + 2]) * k;
+        d = (d ^ (uint64_t)w[i + 3]) * k;
+    }
+    for (; i < n; i++)
+        a = (a ^ (uint64_t)w[i]) * k;
+    uint64_t h = a ^ (b >> 7) ^ (c << 11) ^ (d >> 17);
+    h ^= h >> 31;
+    return h * k;
+}
+
+static int grow_buckets(struct tl_depot *d)
+{
+    uint32_t nb = d->nbuckets ? d->nbuckets * 2 : 1024;
+    uint32_t *b = calloc(nb, sizeof *b);
+    if (!b)
+        return -1;
+    for (uint32_t i = 0; i < d->count; i++) {
+        uint32_t slot = (uint32_t)(d->entries[i].hash & (nb - 1));
+        d->entries[i].next = b[slot];
+        b[slot] = i + 1;
+    }
+    free(d->buckets);
+    d->buckets = b;
+    d->nbuckets = nb;
+    return 0;
+}
+
+static const uintptr_t *store_words(struct tl_depot *d, const uintptr_t *w,
+                                    uint32_t n)
+{
+    if (!d->arena || d->arena_used + n > d->arena_size) {
+        size_t size = n > ARENA_WORDS ? n : ARENA_WORDS;
+        uintptr_t *chunk = malloc((size + 1) * sizeof *chunk);
+        if (!chunk)
+            return NULL;
+        chunk[0] = (uintptr_t)d->arena; /* old chunks stay: ids point into them */
+        d->arena = chunk + 1;
+        d->arena_used = 0;
+        d->arena_size = size;
+    }
+    uintptr_t *dst = d->arena + d->arena_used;
+    memcpy(dst, w, n * sizeof *w);
+    d->arena_used += n;
+    return dst;
+}
+
+static uint32_t insert(struct tl_depot *d, uint64_t h, const uintptr_t *w,
+                       uint32_t n)
+{
+    if (d->count == UINT32_MAX - 1)
+        return 0;
+    if (d->count >= d->nbuckets && grow_buckets(d) < 0)
+        return 0;
+    if (d->count == d->capacity) {
+        uint32_t cap = d->capacity ? d->capacity * 2 : 1024;
+        struct tl_depot_entry *e = realloc(d->entries, cap * sizeof *e);
+        if (!e)
+            return 0;
+        d->entries = e;
+        d->capacity = cap;
+    }
+    const uintptr_t *stored = store_words(d, w, n);
+    if (!stored)
+        return 0;
+    uint32_t slot = (uint32_t)(h & (d->nbuckets - 1));
+    d->entries[d->count] = (struct tl_depot_entry){h, stored, n, d->buckets[slot], NULL};
+    d->buckets[slot] = ++d->count;
+    return d->count;
+}
+
+/* A small per-thread cache of recent traces: a task spawned where the last
+ * ones were finds its id without the lock.  Stored words never move. */
+#define CACHE_SLOTS 16 /* small: initial-exec TLS must fit the loader's static surplus */
+static __thread struct cached {
+    const struct tl_depot *depot;
+    uint64_t hash;
+    const uintptr_t *words;
+    uint32_t n, id;
+} cache[CACHE_SLOTS] __attribute__((tls_model("initial-exec")));
+
+uint32_t tl_depot_put(struct tl_depot *d, const uintptr_t *w, uint32_t n,
+                      int *is_new)
+{
+    uint64_t h = hash_words(w, n);
+    uint32_t id = 0;
+    *is_new = 0;
+    struct cached *c = &cache[h % CACHE_SLOTS];
+    if (c->depot == d && c->hash == h && c->n == n && !memcmp(c->words, w, n * sizeof *w))
+        return c->id;
+    pthread_mutex_lock(&d->lock);
+    if (d->nbuckets) {
+        for (uint32_t i = d->buckets[h & (d->nbuckets - 1)]; i; i = d->entries[i - 1].next) {
+            const struct tl_depot_entry *e = &d->entries[i - 1];
+            if (e->hash == h && e->n == n && !memcmp(e->words, w, n * sizeof *w)) {
+                id = i;
+                break;
+            }
+        }
+    }
+    if (!id) {
+        id = insert(d, h, w, n);
+        *is_new = id != 0;
+    }
+    if (id)
+        *c = (struct cached){d, h, d->entries[id - 1].words, n, id};
+    pthread_mutex_unlock(&d->lock);
+    return id;
+}
+
+const uintptr_t *tl_depot_get(struct tl_depot *d, uint32_t id, uint32_t *n)
+{
+    const uintptr_t *w = NULL;
+    pthread_mutex_lock(&d->lock);
+    if (id >= 1 && id <= d->count) {
+        w = d->entries[id - 1].words;
+        *n = d->entries[id - 1].n;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return w;
+}
+
+void *tl_depot_resolved(struct tl_depot *d, uint32_t id)
+{
+    void *r = NULL;
+    pthread_mutex_lock(&d->lock);
+    if (id >= 1 && id <= d->count)
+        r = d->entries[id - 1].resolved;
+    pthread_mutex_unlock(&d->lock);
+    return r;
+}
+
+int tl_depot_set_resolved(struct tl_depot *d, uint32_t id, void *resolved)
+{
+    int rc = -1;
+    pthread_mutex_lock(&d->lock);
+    if (id >= 1 && id <= d->count && !d->entries[id - 1].resolved) {
+        d->entries[id - 1].resolved = resolved;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+void tl_depot_destroy(struct tl_depot *d)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++) /* this thread's; tests use one */
+        if (cache[i].depot == d)
+            cache[i].depot = NULL;
+    for (uintptr_t *chunk = d->arena; chunk;) {
+        uintptr_t *prev = (uintptr_t *)chunk[-1];
+        free(chunk - 1);
+        chunk = prev;
+    }
+    free(d->entries);
+    free(d->buckets);
+    pthread_mutex_destroy(&d->lock);
+    memset(d, 0, sizeof *d);
+}
+
+uint32_t tl_depot_count(struct tl_depot *d)
+{
+    pthread_mutex_lock(&d->lock);
+    uint32_t n = d->count;
+    pthread_mutex_unlock(&d->lock);
+    return n;
+}
+
+void tl_resolved_stack_free(struct tl_resolved_stack *r)
+{
+    for (uint32_t i = 0; r && i < r->n; i++) {
+        free(r->frames[i].function);
+        free(r->frames[i].file);
+    }
+    free(r);
+}

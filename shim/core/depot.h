@@ -1,0 +1,54 @@
+/* Stack depot: interns traces (arrays of words) and hands out u32 ids, so a
+ * million tasks created at one site cost one stack.  Thread-safe. */
+#ifndef TL_DEPOT_H
+#define TL_DEPOT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+struct tl_depot_entry;
+
+struct tl_depot {
+    pthread_mutex_t lock;
+    struct tl_depot_entry *entries; /* index = id - 1 */
+    uint32_t count, capacity;
+    uint32_t *buckets; /* entry index + 1, chained through entries */
+    uint32_t nbuckets;
+    uintptr_t *arena;  /* current chunk of trace words */
+    size_t arena_used, arena_size;
+};
+
+void tl_depot_init(struct tl_depot *d);
+
+/* Intern `n` words.  Returns the id (>= 1), or 0 when out of memory.
+ * `*is_new` is set when this call stored the trace. */
+uint32_t tl_depot_put(struct tl_depot *d, const uintptr_t *words, uint32_t n,
+                      int *is_new);
+
+/* The words of `id` (stable for the life of the process); NULL if unknown. */
+const uintptr_t *tl_depot_get(struct tl_depot *d, uint32_t id, uint32_t *n);
+
+/* A per-trace slot for whoever resolves traces into names (lines, symbols):
+ * set once, then read without further synchronisation by the caller. */
+void *tl_depot_resolved(struct tl_depot *d, uint32_t id);
+/* Returns 0 when stored, -1 when a value was already there (keep yours). */
+int tl_depot_set_resolved(struct tl_depot *d, uint32_t id, void *resolved);
+
+uint32_t tl_depot_count(struct tl_depot *d);
+
+/* A Python trace of a depot, resolved to names and lines: the depot's
+ * `resolved` slot holds one (capture.c fills it, the report reads it). */
+struct tl_pyframe {
+    char *function, *file;
+    int line; /* -1 when unknown */
+};
+struct tl_resolved_stack {
+    uint32_t n;
+    struct tl_pyframe frames[];
+};
+void tl_resolved_stack_free(struct tl_resolved_stack *r);
+
+/* Free everything (tests; the process's own depots live until exit). */
+void tl_depot_destroy(struct tl_depot *d);
+
+#endif

@@ -1,0 +1,45 @@
+/* What the collector asks of the Python side: the one interface between
+ * them (hooks/collection.c and hooks/gil.c implement it).  The collector itself never
+ * touches the CPython API. */
+#ifndef TL_PYSIDE_H
+#define TL_PYSIDE_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "core/tasks.h"
+
+/* Work that needs the GIL before a report (held by the caller of these): judge
+ * finished and stuck tasks, resolve stacks to lines.  At exit, also
+ * report every pending task as pending_at_exit and stop judging more; for
+ * a snapshot, gather every live task. */
+enum tl_collect_mode { TL_COLLECT_PERIODIC, TL_COLLECT_EXIT, TL_COLLECT_SNAPSHOT };
+struct tl_collection;
+struct tl_collection *tl_collect_begin(enum tl_collect_mode mode);
+/* Work for about `budget` seconds at most (0: to the end).  Returns 1 while
+ * work remains: release the GIL, take it again, and call it again. */
+int tl_collect_step(struct tl_collection *c, double budget);
+/* Free the collection (GIL held).  A snapshot's live tasks, when it got to
+ * the end, are returned (malloc'd, `n_live` of them) for the report. */
+struct tl_leak *tl_collect_end(struct tl_collection *c, size_t *n_live);
+/* All of it at once: the exit report. */
+void tl_collect_all(enum tl_collect_mode mode);
+
+/* From a thread of the library's own, without the GIL: a whole collection
+ * in slices of at most 0.5 ms with the GIL, letting it go for a moment
+ * between them.  `between(ctx)` runs after each slice, without the GIL;
+ * a non-zero `*abort` ends the collection early.  Returns 0 when it ran (a
+ * snapshot's live tasks, malloc'd, in *live), -1 when Python could not be
+ * entered. */
+int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), void *ctx,
+                         const int *abort, struct tl_leak **live, size_t *n_live);
+/* With the GIL held: take a lock of the library's, letting the GIL go while
+ * waiting for it (lock order: the GIL, then ours; never the reverse). */
+void tl_lock_outside_gil(pthread_mutex_t *lock);
+/* With the GIL held: wait at most `seconds` for a thread of the library's
+ * to end, letting the GIL go meanwhile (it may need it).  0 when it ended. */
+int tl_join_outside_gil(pthread_t thread, int seconds);
+/* The running interpreter's version ("3.14.2"), for the report. */
+const char *tl_python_version(void);
+
+#endif

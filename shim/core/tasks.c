@@ -1,0 +1,476 @@
+/* The task table and the leak list. */
+#include "core/tasks.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/verdict.h"
+
+static struct {
+    pthread_mutex_t lock;
+    struct tl_task **buckets;
+    size_t nbuckets;
+    uint64_t next_id;
+    struct tl_stats stats; /* tasks_live: records minus ended_alive */
+    uint64_t records, ended_alive;
+    struct tl_leak *leaks, *last_leak;
+    uint64_t n_leaks;
+    int max_leaks;
+} T = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t slot_of(uintptr_t addr, size_t n)
+{
+    uint64_t h = (uint64_t)addr * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32) & (n - 1);
+}
+
+void tl_tasks_init(int max_leaks)
+{
+    T.max_leaks = max_leaks;
+}
+
+/* Grow at load 1; a failed grow only makes chains longer. */
+static void maybe_grow(void)
+{
+    if (T.records < T.nbuckets)
+        return;
+    size_t n = T.nbuckets ? T.nbuckets * 2 : 4096;
+    struct tl_task **b = calloc(n, sizeof *b);
+    if (!b)
+        return;
+    for (size_t i = 0; i < T.nbuckets; i++) {
+        for (struct tl_task *t = T.buckets[i], *next; t; t = next) {
+            next = t->hnext;
+            size_t s = slot_of(t->addr, n);
+            t->hnext = b[s];
+            b[s] = t;
+        }
+    }
+    free(T.buckets);
+    T.buckets = b;
+    T.nbuckets = n;
+}
+
+static struct tl_task **find(uintptr_t addr)
+{
+    if (!T.nbuckets)
+        return NULL;
+    struct tl_task **p = &T.buckets[slot_of(addr, T.nbuckets)];
+    while (*p && (*p)->addr != addr)
+        p = &(*p)->hnext;
+    return *p ? p : NULL;
+}
+
+static void free_cancels(struct tl_cancel *c)
+{
+    while (c) {
+        struct tl_cancel *next = c->next;
+        free(c->message);
+        free(c);
+        c = next;
+    }
+}
+
+static struct tl_task *unlink_task(uintptr_t addr)
+{
+    struct tl_task **p = find(addr);
+    if (!p)
+        return NULL;
+    struct tl_task *t = *p;
+    *p = t->hnext;
+    T.records--;
+    T.ended_alive -= t->ended;
+    return t;
+}
+
+uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
+                         uint32_t created_native, pid_t thread_id, double t)
+{
+    struct tl_task *rec = calloc(1, sizeof *rec);
+    if (!rec)
+        return 0;
+    rec->addr = addr;
+    rec->coro = coro;
+    rec->created_py = created_py;
+    rec->created_native = created_native;
+    rec->thread_id = thread_id;
+    rec->t_created = t;
+    pthread_mutex_lock(&T.lock);
+    /* __init__ called again on a live task: the new call wins. */
+    struct tl_task *old = unlink_task(addr);
+    maybe_grow();
+    rec->id = ++T.next_id;
+    T.stats.tasks_created++;
+    if (T.nbuckets) {
+        size_t s = slot_of(addr, T.nbuckets);
+        rec->hnext = T.buckets[s];
+        T.buckets[s] = rec;
+        T.records++;
+    }
+    uint64_t id = T.nbuckets ? rec->id : 0;
+    pthread_mutex_unlock(&T.lock);
+    if (old) {
+        free_cancels(old->cancels);
+        free(old); /* its watch, if any, is a leaked weakref: harmless */
+    }
+    if (!id)
+        free(rec);
+    return id;
+}
+
+int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
+                      uint64_t forwarded_from, char *message, uint32_t delivered)
+{
+    struct tl_cancel *c = calloc(1, sizeof *c);
+    if (!c) {
+        free(message);
+        return -1;
+    }
+    *c = (struct tl_cancel){NULL, t, stack, (uint8_t)scope, forwarded_from, message, delivered, 0};
+    int first = -1;
+    pthread_mutex_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    T.stats.cancel_requests++;
+    if (p) {
+        struct tl_task *rec = *p;
+        first = rec->n_effective == 0;
+        if (first)
+            rec->t_first_cancel = t;
+        rec->n_effective++;
+        rec->n_scope += scope != 0;
+        if (rec->last_cancel)
+            rec->last_cancel->next = c;
+        else
+            rec->cancels = c;
+        rec->last_cancel = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&T.lock);
+    if (c) {
+        free(c->message);
+        free(c);
+    }
+    return first;
+}
+
+void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind)
+{
+    pthread_mutex_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    if (p && (*p)->last_cancel) {
+        (*p)->last_cancel->caught = site;
+        (*p)->catch_kind = (uint8_t)kind;
+    }
+    pthread_mutex_unlock(&T.lock);
+}
+
+void tl_task_watch(uintptr_t addr, void *watch)
+{
+    pthread_mutex_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    if (p && !(*p)->watch)
+        (*p)->watch = watch;
+    pthread_mutex_unlock(&T.lock);
+}
+
+void tl_task_uncancelled(uintptr_t addr, int by_scope)
+{
+    pthread_mutex_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    if (p && by_scope)
+        (*p)->n_scope_uncancel++;
+    pthread_mutex_unlock(&T.lock);
+}
+
+static void fill_view(const struct tl_task *t, struct tl_task_view *v)
+{
+    *v = (struct tl_task_view){t->addr,          t->id,         t->t_first_cancel,
+                               t->n_effective,   t->n_scope,    t->n_scope_uncancel,
+                               t->created_py,    t->watch,      t->stuck != NULL,
+                               t->catch_kind,    t->ended};
+}
+
+uint64_t tl_task_id(uintptr_t addr)
+{
+    pthread_mutex_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    uint64_t id = p ? (*p)->id : 0;
+    pthread_mutex_unlock(&T.lock);
+    return id;
+}
+
+int tl_task_view(uintptr_t addr, struct tl_task_view *out)
+{
+    pthread_mutex_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    if (p)
+        fill_view(*p, out);
+    pthread_mutex_unlock(&T.lock);
+    return p != NULL;
+}
+
+static struct tl_cancel *copy_cancels(const struct tl_cancel *c)
+{
+    struct tl_cancel *head = NULL, **tail = &head;
+    for (; c; c = c->next) {
+        struct tl_cancel *n = malloc(sizeof *n);
+        if (!n)
+            break;
+        *n = *c;
+        n->next = NULL;
+        n->message = c->message ? strdup(c->message) : NULL;
+        *tail = n;
+        tail = &n->next;
+    }
+    return head;
+}
+
+/* Append a leak for `rec` (lock held).  Takes `outcome` in every case. */
+static struct tl_leak *add_leak(const struct tl_task *rec, enum tl_kind kind,
+                                struct tl_outcome *outcome, double t_ended)
+{
+    T.stats.leaks[kind]++;
+    struct tl_leak *l = NULL;
+    if (T.n_leaks < (uint64_t)T.max_leaks)
+        l = calloc(1, sizeof *l);
+    if (!l) {
+        T.stats.leaks_omitted++;
+        tl_outcome_free(outcome);
+        return NULL;
+    }
+    l->kind = kind;
+    l->task = *rec;
+    l->task.hnext = NULL;
+    l->task.watch = NULL;
+    l->task.stuck = NULL;
+    l->task.cancels = copy_cancels(rec->cancels);
+    l->outcome = *outcome;
+    memset(outcome, 0, sizeof *outcome);
+    l->t_ended = t_ended;
+    l->t_resolved = -1;
+    if (T.last_leak)
+        T.last_leak->next = l;
+    else
+        T.leaks = l;
+    T.last_leak = l;
+    T.n_leaks++;
+    return l;
+}
+
+static void resolve_stuck(struct tl_task *rec, const struct tl_outcome *o, double t)
+{
+    if (rec->stuck && rec->stuck->t_resolved < 0) {
+        rec->stuck->t_resolved = t;
+        rec->stuck->resolved_state = o->state;
+    }
+}
+
+void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
+                        struct tl_outcome *outcome, double t)
+{
+    pthread_mutex_lock(&T.lock);
+    struct tl_task *rec = unlink_task(addr);
+    void *watch = NULL;
+    if (rec) {
+        enum tl_kind leak_kind = tl_verdict_once(rec, done, kind);
+        if (done && !rec->ended)
+            T.stats.tasks_done++;
+        if (done)
+            resolve_stuck(rec, outcome, t);
+        if (leak_kind != TL_NO_LEAK)
+            add_leak(rec, leak_kind, outcome, done ? t : -1);
+        watch = rec->watch;
+    }
+    if (outcome)
+        tl_outcome_free(outcome); /* what add_leak did not take */
+    pthread_mutex_unlock(&T.lock);
+    if (rec) {
+        free_cancels(rec->cancels);
+        free(rec);
+    }
+    return watch;
+}
+
+void *tl_task_judged(uintptr_t addr, uint64_t id, int done, enum tl_kind kind,
+                     struct tl_outcome *outcome, double t)
+{
+    void *watch = NULL;
+    pthread_mutex_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    struct tl_task *rec = p && (*p)->id == id ? *p : NULL;
+    enum tl_kind leak_kind = rec ? tl_verdict_once(rec, done, kind) : TL_NO_LEAK;
+    if (rec && done && !rec->ended) {
+        resolve_stuck(rec, outcome, t);
+        if (!rec->ended) {
+            T.stats.tasks_done++;
+            T.ended_alive++;
+        }
+        rec->ended = 1;
+        watch = rec->watch;
+        rec->watch = NULL;
+    }
+    if (leak_kind != TL_NO_LEAK) {
+        struct tl_leak *l = add_leak(rec, leak_kind, outcome, done ? t : -1);
+        if (leak_kind == TL_STUCK_AFTER_CANCEL)
+            rec->stuck = l;
+    }
+    tl_outcome_free(outcome); /* what add_leak did not take */
+    pthread_mutex_unlock(&T.lock);
+    return watch;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return (x > y) - (x < y);
+}
+
+void tl_tasks_end_all_but(uintptr_t *pending, size_t n)
+{
+    qsort(pending, n, sizeof *pending, cmp_addr);
+    pthread_mutex_lock(&T.lock);
+    for (size_t i = 0; i < T.nbuckets; i++)
+        for (struct tl_task *t = T.buckets[i]; t; t = t->hnext)
+            if (!t->ended && !t->watch && !bsearch(&t->addr, pending, n, sizeof *pending, cmp_addr)) {
+                t->ended = 1;
+                T.stats.tasks_done++;
+                T.ended_alive++;
+            }
+    pthread_mutex_unlock(&T.lock);
+}
+
+size_t tl_tasks_watched(struct tl_task_view *out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&T.lock);
+    for (size_t i = 0; i < T.nbuckets && n < max; i++)
+        for (struct tl_task *t = T.buckets[i]; t && n < max; t = t->hnext)
+            if (t->watch && !t->ended)
+                fill_view(t, &out[n++]);
+    pthread_mutex_unlock(&T.lock);
+    return n;
+}
+
+void tl_tasks_visit(struct tl_stats *stats, tl_leak_visitor visit, void *ctx)
+{
+    /* Rendering a leak is slow (JSON, native symbols): visit copies, so the
+     * hooks never wait for a report on the table lock.  Leaks are only ever
+     * appended, and what they point to never changes; the copies take the
+     * fields a stuck entry's resolution may still change. */
+    pthread_mutex_lock(&T.lock);
+    *stats = T.stats;
+    stats->tasks_live = T.records - T.ended_alive;
+    size_t n = (size_t)T.n_leaks, i = 0;
+    struct tl_leak *copies = malloc((n ? n : 1) * sizeof *copies);
+    if (!copies) { /* no memory: visit in place, as the slow path */
+        for (const struct tl_leak *l = T.leaks; l; l = l->next)
+            visit(ctx, l);
+        pthread_mutex_unlock(&T.lock);
+        return;
+    }
+    for (const struct tl_leak *l = T.leaks; l && i < n; l = l->next)
+        copies[i++] = *l;
+    pthread_mutex_unlock(&T.lock);
+    for (size_t k = 0; k < i; k++)
+        visit(ctx, &copies[k]);
+    free(copies);
+}
+
+int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
+                     struct tl_leak *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    if (p) {
+        out->task = **p;
+        out->task.hnext = NULL;
+        out->task.watch = NULL;
+        out->task.stuck = NULL;
+        out->task.cancels = copy_cancels((*p)->cancels);
+    }
+    pthread_mutex_unlock(&T.lock);
+    if (!p) {
+        tl_outcome_free(outcome);
+        return 0;
+    }
+    out->outcome = *outcome;
+    memset(outcome, 0, sizeof *outcome);
+    out->t_ended = out->t_resolved = -1;
+    return 1;
+}
+
+size_t tl_tasks_snapshot_all(struct tl_leak **out)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&T.lock);
+    struct tl_leak *items = calloc(T.records ? T.records : 1, sizeof *items);
+    for (size_t i = 0; items && i < T.nbuckets; i++)
+        for (struct tl_task *t = T.buckets[i]; t; t = t->hnext) {
+            if (t->ended)
+                continue;
+            struct tl_leak *l = &items[n++];
+            l->task = *t;
+            l->task.hnext = NULL;
+            l->task.watch = NULL;
+            l->task.stuck = NULL;
+            l->task.cancels = copy_cancels(t->cancels);
+            l->outcome.state = TL_PENDING;
+            l->t_ended = l->t_resolved = -1;
+        }
+    pthread_mutex_unlock(&T.lock);
+    *out = items;
+    return n;
+}
+
+void tl_leak_free(struct tl_leak *l)
+{
+    free_cancels(l->task.cancels);
+    tl_outcome_free(&l->outcome);
+}
+
+/* The outcome owns its holdings (holdings.c fills them). */
+void tl_holding_free(struct tl_holding *h)
+{
+    free(h->variable);
+    free(h->function);
+    free(h->local);
+    free(h->peer);
+    free(h->path);
+}
+
+void tl_holdings_free(struct tl_holdings *hs)
+{
+    for (uint32_t i = 0; i < hs->n; i++)
+        tl_holding_free(&hs->items[i]);
+    free(hs->items);
+    memset(hs, 0, sizeof *hs);
+}
+
+void tl_outcome_free(struct tl_outcome *o)
+{
+    free(o->name);
+    free(o->type);
+    free(o->text);
+    for (uint32_t i = 0; i < o->n_labels; i++) {
+        free(o->labels[i].name);
+        free(o->labels[i].value);
+    }
+    tl_holdings_free(&o->holds);
+    memset(o, 0, sizeof *o);
+}
+
+void tl_tasks_reset_after_fork(void)
+{
+    /* The child owns nothing of the parent's: drop records and leaks. The
+     * memory is the parent's copy; leaking it is cheaper than walking it. */
+    pthread_mutex_init(&T.lock, NULL);
+    T.buckets = NULL;
+    T.nbuckets = 0;
+    T.leaks = T.last_leak = NULL;
+    T.n_leaks = 0;
+    T.records = T.ended_alive = 0;
+    memset(&T.stats, 0, sizeof T.stats);
+    T.next_id = 0;
+}

@@ -1,0 +1,32 @@
+/* Where things happen, captured under the GIL: Python and native stacks
+ * interned into the depots, coroutine names, and what the code at a
+ * stack's top is (a cancel scope, a library) remembered per code object. */
+#ifndef TL_CAPTURE_H
+#define TL_CAPTURE_H
+
+#include <stdint.h>
+
+#include "core/depot.h"
+#include "cpython/api.h"
+
+void tl_capture_init(void);
+/* Intern (code, offset) pairs, `frames` of them; the depot keeps the code
+ * objects alive (their addresses are the keys).  0 when out of memory. */
+uint32_t tl_capture_intern_py(const uintptr_t *words, int frames);
+/* The calling thread's Python stack, at most `depth` frames. */
+uint32_t tl_capture_py(int depth);
+/* The native stack under Python stack `py` (unwound once per distinct
+ * Python stack); 0 with native=0. */
+uint32_t tl_capture_native(uint32_t py);
+/* The names depot's id of a str (which it keeps, with its text). */
+uint32_t tl_capture_name(PyObject *str);
+
+/* The cancel scope (scopes.h) of the innermost frame of a Python stack. */
+int tl_capture_scope_of_stack(uint32_t stack);
+/* Whether a code object is asyncio's or a cancel-scope library's. */
+int tl_capture_is_library_code(uintptr_t code);
+
+/* A Python stack resolved to names and lines (the depot keeps it). */
+const struct tl_resolved_stack *tl_capture_resolve(uint32_t stack);
+
+#endif

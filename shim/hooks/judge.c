@@ -1,0 +1,112 @@
+/* Verdicts, given with Python at hand. */
+#include "hooks/judge.h"
+
+#include "core/core.h"
+#include "core/options.h"
+#include "core/suppressions.h"
+#include "core/verdict.h"
+#include "hooks/capture.h"
+#include "hooks/pytask.h"
+
+static int stopped;
+
+void tl_judge_stop(void)
+{
+    stopped = 1;
+}
+
+int tl_judge_stopped(void)
+{
+    return stopped;
+}
+
+void tl_judge_watch(PyObject *task)
+{
+    PyObject *watch = tl_py.PyWeakref_NewRef(task, NULL);
+    if (watch)
+        tl_task_watch((uintptr_t)task, watch);
+    else
+        tl_py.PyErr_Clear();
+}
+
+void tl_judge_release_watch(void *watch)
+{
+    if (watch)
+        tl_py.Py_DecRef(watch);
+}
+
+static long cancelling_of(void *task)
+{
+    return tl_pytask_cancelling(task);
+}
+
+/* A leak verdict, unless a suppression rule covers the creation site. */
+static enum tl_kind unless_suppressed(enum tl_kind kind, const struct tl_task_view *v)
+{
+    return kind != TL_NO_LEAK && tl_suppressed(kind, tl_capture_resolve(v->created_py))
+               ? TL_NO_LEAK
+               : kind;
+}
+
+/* What the report says of a leak (and of a stuck task that ends). */
+static void outcome_if_needed(PyObject *task, enum tl_state st, enum tl_kind kind,
+                              const struct tl_task_view *v, struct tl_outcome *o)
+{
+    *o = (struct tl_outcome){.state = st};
+    if (kind != TL_NO_LEAK || v->has_stuck)
+        tl_pytask_outcome(task, st, o);
+}
+
+void tl_judge_destroyed(PyObject *task, const struct tl_task_view *v)
+{
+    enum tl_state st = tl_pytask_state(task, v->n_effective || v->has_stuck);
+    enum tl_kind kind =
+        unless_suppressed(tl_verdict_destroyed(v, st, stopped, cancelling_of, task), v);
+    struct tl_outcome o;
+    outcome_if_needed(task, st, kind, v, &o);
+    tl_judge_release_watch(tl_task_destroyed((uintptr_t)task, st != TL_PENDING, kind, &o, tl_now()));
+}
+
+void tl_judge_watched(const struct tl_task_view *v, double now)
+{
+    PyObject *task = tl_py.PyWeakref_GetObject(v->watch);
+    if (!task || task == tl_py.None) { /* freed without finalizing */
+        tl_py.PyErr_Clear();
+        return;
+    }
+    tl_py.Py_IncRef(task);
+    enum tl_state st = tl_pytask_state(task, 1);
+    enum tl_kind kind = unless_suppressed(
+        tl_verdict_watched(v, st, now, tl_opt.grace, cancelling_of, task), v);
+    struct tl_outcome o;
+    outcome_if_needed(task, st, kind, v, &o);
+    tl_judge_release_watch(tl_task_judged(v->addr, v->id, st != TL_PENDING, kind, &o, now));
+    tl_py.Py_DecRef(task);
+}
+
+void tl_judge_found_ended(PyObject *task, enum tl_state st)
+{
+    struct tl_task_view v;
+    struct tl_outcome done = {.state = st};
+    if (tl_task_view((uintptr_t)task, &v) && !v.n_effective)
+        tl_judge_release_watch(tl_task_judged(v.addr, v.id, 1, TL_NO_LEAK, &done, tl_now()));
+}
+
+void tl_judge_at_exit(PyObject *task)
+{
+    struct tl_task_view v;
+    if (!tl_task_view((uintptr_t)task, &v))
+        return;
+    enum tl_state st = tl_pytask_state(task, 1);
+    if (st != TL_PENDING) { /* ended, still referenced: count it as done */
+        struct tl_outcome done = {.state = st};
+        tl_judge_release_watch(tl_task_judged(v.addr, v.id, 1, TL_NO_LEAK, &done, tl_now()));
+        return;
+    }
+    enum tl_kind kind = unless_suppressed(tl_verdict_at_exit(st), &v);
+    if (kind == TL_NO_LEAK)
+        return;
+    struct tl_outcome o;
+    tl_pytask_outcome(task, st, &o);
+    tl_task_judged(v.addr, v.id, 0, kind, &o, tl_now());
+}

@@ -1,0 +1,28 @@
+/* Judging tasks with Python at hand (GIL held): read the task (pytask.h),
+ * ask the rules (verdict.h), record the verdict in the table (tasks.h). */
+#ifndef TL_JUDGE_H
+#define TL_JUDGE_H
+
+#include "core/tasks.h"
+#include "cpython/api.h"
+
+/* A task being destroyed (its finalizer). */
+void tl_judge_destroyed(PyObject *task, const struct tl_task_view *v);
+/* A watched (cancelled) task, as it is now. */
+void tl_judge_watched(const struct tl_task_view *v, double now);
+/* A live task at exit: pending at exit, or ended and still referenced. */
+void tl_judge_at_exit(PyObject *task);
+/* A live task found ended by a snapshot: done, unless it was cancelled (it
+ * may have swallowed the cancel since the sweep; the next sweep or its
+ * destruction judges that). */
+void tl_judge_found_ended(PyObject *task, enum tl_state st);
+/* The exit report is written: judge nothing more. */
+void tl_judge_stop(void);
+int tl_judge_stopped(void);
+
+/* Watch a task once cancelled: the table keeps a weak reference, which the
+ * sweeps follow.  Released when the task is judged. */
+void tl_judge_watch(PyObject *task);
+void tl_judge_release_watch(void *watch);
+
+#endif

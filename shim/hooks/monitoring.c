@@ -1,0 +1,131 @@
+/* EXCEPTION_HANDLED: for each CancelledError handled in a task, note the
+ * handler's site and kind on the task's last cancel.  The last handler in
+ * the task is the one that decided: a re-raise leads to another. */
+#include "hooks/monitoring.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "core/options.h"
+#include "core/tasks.h"
+#include "cpython/api.h"
+#include "cpython/frames.h"
+#include "cpython/version.h"
+#include "hooks/capture.h"
+
+
+static PyObject *current_task; /* _asyncio.current_task */
+static PyObject *cancelled_error;
+
+static PyObject *cancelled_error_class(void)
+{
+    if (!cancelled_error) {
+        PyObject *modules = tl_py.PySys_GetObject("modules");
+        PyObject *mod = modules ? tl_py.PyDict_GetItemString(modules, "asyncio.exceptions") : NULL;
+        cancelled_error = mod ? tl_py.PyObject_GetAttrString(mod, "CancelledError") : NULL;
+        if (!cancelled_error)
+            tl_py.PyErr_Clear();
+    }
+    return cancelled_error;
+}
+
+static enum tl_catch handler_kind(PyObject *code, long offset)
+{
+    enum tl_handler h = tl_frames_handler(code, offset);
+    if (h == TL_HANDLER_NONE)
+        return TL_CATCH_NONE;
+    if (tl_capture_is_library_code((uintptr_t)code))
+        return TL_CATCH_LIBRARY;
+    return h == TL_HANDLER_WITH ? TL_CATCH_WITH : TL_CATCH_USER;
+}
+
+static PyObject *on_handled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    uint64_t t0 = tl_ticks();
+    PyObject *cls = nargs == 3 ? cancelled_error_class() : NULL;
+    if (cls && (TL_TYPE(args[2]) == cls || tl_py.PyObject_IsInstance(args[2], cls) == 1)) {
+        long offset = tl_py.PyLong_AsLong(args[1]);
+        enum tl_catch kind = offset >= 0 && TL_TYPE(args[0]) == tl_py.CodeType
+                                 ? handler_kind(args[0], offset)
+                                 : TL_CATCH_NONE;
+        PyObject *task = kind != TL_CATCH_NONE ? tl_py.PyObject_CallObject(current_task, NULL) : NULL;
+        if (task && task != tl_py.None) {
+            /* PUSH_EXC_INFO has no line; the next instruction has the
+             * handler's (the `except` or `with` line). */
+            uintptr_t site[2] = {(uintptr_t)args[0], (uintptr_t)offset + 2};
+            tl_task_caught((uintptr_t)task, tl_capture_intern_py(site, 1), kind);
+        }
+        if (task)
+            tl_py.Py_DecRef(task);
+    }
+    tl_py.PyErr_Clear();
+    tl_hook_account(TL_HOOK_HANDLED, tl_ticks() - t0, 1);
+    tl_py.Py_IncRef(tl_py.None);
+    return tl_py.None;
+}
+
+static PyObject *call_monitoring(PyObject *mon, const char *fn, PyObject *a, PyObject *b, PyObject *c)
+{
+    PyObject *f = tl_py.PyObject_GetAttrString(mon, fn);
+    PyObject *r = f ? tl_py.PyObject_CallFunctionObjArgs(f, a, b, c, NULL) : NULL;
+    if (f)
+        tl_py.Py_DecRef(f);
+    return r;
+}
+
+void tl_monitoring_start(void)
+{
+    if (!tl_caps.monitoring)
+        return;
+    if (!tl_opt.catch_sites) {
+        snprintf(tl_catch_sites_status, sizeof tl_catch_sites_status, "off (catch_sites=0)");
+        return;
+    }
+    static PyMethodDef def = {"_taskleak_exception_handled", (void *)on_handled, TL_METH_FASTCALL, NULL};
+    PyObject *modules = tl_py.PySys_GetObject("modules");
+    PyObject *asyncio_c = modules ? tl_py.PyDict_GetItemString(modules, "_asyncio") : NULL;
+    PyObject *sys = modules ? tl_py.PyDict_GetItemString(modules, "sys") : NULL;
+    PyObject *mon = sys ? tl_py.PyObject_GetAttrString(sys, "monitoring") : NULL;
+    current_task = asyncio_c ? tl_py.PyObject_GetAttrString(asyncio_c, "current_task") : NULL;
+    PyObject *fn = tl_py.PyCFunction_NewEx(&def, NULL, NULL);
+    PyObject *name = tl_py.PyUnicode_FromString("taskleak");
+    /* The event's bit, as this version numbers it (3.14 renumbered them). */
+    PyObject *ns = mon ? tl_py.PyObject_GetAttrString(mon, "events") : NULL;
+    PyObject *events = ns ? tl_py.PyObject_GetAttrString(ns, "EXCEPTION_HANDLED") : NULL;
+    if (ns)
+        tl_py.Py_DecRef(ns);
+    int tool = -1;
+    /* 0-2 and 5 are named for debuggers, coverage, profilers, optimizers. */
+    static const int candidates[] = {4, 3};
+    for (size_t i = 0; mon && current_task && fn && name && events && i < 2 && tool < 0; i++) {
+        PyObject *id = tl_py.PyLong_FromLong(candidates[i]);
+        PyObject *r = id ? call_monitoring(mon, "use_tool_id", id, name, NULL) : NULL;
+        if (r && (tl_py.Py_DecRef(r), r = call_monitoring(mon, "register_callback", id, events, fn))) {
+            tl_py.Py_DecRef(r);
+            r = call_monitoring(mon, "set_events", id, events, NULL);
+        }
+        if (r) {
+            tl_py.Py_DecRef(r);
+            tool = candidates[i];
+        }
+        tl_py.PyErr_Clear();
+        if (id)
+            tl_py.Py_DecRef(id);
+    }
+    if (tool >= 0) {
+        snprintf(tl_catch_sites_status, sizeof tl_catch_sites_status,
+                 "sys.monitoring EXCEPTION_HANDLED, tool id %d", tool);
+    } else {
+        snprintf(tl_catch_sites_status, sizeof tl_catch_sites_status,
+                 "unavailable: sys.monitoring tool ids 3 and 4 are taken; "
+                 "swallow sites are not known");
+    }
+    PyObject *refs[] = {events, name, fn, mon};
+    for (int i = 0; i < 4; i++)
+        if (refs[i])
+            tl_py.Py_DecRef(refs[i]);
+    tl_py.PyErr_Clear();
+}

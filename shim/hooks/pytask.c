@@ -1,0 +1,297 @@
+/* Reading tasks: attributes and methods of asyncio's own Task and of the
+ * coroutines it drives, never code of the program's. */
+#include "hooks/pytask.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/options.h"
+#include "cpython/frames.h"
+#include "cpython/version.h"
+#include "hooks/capture.h"
+#include "hooks/holdings.h"
+
+static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
+    *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_fut_waiter, *s_get_context,
+    *s_name, *s_must_cancel, *s_cancel_message, *s_children, *s_awaited_by;
+
+int tl_pytask_init(void)
+{
+    static const char *const names[] = {"__qualname__", "_state", "_exception", "_result",
+                                        "get_name", "cancelling", "get_coro", "cr_await",
+                                        "gi_yieldfrom", "_fut_waiter", "get_context", "name",
+                                        "_must_cancel", "_cancel_message", "_children",
+                                        "_asyncio_awaited_by"};
+    PyObject **slots[] = {&s_qualname, &s_state, &s_exception, &s_result,
+                          &s_get_name, &s_cancelling, &s_get_coro, &s_cr_await,
+                          &s_gi_yieldfrom, &s_fut_waiter, &s_get_context, &s_name,
+                          &s_must_cancel, &s_cancel_message, &s_children, &s_awaited_by};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!*slots[i] && !(*slots[i] = tl_py.PyUnicode_InternFromString(names[i])))
+            return -1;
+    return 0;
+}
+
+static PyObject *get(PyObject *obj, PyObject *name)
+{
+    PyObject *v = tl_py.PyObject_GetAttr(obj, name);
+    if (!v)
+        tl_py.PyErr_Clear();
+    return v;
+}
+
+static PyObject *call(PyObject *obj, PyObject *name)
+{
+    PyObject *v = tl_py.PyObject_CallMethodObjArgs(obj, name, NULL);
+    if (!v)
+        tl_py.PyErr_Clear();
+    return v;
+}
+
+static char *utf8_copy(PyObject *s)
+{
+    const char *u = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
+    if (!u) {
+        tl_py.PyErr_Clear();
+        return NULL;
+    }
+    return strdup(u);
+}
+
+enum tl_state tl_pytask_state(PyObject *task, int detail)
+{
+    PyObject *s = get(task, s_state);
+    const char *text = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
+    enum tl_state st = TL_PENDING;
+    if (!text)
+        tl_py.PyErr_Clear();
+    else if (!strcmp(text, "CANCELLED"))
+        st = TL_CANCELLED;
+    else if (!strcmp(text, "FINISHED") && !detail)
+        st = TL_FINISHED;
+    else if (!strcmp(text, "FINISHED")) {
+        PyObject *exc = get(task, s_exception);
+        st = exc && exc != tl_py.None ? TL_FAILED : TL_FINISHED;
+        if (exc)
+            tl_py.Py_DecRef(exc);
+    }
+    if (s)
+        tl_py.Py_DecRef(s);
+    return st;
+}
+
+long tl_pytask_cancelling(PyObject *task)
+{
+    if (!tl_caps.cancelling)
+        return -1;
+    PyObject *v = call(task, s_cancelling);
+    long n = v ? tl_py.PyLong_AsLong(v) : 0;
+    if (v)
+        tl_py.Py_DecRef(v);
+    if (tl_py.PyErr_Occurred())
+        tl_py.PyErr_Clear();
+    return n;
+}
+
+long tl_pytask_cancels_outstanding(PyObject *task)
+{
+    long n = tl_pytask_cancelling(task);
+    if (n > 0)
+        return n;
+    PyObject *must = get(task, s_must_cancel);
+    int pending = must && tl_py.PyObject_IsTrue(must) == 1;
+    if (must)
+        tl_py.Py_DecRef(must);
+    tl_py.PyErr_Clear();
+    return pending;
+}
+
+static char *type_name(PyObject *obj)
+{
+    PyObject *type = TL_TYPE(obj);
+    const char *name = TL_FIELD(type, TL_OFF_TP_NAME, const char *);
+    const char *dot = name ? strrchr(name, '.') : NULL;
+    return strdup(dot ? dot + 1 : name ? name : "?");
+}
+
+static char *text_of(PyObject *obj, PyObject *(*fn)(PyObject *))
+{
+    PyObject *s = fn(obj);
+    char *text = utf8_copy(s);
+    if (!s)
+        tl_py.PyErr_Clear();
+    else
+        tl_py.Py_DecRef(s);
+    if (text && strlen(text) > 200)
+        strcpy(text + 197, "...");
+    return text;
+}
+
+char *tl_pytask_str(PyObject *obj)
+{
+    return text_of(obj, tl_py.PyObject_Str);
+}
+
+char *tl_pytask_cancel_message(PyObject *task)
+{
+    PyObject *m = get(task, s_cancel_message);
+    char *message = m && m != tl_py.None ? tl_pytask_str(m) : NULL;
+    if (m)
+        tl_py.Py_DecRef(m);
+    return message;
+}
+
+uint32_t tl_pytask_coro_name(PyObject *coro)
+{
+    PyObject *q = coro ? get(coro, s_qualname) : NULL;
+    uint32_t id = tl_capture_name(q);
+    if (q)
+        tl_py.Py_DecRef(q);
+    return id;
+}
+
+uint32_t tl_pytask_task_coro_name(PyObject *task)
+{
+    PyObject *coro = call(task, s_get_coro);
+    uint32_t id = tl_pytask_coro_name(coro);
+    if (coro)
+        tl_py.Py_DecRef(coro);
+    return id;
+}
+
+/* A pending task's chain of coroutines and generators (cr_await /
+ * gi_yieldfrom), outermost first, as new references; returns how many. */
+static int await_chain(PyObject *task, PyObject **chain, int max)
+{
+    int n = 0;
+    PyObject *obj = call(task, s_get_coro);
+    while (obj && n < max) {
+        PyObject *type = TL_TYPE(obj);
+        if (type != tl_py.CoroType && type != tl_py.GenType)
+            break; /* a future, or an awaitable we cannot look into */
+        chain[n++] = obj;
+        obj = get(obj, type == tl_py.CoroType ? s_cr_await : s_gi_yieldfrom);
+    }
+    if (obj)
+        tl_py.Py_DecRef(obj);
+    return n;
+}
+
+static void drop_chain(PyObject **chain, int n)
+{
+    for (int i = 0; i < n; i++)
+        tl_py.Py_DecRef(chain[i]);
+}
+
+/* Read from the coroutines' own frames. */
+static uint32_t awaiting_stack_of(PyObject **chain, int n_chain)
+{
+    uintptr_t words[2 * 256];
+    int n = 0;
+    for (int i = n_chain - 1; i >= 0 && n < 256; i--)
+        n += tl_frames_of_generator(chain[i], &words[2 * n]);
+    return n ? tl_capture_intern_py(words, n) : 0;
+}
+
+uint32_t tl_pytask_awaiting(PyObject *task)
+{
+    PyObject *chain[256];
+    int n = await_chain(task, chain, tl_opt.stack_depth);
+    uint32_t id = awaiting_stack_of(chain, n);
+    drop_chain(chain, n);
+    return id;
+}
+
+/* The task's context variables named taskleak.* (3.12+: Task.get_context). */
+static void gather_labels(PyObject *task, struct tl_outcome *o)
+{
+    PyObject *ctx = tl_caps.task_context ? call(task, s_get_context) : NULL;
+    PyObject *it = ctx ? tl_py.PyObject_GetIter(ctx) : NULL;
+    for (PyObject *var; it && o->n_labels < TL_MAX_LABELS && (var = tl_py.PyIter_Next(it));) {
+        PyObject *name = get(var, s_name);
+        const char *text = name ? tl_py.PyUnicode_AsUTF8(name) : NULL;
+        if (text && !strncmp(text, "taskleak.", 9)) {
+            PyObject *value = tl_py.PyObject_GetItem(ctx, var);
+            char *shown = value ? tl_pytask_str(value) : NULL;
+            char *key = strdup(text);
+            if (shown && key) {
+                o->labels[o->n_labels].name = key;
+                o->labels[o->n_labels++].value = shown;
+            } else {
+                free(shown);
+                free(key);
+            }
+            if (value)
+                tl_py.Py_DecRef(value);
+        }
+        if (name)
+            tl_py.Py_DecRef(name);
+        tl_py.Py_DecRef(var);
+    }
+    tl_py.PyErr_Clear();
+    if (it)
+        tl_py.Py_DecRef(it);
+    if (ctx)
+        tl_py.Py_DecRef(ctx);
+}
+
+void tl_pytask_outcome(PyObject *task, enum tl_state st, struct tl_outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    o->state = st;
+    o->name = tl_pytask_str(task);
+    PyObject *name = call(task, s_get_name);
+    if (name) {
+        free(o->name);
+        o->name = tl_pytask_str(name);
+        tl_py.Py_DecRef(name);
+    }
+    if (st == TL_FINISHED || st == TL_FAILED) {
+        PyObject *v = get(task, st == TL_FINISHED ? s_result : s_exception);
+        if (v) {
+            o->type = type_name(v);
+            o->text = text_of(v, st == TL_FINISHED ? tl_py.PyObject_Repr : tl_py.PyObject_Str);
+            tl_py.Py_DecRef(v);
+        }
+    } else if (st == TL_PENDING) {
+        PyObject *chain[256];
+        int n = await_chain(task, chain, tl_opt.stack_depth);
+        o->awaiting = awaiting_stack_of(chain, n);
+        tl_holdings_of(chain, n, &o->holds);
+        drop_chain(chain, n);
+    }
+    gather_labels(task, o);
+}
+
+/* An edge for each element of a container attribute of `obj` (a list or a
+ * set): element -> task when `from_element`, else task -> element. */
+static void edges_from(PyObject *obj, PyObject *name, PyObject *task, int from_element,
+                       tl_await_edge_fn edge, void *ctx)
+{
+    PyObject *container = get(obj, name);
+    PyObject *it = container && container != tl_py.None ? tl_py.PyObject_GetIter(container) : NULL;
+    for (PyObject *x; it && (x = tl_py.PyIter_Next(it));) {
+        edge(ctx, from_element ? x : task, from_element ? task : x);
+        tl_py.Py_DecRef(x);
+    }
+    tl_py.PyErr_Clear();
+    if (it)
+        tl_py.Py_DecRef(it);
+    if (container)
+        tl_py.Py_DecRef(container);
+}
+
+/* 3.14+ futures know who awaits them (what asyncio.capture_call_graph and
+ * `python -m asyncio pstree` show: a TaskGroup's or gather()'s caller). */
+void tl_pytask_await_edges(PyObject *task, tl_await_edge_fn edge, void *ctx)
+{
+    PyObject *waiter = get(task, s_fut_waiter);
+    if (waiter && waiter != tl_py.None) {
+        edge(ctx, task, waiter);
+        edges_from(waiter, s_children, task, 0, edge, ctx);
+    }
+    if (waiter)
+        tl_py.Py_DecRef(waiter);
+    if (tl_caps.task_lists)
+        edges_from(task, s_awaited_by, task, 1, edge, ctx);
+}

@@ -1,0 +1,41 @@
+/* Reading an asyncio Task from Python (GIL held): its state, its cancels,
+ * where it waits, who it waits for, and what a report says of it.  Errors
+ * are cleared: a task that cannot be read reads as unknown. */
+#ifndef TL_PYTASK_H
+#define TL_PYTASK_H
+
+#include <stdint.h>
+
+#include "core/tasks.h"
+#include "cpython/api.h"
+
+/* The attribute and method names, interned once.  0, or -1 out of memory. */
+int tl_pytask_init(void);
+
+/* PENDING, CANCELLED or FINISHED; with `detail`, FINISHED is split into
+ * finished and failed (one more attribute read, only worth it for a task
+ * that may be a leak). */
+enum tl_state tl_pytask_state(PyObject *task, int detail);
+/* Task.cancelling(), or -1 where it does not exist (3.8-3.10). */
+long tl_pytask_cancelling(PyObject *task);
+/* Cancels asked for and not yet seen through: cancelling() (3.11+), or a
+ * cancel not yet delivered. */
+long tl_pytask_cancels_outstanding(PyObject *task);
+/* The message of its pending cancel (malloc'd), or NULL. */
+char *tl_pytask_cancel_message(PyObject *task);
+/* The names depot's id of a coroutine's __qualname__ (`task`: of its
+ * coroutine). */
+uint32_t tl_pytask_coro_name(PyObject *coro);
+uint32_t tl_pytask_task_coro_name(PyObject *task);
+/* Where a pending task is suspended, innermost first (a depot id). */
+uint32_t tl_pytask_awaiting(PyObject *task);
+/* Everything a report says about a task, read while it is alive. */
+void tl_pytask_outcome(PyObject *task, enum tl_state st, struct tl_outcome *o);
+/* Who awaits whom around `task`: the future it waits on (a task, or
+ * gather()'s children), and on 3.14+ the futures that await it. */
+typedef void (*tl_await_edge_fn)(void *ctx, PyObject *awaiter, PyObject *awaited);
+void tl_pytask_await_edges(PyObject *task, tl_await_edge_fn edge, void *ctx);
+/* str(obj) as a malloc'd UTF-8 copy, cut at 200 bytes; NULL on failure. */
+char *tl_pytask_str(PyObject *obj);
+
+#endif

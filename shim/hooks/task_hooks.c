@@ -1,0 +1,281 @@
+/* The task hooks: asyncio's Task, patched.
+ *
+ * Spawn: the Task type's tp_init (and the `__init__` slot wrapper that
+ * Python subclasses reach through super()).  Cancel/uncancel: ml_meth of the
+ * methods' PyMethodDef, swapped in place, so every call path sees it.
+ * Completion and destruction: tp_finalize (and `__del__`'s wrapper); the
+ * sweeps of cancelled tasks before each report are collection.c's.  The hooks
+ * read the task (pytask.c) and where they are called from (capture.c), and
+ * forward to the plain core in tasks.c; judge.c gives the verdicts. */
+#include "hooks/task_hooks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "core/options.h"
+#include "core/scopes.h"
+#include "core/tasks.h"
+#include "cpython/frames.h"
+#include "cpython/tasklist.h"
+#include "cpython/version.h"
+#include "hooks/capture.h"
+#include "hooks/judge.h"
+#include "hooks/pytask.h"
+
+typedef int (*initproc)(PyObject *, PyObject *, PyObject *);
+typedef void (*finalizeproc)(PyObject *);
+typedef PyObject *(*noargs_fn)(PyObject *, PyObject *);
+typedef PyObject *(*fastcall_kw_fn)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
+
+static initproc orig_init;
+static finalizeproc orig_finalize;
+static void *orig_cancel, *orig_uncancel;
+
+#define MAX_TYPES 16
+static PyObject *patched[MAX_TYPES];
+static int n_patched;
+
+/* The task whose cancel() is running on this thread, to attribute the
+ * cancels C forwards from it to the task it awaits. */
+static __thread uint64_t cancelling_task __attribute__((tls_model("initial-exec")));
+
+/* ---- hooks ------------------------------------------------------------- */
+
+static PyObject *coro_arg(PyObject *args, PyObject *kwds)
+{
+    if (args && tl_py.PyTuple_Size(args) > 0)
+        return tl_py.PyTuple_GetItem(args, 0);
+    tl_py.PyErr_Clear();
+    return kwds ? tl_py.PyDict_GetItemString(kwds, "coro") : NULL;
+}
+
+/* Only the main interpreter is audited.  Subinterpreters share the method
+ * tables (3.12+) and, before, the Task type itself; an isolated one runs
+ * under its own GIL, and its objects die with it: nothing of theirs may
+ * reach the depots, which the main interpreter resolves later. */
+static int foreign_interpreter(void)
+{
+    return !tl_frames_in_main_interpreter();
+}
+
+static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    if (foreign_interpreter())
+        return orig_init(self, args, kwds);
+    uint64_t t0 = tl_ticks();
+    uint32_t coro_name = tl_pytask_coro_name(coro_arg(args, kwds));
+    uint32_t py = tl_capture_py(tl_opt.stack_depth);
+    uint32_t native = tl_capture_native(py);
+    /* Recorded before the real __init__: an eager task runs inside it. */
+    tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), tl_now());
+    tl_collector_poke_fn();
+    tl_hook_account(TL_HOOK_SPAWN, tl_ticks() - t0, 1);
+    int rc = orig_init(self, args, kwds);
+    if (rc < 0)
+        tl_task_destroyed((uintptr_t)self, 0, TL_NO_LEAK, NULL, 0);
+    return rc;
+}
+
+static void hook_finalize(PyObject *self)
+{
+    uint64_t t0 = tl_ticks();
+    struct tl_task_view v;
+    if (tl_task_view((uintptr_t)self, &v)) {
+        PyObject *t, *val, *tb;
+        tl_py.PyErr_Fetch(&t, &val, &tb);
+        tl_judge_destroyed(self, &v);
+        tl_py.PyErr_Restore(t, val, tb);
+    }
+    tl_hook_account(TL_HOOK_DESTROY, tl_ticks() - t0, 1);
+    orig_finalize(self);
+}
+
+static char *message_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *msg = NULL;
+    if (nargs >= 1)
+        msg = args[0];
+    else if (kwnames && tl_py.PyTuple_Size(kwnames) == 1)
+        msg = args[0]; /* the only keyword cancel() takes is msg */
+    if (!msg || msg == tl_py.None)
+        return NULL;
+    return tl_pytask_str(msg);
+}
+
+static PyObject *cancel_common(PyObject *self, PyObject *result, uint32_t stack,
+                               uint64_t outer, char *message)
+{
+    uint64_t t0 = tl_ticks();
+    if (result && result != tl_py.None && tl_py.PyObject_IsTrue(result) == 1) {
+        int scope = outer ? TL_SCOPE_NONE : tl_capture_scope_of_stack(stack);
+        /* Still suspended where the CancelledError will be delivered. */
+        uint32_t delivered = tl_pytask_awaiting(self);
+        if (tl_task_cancelled((uintptr_t)self, tl_now(), stack, scope, outer, message,
+                              delivered) == 1)
+            tl_judge_watch(self);
+    } else {
+        free(message);
+    }
+    tl_hook_account(TL_HOOK_CANCEL, tl_ticks() - t0, 1);
+    return result;
+}
+
+static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
+                                      Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (foreign_interpreter())
+        return ((fastcall_kw_fn)orig_cancel)(self, args, nargs, kwnames);
+    uint64_t t0 = tl_ticks(), outer = cancelling_task;
+    uint32_t stack = tl_capture_py(tl_opt.stack_depth);
+    char *message = message_arg(args, nargs, kwnames);
+    cancelling_task = tl_task_id((uintptr_t)self);
+    tl_hook_account(TL_HOOK_CANCEL, tl_ticks() - t0, 0);
+    PyObject *r = ((fastcall_kw_fn)orig_cancel)(self, args, nargs, kwnames);
+    cancelling_task = outer;
+    return cancel_common(self, r, stack, outer, message);
+}
+
+static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
+{
+    if (foreign_interpreter())
+        return ((noargs_fn)orig_cancel)(self, unused);
+    uint64_t t0 = tl_ticks(), outer = cancelling_task;
+    uint32_t stack = tl_capture_py(tl_opt.stack_depth);
+    cancelling_task = tl_task_id((uintptr_t)self);
+    tl_hook_account(TL_HOOK_CANCEL, tl_ticks() - t0, 0);
+    PyObject *r = ((noargs_fn)orig_cancel)(self, unused);
+    cancelling_task = outer;
+    return cancel_common(self, r, stack, outer, NULL);
+}
+
+static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
+{
+    PyObject *r = ((noargs_fn)orig_uncancel)(self, unused);
+    if (foreign_interpreter())
+        return r;
+    uint64_t t0 = tl_ticks();
+    if (r)
+        tl_task_uncancelled((uintptr_t)self,
+                            tl_capture_scope_of_stack(tl_capture_py(1)) != TL_SCOPE_NONE);
+    tl_hook_account(TL_HOOK_UNCANCEL, tl_ticks() - t0, 1);
+    return r;
+}
+
+/* ---- patching ---------------------------------------------------------- */
+
+static PyMethodDef *method_def(PyObject *type, const char *name)
+{
+    PyObject *descr = tl_py.PyObject_GetAttrString(type, name);
+    if (!descr) {
+        tl_py.PyErr_Clear();
+        return NULL;
+    }
+    const char *tname = TL_FIELD(TL_TYPE(descr), TL_OFF_TP_NAME, const char *);
+    PyMethodDef *def = NULL;
+    if (tname && !strcmp(tname, "method_descriptor"))
+        def = TL_FIELD(descr, TL_OFF_DESCR_METHOD, PyMethodDef *);
+    tl_py.Py_DecRef(descr);
+    return def;
+}
+
+/* Point a slot wrapper (`__init__`, `__del__`) at our hook, where it still
+ * holds the original: Python subclasses call through it. */
+static void patch_wrapper(PyObject *type, const char *name, void *orig, void *hook)
+{
+    PyObject *descr = tl_py.PyObject_GetAttrString(type, name);
+    if (!descr) {
+        tl_py.PyErr_Clear();
+        return;
+    }
+    const char *tname = TL_FIELD(TL_TYPE(descr), TL_OFF_TP_NAME, const char *);
+    if (tname && !strcmp(tname, "wrapper_descriptor") &&
+        TL_FIELD(descr, TL_OFF_DESCR_WRAPPED, void *) == orig)
+        TL_FIELD(descr, TL_OFF_DESCR_WRAPPED, void *) = hook;
+    tl_py.Py_DecRef(descr);
+}
+
+/* The method tables are shared by every Task type of the process (one per
+ * interpreter on 3.12+), so they are swapped once. */
+static int patch_methods(PyObject *type)
+{
+    if (orig_cancel)
+        return 0;
+    PyMethodDef *cancel = method_def(type, "cancel");
+    PyMethodDef *uncancel = tl_caps.cancelling ? method_def(type, "uncancel") : NULL;
+    if (!cancel || (tl_caps.cancelling && !uncancel))
+        return -1;
+    int cancel_flags = cancel->ml_flags & ~0x0030 /* METH_CLASS|METH_STATIC */;
+    void *cancel_hook = NULL;
+    if (cancel_flags == (TL_METH_FASTCALL | TL_METH_KEYWORDS))
+        cancel_hook = (void *)hook_cancel_fastcall;
+    else if (cancel_flags == TL_METH_NOARGS)
+        cancel_hook = (void *)hook_cancel_noargs;
+    if (!cancel_hook || (uncancel && uncancel->ml_flags != TL_METH_NOARGS))
+        return -1;
+    orig_cancel = cancel->ml_meth;
+    cancel->ml_meth = cancel_hook;
+    if (uncancel) {
+        orig_uncancel = uncancel->ml_meth;
+        uncancel->ml_meth = (void *)hook_uncancel;
+    }
+    return 0;
+}
+
+int tl_task_hooks_patch(PyObject *type)
+{
+    for (int i = 0; i < n_patched; i++)
+        if (patched[i] == type)
+            return 0;
+    if (n_patched == MAX_TYPES || tl_pytask_init() < 0)
+        return -1;
+    if (!n_patched)
+        tl_capture_init();
+    initproc init = TL_FIELD(type, TL_OFF_TP_INIT, initproc);
+    finalizeproc fin = TL_FIELD(type, TL_OFF_TP_FINALIZE, finalizeproc);
+    if (!init || !fin || (orig_init && (init != orig_init || fin != orig_finalize)))
+        return -1;
+    if (patch_methods(type) < 0)
+        return -1;
+    orig_init = init;
+    orig_finalize = fin;
+    TL_FIELD(type, TL_OFF_TP_INIT, initproc) = hook_init;
+    TL_FIELD(type, TL_OFF_TP_FINALIZE, finalizeproc) = hook_finalize;
+    patch_wrapper(type, "__init__", (void *)orig_init, (void *)hook_init);
+    patch_wrapper(type, "__del__", (void *)orig_finalize, (void *)hook_finalize);
+    tl_py.Py_IncRef(type);
+    patched[n_patched++] = type;
+    return 0;
+}
+
+/* ---- attach: the tasks that were there before the library --------------- */
+
+static void adopt(PyObject *task)
+{
+    struct tl_task_view v;
+    if (tl_task_view((uintptr_t)task, &v) || tl_pytask_state(task, 0) != TL_PENDING)
+        return;
+    /* t < 0: created before the attach, by a stack nobody recorded. */
+    if (!tl_task_spawned((uintptr_t)task, tl_pytask_task_coro_name(task), 0, 0, 0, -1))
+        return;
+    long n = tl_pytask_cancels_outstanding(task);
+    for (long i = 0; i < n && i < 16; i++)
+        if (tl_task_cancelled((uintptr_t)task, -1, 0, TL_SCOPE_NONE, 0,
+                              tl_pytask_cancel_message(task), 0) == 1)
+            tl_judge_watch(task);
+    tl_py.PyErr_Clear();
+}
+
+void tl_task_hooks_adopt_live_tasks(void)
+{
+    PyObject **tasks;
+    size_t n = tl_tasklist_collect(&tasks);
+    PyObject *t, *v, *tb;
+    tl_py.PyErr_Fetch(&t, &v, &tb);
+    for (size_t i = 0; i < n; i++) {
+        adopt(tasks[i]);
+        tl_py.Py_DecRef(tasks[i]);
+    }
+    free(tasks);
+    tl_py.PyErr_Restore(t, v, tb);
+}
