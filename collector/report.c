@@ -114,6 +114,8 @@ static json_t *task_entry(const struct tl_leak *l, const char *kind)
     json_object_set_new(e, "ended", l->t_ended >= 0 ? json_pack("{s:f}", "t", l->t_ended)
                                                     : json_null());
     json_object_set_new(e, "awaiting", o->awaiting ? py_stack(o->awaiting) : json_null());
+    if (o->awaiting_opaque) /* the chain goes on into an awaitable taskleak cannot enter */
+        json_object_set_new(e, "awaiting_opaque", json_pack("{s:s}", "type", o->awaiting_opaque));
     if (o->holds.n) {
         json_t *holds = json_array();
         for (uint32_t i = 0; i < o->holds.n; i++) {

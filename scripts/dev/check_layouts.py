@@ -17,10 +17,14 @@ The first form picks the row of sys.version_info's minor and build kind
     and f_lasti with sys._getframe()'s chain and traceback.extract_stack():
     plain calls, a generator, a coroutine run by asyncio, C -> Python
     (sorted(key=...)) and a second thread;
-  * reads created, suspended and finished generators and coroutines (one of
-    them an asyncio task's) through gen_frame, gen_state / gen_finished,
-    frame_locals and code_nlocals: their code, the line they wait at, and the
-    very objects their frame's f_locals holds;
+  * reads created, suspended and finished generators, coroutines and async
+    generators (one of them an asyncio task's) through gen_frame, gen_state /
+    gen_finished, frame_locals and code_nlocals: their code, the line they
+    wait at, and the very objects their frame's f_locals holds;
+  * the objects an await passes through to an async generator (offsets.h's
+    TL_OFF_AGEN_DRIVER_TARGET): async_generator_asend and _athrow hold the
+    generator there, anext_awaitable (3.10+) the asend, and their type
+    names are the ones pytask.c compares;
   * ts_interp: PyInterpreterState_Main() in the main thread (and the second);
   * 3.13+: the cookie of _PyRuntime.debug_offsets and the row's value in
     every .dbg slot.
@@ -58,6 +62,7 @@ FIELDS = ("minor", "debug", "ts_frame", "ts_cframe", "cframe_current", "ts_inter
 DBG_FIELDS = ("ts_frame", "ts_interp", "frame_back", "frame_code", "frame_instr",
               "frame_owner", "code_adaptive", "gen_frame", "gen_state", "frame_locals")
 OB_TYPE = 8            # offsetof(PyObject, ob_type): shim/cpython/offsets.h
+TP_NAME = 24           # offsetof(PyTypeObject, tp_name): shim/cpython/offsets.h
 OWNED_BY_GENERATOR = 1  # 3.11+ FRAME_OWNED_BY_GENERATOR (else _THREAD, 0)
 GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 MAX_FRAMES = 500
@@ -315,10 +320,68 @@ def yielding(tag):
     return got
 
 
+async def agen_waiting(awaitable, tag):
+    held = [tag, object()]
+    text = "held by " + tag
+    line = sys._getframe().f_lineno + 1
+    got = await awaitable
+    yield (got, held, text, line)
+
+
 def gen_parts(obj):
     if isinstance(obj, types.CoroutineType):
         return obj.cr_code, obj.cr_frame
+    if isinstance(obj, types.AsyncGeneratorType):
+        return obj.ag_code, obj.ag_frame
     return obj.gi_code, obj.gi_frame
+
+
+AGEN_DRIVER_TARGET = 16  # shim/cpython/offsets.h
+
+
+def check_passes_to(obj, target, tp_name, label):
+    """pytask.c's passes_to(): the object an await passes through to, and
+    the type name it recognises OBJ by."""
+    name = ctypes.string_at(ptr(id(type(obj)) + TP_NAME)).decode()
+    if name != tp_name:
+        fail("%s: tp_name %r, pytask.c compares %r" % (label, name, tp_name))
+    if ptr(id(obj) + AGEN_DRIVER_TARGET) != id(target):
+        fail("%s: the field at %d is %#x, not %#x" % (label, AGEN_DRIVER_TARGET,
+                                                      ptr(id(obj) + AGEN_DRIVER_TARGET), id(target)))
+
+
+def run_to_end(awaitable):
+    try:
+        awaitable.send(None)
+    except StopIteration:
+        return
+    fail("%r did not finish" % awaitable)
+
+
+def async_generators():
+    a = agen_waiting(Pause(), "async generator")
+    check_suspended(a, "created async generator", started=False)
+    step = a.asend(None)
+    check_passes_to(step, a, "async_generator_asend", "asend")
+    step.send(None)  # into the generator, which waits in Pause
+    check_suspended(a, "suspended async generator")
+    try:
+        step.send("sent")
+    except StopIteration:
+        pass
+    throw = a.athrow(GeneratorExit)
+    check_passes_to(throw, a, "async_generator_athrow", "athrow")
+    throw.close()
+    run_to_end(a.aclose())
+    check_finished(a, "closed async generator")
+    if sys.version_info >= (3, 10):
+        b = agen_waiting(Pause(), "anext")
+        waiter = anext(b, None)  # noqa: F821 (3.10+)
+        asend = ctypes.cast(ptr(id(waiter) + AGEN_DRIVER_TARGET), ctypes.py_object).value
+        check_passes_to(waiter, asend, "anext_awaitable", "anext_awaitable")
+        check_passes_to(asend, b, "async_generator_asend", "anext's asend")
+        waiter.close()
+        run_to_end(b.aclose())
 
 
 def check_suspended(obj, label, started=True):
@@ -484,6 +547,7 @@ def check(label, layouts):
         ("asyncio", lambda: __import__("asyncio").run(with_asyncio())),
         ("second thread", second_thread),
         ("generators", generators),
+        ("async generators", async_generators),
         ("debug_offsets", check_debug_offsets),
     ]
     for name, scenario in scenarios:

@@ -453,6 +453,7 @@ void tl_outcome_free(struct tl_outcome *o)
     free(o->name);
     free(o->type);
     free(o->text);
+    free(o->awaiting_opaque);
     for (uint32_t i = 0; i < o->n_labels; i++) {
         free(o->labels[i].name);
         free(o->labels[i].value);

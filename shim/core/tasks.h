@@ -82,6 +82,7 @@ struct tl_outcome {
     enum tl_state state;
     char *name, *type, *text; /* name; result or exception type and repr/message */
     uint32_t awaiting;        /* Python stack where a pending task waits */
+    char *awaiting_opaque;    /* the type of an awaitable its chain cannot enter */
     uint64_t awaited_by;      /* id of the task awaiting this one, 0 if none */
     struct tl_label labels[TL_MAX_LABELS];
     uint32_t n_labels;

@@ -101,7 +101,7 @@ struct tl_py_api {
     TL_PY_FUNCTIONS(TL_PY_DECLARE)
     PyObject *None;
     PyObject *CodeType;
-    PyObject *CoroType, *GenType;
+    PyObject *CoroType, *GenType, *AsyncGenType;
     void *runtime;            /* _PyRuntime */
     size_t runtime_size;      /* from the ELF symbol table; 0 if unknown */
     int major, minor, micro;  /* from Py_GetVersion() */

@@ -10,6 +10,11 @@
 #define TL_OFF_TP_FINALIZE 392
 #define TL_OFF_DESCR_METHOD 40  /* PyMethodDescrObject.d_method */
 #define TL_OFF_DESCR_WRAPPED 48 /* PyWrapperDescrObject.d_wrapped */
+/* Where an await passes through to, right after PyObject_HEAD (the structs
+ * are private to Objects/genobject.c and iterobject.c, 3.8-3.15):
+ * async_generator_asend.ags_gen, async_generator_athrow.agt_gen (the
+ * generator) and anext_awaitable.wrapped (3.10+: the awaitable). */
+#define TL_OFF_AGEN_DRIVER_TARGET 16
 
 #define TL_METH_VARARGS 0x0001
 #define TL_METH_KEYWORDS 0x0002

@@ -13,7 +13,7 @@
 
 static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
     *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_fut_waiter, *s_get_context,
-    *s_name, *s_must_cancel, *s_cancel_message, *s_children, *s_awaited_by;
+    *s_name, *s_must_cancel, *s_cancel_message, *s_children, *s_awaited_by, *s_ag_await;
 
 int tl_pytask_init(void)
 {
@@ -21,11 +21,12 @@ int tl_pytask_init(void)
                                         "get_name", "cancelling", "get_coro", "cr_await",
                                         "gi_yieldfrom", "_fut_waiter", "get_context", "name",
                                         "_must_cancel", "_cancel_message", "_children",
-                                        "_asyncio_awaited_by"};
+                                        "_asyncio_awaited_by", "ag_await"};
     PyObject **slots[] = {&s_qualname, &s_state, &s_exception, &s_result,
                           &s_get_name, &s_cancelling, &s_get_coro, &s_cr_await,
                           &s_gi_yieldfrom, &s_fut_waiter, &s_get_context, &s_name,
-                          &s_must_cancel, &s_cancel_message, &s_children, &s_awaited_by};
+                          &s_must_cancel, &s_cancel_message, &s_children, &s_awaited_by,
+                          &s_ag_await};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!*slots[i] && !(*slots[i] = tl_py.PyUnicode_InternFromString(names[i])))
             return -1;
@@ -159,46 +160,93 @@ uint32_t tl_pytask_task_coro_name(PyObject *task)
     return id;
 }
 
-/* A pending task's chain of coroutines and generators (cr_await /
- * gi_yieldfrom), outermost first, as new references; returns how many. */
-static int await_chain(PyObject *task, PyObject **chain, int max)
+/* Where an awaitable that is not a coroutine passes the await on, read by
+ * layout: the async generator an async_generator_asend or _athrow drives
+ * (what __anext__, asend, athrow and aclose return), or the awaitable that
+ * anext()'s anext_awaitable wraps (an asend, for an async generator); NULL
+ * for any other object. */
+static PyObject *passes_to(PyObject *obj)
 {
-    int n = 0;
-    PyObject *obj = call(task, s_get_coro);
-    while (obj && n < max) {
+    static const char *const drivers[] = {"async_generator_asend", "async_generator_athrow"};
+    const char *name = TL_FIELD(TL_TYPE(obj), TL_OFF_TP_NAME, const char *);
+    PyObject *target = TL_FIELD(obj, TL_OFF_AGEN_DRIVER_TARGET, PyObject *);
+    if (!name)
+        return NULL;
+    if (!strcmp(name, "anext_awaitable"))
+        return target;
+    for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++)
+        if (!strcmp(name, drivers[i]))
+            return target && TL_TYPE(target) == tl_py.AsyncGenType ? target : NULL;
+    return NULL;
+}
+
+/* Where a chain may end: nothing awaited, or a future's own iterator. */
+static int ends_chain(PyObject *obj)
+{
+    if (obj == tl_py.None)
+        return 1;
+    const char *name = TL_FIELD(TL_TYPE(obj), TL_OFF_TP_NAME, const char *);
+    return name && !strcmp(name, "_asyncio.FutureIter");
+}
+
+/* A pending task's chain of coroutines, generators and async generators
+ * (cr_await / gi_yieldfrom / ag_await, and into the async generator an
+ * asend or athrow drives), outermost first, as new references.  The chain
+ * may stop at an awaitable it cannot enter: its type is then `opaque`. */
+struct chain {
+    PyObject *items[256];
+    int n;
+    const char *opaque; /* tp_name, valid while the GIL is held */
+};
+
+static void await_chain(PyObject *task, struct chain *c, int max)
+{
+    c->n = 0;
+    c->opaque = NULL;
+    PyObject *obj = call(task, s_get_coro), *next;
+    for (int hops = 0; obj && c->n < max && hops < 2 * max; hops++) {
         PyObject *type = TL_TYPE(obj);
-        if (type != tl_py.CoroType && type != tl_py.GenType)
-            break; /* a future, or an awaitable we cannot look into */
-        chain[n++] = obj;
-        obj = get(obj, type == tl_py.CoroType ? s_cr_await : s_gi_yieldfrom);
+        if (type == tl_py.CoroType || type == tl_py.GenType || type == tl_py.AsyncGenType) {
+            c->items[c->n++] = obj;
+            obj = get(obj, type == tl_py.CoroType   ? s_cr_await
+                           : type == tl_py.GenType ? s_gi_yieldfrom
+                                                   : s_ag_await);
+        } else if ((next = passes_to(obj))) {
+            tl_py.Py_IncRef(next);
+            tl_py.Py_DecRef(obj);
+            obj = next;
+        } else {
+            if (!ends_chain(obj))
+                c->opaque = TL_FIELD(type, TL_OFF_TP_NAME, const char *);
+            break;
+        }
     }
     if (obj)
         tl_py.Py_DecRef(obj);
-    return n;
 }
 
-static void drop_chain(PyObject **chain, int n)
+static void drop_chain(struct chain *c)
 {
-    for (int i = 0; i < n; i++)
-        tl_py.Py_DecRef(chain[i]);
+    for (int i = 0; i < c->n; i++)
+        tl_py.Py_DecRef(c->items[i]);
 }
 
 /* Read from the coroutines' own frames. */
-static uint32_t awaiting_stack_of(PyObject **chain, int n_chain)
+static uint32_t awaiting_stack_of(const struct chain *c)
 {
     uintptr_t words[2 * 256];
     int n = 0;
-    for (int i = n_chain - 1; i >= 0 && n < 256; i--)
-        n += tl_frames_of_generator(chain[i], &words[2 * n]);
+    for (int i = c->n - 1; i >= 0 && n < 256; i--)
+        n += tl_frames_of_generator(c->items[i], &words[2 * n]);
     return n ? tl_capture_intern_py(words, n) : 0;
 }
 
 uint32_t tl_pytask_awaiting(PyObject *task)
 {
-    PyObject *chain[256];
-    int n = await_chain(task, chain, tl_opt.stack_depth);
-    uint32_t id = awaiting_stack_of(chain, n);
-    drop_chain(chain, n);
+    struct chain c;
+    await_chain(task, &c, tl_opt.stack_depth);
+    uint32_t id = awaiting_stack_of(&c);
+    drop_chain(&c);
     return id;
 }
 
@@ -254,11 +302,12 @@ void tl_pytask_outcome(PyObject *task, enum tl_state st, struct tl_outcome *o)
             tl_py.Py_DecRef(v);
         }
     } else if (st == TL_PENDING) {
-        PyObject *chain[256];
-        int n = await_chain(task, chain, tl_opt.stack_depth);
-        o->awaiting = awaiting_stack_of(chain, n);
-        tl_holdings_of(chain, n, &o->holds);
-        drop_chain(chain, n);
+        struct chain c;
+        await_chain(task, &c, tl_opt.stack_depth);
+        o->awaiting = awaiting_stack_of(&c);
+        o->awaiting_opaque = c.opaque ? strdup(c.opaque) : NULL;
+        tl_holdings_of(c.items, c.n, &o->holds);
+        drop_chain(&c);
     }
     gather_labels(task, o);
 }

@@ -78,6 +78,20 @@ class Text(unittest.TestCase):
                 out = TextRenderer(SRC_ROOT, **options).render([fixture(f) for f in files])
                 self.assertEqual(out, golden(name))
 
+    def test_an_opaque_awaitable_is_named_under_where_the_task_waits(self):
+        report = fixture("stuck.json")
+        leak = report.leaks[0]
+        leak["awaiting_opaque"] = {"type": "_cython_3_1_6.coroutine_wrapper"}
+        lines = TextRenderer(SRC_ROOT).render([report]).splitlines()
+        at = [i for i, line in enumerate(lines) if "suspended at" in line][0]
+        self.assertEqual(lines[at + 1].strip(), "awaiting a _cython_3_1_6.coroutine_wrapper, "
+                                                "which taskleak cannot look into")
+        log = json.loads(SarifRenderer(root=SRC_ROOT).render([report]))
+        messages = [stack["message"]["text"] for result in log["runs"][0]["results"]
+                    for stack in result.get("stacks", [])]
+        self.assertIn("where the task is suspended (then awaiting a "
+                      "_cython_3_1_6.coroutine_wrapper, which taskleak cannot look into)", messages)
+
     def test_group_lines_name_the_coroutine_site_and_fix(self):
         report = fixture("swallowed.json")
         renderer = TextRenderer(SRC_ROOT)

@@ -16,5 +16,6 @@ int main(void)
     CHECK(offsetof(PyWrapperDescrObject, d_wrapped) == TL_OFF_DESCR_WRAPPED);
     CHECK(METH_FASTCALL == TL_METH_FASTCALL && METH_NOARGS == TL_METH_NOARGS);
     CHECK(METH_KEYWORDS == TL_METH_KEYWORDS);
+    CHECK(sizeof(PyObject) == TL_OFF_AGEN_DRIVER_TARGET); /* the field after the head */
     return check_summary("layout");
 }

@@ -126,7 +126,11 @@ def sarif_stacks(leak, root):
             stacks.append(sarif_stack("cancel request %d" % i, frames, root))
     awaiting = dicts_in(leak.get("awaiting"))
     if awaiting:
-        stacks.append(sarif_stack("where the task is suspended", awaiting, root))
+        message = "where the task is suspended"
+        opaque = dict_of(leak.get("awaiting_opaque")).get("type")
+        if opaque:
+            message += " (then awaiting a %s, which taskleak cannot look into)" % opaque
+        stacks.append(sarif_stack(message, awaiting, root))
     return stacks
 
 

@@ -39,11 +39,21 @@ class TextRenderer(Renderer):
     def stack(self, frames, indent):
         return stack_lines(frames, self.root, indent, self.fold)
 
-    def awaiting_stack(self, frames, indent):
-        # Never folded: it is short (the coroutine chain, no event loop
-        # frames) and its innermost frame, often asyncio's own, says what
-        # the task waits for (a queue, a lock, a sleep).
-        return stack_lines(frames, self.root, indent, fold=False)
+    def awaiting_lines(self, entry, head, indent):
+        """`HEAD site` of where a task is suspended, then its await chain.
+        Never folded: it is short (the coroutine chain, no event loop
+        frames) and its innermost frame, often asyncio's own, says what the
+        task waits for (a queue, a lock, a sleep).  An awaitable the chain
+        goes into but taskleak cannot look into is named first."""
+        frames = dicts_in(entry.get("awaiting"))
+        if not frames:
+            return []
+        lines = [indent + head + " " + self.site(site_frame(frames))]
+        opaque = dict_of(entry.get("awaiting_opaque")).get("type")
+        if opaque:
+            lines.append("%s  awaiting a %s, which taskleak cannot look into"
+                         % (indent, text(opaque)))
+        return lines + stack_lines(frames, self.root, indent + "  ", fold=False)
 
     def site(self, frame):
         return frame_site(frame, self.root)
@@ -138,9 +148,7 @@ class TextRenderer(Renderer):
         lines = []
         if state == "pending":
             if awaiting:
-                lines.append(indent + "still pending, suspended at "
-                             + self.site(site_frame(awaiting)))
-                lines += self.awaiting_stack(awaiting, indent + "  ")
+                lines += self.awaiting_lines(leak, "still pending, suspended at", indent)
             elif leak.get("kind") == "destroyed_pending":
                 lines.append(indent + "still pending; where it was suspended is unknown "
                              "(its coroutine was closed before the task was destroyed)")
@@ -150,10 +158,7 @@ class TextRenderer(Renderer):
         else:
             if state:
                 lines.append(indent + "ended: " + ending(leak))
-            if awaiting:
-                lines.append(indent + "was suspended at "
-                             + self.site(site_frame(awaiting)))
-                lines += self.awaiting_stack(awaiting, indent + "  ")
+            lines += self.awaiting_lines(leak, "was suspended at", indent)
         resolved = leak.get("resolved")
         if isinstance(resolved, dict):
             lines.append("%sresolved at %s: %s" % (indent, fmt_t(resolved.get("t")),
@@ -191,10 +196,7 @@ class TextRenderer(Renderer):
         if number(created.get("t")) is not None:
             line += ", " + fmt_t(created.get("t"))
         lines += [line] + self.stack(frames, inner + "  ")
-        awaiting = dicts_in(snapshot.get("awaiting"))
-        if awaiting:
-            lines.append(inner + "suspended at " + self.site(site_frame(awaiting)))
-            lines += self.awaiting_stack(awaiting, inner + "  ")
+        lines += self.awaiting_lines(snapshot, "suspended at", inner)
         lines += holds_lines(snapshot, inner)
         if snapshot.get("awaited_by") is not None:
             lines.append(inner + "awaited by " + task_label(snapshot.get("awaited_by"),
