@@ -43,8 +43,7 @@ static struct {
     double forking_since; /* tl_now() at an os.fork() not yet done, or 0 */
     uint64_t last_content;
     int have_content;
-    struct tl_leak *live;
-    size_t n_live;
+    struct tl_collected found; /* what the last collection found for its report */
     char argv[4096];
     size_t argv_len;
     struct tl_stats final_stats;
@@ -100,12 +99,10 @@ static void slice_done(void *unused)
 static void *gil_helper(void *arg)
 {
     struct gil_job *job = arg;
-    struct tl_leak *live;
-    size_t n_live;
-    tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &live, &n_live);
+    struct tl_collected found;
+    tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &found);
     free(job);
-    if (live)
-        tl_collector_set_live(live, n_live);
+    tl_collector_set_found(&found);
     pthread_mutex_lock(&C.lock);
     C.gil_busy = 0;
     C.gil_done = 1;
@@ -207,7 +204,7 @@ static void say_after_exit(const struct tl_stats *stats, const char *path, int w
 static int write_report(const char *reason, const char *incomplete)
 {
     struct tl_report_meta m = {reason, tl_now(), tl_python_version(), C.argv, C.argv_len,
-                               C.live, C.n_live, incomplete};
+                               &C.found, incomplete};
     struct tl_stats stats;
     uint64_t content;
     char *text = tl_report_render(&m, &stats, &content);
@@ -244,29 +241,16 @@ static int write_report(const char *reason, const char *incomplete)
     return write_errno;
 }
 
-static void drop_live(void)
-{
-    for (size_t i = 0; i < C.n_live; i++)
-        tl_leak_free(&C.live[i]);
-    free(C.live);
-    C.live = NULL;
-    C.n_live = 0;
-}
-
-void tl_collector_set_live(struct tl_leak *items, size_t n)
+void tl_collector_set_found(struct tl_collected *found)
 {
     pthread_mutex_lock(&C.lock);
     if (C.waiting) {
-        drop_live();
-        C.live = items;
-        C.n_live = n;
-        items = NULL;
-        n = 0;
+        tl_collected_free(&C.found);
+        C.found = *found;
+        memset(found, 0, sizeof *found);
     }
     pthread_mutex_unlock(&C.lock);
-    for (size_t i = 0; i < n; i++) /* the collector gave up waiting */
-        tl_leak_free(&items[i]);
-    free(items);
+    tl_collected_free(found); /* the collector gave up waiting */
 }
 
 static void collect_and_write(int snapshot)
@@ -280,13 +264,13 @@ static void collect_and_write(int snapshot)
                          "tasks come from taskleak's own table (no name, no awaiting), "
                          "and new stacks have no file or line";
             if (snapshot) {
-                drop_live();
-                C.n_live = tl_tasks_snapshot_all(&C.live);
+                tl_collected_free(&C.found);
+                C.found.n_live = tl_tasks_snapshot_all(&C.found.live);
             }
         }
         if (rc != -2) /* -2: a fork is waiting for this thread to stop */
             write_report(snapshot ? "signal" : "periodic", incomplete);
-        drop_live();
+        tl_collected_free(&C.found);
     }
     pthread_mutex_unlock(&C.lock);
 }
@@ -426,8 +410,7 @@ void tl_collector_after_fork_child(int forked_from_main_thread)
     C.gil_busy = C.helper_alive = 0;
     C.waiting = C.abort_wait = 0;
     C.have_content = 0;
-    C.live = NULL;
-    C.n_live = 0;
+    memset(&C.found, 0, sizeof C.found); /* the parent's: left as they are */
 }
 
 void tl_collector_activate(void)
@@ -497,8 +480,9 @@ int tl_collector_report_now(void)
     tl_lock_outside_gil(&C.lock);
     int rc = -1;
     if (!C.finished) {
-        tl_collect_all(TL_COLLECT_PERIODIC);
+        tl_collect_all(TL_COLLECT_PERIODIC, &C.found);
         rc = write_report("request", NULL) ? -1 : 0;
+        tl_collected_free(&C.found);
     }
     pthread_mutex_unlock(&C.lock);
     return rc;
@@ -508,9 +492,10 @@ void tl_collector_final_report(void)
 {
     tl_lock_outside_gil(&C.lock);
     if (!C.finished) {
-        tl_collect_all(TL_COLLECT_EXIT);
+        tl_collect_all(TL_COLLECT_EXIT, &C.found);
         C.finished = 1;
         write_report("exit", NULL);
+        tl_collected_free(&C.found);
     }
     pthread_mutex_unlock(&C.lock);
     if (C.running)

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-struct tl_leak;
+struct tl_collected;
 
 /* Once the hooks are in place (GIL held): install the signal handler and
  * start the thread. */
@@ -24,7 +24,7 @@ void tl_collector_final_report(void);
 /* Judge what can be judged and write the report now, reason "request"
  * (GIL held).  0, or -1 when inactive, finished or the write failed. */
 int tl_collector_report_now(void);
-/* The snapshot's live tasks, produced under the GIL (taken). */
-void tl_collector_set_live(struct tl_leak *items, size_t n);
+/* What a collection found for its report, produced under the GIL (taken). */
+void tl_collector_set_found(struct tl_collected *found);
 
 #endif

@@ -85,6 +85,73 @@ static json_t *cancels(const struct tl_cancel *c)
     return arr;
 }
 
+static json_t *ids(const uint64_t *v, uint32_t n)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_integer((json_int_t)v[i]));
+    return arr;
+}
+
+static json_t *one_frame(uint32_t stack)
+{
+    json_t *frames = stack ? py_stack(stack) : NULL;
+    json_t *frame = json_incref(json_array_get(frames, 0));
+    json_decref(frames);
+    return frame ? frame : json_null();
+}
+
+/* waits_for (taskleak-v1 section 8): what a pending task waits for. */
+static json_t *waits_for(const struct tl_wait *w)
+{
+    static const char *const holders[] = {[TL_HOLDERS_CERTAIN] = "certain",
+                                          [TL_HOLDERS_INFERRED] = "inferred",
+                                          [TL_HOLDERS_UNKNOWN] = "unknown"};
+    json_t *e = json_pack("{s:s, s:o, s:o, s:o, s:o}", "kind", tl_wait_kind_names[w->kind],
+                          "object", w->object ? hex(w->object) : json_null(),
+                          "type", str_or_null(w->type), "call", str_or_null(w->call),
+                          "name", str_or_null(w->name));
+    if (w->named_in)
+        json_object_set_new(e, "named_in", json_string(w->named_in));
+    if (w->kind == TL_WAIT_TASK || w->kind == TL_WAIT_GATHER || w->kind == TL_WAIT_WAIT ||
+        w->kind == TL_WAIT_TIMEOUT)
+        json_object_set_new(e, "tasks", ids(w->tasks, w->n_tasks));
+    json_object_set_new(e, "deadline", w->deadline >= 0 ? json_real(w->deadline) : json_null());
+    if (w->holders != TL_HOLDERS_NA) {
+        json_object_set_new(e, "held_by", w->holders == TL_HOLDERS_UNKNOWN
+                                              ? json_null() : ids(w->held_by, w->n_held_by));
+        json_object_set_new(e, "holders", json_string(holders[w->holders]));
+    }
+    if (w->taken >= 0)
+        json_object_set_new(e, "taken", json_boolean(w->taken));
+    if (w->kind == TL_WAIT_EXECUTOR)
+        json_object_set_new(e, "thread", w->thread ? json_pack("{s:s, s:I}", "name", w->thread,
+                                                               "native_id", (json_int_t)w->thread_id)
+                                                   : json_null());
+    if (w->job)
+        json_object_set_new(e, "job", json_string(w->job));
+    if (w->waking)
+        json_object_set_new(e, "waking", json_true());
+    json_object_set_new(e, "never_wakes", w->never ? json_pack("{s:s}", "reason", w->never)
+                                                   : json_null());
+    return e;
+}
+
+/* The asyncio locks a task is inside `async with` of. */
+static json_t *locks_held(const struct tl_helds *h)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; i < h->n; i++) {
+        const struct tl_held *x = &h->items[i];
+        if (x->entered)
+            json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:o}", "object", hex(x->object),
+                                                 "type", str_or_null(x->type),
+                                                 "name", str_or_null(x->name),
+                                                 "at", one_frame(x->site)));
+    }
+    return arr;
+}
+
 /* The fields LEAK and TASK_SNAPSHOT share; `kind` (first) for a leak. */
 static json_t *task_entry(const struct tl_leak *l, const char *kind)
 {
@@ -116,6 +183,14 @@ static json_t *task_entry(const struct tl_leak *l, const char *kind)
     json_object_set_new(e, "awaiting", o->awaiting ? py_stack(o->awaiting) : json_null());
     if (o->awaiting_opaque) /* the chain goes on into an awaitable taskleak cannot enter */
         json_object_set_new(e, "awaiting_opaque", json_pack("{s:s}", "type", o->awaiting_opaque));
+    if (o->explained) {
+        json_object_set_new(e, "waits_for", o->wait ? waits_for(o->wait) : json_null());
+        json_t *held = locks_held(&o->held);
+        if (json_array_size(held))
+            json_object_set_new(e, "locks_held", held);
+        else
+            json_decref(held);
+    }
     if (o->holds.n) {
         json_t *holds = json_array();
         for (uint32_t i = 0; i < o->holds.n; i++) {
@@ -157,6 +232,24 @@ static void add_leak(void *ctx, const struct tl_leak *l)
             ? json_pack("{s:f, s:s}", "t", l->t_resolved, "state", tl_state_names[l->resolved_state])
             : json_null());
     json_array_append_new(ctx, e);
+}
+
+/* deadlocks: each cycle of tasks that wait for each other, with its edges. */
+static json_t *deadlocks(const struct tl_deadlocks *d)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; i < d->n; i++) {
+        const struct tl_deadlock *x = &d->items[i];
+        json_t *edges = json_array();
+        for (uint32_t k = 0; k < x->n_edges; k++)
+            json_array_append_new(edges, json_pack("{s:I, s:I, s:s, s:o}",
+                "from", (json_int_t)x->edges[k].from, "to", (json_int_t)x->edges[k].to,
+                "via", tl_wait_kind_names[x->edges[k].via],
+                "object", x->edges[k].object ? hex(x->edges[k].object) : json_null()));
+        json_array_append_new(arr, json_pack("{s:o, s:o}", "tasks", ids(x->tasks, x->n_tasks),
+                                             "edges", edges));
+    }
+    return arr;
 }
 
 static void add_option(void *ctx, const char *key, int is_number, double number,
@@ -259,14 +352,16 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         return NULL;
     if (!strcmp(m->reason, "signal")) {
         json_t *live = json_array();
-        for (size_t i = 0; i < m->n_live; i++) {
-            json_t *e = task_entry(&m->live[i], NULL);
-            uint64_t by = m->live[i].outcome.awaited_by;
+        for (size_t i = 0; i < m->found->n_live; i++) {
+            json_t *e = task_entry(&m->found->live[i], NULL);
+            uint64_t by = m->found->live[i].outcome.awaited_by;
             json_object_set_new(e, "awaited_by", by ? json_integer((json_int_t)by) : json_null());
             json_array_append_new(live, e);
         }
         json_object_set_new(root, "live_tasks", live);
     }
+    if (!strcmp(m->reason, "signal") || !strcmp(m->reason, "exit"))
+        json_object_set_new(root, "deadlocks", deadlocks(&m->found->deadlocks));
     json_object_set_new(root, "provenance",
                         json_pack("{s:s}", "caught_at", tl_catch_sites_status));
     json_t *used = json_array();

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/pyside.h"
 #include "core/tasks.h"
 
 struct tl_report_meta {
@@ -13,8 +14,7 @@ struct tl_report_meta {
     const char *python;
     const char *argv; /* NUL-separated, as in /proc/self/cmdline */
     size_t argv_len;
-    const struct tl_leak *live; /* live_tasks, for "signal" */
-    size_t n_live;
+    const struct tl_collected *found; /* live_tasks ("signal"), deadlocks */
     const char *incomplete; /* why parts are missing, or NULL */
 };
 

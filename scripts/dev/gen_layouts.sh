@@ -63,6 +63,18 @@ done
  *   frame_locals    the frame's local variables (f_localsplus / localsplus);
  *   code_nlocals    how many there are: co_nlocals (3.8-3.10, plain locals
  *                   first), co_nlocalsplus (3.11+); 3.14+ tag them like f_executable
+ *   frame_stack     3.8-3.10 f_valuestack (a pointer to the value stack's
+ *                   base); 3.11+ the stack follows the locals in localsplus
+ *   frame_stacktop  where the value stack of a suspended frame ends, read
+ *                   as stacktop_kind says: 0 a pointer past its top
+ *                   (3.8-3.9 f_stacktop, 3.14+ stackpointer: tagged
+ *                   _PyStackRefs), 1 int slots above frame_stack (3.10
+ *                   f_stackdepth), 2 int slots above frame_locals, the
+ *                   locals included (3.11-3.13 stacktop)
+ *   frame_state     3.10 f_state (int8); with gen_state (3.11+), a frame
+ *   gen_executing   whose state is >= gen_executing (FRAME_EXECUTING) runs:
+ *                   its saved stack top is stale (3.8-3.9: f_stacktop is
+ *                   NULL while it runs)
  *   op_*            opcodes that sys.monitoring's handler sites are read by
  *   dbg             3.13+: the slot (uint64_t index) of the same field in
  *                   _PyRuntime.debug_offsets, checked at start-up

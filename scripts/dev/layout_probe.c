@@ -46,11 +46,12 @@ int main(void)
 {
     long ts_frame = -1, ts_cframe = -1, cframe_current = -1, owner_skip = -1, frame_owner = -1,
          code_adaptive = -1, stackref_mask = 0, op_push_exc_info = -1, op_with_except_start = -1,
-         gen_state = -1, gen_finished = -1, frame_locals, code_nlocals;
+         gen_state = -1, gen_finished = -1, frame_locals, code_nlocals, frame_stack = -1,
+         frame_stacktop, stacktop_kind, frame_state = -1, gen_executing = -1;
     long frame_back, frame_code, frame_instr, instr_unit, gen_frame;
     long dbg_ts_frame = -1, dbg_ts_interp = -1, dbg_frame_back = -1, dbg_frame_code = -1,
          dbg_frame_instr = -1, dbg_frame_owner = -1, dbg_code_adaptive = -1, dbg_gen_frame = -1,
-         dbg_gen_state = -1, dbg_frame_locals = -1;
+         dbg_gen_state = -1, dbg_frame_locals = -1, dbg_frame_stacktop = -1;
 #ifdef Py_DEBUG
     int debug = 1;
 #else
@@ -69,6 +70,16 @@ int main(void)
     frame_locals = offsetof(PyFrameObject, f_localsplus);
     code_nlocals = offsetof(PyCodeObject, co_nlocals); /* plain locals first */
     instr_unit = PY_VERSION_HEX < 0x030A0000 ? 1 : 2; /* f_lasti: bytes, then code units */
+    frame_stack = offsetof(PyFrameObject, f_valuestack);
+#if PY_VERSION_HEX < 0x030A0000
+    frame_stacktop = offsetof(PyFrameObject, f_stacktop);
+    stacktop_kind = 0; /* a pointer past the top */
+#else
+    frame_stacktop = offsetof(PyFrameObject, f_stackdepth);
+    stacktop_kind = 1; /* slots above f_valuestack */
+    frame_state = offsetof(PyFrameObject, f_state);
+    gen_executing = FRAME_EXECUTING;
+#endif
 #else
 #if PY_VERSION_HEX < 0x030D0000
     ts_cframe = offsetof(PyThreadState, cframe);
@@ -93,6 +104,14 @@ int main(void)
 #endif
     code_adaptive = offsetof(PyCodeObject, co_code_adaptive);
     instr_unit = sizeof(_Py_CODEUNIT);
+#if PY_VERSION_HEX >= 0x030E0000
+    frame_stacktop = offsetof(_PyInterpreterFrame, stackpointer);
+    stacktop_kind = 0; /* a pointer past the top */
+#else
+    frame_stacktop = offsetof(_PyInterpreterFrame, stacktop);
+    stacktop_kind = 2; /* slots above localsplus, the locals included */
+#endif
+    gen_executing = FRAME_EXECUTING;
 #endif
 #if PY_VERSION_HEX >= 0x030E0000
     owner_skip = FRAME_OWNED_BY_INTERPRETER; /* and CSTACK (3.14), above it */
@@ -121,6 +140,7 @@ int main(void)
     dbg_gen_frame = DBG(gen_object.gi_iframe);
     dbg_gen_state = DBG(gen_object.gi_frame_state);
     dbg_frame_locals = DBG(interpreter_frame.localsplus);
+    dbg_frame_stacktop = DBG(interpreter_frame.stackpointer);
 #endif
     same("PyObject.ob_type", offsetof(PyObject, ob_type), TL_OFF_OB_TYPE);
     same("PyTypeObject.tp_name", offsetof(PyTypeObject, tp_name), TL_OFF_TP_NAME);
@@ -144,12 +164,16 @@ int main(void)
     printf("    .gen_frame = %ld, .gen_state = %ld, .gen_finished = %ld,\n", gen_frame, gen_state,
            gen_finished);
     printf("    .frame_locals = %ld, .code_nlocals = %ld,\n", frame_locals, code_nlocals);
+    printf("    .frame_stack = %ld, .frame_stacktop = %ld, .stacktop_kind = %ld,\n", frame_stack,
+           frame_stacktop, stacktop_kind);
+    printf("    .frame_state = %ld, .gen_executing = %ld,\n", frame_state, gen_executing);
     printf("    .op_push_exc_info = %ld, .op_with_except_start = %ld,\n", op_push_exc_info,
            op_with_except_start);
     printf("    .dbg = {.ts_frame = %ld, .ts_interp = %ld, .frame_back = %ld, .frame_code = %ld,\n",
            dbg_ts_frame, dbg_ts_interp, dbg_frame_back, dbg_frame_code);
     printf("            .frame_instr = %ld, .frame_owner = %ld, .code_adaptive = %ld, .gen_frame = %ld,\n",
            dbg_frame_instr, dbg_frame_owner, dbg_code_adaptive, dbg_gen_frame);
-    printf("            .gen_state = %ld, .frame_locals = %ld})\n", dbg_gen_state, dbg_frame_locals);
+    printf("            .gen_state = %ld, .frame_locals = %ld, .frame_stacktop = %ld})\n",
+           dbg_gen_state, dbg_frame_locals, dbg_frame_stacktop);
     return 0;
 }

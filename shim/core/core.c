@@ -47,6 +47,11 @@ double tl_now(void)
     return monotonic() - start;
 }
 
+double tl_from_monotonic(double seconds)
+{
+    return seconds - start;
+}
+
 /* Ticks run at a constant rate: calibrate against the clock since start. */
 double tl_ticks_to_ns(uint64_t ticks)
 {

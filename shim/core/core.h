@@ -13,6 +13,8 @@ extern struct tl_depot tl_native_stacks; /* return addresses */
 extern struct tl_depot tl_names;         /* one interned str object each */
 
 double tl_now(void); /* seconds since the library started */
+/* A CLOCK_MONOTONIC time (asyncio's loop.time()) as report time. */
+double tl_from_monotonic(double seconds);
 
 /* Self-accounting: calls and time spent in each hook (our own work only,
  * not the original function it wraps).  Updated under the GIL. */

@@ -14,25 +14,31 @@
  * report every pending task as pending_at_exit and stop judging more; for
  * a snapshot, gather every live task. */
 enum tl_collect_mode { TL_COLLECT_PERIODIC, TL_COLLECT_EXIT, TL_COLLECT_SNAPSHOT };
+/* What a collection found for the report besides the table's leaks. */
+struct tl_collected {
+    struct tl_leak *live;          /* a snapshot's live tasks (malloc'd) */
+    size_t n_live;
+    struct tl_deadlocks deadlocks; /* among the pending tasks (snapshot, exit) */
+};
+void tl_collected_free(struct tl_collected *c);
 struct tl_collection;
 struct tl_collection *tl_collect_begin(enum tl_collect_mode mode);
 /* Work for about `budget` seconds at most (0: to the end).  Returns 1 while
  * work remains: release the GIL, take it again, and call it again. */
 int tl_collect_step(struct tl_collection *c, double budget);
-/* Free the collection (GIL held).  A snapshot's live tasks, when it got to
- * the end, are returned (malloc'd, `n_live` of them) for the report. */
-struct tl_leak *tl_collect_end(struct tl_collection *c, size_t *n_live);
-/* All of it at once: the exit report. */
-void tl_collect_all(enum tl_collect_mode mode);
+/* Free the collection (GIL held).  What it found for the report, when it
+ * got to the end, goes to *out (zeroed otherwise). */
+void tl_collect_end(struct tl_collection *c, struct tl_collected *out);
+/* All of it at once (the exit report, a report asked for). */
+void tl_collect_all(enum tl_collect_mode mode, struct tl_collected *out);
 
 /* From a thread of the library's own, without the GIL: a whole collection
  * in slices of at most 0.5 ms with the GIL, letting it go for a moment
  * between them.  `between(ctx)` runs after each slice, without the GIL;
- * a non-zero `*abort` ends the collection early.  Returns 0 when it ran (a
- * snapshot's live tasks, malloc'd, in *live), -1 when Python could not be
- * entered. */
+ * a non-zero `*abort` ends the collection early.  Returns 0 when it ran
+ * (what it found in *out), -1 when Python could not be entered. */
 int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), void *ctx,
-                         const int *abort, struct tl_leak **live, size_t *n_live);
+                         const int *abort, struct tl_collected *out);
 /* With the GIL held: take a lock of the library's, letting the GIL go while
  * waiting for it (lock order: the GIL, then ours; never the reverse). */
 void tl_lock_outside_gil(pthread_mutex_t *lock);

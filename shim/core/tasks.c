@@ -459,6 +459,8 @@ void tl_outcome_free(struct tl_outcome *o)
         free(o->labels[i].value);
     }
     tl_holdings_free(&o->holds);
+    tl_wait_free(o->wait);
+    tl_helds_free(&o->held);
     memset(o, 0, sizeof *o);
 }
 

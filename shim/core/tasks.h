@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/waits.h"
+
 enum tl_state { TL_PENDING, TL_FINISHED, TL_FAILED, TL_CANCELLED };
 enum tl_kind {
     TL_NO_LEAK = -1,
@@ -87,6 +89,9 @@ struct tl_outcome {
     struct tl_label labels[TL_MAX_LABELS];
     uint32_t n_labels;
     struct tl_holdings holds; /* pending tasks only */
+    uint8_t explained;        /* wait and held were read (pending, collection time) */
+    struct tl_wait *wait;     /* what a pending task waits for; NULL: ready to run */
+    struct tl_helds held;     /* asyncio locks its frames have */
 };
 
 struct tl_leak {

@@ -30,8 +30,10 @@ int tl_py_resolve(void)
     tl_py.CoroType = dlsym(RTLD_DEFAULT, "PyCoro_Type");
     tl_py.GenType = dlsym(RTLD_DEFAULT, "PyGen_Type");
     tl_py.AsyncGenType = dlsym(RTLD_DEFAULT, "PyAsyncGen_Type");
+    tl_py.MethodType = dlsym(RTLD_DEFAULT, "PyMethod_Type");
     tl_py.runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
     if (!tl_py.None || !tl_py.CodeType || !tl_py.CoroType || !tl_py.GenType || !tl_py.AsyncGenType ||
+        !tl_py.MethodType ||
         !tl_py.runtime)
         return -1;
     tl_py.runtime_size = symbol_size(tl_py.runtime);

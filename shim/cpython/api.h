@@ -76,9 +76,11 @@ typedef struct {
     X(const char *, PyUnicode_AsUTF8, (PyObject *))                            \
     X(PyObject *, PyUnicode_InternFromString, (const char *))                  \
     X(long, PyLong_AsLong, (PyObject *))                                       \
+    X(double, PyFloat_AsDouble, (PyObject *))                                  \
     X(Py_ssize_t, PyTuple_Size, (PyObject *))                                  \
     X(PyObject *, PyTuple_GetItem, (PyObject *, Py_ssize_t))                   \
     X(PyObject *, PyDict_GetItem, (PyObject *, PyObject *))                    \
+    X(int, PyDict_Next, (PyObject *, Py_ssize_t *, PyObject **, PyObject **))  \
     X(PyObject *, PyImport_ImportModule, (const char *))                       \
     X(PyObject *, PyCFunction_NewEx, (PyMethodDef *, PyObject *, PyObject *))  \
     X(PyObject *, PyWeakref_NewRef, (PyObject *, PyObject *))                  \
@@ -101,7 +103,7 @@ struct tl_py_api {
     TL_PY_FUNCTIONS(TL_PY_DECLARE)
     PyObject *None;
     PyObject *CodeType;
-    PyObject *CoroType, *GenType, *AsyncGenType;
+    PyObject *CoroType, *GenType, *AsyncGenType, *MethodType;
     void *runtime;            /* _PyRuntime */
     size_t runtime_size;      /* from the ELF symbol table; 0 if unknown */
     int major, minor, micro;  /* from Py_GetVersion() */

@@ -95,6 +95,60 @@ int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **val
     return out;
 }
 
+/* Where a suspended frame's value stack begins and ends; 0 when it cannot
+ * be read (the frame runs: its saved top is stale). */
+static int value_stack(PyObject *gen, char *f, char *code, char **base, char **top)
+{
+    const struct tl_layout *l = L;
+    if (l->gen_state >= 0 && TL_FIELD(gen, l->gen_state, int8_t) >= l->gen_executing)
+        return 0;
+    if (l->frame_state >= 0 && TL_FIELD(f, l->frame_state, int8_t) >= l->gen_executing)
+        return 0;
+    char *locals_end = f + l->frame_locals + TL_FIELD(code, l->code_nlocals, int) * sizeof(void *);
+    *base = l->frame_stack >= 0 ? TL_FIELD(f, l->frame_stack, char *) : locals_end;
+    switch (l->stacktop_kind) {
+    case 0: /* a pointer past the top (NULL while it runs, 3.8-3.9) */
+        *top = TL_FIELD(f, l->frame_stacktop, char *);
+        break;
+    case 1: /* slots above the base */
+        *top = *base + TL_FIELD(f, l->frame_stacktop, int) * sizeof(void *);
+        break;
+    default: /* slots above the locals' start, the locals included */
+        *top = f + l->frame_locals + TL_FIELD(f, l->frame_stacktop, int) * sizeof(void *);
+        break;
+    }
+    return *base && *top && *top >= *base && *top - *base < (ptrdiff_t)(4096 * sizeof(void *));
+}
+
+int tl_frames_slots_of_generator(PyObject *gen, enum tl_slots which, PyObject **code,
+                                 uintptr_t *slots, int max)
+{
+    char *f = generator_frame(gen);
+    char *co = f ? frame_code(L, f) : NULL;
+    if (!co)
+        return 0;
+    *code = (PyObject *)co;
+    char *base = f + L->frame_locals, *top;
+    if (which == TL_SLOTS_LOCALS)
+        top = base + TL_FIELD(co, L->code_nlocals, int) * sizeof(void *);
+    else if (!value_stack(gen, f, co, &base, &top))
+        return 0;
+    int n = 0;
+    for (char *p = base; p < top && n < max; p += sizeof(void *))
+        slots[n++] = *(uintptr_t *)p;
+    return n;
+}
+
+PyObject *tl_frames_slot_object(uintptr_t slot, int *owned)
+{
+    uintptr_t mask = (uintptr_t)L->stackref_mask;
+    *owned = !(slot & mask);
+    /* 3.14+: both tag bits set is a tagged int, not an object. */
+    if (mask && (slot & mask) == mask)
+        return NULL;
+    return (PyObject *)(slot & ~mask);
+}
+
 enum tl_handler tl_frames_handler(PyObject *code, long offset)
 {
     if (!tl_caps.monitoring)

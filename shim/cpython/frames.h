@@ -30,6 +30,17 @@ enum tl_handler tl_frames_handler(PyObject *code, long offset);
  * Returns how many were written (at most max); 0 once it has finished. */
 int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **values, int max);
 
+/* The raw slots of a suspended coroutine's or generator's own frame, as
+ * the interpreter keeps them: its locals (co_varnames order first) or its
+ * value stack (innermost last; none while the frame runs).  `*code` gets
+ * its code object.  Returns how many were written (at most max). */
+enum tl_slots { TL_SLOTS_LOCALS, TL_SLOTS_STACK };
+int tl_frames_slots_of_generator(PyObject *gen, enum tl_slots which, PyObject **code,
+                                 uintptr_t *slots, int max);
+/* The object a raw slot refers to (NULL for none or a tagged int), and
+ * whether the slot owns a reference to it (3.14+: a tagged slot borrows). */
+PyObject *tl_frames_slot_object(uintptr_t slot, int *owned);
+
 /* Resolve one (code, offset) pair (GIL held): the function's name, its
  * file and the line, -1 when unknown.  Strings are malloc'd; NULL on
  * failure. */

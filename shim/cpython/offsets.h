@@ -15,6 +15,11 @@
  * async_generator_asend.ags_gen, async_generator_athrow.agt_gen (the
  * generator) and anext_awaitable.wrapped (3.10+: the awaitable). */
 #define TL_OFF_AGEN_DRIVER_TARGET 16
+/* A bound method (PyMethodObject): im_func, im_self; _asyncio.FutureIter's
+ * future.  Right after the head, 3.8-3.15. */
+#define TL_OFF_METHOD_FUNC 16
+#define TL_OFF_METHOD_SELF 24
+#define TL_OFF_FUTUREITER_FUTURE 16
 
 #define TL_METH_VARARGS 0x0001
 #define TL_METH_KEYWORDS 0x0002

@@ -1,18 +1,22 @@
 /* The collection before a report (core/pyside.h), GIL held: judge the watched
- * tasks, then (exit, snapshot) every live task, then resolve new stacks to
- * lines.  It runs in slices of a bounded time, so that the program never
- * waits long for the GIL; between slices the GIL is released and the state
- * below carries over. */
+ * tasks, then (exit, snapshot) read every live task and what it waits for,
+ * name those objects after module globals, reason over all of them at once
+ * (holders, deadlocks, waits that never end), record the exit's leaks, and
+ * resolve new stacks to lines.  It runs in slices of a bounded time, so
+ * that the program never waits long for the GIL; between slices the GIL is
+ * released and the state below carries over. */
 #include "core/pyside.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/core.h"
 #include "cpython/api.h"
 #include "cpython/tasklist.h"
 #include "cpython/version.h"
 #include "hooks/capture.h"
+#include "hooks/explain.h"
 #include "hooks/judge.h"
 #include "hooks/pytask.h"
 
@@ -30,7 +34,7 @@ struct live_list {
 
 struct tl_collection {
     enum tl_collect_mode mode;
-    enum { JUDGE, TASKS, RESOLVE, DONE } phase;
+    enum { JUDGE, TASKS, NAMES, ANALYZE, RECORD, RESOLVE, DONE } phase;
     double now;
     struct tl_task_view *views;
     size_t n_views, next_view;
@@ -38,10 +42,29 @@ struct tl_collection {
     size_t n_tasks, next_task;
     uintptr_t *pending; /* exit, 3.14+: the tasks the runtime lists */
     struct live_list live;
+    uintptr_t *named;   /* the objects the NAMES phase names */
+    size_t n_named;
+    struct tl_global_names *names;
+    struct tl_deadlocks deadlocks;
+    size_t next_record;
     uint32_t next_stack;
 };
 
 static uint32_t all_resolved_below = 1; /* stack ids below it have lines */
+
+/* Make room for one more in a growing array; 0, or -1 out of memory. */
+static int grow(void **items, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t more = *cap ? *cap * 2 : 64;
+    void *p = realloc(*items, more * size);
+    if (!p)
+        return -1;
+    *items = p;
+    *cap = more;
+    return 0;
+}
 
 /* Views of every watched record; each holds a reference to its watch, so a
  * collection cut into slices survives the task's destruction in between. */
@@ -68,37 +91,31 @@ static size_t watched_views(struct tl_task_view **out)
 static void add_edge(void *ctx, PyObject *awaiter, PyObject *awaited)
 {
     struct live_list *list = ctx;
-    if (list->n_edges == list->cap_edges) {
-        size_t cap = list->cap_edges ? list->cap_edges * 2 : 64;
-        struct await_edge *e = realloc(list->edges, cap * sizeof *e);
-        if (!e)
-            return;
-        list->edges = e;
-        list->cap_edges = cap;
-    }
-    list->edges[list->n_edges++] = (struct await_edge){(uintptr_t)awaiter, (uintptr_t)awaited};
+    if (grow((void **)&list->edges, &list->cap_edges, list->n_edges, sizeof *list->edges) == 0)
+        list->edges[list->n_edges++] = (struct await_edge){(uintptr_t)awaiter, (uintptr_t)awaited};
 }
 
-static void snapshot_live(PyObject *task, struct live_list *list)
+/* A pending task, read whole: its outcome with what it waits for. */
+static void add_live(PyObject *task, enum tl_state st, struct live_list *list)
 {
-    enum tl_state st = tl_pytask_state(task, 1);
-    if (st != TL_PENDING) {
-        tl_judge_found_ended(task, st);
+    if (grow((void **)&list->items, &list->cap, list->n, sizeof *list->items) < 0)
         return;
-    }
-    if (list->n == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        struct tl_leak *items = realloc(list->items, cap * sizeof *items);
-        if (!items)
-            return;
-        list->items = items;
-        list->cap = cap;
-    }
     struct tl_outcome o;
-    tl_pytask_outcome(task, st, &o);
+    tl_pytask_outcome(task, st, 1, &o);
     tl_pytask_await_edges(task, add_edge, list);
     if (tl_task_snapshot((uintptr_t)task, &o, &list->items[list->n]))
         list->n++;
+}
+
+static void read_task(struct tl_collection *c, PyObject *task)
+{
+    enum tl_state st = tl_pytask_state(task, 1);
+    if (st == TL_PENDING)
+        add_live(task, st, &c->live);
+    else if (c->mode == TL_COLLECT_EXIT)
+        tl_judge_ended_at_exit(task, st);
+    else
+        tl_judge_found_ended(task, st);
 }
 
 /* The edges become each awaited task's awaited_by (the first awaiter that
@@ -121,6 +138,88 @@ static void link_awaiters(struct live_list *list)
     list->edges = NULL;
     list->n_edges = list->cap_edges = 0;
 }
+
+/* ---- names and reasons over all pending tasks ---------------------------- */
+
+/* Objects a person may know by a module global's name. */
+static int nameable(const struct tl_wait *w)
+{
+    switch (w->kind) {
+    case TL_WAIT_TASK:
+    case TL_WAIT_GATHER:
+    case TL_WAIT_WAIT:
+    case TL_WAIT_SLEEP:
+    case TL_WAIT_SOCKET:
+    case TL_WAIT_EXECUTOR:
+        return 0;
+    default:
+        return w->object != 0;
+    }
+}
+
+static void begin_names(struct tl_collection *c)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < c->live.n; i++) {
+        const struct tl_outcome *o = &c->live.items[i].outcome;
+        if (o->wait && nameable(o->wait) &&
+            grow((void **)&c->named, &cap, c->n_named, sizeof *c->named) == 0)
+            c->named[c->n_named++] = o->wait->object;
+        for (uint32_t k = 0; k < o->held.n; k++)
+            if (o->held.items[k].entered &&
+                grow((void **)&c->named, &cap, c->n_named, sizeof *c->named) == 0)
+                c->named[c->n_named++] = o->held.items[k].object;
+    }
+    c->names = c->n_named ? tl_explain_names_begin(c->named, c->n_named) : NULL;
+}
+
+/* A module global's name beats a frame's: `app.lock`, not `lock in main`. */
+static void end_names(struct tl_collection *c)
+{
+    char **names = tl_explain_names_end(c->names);
+    c->names = NULL;
+    size_t k = 0;
+    for (size_t i = 0; names && i < c->live.n; i++) {
+        struct tl_outcome *o = &c->live.items[i].outcome;
+        if (o->wait && nameable(o->wait)) {
+            if (names[k]) {
+                free(o->wait->name);
+                free(o->wait->named_in);
+                o->wait->named_in = NULL;
+                o->wait->name = names[k];
+                names[k] = NULL;
+            }
+            k++;
+        }
+        for (uint32_t h = 0; h < o->held.n; h++)
+            if (o->held.items[h].entered) {
+                o->held.items[h].name = names[k];
+                names[k++] = NULL;
+            }
+    }
+    for (size_t i = 0; names && i < c->n_named; i++)
+        free(names[i]);
+    free(names);
+    free(c->named);
+    c->named = NULL;
+}
+
+static void analyze(struct tl_collection *c)
+{
+    struct tl_waiter *waiters = malloc((c->live.n ? c->live.n : 1) * sizeof *waiters);
+    size_t n = 0;
+    for (size_t i = 0; waiters && i < c->live.n; i++) {
+        struct tl_leak *l = &c->live.items[i];
+        if (l->outcome.explained)
+            waiters[n++] = (struct tl_waiter){l->task.id, l->outcome.name, l->outcome.wait,
+                                              &l->outcome.held};
+    }
+    if (waiters)
+        tl_waits_analyze(waiters, n, &c->deadlocks);
+    free(waiters);
+}
+
+/* ---- the phases ---------------------------------------------------------- */
 
 struct tl_collection *tl_collect_begin(enum tl_collect_mode mode)
 {
@@ -159,21 +258,33 @@ static int step_one(struct tl_collection *c)
             if (c->pending)
                 c->pending[c->next_task] = (uintptr_t)task;
             c->next_task++;
-            if (c->mode == TL_COLLECT_EXIT)
-                tl_judge_at_exit(task);
-            else
-                snapshot_live(task, &c->live);
+            read_task(c, task);
             tl_py.Py_DecRef(task);
             return 1;
         }
-        if (c->mode == TL_COLLECT_EXIT) {
-            /* Where the runtime lists only pending tasks, the others ended. */
-            if (c->pending)
-                tl_tasks_end_all_but(c->pending, c->n_tasks);
-            tl_judge_stop();
-        } else {
-            link_awaiters(&c->live);
+        link_awaiters(&c->live);
+        begin_names(c);
+        c->phase = NAMES;
+        return 1;
+    case NAMES:
+        if (tl_explain_names_step(c->names))
+            return 1;
+        end_names(c);
+        c->phase = ANALYZE;
+        return 1;
+    case ANALYZE:
+        analyze(c);
+        c->phase = c->mode == TL_COLLECT_EXIT ? RECORD : RESOLVE;
+        return 1;
+    case RECORD: /* exit: the pending tasks are pending_at_exit */
+        if (c->next_record < c->live.n) {
+            tl_judge_pending_at_exit(&c->live.items[c->next_record++]);
+            return 1;
         }
+        /* Where the runtime lists only pending tasks, the others ended. */
+        if (c->pending)
+            tl_tasks_end_all_but(c->pending, c->n_tasks);
+        tl_judge_stop();
         c->phase = RESOLVE;
         return 1;
     case RESOLVE:
@@ -206,44 +317,57 @@ int tl_collect_step(struct tl_collection *c, double budget)
     return more;
 }
 
-struct tl_leak *tl_collect_end(struct tl_collection *c, size_t *n_live)
+void tl_collected_free(struct tl_collected *c)
 {
-    *n_live = 0;
+    for (size_t i = 0; i < c->n_live; i++)
+        tl_leak_free(&c->live[i]);
+    free(c->live);
+    tl_deadlocks_free(&c->deadlocks);
+    memset(c, 0, sizeof *c);
+}
+
+void tl_collect_end(struct tl_collection *c, struct tl_collected *out)
+{
+    memset(out, 0, sizeof *out);
     if (!c)
-        return NULL;
+        return;
     for (size_t i = c->next_view; i < c->n_views; i++)
         tl_py.Py_DecRef(c->views[i].watch);
     int complete = c->phase == DONE;
     if (c->phase <= TASKS)
         for (size_t i = c->next_task; i < c->n_tasks; i++)
             tl_py.Py_DecRef(c->tasks[i]);
-    struct tl_leak *live = NULL;
-    if (complete && c->mode == TL_COLLECT_SNAPSHOT) {
-        live = c->live.items;
-        *n_live = c->live.n;
-    } else {
-        for (size_t i = 0; i < c->live.n; i++)
-            tl_leak_free(&c->live.items[i]);
-        free(c->live.items);
+    if (c->names) { /* an abandoned NAMES phase */
+        char **names = tl_explain_names_end(c->names);
+        for (size_t i = 0; names && i < c->n_named; i++)
+            free(names[i]);
+        free(names);
     }
+    struct tl_collected found = {c->live.items, c->live.n, c->deadlocks};
+    if (complete && c->mode == TL_COLLECT_SNAPSHOT) {
+        *out = found;
+    } else {
+        if (complete)
+            out->deadlocks = found.deadlocks;
+        else
+            tl_deadlocks_free(&found.deadlocks);
+        found.deadlocks = (struct tl_deadlocks){0};
+        tl_collected_free(&found);
+    }
+    free(c->named);
     free(c->live.edges);
     free(c->views);
     free(c->tasks);
     free(c->pending);
     free(c);
-    return live;
 }
 
-void tl_collect_all(enum tl_collect_mode mode)
+void tl_collect_all(enum tl_collect_mode mode, struct tl_collected *out)
 {
-    size_t n;
     struct tl_collection *c = tl_collect_begin(mode);
     while (tl_collect_step(c, 0))
         ;
-    struct tl_leak *live = tl_collect_end(c, &n);
-    for (size_t i = 0; i < n; i++)
-        tl_leak_free(&live[i]);
-    free(live);
+    tl_collect_end(c, out);
 }
 
 const char *tl_python_version(void)

@@ -4,6 +4,7 @@
 #include "core/pyside.h"
 #include "hooks/gil.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "core/core.h"
@@ -49,10 +50,9 @@ static int timed_step(struct tl_collection *c, uint64_t t0)
 }
 
 int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), void *ctx,
-                         const int *abort, struct tl_leak **live, size_t *n_live)
+                         const int *abort, struct tl_collected *out)
 {
-    *live = NULL;
-    *n_live = 0;
+    memset(out, 0, sizeof *out);
     if (!tl_py.Py_IsInitialized())
         return -1;
     pthread_mutex_lock(&tstate_guard);
@@ -69,7 +69,7 @@ int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), 
         nanosleep(&gap, NULL);
         tl_py.PyEval_RestoreThread(saved);
     }
-    *live = tl_collect_end(c, n_live);
+    tl_collect_end(c, out);
     tl_py.PyThreadState_Clear(ts);
     tl_py.PyThreadState_DeleteCurrent(); /* and releases the GIL */
     return 0;

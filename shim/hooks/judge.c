@@ -48,13 +48,14 @@ static enum tl_kind unless_suppressed(enum tl_kind kind, const struct tl_task_vi
                : kind;
 }
 
-/* What the report says of a leak (and of a stuck task that ends). */
+/* What the report says of a leak (and of a stuck task that ends); with
+ * `explain`, why a pending one does not move on (collection time only). */
 static void outcome_if_needed(PyObject *task, enum tl_state st, enum tl_kind kind,
-                              const struct tl_task_view *v, struct tl_outcome *o)
+                              const struct tl_task_view *v, int explain, struct tl_outcome *o)
 {
     *o = (struct tl_outcome){.state = st};
     if (kind != TL_NO_LEAK || v->has_stuck)
-        tl_pytask_outcome(task, st, o);
+        tl_pytask_outcome(task, st, explain, o);
 }
 
 void tl_judge_destroyed(PyObject *task, const struct tl_task_view *v)
@@ -63,7 +64,7 @@ void tl_judge_destroyed(PyObject *task, const struct tl_task_view *v)
     enum tl_kind kind =
         unless_suppressed(tl_verdict_destroyed(v, st, stopped, cancelling_of, task), v);
     struct tl_outcome o;
-    outcome_if_needed(task, st, kind, v, &o);
+    outcome_if_needed(task, st, kind, v, 0, &o);
     tl_judge_release_watch(tl_task_destroyed((uintptr_t)task, st != TL_PENDING, kind, &o, tl_now()));
 }
 
@@ -79,7 +80,7 @@ void tl_judge_watched(const struct tl_task_view *v, double now)
     enum tl_kind kind = unless_suppressed(
         tl_verdict_watched(v, st, now, tl_opt.grace, cancelling_of, task), v);
     struct tl_outcome o;
-    outcome_if_needed(task, st, kind, v, &o);
+    outcome_if_needed(task, st, kind, v, 1, &o);
     tl_judge_release_watch(tl_task_judged(v->addr, v->id, st != TL_PENDING, kind, &o, now));
     tl_py.Py_DecRef(task);
 }
@@ -92,21 +93,20 @@ void tl_judge_found_ended(PyObject *task, enum tl_state st)
         tl_judge_release_watch(tl_task_judged(v.addr, v.id, 1, TL_NO_LEAK, &done, tl_now()));
 }
 
-void tl_judge_at_exit(PyObject *task)
+void tl_judge_ended_at_exit(PyObject *task, enum tl_state st)
 {
     struct tl_task_view v;
-    if (!tl_task_view((uintptr_t)task, &v))
-        return;
-    enum tl_state st = tl_pytask_state(task, 1);
-    if (st != TL_PENDING) { /* ended, still referenced: count it as done */
-        struct tl_outcome done = {.state = st};
+    struct tl_outcome done = {.state = st};
+    if (tl_task_view((uintptr_t)task, &v))
         tl_judge_release_watch(tl_task_judged(v.addr, v.id, 1, TL_NO_LEAK, &done, tl_now()));
-        return;
-    }
-    enum tl_kind kind = unless_suppressed(tl_verdict_at_exit(st), &v);
-    if (kind == TL_NO_LEAK)
-        return;
-    struct tl_outcome o;
-    tl_pytask_outcome(task, st, &o);
-    tl_task_judged(v.addr, v.id, 0, kind, &o, tl_now());
+}
+
+void tl_judge_pending_at_exit(struct tl_leak *live)
+{
+    struct tl_task_view v;
+    enum tl_kind kind = TL_NO_LEAK;
+    if (tl_task_view(live->task.addr, &v) && v.id == live->task.id)
+        kind = unless_suppressed(tl_verdict_at_exit(TL_PENDING), &v);
+    if (kind != TL_NO_LEAK)
+        tl_task_judged(v.addr, v.id, 0, kind, &live->outcome, tl_now());
 }

@@ -10,8 +10,12 @@
 void tl_judge_destroyed(PyObject *task, const struct tl_task_view *v);
 /* A watched (cancelled) task, as it is now. */
 void tl_judge_watched(const struct tl_task_view *v, double now);
-/* A live task at exit: pending at exit, or ended and still referenced. */
-void tl_judge_at_exit(PyObject *task);
+/* A task found ended at exit (still referenced): done. */
+void tl_judge_ended_at_exit(PyObject *task, enum tl_state st);
+/* A task found pending at exit, read whole (a live entry: the table's
+ * record and its outcome, which this takes): pending_at_exit, unless
+ * suppressed. */
+void tl_judge_pending_at_exit(struct tl_leak *live);
 /* A live task found ended by a snapshot: done, unless it was cancelled (it
  * may have swallowed the cancel since the sweep; the next sweep or its
  * destruction judges that). */

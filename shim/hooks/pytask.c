@@ -9,6 +9,7 @@
 #include "cpython/frames.h"
 #include "cpython/version.h"
 #include "hooks/capture.h"
+#include "hooks/explain.h"
 #include "hooks/holdings.h"
 
 static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
@@ -189,17 +190,7 @@ static int ends_chain(PyObject *obj)
     return name && !strcmp(name, "_asyncio.FutureIter");
 }
 
-/* A pending task's chain of coroutines, generators and async generators
- * (cr_await / gi_yieldfrom / ag_await, and into the async generator an
- * asend or athrow drives), outermost first, as new references.  The chain
- * may stop at an awaitable it cannot enter: its type is then `opaque`. */
-struct chain {
-    PyObject *items[256];
-    int n;
-    const char *opaque; /* tp_name, valid while the GIL is held */
-};
-
-static void await_chain(PyObject *task, struct chain *c, int max)
+void tl_pytask_chain(PyObject *task, struct tl_chain *c, int max)
 {
     c->n = 0;
     c->opaque = NULL;
@@ -225,14 +216,14 @@ static void await_chain(PyObject *task, struct chain *c, int max)
         tl_py.Py_DecRef(obj);
 }
 
-static void drop_chain(struct chain *c)
+void tl_pytask_chain_drop(struct tl_chain *c)
 {
     for (int i = 0; i < c->n; i++)
         tl_py.Py_DecRef(c->items[i]);
 }
 
 /* Read from the coroutines' own frames. */
-static uint32_t awaiting_stack_of(const struct chain *c)
+static uint32_t awaiting_stack_of(const struct tl_chain *c)
 {
     uintptr_t words[2 * 256];
     int n = 0;
@@ -243,10 +234,10 @@ static uint32_t awaiting_stack_of(const struct chain *c)
 
 uint32_t tl_pytask_awaiting(PyObject *task)
 {
-    struct chain c;
-    await_chain(task, &c, tl_opt.stack_depth);
+    struct tl_chain c;
+    tl_pytask_chain(task, &c, tl_opt.stack_depth);
     uint32_t id = awaiting_stack_of(&c);
-    drop_chain(&c);
+    tl_pytask_chain_drop(&c);
     return id;
 }
 
@@ -283,7 +274,7 @@ static void gather_labels(PyObject *task, struct tl_outcome *o)
         tl_py.Py_DecRef(ctx);
 }
 
-void tl_pytask_outcome(PyObject *task, enum tl_state st, struct tl_outcome *o)
+void tl_pytask_outcome(PyObject *task, enum tl_state st, int explain, struct tl_outcome *o)
 {
     memset(o, 0, sizeof *o);
     o->state = st;
@@ -302,12 +293,14 @@ void tl_pytask_outcome(PyObject *task, enum tl_state st, struct tl_outcome *o)
             tl_py.Py_DecRef(v);
         }
     } else if (st == TL_PENDING) {
-        struct chain c;
-        await_chain(task, &c, tl_opt.stack_depth);
+        struct tl_chain c;
+        tl_pytask_chain(task, &c, tl_opt.stack_depth);
         o->awaiting = awaiting_stack_of(&c);
         o->awaiting_opaque = c.opaque ? strdup(c.opaque) : NULL;
         tl_holdings_of(c.items, c.n, &o->holds);
-        drop_chain(&c);
+        if (explain)
+            tl_explain_task(task, &c, o);
+        tl_pytask_chain_drop(&c);
     }
     gather_labels(task, o);
 }

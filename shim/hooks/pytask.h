@@ -27,10 +27,22 @@ char *tl_pytask_cancel_message(PyObject *task);
  * coroutine). */
 uint32_t tl_pytask_coro_name(PyObject *coro);
 uint32_t tl_pytask_task_coro_name(PyObject *task);
+/* A pending task's chain of coroutines, generators and async generators
+ * (cr_await / gi_yieldfrom / ag_await, and into the async generator an
+ * asend or athrow drives), outermost first, as new references.  It may
+ * stop at an awaitable it cannot enter: its type is then `opaque`. */
+struct tl_chain {
+    PyObject *items[256];
+    int n;
+    const char *opaque; /* tp_name, valid while the GIL is held */
+};
+void tl_pytask_chain(PyObject *task, struct tl_chain *c, int max);
+void tl_pytask_chain_drop(struct tl_chain *c);
 /* Where a pending task is suspended, innermost first (a depot id). */
 uint32_t tl_pytask_awaiting(PyObject *task);
-/* Everything a report says about a task, read while it is alive. */
-void tl_pytask_outcome(PyObject *task, enum tl_state st, struct tl_outcome *o);
+/* Everything a report says about a task, read while it is alive; with
+ * `explain`, also why a pending one does not move on (explain.h). */
+void tl_pytask_outcome(PyObject *task, enum tl_state st, int explain, struct tl_outcome *o);
 /* Who awaits whom around `task`: the future it waits on (a task, or
  * gather()'s children), and on 3.14+ the futures that await it. */
 typedef void (*tl_await_edge_fn)(void *ctx, PyObject *awaiter, PyObject *awaited);

@@ -6,6 +6,7 @@ parse the library's tables and fail naming the difference:
 
   shim/core/kinds.inc     X(constant, "name"): the leak kinds
   shim/core/kinds.c       tl_state_names
+  shim/core/waits.inc     X(constant, "name"): what a pending task waits for
   shim/core/options.inc   X(key, KIND, field, "default", min, max, "help")
   shim/core/core.c        tl_hook_names (stats.hooks)
   collector/report.c TL_VERSION and the "schema" it writes
@@ -75,6 +76,13 @@ class SameAsTheLibrary(unittest.TestCase):
         self.assertTrue(c, "shim/core/kinds.inc: no X(constant, \"name\") rows")
         self.assertSameTable(contract.KINDS, c, "kind names (shim/core/kinds.inc)")
 
+    def test_wait_kinds(self):
+        c = tuple(re.findall(r'^X\(\s*\w+\s*,\s*"([^"]*)"\s*\)', source("shim", "core", "waits.inc"), re.M))
+        self.assertTrue(c, "shim/core/waits.inc: no X(constant, \"name\") rows")
+        self.assertSameTable(contract.WAIT_KINDS, c, "wait kinds (shim/core/waits.inc)")
+        self.assertSameTable(contract.WAIT_KINDS, schema()["$defs"]["waitKind"]["enum"],
+                             "wait kinds (docs/report.schema.json $defs.waitKind)")
+
     def test_states(self):
         c = c_string_array(source("shim", "core", "kinds.c"), "tl_state_names", "shim/core/kinds.c")
         self.assertSameTable(contract.STATES, c, "task states (shim/core/kinds.c tl_state_names)")
@@ -137,7 +145,7 @@ class SchemaSameAsTheLibrary(unittest.TestCase):
 
     def test_every_field_the_writer_names_is_described(self):
         """Every key-like string of collector/report.c (the only writer) is a
-        property somewhere in the schema; the exceptions are values."""
+        property somewhere in the schema, or a value one of its enums lists."""
         writer = re.sub(r"/\*.*?\*/", "", source("collector", "report.c"), flags=re.S)
         literals = set(re.findall(r'"([a-z_]+)"', writer))
         described = set()
@@ -147,6 +155,8 @@ class SchemaSameAsTheLibrary(unittest.TestCase):
             if isinstance(value, dict):
                 if isinstance(value.get("properties"), dict):
                     described.update(value["properties"])
+                if isinstance(value.get("enum"), list):
+                    described.update(v for v in value["enum"] if isinstance(v, str))
                 stack.extend(value.values())
             elif isinstance(value, list):
                 stack.extend(value)

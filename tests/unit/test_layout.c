@@ -17,5 +17,8 @@ int main(void)
     CHECK(METH_FASTCALL == TL_METH_FASTCALL && METH_NOARGS == TL_METH_NOARGS);
     CHECK(METH_KEYWORDS == TL_METH_KEYWORDS);
     CHECK(sizeof(PyObject) == TL_OFF_AGEN_DRIVER_TARGET); /* the field after the head */
+    CHECK(offsetof(PyMethodObject, im_func) == TL_OFF_METHOD_FUNC);
+    CHECK(offsetof(PyMethodObject, im_self) == TL_OFF_METHOD_SELF);
+    CHECK(sizeof(PyObject) == TL_OFF_FUTUREITER_FUTURE);
     return check_summary("layout");
 }

@@ -27,7 +27,11 @@ int main(void)
     tl_task_destroyed(0xabc0, 1, TL_SWALLOWED_CANCEL, &o, 0.75);
 
     static const char argv[] = "python3\0app.py";
-    struct tl_report_meta m = {"exit", 1.5, "3.11.7", argv, sizeof argv, NULL, 0, NULL};
+    struct tl_deadlock_edge edges[] = {{2, 3, TL_WAIT_LOCK, 0xb0}, {3, 2, TL_WAIT_TASK, 0}};
+    uint64_t ring[] = {2, 3};
+    struct tl_deadlock cycle = {ring, 2, edges, 2};
+    struct tl_collected found = {.deadlocks = {&cycle, 1}};
+    struct tl_report_meta m = {"exit", 1.5, "3.11.7", argv, sizeof argv, &found, NULL};
     struct tl_stats s;
     uint64_t h1, h2;
     char *text = tl_report_render(&m, &s, &h1);
@@ -43,6 +47,14 @@ int main(void)
     CHECK(!strcmp(json_string_value(json_object_get(r, "reason")), "exit"));
     CHECK(json_object_get(json_object_get(r, "options"), "grace") != NULL);
     CHECK(json_object_get(r, "live_tasks") == NULL);
+    json_t *d = json_array_get(json_object_get(r, "deadlocks"), 0);
+    CHECK(json_array_size(json_object_get(r, "deadlocks")) == 1);
+    CHECK(json_array_size(json_object_get(d, "tasks")) == 2);
+    json_t *e = json_array_get(json_object_get(d, "edges"), 0);
+    CHECK(json_integer_value(json_object_get(e, "from")) == 2 &&
+          json_integer_value(json_object_get(e, "to")) == 3);
+    CHECK(!strcmp(json_string_value(json_object_get(e, "via")), "lock"));
+    CHECK(!strcmp(json_string_value(json_object_get(e, "object")), "0xb0"));
     json_t *stats = json_object_get(r, "stats");
     CHECK(json_integer_value(json_object_get(json_object_get(stats, "leaks"), "swallowed_cancel")) == 1);
     json_t *leak = json_array_get(json_object_get(r, "leaks"), 0);

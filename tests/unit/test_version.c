@@ -29,7 +29,8 @@ static void fake_runtime(const struct tl_layout *l, uint64_t version_hex)
                             {l->dbg.frame_back, l->frame_back},   {l->dbg.frame_code, l->frame_code},
                             {l->dbg.frame_instr, l->frame_instr}, {l->dbg.frame_owner, l->frame_owner},
                             {l->dbg.code_adaptive, l->code_adaptive}, {l->dbg.gen_frame, l->gen_frame},
-                            {l->dbg.gen_state, l->gen_state}, {l->dbg.frame_locals, l->frame_locals}};
+                            {l->dbg.gen_state, l->gen_state}, {l->dbg.frame_locals, l->frame_locals},
+                            {l->dbg.frame_stacktop, l->frame_stacktop}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (pairs[i][0] >= 0)
             runtime[pairs[i][0]] = (uint64_t)pairs[i][1];

@@ -14,6 +14,11 @@ SCHEMA = 1
 KINDS = ("swallowed_cancel", "stuck_after_cancel",
          "destroyed_pending", "pending_at_exit")
 
+# shim/core/waits.inc: what a pending task can wait for (waits_for.kind).
+WAIT_KINDS = ("future", "task", "gather", "wait", "sleep", "lock", "semaphore", "event",
+              "condition", "barrier", "queue_get", "queue_put", "stream_read",
+              "stream_write", "socket", "executor", "subprocess", "timeout", "other")
+
 # shim/core/kinds.c: tl_state_names.
 STATES = ("pending", "finished", "failed", "cancelled")
 
