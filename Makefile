@@ -90,6 +90,13 @@ package-test:
 pytest-plugin: $(BUILD)/libtaskleak.so
 	TASKLEAK_TEST_LIB=$(BUILD)/libtaskleak.so $(PYTHON) -m unittest discover -s tests/pytest_plugin -t . -v
 
+# Prometheus metrics as a fleet reads them: two programs under the library,
+# Debian's node_exporter (textfile collector) and prometheus on 127.0.0.1,
+# their counts through the HTTP API against the JSON reports (about 10 s).
+.PHONY: metrics-test
+metrics-test: $(BUILD)/libtaskleak.so
+	$(PYTHON) tests/cli/fleet_prometheus.py --lib $(BUILD)/libtaskleak.so
+
 hostile: $(BUILD)/libtaskleak.so
 	$(PYTHON) tests/hostile/run.py --lib $(BUILD)/libtaskleak.so
 
