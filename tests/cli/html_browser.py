@@ -16,7 +16,7 @@ through the DevTools protocol over a pipe (tests/cli/chromium.py).
    snapshot nested as `awaited_by` says; unchecking a kind hides exactly its
    cards and lanes, the text filter keeps exactly the matching leaks; a
    #leak-PID-ID link shows that leak; the page loads nothing.
-2. tests/cli/fixtures/hang.json (the spec's section 8 fields: waits_for,
+2. tests/cli/fixtures/section8/hang.json (the spec's section 8 fields: waits_for,
    deadlocks, threads, reason "shutdown"): the deadlock box, both tasks
    marked, the never-wakes lines, the thread the exit waits for.
 3. 10,000 leaks (2,000 groups, 400 sites): the page opens (navigation to
@@ -447,7 +447,7 @@ def main():
         reports = os.path.join(work, "reports")
         os.mkdir(reports)
         hang_html = os.path.join(work, "hang.html")
-        render([os.path.join(HERE, "fixtures", "hang.json")], hang_html)
+        render([os.path.join(HERE, "fixtures", "section8", "hang.json")], hang_html)
         if args.screenshots:
             with Chromium() as browser:
                 take_screenshots(browser, os.path.abspath(args.lib), args.python, hang_html,

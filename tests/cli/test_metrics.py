@@ -127,7 +127,7 @@ class Exposition(unittest.TestCase):
         if not shutil.which("promtool"):
             self.skipTest("promtool not installed (Debian: prometheus)")
         for names in (["swallowed.json"], ["parent.json", "child.json"], ["signal.json"],
-                      ["hang.json"]):
+                      ["section8/hang.json"]):
             text = metrics.exposition([fixture(n) for n in names])
             checked = subprocess.run(["promtool", "check", "metrics"], input=text,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

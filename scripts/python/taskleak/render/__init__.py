@@ -2,7 +2,8 @@
 
 A renderer is made with the options of `taskleak report` it understands
 (ROOT, the directory source paths are shown from; text also takes native,
-fold and max_tasks; html a title) and turns a list of model.Report into the text to print:
+fold and max_tasks; html a title) and turns a list of model.Report into
+the text to print:
 
     from taskleak import render
     text = render.create("sarif", root="/src").render(reports)

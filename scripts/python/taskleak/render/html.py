@@ -23,6 +23,7 @@ in view (docs/html.md has the measurements).
 import html
 import json
 import linecache
+import os
 
 from . import Renderer
 from .html_assets import CSS, SCRIPT
@@ -431,3 +432,22 @@ class HtmlRenderer(Renderer):
             parts.append(", %s suppressed" % esc(plural(sum(s["hits"] for s in used), "leak")))
         parts.append("</p>\n</header>\n")
         return "".join(parts)
+
+
+def write_html(reports, path, root=None, title=None):
+    """The page of REPORTS written to PATH (whole or not at all); CliError
+    when it cannot be."""
+    from ..errors import CliError
+    page = HtmlRenderer(root, title=title).render(reports)
+    directory = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+    try:
+        with open(temporary, "w", encoding="utf-8") as stream:
+            stream.write(page)
+        os.replace(temporary, path)
+    except OSError as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise CliError("cannot write %s: %s" % (path, error.strerror or error))
