@@ -192,6 +192,7 @@ profile: $(BUILD)/libtaskleak.so
 test: deps package-test pytest-plugin
 	$(MAKE) all
 	$(MAKE) unit check-exports layers e2e cli hostile attach layouts fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
+	$(MAKE) html-test metrics-test
 
 demo: deps all
 	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/demo/leaky_worker.py

@@ -144,6 +144,8 @@ def check_real(browser, directory, html):
     from taskleak.model import group_leaks
     reports = reports_in(directory)
     page = open_page(browser, html)
+    print("INFO html: the scenarios' page opened in %.0f ms (navigation to the first view "
+          "painted)" % page.evaluate("window.taskleakReady"))
     leaks = [(r.pid_of(l), l) for r in reports for l in r.leaks]
     common.check(len(leaks) >= 8, "only %d leaks in the scenarios' reports" % len(leaks))
     ids = ["leak-%d-%d" % (pid, l["task"]["id"]) for pid, l in leaks]

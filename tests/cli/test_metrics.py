@@ -135,6 +135,36 @@ class Exposition(unittest.TestCase):
             self.assertEqual(checked.returncode, 0, checked.stdout)
 
 
+class Docs(unittest.TestCase):
+
+    def test_docs_metrics_md(self):
+        """Its rules and config pass promtool; its table lists every family."""
+        if not shutil.which("promtool"):
+            self.skipTest("promtool not installed (Debian: prometheus)")
+        with open(os.path.join(REPO, "docs", "metrics.md")) as stream:
+            page = stream.read()
+        blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
+        rules = [b for b in blocks if b.startswith("# taskleak.rules.yml")]
+        self.assertEqual(len(rules), 1, "docs/metrics.md: one taskleak.rules.yml block")
+        tmp = tempfile.mkdtemp(prefix="taskleak-rules-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "taskleak.rules.yml")
+        with open(path, "w") as stream:
+            stream.write(rules[0])
+        checked = subprocess.run(["promtool", "check", "rules", path], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, universal_newlines=True, timeout=60)
+        self.assertEqual(checked.returncode, 0, checked.stdout)
+        config = [b for b in blocks if b.startswith("# prometheus.yml")]
+        with open(os.path.join(tmp, "prometheus.yml"), "w") as stream:
+            stream.write(config[0])
+        checked = subprocess.run(["promtool", "check", "config", "prometheus.yml"], cwd=tmp,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 universal_newlines=True, timeout=60)
+        self.assertEqual(checked.returncode, 0, checked.stdout)
+        families = re.findall(r"^\| `(taskleak_\w+)", page, re.M)
+        self.assertEqual(families, [n for n, _, _ in metrics.FAMILIES])
+
+
 class Command(unittest.TestCase):
 
     def test_prints_the_exposition(self):
