@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "scripts", "python"))
 import common  # noqa: E402
-from chromium import CHROMIUM, Chromium  # noqa: E402
+from chromium import CHROMIUM, BrowserError, Chromium, Timeout  # noqa: E402
 
 SCENARIOS = os.path.join(REPO, "tests", "e2e", "scenarios")
 LEAKING = ("seed_leaky_worker", "cancel_forwarded", "stuck_after_cancel", "destroyed_pending",
@@ -467,6 +467,9 @@ def main():
         print("FAIL html: %s" % failure)
         for note in failure.notes:
             print("    " + note)
+        status = 1
+    except (BrowserError, Timeout) as error:
+        print("FAIL html: the browser: %s" % error)
         status = 1
     finally:
         if args.keep:
