@@ -1,14 +1,20 @@
 """The build steps pyproject.toml cannot declare: build_py runs `make` and
-puts libtaskleak.so into the package, and the wheel is tagged for this
-platform (py3-none-linux_<arch>: one library serves every CPython 3.8+).
+puts libtaskleak.so into the package with the libraries it needs beyond
+glibc (libunwind, jansson, liblzma: copied beside it under names of their
+own, found through RUNPATH $ORIGIN; scripts/dev/bundle_libs.py), and the
+wheel is tagged with the glibc those objects need (py3-none-manylinux_2_N_
+<arch>: one library serves every CPython 3.8+).  Without patchelf the
+library is copied alone and the tag stays linux_<arch> (this machine's).
 
 setuptools' own build directories go under the temporary directory, never
 into the checkout's build/ (the C build's)."""
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 from setuptools import Distribution, setup
@@ -35,10 +41,29 @@ class BuildPyWithLibrary(build_py):
         subprocess.check_call(["make", "-C", HERE, "--no-print-directory",
                                "BUILD=" + make_build, "all"], env=env)
         target = os.path.join(self.build_lib, "taskleak", "lib")
-        os.makedirs(target, exist_ok=True)
-        shutil.copy2(os.path.join(make_build, "libtaskleak.so"),
-                     os.path.join(target, "libtaskleak.so"))
+        shutil.rmtree(target, ignore_errors=True)   # nothing of an earlier build
+        os.makedirs(target)
+        library = os.path.join(make_build, "libtaskleak.so")
+        bundler = load_bundler()
+        if shutil.which("patchelf"):
+            made = bundler.bundle(library, target)
+            self.distribution.taskleak_platform = bundler.platform_tag(
+                [os.path.join(target, name) for name, _ in made])
+            for name, what in made[1:]:
+                sys.stderr.write("taskleak: bundled %s as taskleak/lib/%s\n" % (what, name))
+        else:
+            sys.stderr.write("taskleak: patchelf not found (Debian: patchelf): the wheel "
+                             "needs this system's libunwind and jansson\n")
+            shutil.copy2(library, os.path.join(target, "libtaskleak.so"))
         shutil.rmtree(make_build, ignore_errors=True)
+
+
+def load_bundler():
+    spec = importlib.util.spec_from_file_location(
+        "bundle_libs", os.path.join(HERE, "scripts", "dev", "bundle_libs.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class NativeDistribution(Distribution):
@@ -63,7 +88,7 @@ if bdist_wheel is not None:
 
         def get_tag(self):
             _, _, platform = bdist_wheel.get_tag(self)
-            return "py3", "none", platform
+            return "py3", "none", getattr(self.distribution, "taskleak_platform", platform)
 
     cmdclass["bdist_wheel"] = PlatformWheel
 

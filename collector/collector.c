@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/metrics.h"
 #include "collector/output.h"
 #include "collector/report.h"
 #include "core/core.h"
@@ -48,6 +49,7 @@ static struct {
     size_t argv_len;
     struct tl_stats final_stats;
     int final_written;
+    uint64_t reports_written;
 } C = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int warned_write;
@@ -225,11 +227,14 @@ static int write_report(const char *reason, const char *incomplete)
     if (!skip && tl_output_write(path, text, strlen(text)) == 0) {
         C.last_content = content;
         C.have_content = 1;
+        C.reports_written++;
     } else if (!skip) {
         write_errno = errno;
         tl_diag("taskleak: cannot write report %s: %s", path, strerror(write_errno));
     }
     free(text);
+    if (stats.tasks_created) /* at every report, written or unchanged */
+        tl_metrics_write(C.argv, C.argv_len, tl_python_version(), C.reports_written);
     if (!strcmp(reason, "exit")) {
         C.final_stats = stats;
         C.final_written = 1;
@@ -410,6 +415,7 @@ void tl_collector_after_fork_child(int forked_from_main_thread)
     C.gil_busy = C.helper_alive = 0;
     C.waiting = C.abort_wait = 0;
     C.have_content = 0;
+    C.reports_written = 0;
     memset(&C.found, 0, sizeof C.found); /* the parent's: left as they are */
 }
 
@@ -421,6 +427,7 @@ void tl_collector_activate(void)
     done = 1;
     init_cond();
     read_argv();
+    tl_metrics_init();
     if (sem_init(&C.wake, 0, 0) < 0)
         return;
     struct sigaction old;

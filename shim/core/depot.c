@@ -53,6 +53,7 @@ static int grow_buckets(struct tl_depot *d)
         b[slot] = i + 1;
     }
     free(d->buckets);
+    d->bytes += (size_t)(nb - d->nbuckets) * sizeof *b;
     d->buckets = b;
     d->nbuckets = nb;
     return 0;
@@ -67,6 +68,7 @@ static const uintptr_t *store_words(struct tl_depot *d, const uintptr_t *w,
         if (!chunk)
             return NULL;
         chunk[0] = (uintptr_t)d->arena; /* old chunks stay: ids point into them */
+        d->bytes += (size_t)(size + 1) * sizeof *chunk;
         d->arena = chunk + 1;
         d->arena_used = 0;
         d->arena_size = size;
@@ -90,6 +92,7 @@ static uint32_t insert(struct tl_depot *d, uint64_t h, const uintptr_t *w,
         if (!e)
             return 0;
         d->entries = e;
+        d->bytes += (size_t)(cap - d->capacity) * sizeof *e;
         d->capacity = cap;
     }
     const uintptr_t *stored = store_words(d, w, n);
@@ -205,4 +208,12 @@ void tl_resolved_stack_free(struct tl_resolved_stack *r)
         free(r->frames[i].file);
     }
     free(r);
+}
+
+size_t tl_depot_bytes(struct tl_depot *d)
+{
+    pthread_mutex_lock(&d->lock);
+    size_t n = d->bytes;
+    pthread_mutex_unlock(&d->lock);
+    return n;
 }

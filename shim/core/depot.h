@@ -16,6 +16,7 @@ struct tl_depot {
     uint32_t nbuckets;
     uintptr_t *arena;  /* current chunk of trace words */
     size_t arena_used, arena_size;
+    size_t bytes; /* malloc'd by the depot: entries, buckets, arena chunks */
 };
 
 void tl_depot_init(struct tl_depot *d);
@@ -35,6 +36,9 @@ void *tl_depot_resolved(struct tl_depot *d, uint32_t id);
 int tl_depot_set_resolved(struct tl_depot *d, uint32_t id, void *resolved);
 
 uint32_t tl_depot_count(struct tl_depot *d);
+/* The bytes the depot allocated (entries, buckets, trace words; not what
+ * resolvers hang on the `resolved` slots). */
+size_t tl_depot_bytes(struct tl_depot *d);
 
 /* A Python trace of a depot, resolved to names and lines: the depot's
  * `resolved` slot holds one (capture.c fills it, the report reads it). */

@@ -99,6 +99,10 @@ class SameAsTheLibrary(unittest.TestCase):
         self.assertEqual(contract.VERSION, version.group(1),
                          "VERSION: the library says %s (collector/report.c TL_VERSION)"
                          % version.group(1))
+        metrics = re.search(r'#define\s+TL_METRICS_VERSION\s+"([^"]+)"',
+                            source("collector", "metrics.c"))
+        self.assertEqual(metrics and metrics.group(1), contract.VERSION,
+                         "collector/metrics.c TL_METRICS_VERSION is not the library's version")
         self.assertEqual(contract.SCHEMA, int(schema_number.group(1)),
                          "SCHEMA: the library writes %s" % schema_number.group(1))
 

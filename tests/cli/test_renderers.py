@@ -39,7 +39,7 @@ class Interface(unittest.TestCase):
 
     def test_registry_order_and_classes(self):
         renderers = render.renderers()
-        self.assertEqual(list(renderers), ["text", "json", "sarif"])
+        self.assertEqual(list(renderers), ["text", "json", "sarif", "html"])
         self.assertIs(renderers["text"], TextRenderer)
         for name, cls in renderers.items():
             self.assertTrue(issubclass(cls, render.Renderer), name)

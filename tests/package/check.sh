@@ -4,7 +4,10 @@
 #   pip install --no-build-isolation --no-deps --no-index .   (builds the library)
 #   taskleak run -- python3 tests/demo/leaky_worker.py      (the packaged library)
 #   python -m taskleak report --format json                  (the module entry)
-#   pip wheel .                                              (a platform wheel, library inside)
+#   pip wheel .                                              (a manylinux wheel: the library,
+#                                                             its libunwind and jansson inside;
+#                                                             tests/package/wheel_sid.sh runs it
+#                                                             where neither is installed)
 #   pytest --taskleak=fail on the plugin's sample suite      (the pytest11 entry point)
 # Usage: tests/package/check.sh [PYTHON]   (default /usr/bin/python3)
 set -eu
@@ -50,17 +53,41 @@ echo "PASS package-test: pip install ., taskleak run, python -m taskleak report"
 (cd "$REPO" && "$WORK/venv/bin/pip" wheel --no-build-isolation --no-deps --no-index \
     -w "$WORK/wheels" .) >"$WORK/pip-wheel.log" 2>&1 \
     || { cat "$WORK/pip-wheel.log" >&2; fail "pip wheel ."; }
-"$VPY" - "$WORK/wheels" <<'PY' || fail "pip wheel: not a platform wheel with the library inside"
-import os, sys, zipfile
-wheels = os.listdir(sys.argv[1])
+"$VPY" - "$WORK/wheels" "$REPO" <<'PY' || fail "pip wheel: not a manylinux wheel with the library and its libraries inside"
+import os, re, sys, tempfile, zipfile
+wheels = [w for w in os.listdir(sys.argv[1]) if w.endswith(".whl")]
 assert len(wheels) == 1, wheels
 name = wheels[0]
-assert name.startswith("taskleak-1.0.0-py3-none-linux_") and name.endswith(".whl"), name
-files = zipfile.ZipFile(os.path.join(sys.argv[1], name)).namelist()
+match = re.match(r"^taskleak-1\.0\.0-py3-none-manylinux_(\d+)_(\d+)_(x86_64|aarch64)\.whl$", name)
+assert match, name
+archive = zipfile.ZipFile(os.path.join(sys.argv[1], name))
+files = archive.namelist()
 assert "taskleak/lib/libtaskleak.so" in files, files
 assert "taskleak/pytest_plugin.py" in files, files
-print("PASS package-test: pip wheel . -> %s" % name)
+assert "taskleak/render/html_assets.py" in files, files
+bundled = sorted(f for f in files if f.startswith("taskleak/lib/") and f != "taskleak/lib/libtaskleak.so")
+for soname in ("libunwind", "libjansson"):
+    assert [f for f in bundled if re.match(r"taskleak/lib/%s-[0-9a-f]{8}\.so\.\d+$" % soname, f)], bundled
+sys.path.insert(0, os.path.join(sys.argv[2], "scripts", "dev"))
+import bundle_libs
+tmp = tempfile.mkdtemp(dir=sys.argv[1])   # under $WORK: removed with it
+archive.extractall(tmp, [f for f in files if f.startswith("taskleak/lib/")])
+objects = [os.path.join(tmp, f) for f in files if f.startswith("taskleak/lib/")]
+major, minor, arch = bundle_libs.glibc_needed(objects)
+assert (str(major), str(minor), arch) == match.groups(), (name, major, minor, arch)
+for path in objects:
+    elf = bundle_libs.Elf(path)
+    outside = [n for n in elf.needed if n not in bundle_libs.SYSTEM
+               and not os.path.exists(os.path.join(os.path.dirname(path), n))]
+    assert not outside, (path, outside)
+print("PASS package-test: pip wheel . -> %s (%d KB; bundles %s; its objects need glibc %d.%d)"
+      % (name, os.path.getsize(os.path.join(sys.argv[1], name)) // 1024,
+         ", ".join(os.path.basename(b) for b in bundled), major, minor))
 PY
+# The wheel where neither libunwind nor jansson is installed (sid's 3.14).
+PLAIN=""
+[ -f "$REPO/build/libtaskleak.so" ] && PLAIN="$REPO/build/libtaskleak.so"
+"$REPO/tests/package/wheel_sid.sh" "$WORK"/wheels/*.whl $PLAIN
 
 if "$VPY" -c 'import pytest' 2>/dev/null; then
     cp "$REPO/tests/pytest_plugin/sample/test_sample_run.py" "$WORK/app/"

@@ -11,6 +11,7 @@ re-executes pytest under the library given by TASKLEAK_TEST_LIB (default
 build/libtaskleak.so); skipped when that library has no taskleak_report_now.
 """
 
+import json
 import os
 import re
 import shutil
@@ -77,6 +78,17 @@ def junit_outcomes(path):
     return outcomes
 
 
+def page_data(path):
+    """The data of a taskleak HTML page (its #taskleak-data JSON)."""
+    with open(path, encoding="utf-8") as stream:
+        page = stream.read()
+    match = re.search(r'<script type="application/json" id="taskleak-data">(.*?)</script>',
+                      page, re.S)
+    if not match:
+        raise AssertionError("%s: no taskleak-data in the page" % path)
+    return json.loads(match.group(1))
+
+
 class PluginAcceptance(unittest.TestCase):
 
     @classmethod
@@ -110,7 +122,8 @@ class PluginAcceptance(unittest.TestCase):
 
     def check_fail_mode(self, sample, modules):
         for python, tmp in self.each(sample, modules):
-            result = self.pytest(python, tmp, "--taskleak=fail", "--junitxml=junit.xml", sample)
+            result = self.pytest(python, tmp, "--taskleak=fail", "--junitxml=junit.xml",
+                                 "--taskleak-html=out/session.html", sample)
             self.assertEqual(result.returncode, 1, result.stdout)
             outcomes = junit_outcomes(os.path.join(tmp, "junit.xml"))
             self.assertEqual(set(outcomes), set(LEAKING) | CLEAN, result.stdout)
@@ -132,6 +145,15 @@ class PluginAcceptance(unittest.TestCase):
                               for nodeid, leaks in session["pytest"]["tests"].items())
             self.assertEqual(attributed, {"test_swallows_cancel": ["swallowed_cancel"],
                                           "test_destroys_pending_task": ["destroyed_pending"]})
+            # --taskleak-html: the same session as a page, each leak with its test.
+            page = page_data(os.path.join(tmp, "out", "session.html"))
+            self.assertIn("HTML: %s" % os.path.join(tmp, "out", "session.html"), result.stdout)
+            tested = dict((task["te"].rpartition("::")[2], task["k"]) for task in page["tasks"]
+                          if task.get("k"))
+            self.assertEqual(tested, {"test_swallows_cancel": "swallowed_cancel",
+                                      "test_destroys_pending_task": "destroyed_pending"})
+            self.assertEqual(sorted(t[0].rpartition("::")[2] for t in page["tests"]),
+                             sorted(LEAKING))
 
     def test_fail_mode_with_asyncio_run(self):
         self.check_fail_mode("test_sample_run.py", ["pytest"])

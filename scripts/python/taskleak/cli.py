@@ -24,6 +24,7 @@ def build_parser():
                "  taskleak run --fail --grace 1 -- python3 -m pytest\n"
                "  taskleak report taskleak-reports/\n"
                "  taskleak report --format sarif taskleak-reports/*.json > taskleak.sarif\n"
+               "  taskleak report --format html taskleak-reports/ > taskleak.html\n"
                "  taskleak dump 4242\n\n"
                "environment:\n"
                "  TASKLEAK_OPTIONS  library options, colon-separated key=value\n"

@@ -6,7 +6,8 @@ difference, when the two drift apart.  Nothing here is read at run time from
 the C sources: an installed taskleak has none.
 """
 
-# collector/report.c: TL_VERSION, and the "schema" it writes.
+# collector/report.c: TL_VERSION, and the "schema" it writes (collector/metrics.c
+# repeats the version as TL_METRICS_VERSION).
 VERSION = "1.0.0"
 SCHEMA = 1
 
@@ -26,6 +27,7 @@ STATES = ("pending", "finished", "failed", "cancelled")
 # table's order, as (key, kind, default, min, max).  min/max bound INT only.
 OPTIONS = (
     ("report_path", "STR", "taskleak.%p.json", 0, 0),
+    ("metrics_path", "STR", "", 0, 0),
     ("interval", "SECONDS", "1.0", 0, 0),
     ("grace", "SECONDS", "5.0", 0, 0),
     ("stack_depth", "INT", "32", 1, 256),

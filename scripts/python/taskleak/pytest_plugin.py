@@ -23,7 +23,9 @@ Off unless asked: `pytest --taskleak` (= warn), `--taskleak=fail|warn`, or
 - At the end: a terminal summary section, and the session's JSON report
   (every process's report merged, plus per-test attribution) where
   --taskleak-report says (default .taskleak/session.json; the processes'
-  own reports go to the directory `reports` beside it).
+  own reports go to the directory `reports` beside it), and with
+  --taskleak-html=PATH the same as one HTML page (its tests, each leak with
+  its test).
 """
 
 import contextvars
@@ -43,6 +45,7 @@ from .fields import plural
 from .library import find_library
 from .model import Report, group_leaks, load_report, parse_report, read_bytes, report_files_in
 from .options import merge_options, parse_options, prepend_preload
+from .render.html import write_html
 from .render.json import merged_document
 from .render.text import TextRenderer
 
@@ -76,6 +79,9 @@ def pytest_addoption(parser):
                     help="where to write the session's JSON report (default: "
                          "%s under the directory pytest was started in)"
                          % DEFAULT_SESSION_REPORT)
+    group.addoption("--taskleak-html", dest="taskleak_html", metavar="PATH", default=None,
+                    help="also write the session's report as one HTML page (the "
+                         "tests, each leak with its test) to PATH")
 
 
 def normalize_args(args):
@@ -447,6 +453,7 @@ class LeakSession:
             else:
                 self.late(owner, leak)
         self.session_report = self.write_session_report()
+        self.html_report = self.write_html_report()
         if self.late_failures and session.exitstatus == 0:
             session.exitstatus = 1
 
@@ -470,6 +477,7 @@ class LeakSession:
             "outside_tests": [leak_summary(leak) for leak in self.outside],
             "problem": self.problem,
         }
+        self.session_doc = doc
         try:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             with open(path, "w") as stream:
@@ -477,6 +485,21 @@ class LeakSession:
                 stream.write("\n")
         except OSError as error:
             self.problem = "cannot write %s: %s" % (path, error.strerror or error)
+            return None
+        return path
+
+    def write_html_report(self):
+        """--taskleak-html PATH: the session's document as one HTML page."""
+        path = getattr(self.config.option, "taskleak_html", None)
+        if not path or self.session_doc is None:
+            return None
+        path = os.path.join(self.root, path)
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            write_html([Report(path, self.session_doc)], path, self.root,
+                       title="taskleak: pytest session in %s" % self.root)
+        except (OSError, CliError) as error:
+            self.problem = "cannot write %s: %s" % (path, getattr(error, "message", error))
             return None
         return path
 
@@ -506,9 +529,13 @@ class LeakSession:
             summary += "; %d found after their test ended" % counts["late"]
         if self.session_report:
             summary += "; session report: %s" % self.session_report
+        if self.html_report:
+            summary += "; HTML: %s" % self.html_report
         tr.write_line(summary)
 
     session_report = None
+    session_doc = None
+    html_report = None
 
 
 def leak_summary(leak):

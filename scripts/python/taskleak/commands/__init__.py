@@ -6,6 +6,6 @@ is the command's own file, or None under `python -m taskleak`) and that
 entry point.
 """
 
-from . import attach, dump, report, run
+from . import attach, dump, metrics, report, run
 
-COMMANDS = (run, report, dump, attach)
+COMMANDS = (run, report, dump, attach, metrics)

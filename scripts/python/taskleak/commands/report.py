@@ -1,4 +1,4 @@
-"""`taskleak report`: render report files as text, merged JSON or SARIF."""
+"""`taskleak report`: render report files as text, merged JSON, SARIF or HTML."""
 
 import os
 
@@ -28,11 +28,12 @@ def main(args):
 def add_parser(commands, formatter):
     report = commands.add_parser(
         "report", formatter_class=formatter,
-        help="render report files as text, merged JSON or SARIF",
+        help="render report files as text, merged JSON, SARIF or HTML",
         description=wrap("Render one or more taskleak reports. Text groups the leaks "
                     "of all files by kind, coroutine and creation site and folds "
                     "asyncio's own frames; json merges the reports into one "
-                    "document; sarif is SARIF 2.1.0 for code-scanning UIs."),
+                    "document; sarif is SARIF 2.1.0 for code-scanning UIs; html is "
+                    "one self-contained page (leaks, timeline, await tree)."),
         epilog="A directory stands for the taskleak.PID.json files in it; '-' "
                "reads stdin.\nexit status: 0; 2 when a file is not a taskleak "
                "report; 23 with --fail\nwhen there are leaks.")

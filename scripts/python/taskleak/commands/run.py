@@ -11,6 +11,7 @@ from ..library import find_library
 from ..model import REPORT_NAME, load_reports, report_files_in, total_counts
 from ..options import merge_options, prepend_preload
 from ..output import current_dir, eprint, write_out
+from ..render.html import write_html
 from ..render.text import TextRenderer
 from ._args import nonnegative_seconds, wrap
 
@@ -29,6 +30,17 @@ def prepare_report_dir(path):
         raise CliError("cannot create report directory %s: %s"
                        % (directory, error.strerror or error))
     return directory
+
+
+def prepare_html_dir(path):
+    """The directory of --html PATH exists before CMD runs (an error after
+    it would cost the user the run)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        raise CliError("cannot create directory %s for --html: %s"
+                       % (directory, error.strerror or error))
 
 
 def checked_suppressions(path):
@@ -136,6 +148,8 @@ def main(args):
         raise CliError("run: no command given (usage: taskleak run [options] -- CMD ARGS...)")
     library = find_library(getattr(args, "launcher", None))
     report_dir = prepare_report_dir(args.report_dir)
+    if args.html:
+        prepare_html_dir(args.html)
     env = child_environment(library, flag_options(args, report_dir))
     before = report_stamps(report_dir)
     status = run_child(argv, env)
@@ -145,6 +159,9 @@ def main(args):
         return status
     reports, _ = load_reports(paths)
     write_out(TextRenderer(current_dir()).render(reports))
+    if args.html:
+        write_html(reports, args.html, current_dir())
+        eprint("taskleak: HTML report: %s" % os.path.abspath(args.html))
     if status == 0 and args.fail and sum(total_counts(reports).values()):
         return EXIT_LEAKS
     return status
@@ -181,6 +198,9 @@ def add_parser(commands, formatter):
                      help="file of kind:pattern lines; matching leaks are not reported")
     run.add_argument("--fail", action="store_true",
                      help="exit 23 when CMD exits 0 but leaks were found")
+    run.add_argument("--html", metavar="PATH",
+                     help="also write the reports as one HTML page (taskleak report "
+                          "--format html) to PATH")
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD ARGS...",
                      help="the command to run, after --")
     run.set_defaults(func=main)

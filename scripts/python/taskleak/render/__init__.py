@@ -2,7 +2,8 @@
 
 A renderer is made with the options of `taskleak report` it understands
 (ROOT, the directory source paths are shown from; text also takes native,
-fold and max_tasks) and turns a list of model.Report into the text to print:
+fold and max_tasks; html a title) and turns a list of model.Report into
+the text to print:
 
     from taskleak import render
     text = render.create("sarif", root="/src").render(reports)
@@ -23,10 +24,12 @@ class Renderer:
 
 def renderers():
     """{format name: Renderer subclass}, in the order `--format` lists them."""
+    from .html import HtmlRenderer
     from .json import JsonRenderer
     from .sarif import SarifRenderer
     from .text import TextRenderer
-    return dict((cls.name, cls) for cls in (TextRenderer, JsonRenderer, SarifRenderer))
+    return dict((cls.name, cls) for cls in (TextRenderer, JsonRenderer, SarifRenderer,
+                                            HtmlRenderer))
 
 
 def create(name, **options):
