@@ -246,13 +246,25 @@ static enum role role_of(PyObject *gen, PyObject **code_out)
     return (enum role)r;
 }
 
+static int first_is_self(PyObject *code)
+{
+    PyObject *names = attr(code, "co_varnames");
+    PyObject *first = names && tl_py.PyTuple_Size(names) > 0 ? tl_py.PyTuple_GetItem(names, 0) : NULL;
+    const char *s = first ? tl_py.PyUnicode_AsUTF8(first) : NULL;
+    int yes = s && !strcmp(s, "self");
+    tl_py.PyErr_Clear();
+    if (names)
+        tl_py.Py_DecRef(names);
+    return yes;
+}
+
 static char *qualname_of(PyObject *code, PyObject *self)
 {
     PyObject *q = attr(code, tl_caps.qualname ? "co_qualname" : "co_name");
     char *name = utf8(q);
     if (q)
         tl_py.Py_DecRef(q);
-    if (name && self && !tl_caps.qualname) { /* 3.8-3.10: Type.method from self */
+    if (name && self && !tl_caps.qualname && first_is_self(code)) { /* 3.8-3.10: Type.method */
         char buf[256];
         snprintf(buf, sizeof buf, "%s.%s", TL_FIELD(TL_TYPE(self), TL_OFF_TP_NAME, const char *), name);
         free(name);
@@ -400,9 +412,8 @@ static int8_t taken(PyObject *obj)
 static void by_role(struct tl_wait *w, enum role role, PyObject *frame, PyObject *code)
 {
     PyObject *self = first_local(frame);
-    w->call = code == K.mixin_aenter_code && self /* `async with`: what it calls */
-                  ? qualname_of(code, NULL) : qualname_of(code, self);
-    if (code == K.mixin_aenter_code && self && w->call) {
+    w->call = qualname_of(code, self);
+    if (code == K.mixin_aenter_code && self && w->call) { /* `async with`: what it calls */
         char buf[256];
         snprintf(buf, sizeof buf, "%s.acquire", TL_FIELD(TL_TYPE(self), TL_OFF_TP_NAME, const char *));
         free(w->call);
@@ -875,7 +886,12 @@ static char *module_name(PyObject *dict)
 {
     char *name = utf8(tl_py.PyDict_GetItemString(dict, "__name__"));
     if (name && !strcmp(name, "__main__")) {
-        char *file = utf8(tl_py.PyDict_GetItemString(dict, "__file__"));
+        /* CPython removes __main__.__file__ once the script has run (at exit). */
+        PyObject *argv = tl_py.PySys_GetObject("argv");
+        PyObject *path = tl_py.PyDict_GetItemString(dict, "__file__");
+        if ((!path || path == tl_py.None) && argv && tl_py.PyList_Size(argv) > 0)
+            path = tl_py.PyList_GetItem(argv, 0);
+        char *file = path && path != tl_py.None ? utf8(path) : NULL;
         const char *base = file ? strrchr(file, '/') : NULL;
         base = base ? base + 1 : file;
         if (base && *base) {

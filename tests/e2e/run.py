@@ -119,6 +119,7 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, HERE)
 from lib import reports  # noqa: E402  (the runner's parts: tests/e2e/lib)
 from lib.evaluate import LATENCIES, evaluate, fmt_ms  # noqa: E402
+from lib.reports import EXPLAINED  # noqa: E402
 from lib.native import native_checks  # noqa: E402
 from lib.scenario import Scenario, selected  # noqa: E402
 import common  # noqa: E402  (tests/common.py, put on sys.path by lib)
@@ -226,6 +227,9 @@ def main():
                 "%d runs: median %s, p90 %s, max %s" % (
                     what, len(lats), len(runs), fmt_ms(statistics.median(lats)),
                     fmt_ms(lats[min(len(lats) - 1, int(len(lats) * 0.9))]), fmt_ms(lats[-1])))
+    say("hang explanations: %(tasks)d pending tasks in %(reports)d reports said what they "
+        "wait for; %(never)d never-wakes and %(deadlocks)d deadlocks, each declared by its "
+        "scenario" % EXPLAINED)
     say("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
