@@ -7,9 +7,9 @@ import subprocess
 import tempfile
 
 import common
-from common import check
+from common import check, selected
 from .running import E2E_DROP, run_process, short, text
-from .scenario import DEFAULT_TIMEOUT, selected
+from .scenario import DEFAULT_TIMEOUT
 
 C_PROGRAM = r"""
 #include <stdio.h>

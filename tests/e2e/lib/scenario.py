@@ -263,8 +263,3 @@ def parse_signal(name):
     except AttributeError:
         raise ValueError("unknown signal %r" % name)
 
-
-
-def selected(name, wanted):
-    """Whether the check NAME is kept by the -k substrings WANTED (all when none)."""
-    return not wanted or any(k in name for k in wanted)
