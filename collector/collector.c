@@ -284,7 +284,9 @@ static void collect_and_write(int snapshot)
                 C.n_live = tl_tasks_snapshot_all(&C.live);
             }
         }
-        if (rc != -2) /* -2: a fork is waiting for this thread to stop */
+        /* -2: a fork is waiting for this thread to stop; finished: the exit
+         * report was written while the helper ran (never write over it). */
+        if (rc != -2 && !C.finished)
             write_report(snapshot ? "signal" : "periodic", incomplete);
         drop_live();
     }
@@ -504,6 +506,23 @@ int tl_collector_report_now(void)
     return rc;
 }
 
+/* How long the exit waits for a GIL helper to give up its collection. */
+#define HELPER_EXIT_WAIT_S 2
+
+/* Without the GIL: wait until the GIL helper has ended its collection (it
+ * needs the GIL once more, finds the exit report written and gives up). */
+static void wait_helper_idle(void *unused)
+{
+    (void)unused;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += HELPER_EXIT_WAIT_S;
+    pthread_mutex_lock(&C.lock);
+    while (C.gil_busy && pthread_cond_timedwait(&C.cond, &C.lock, &deadline) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&C.lock);
+}
+
 void tl_collector_final_report(void)
 {
     tl_lock_outside_gil(&C.lock);
@@ -512,7 +531,13 @@ void tl_collector_final_report(void)
         C.finished = 1;
         write_report("exit", NULL);
     }
+    int helper_busy = C.gil_busy;
     pthread_mutex_unlock(&C.lock);
+    /* A helper between two slices of a collection waits for the GIL; once
+     * the interpreter finalizes, taking it ends (3.14: parks) the thread,
+     * and its collection would be lost with it.  Let it finish first. */
+    if (helper_busy)
+        tl_wait_outside_gil(wait_helper_idle, NULL);
     if (C.running)
         wake_thread(&C.want_quit); /* no join: it may wait for our GIL */
 }

@@ -82,6 +82,13 @@ void tl_lock_outside_gil(pthread_mutex_t *lock)
     tl_py.PyEval_RestoreThread(ts);
 }
 
+void tl_wait_outside_gil(void (*wait)(void *ctx), void *ctx)
+{
+    void *ts = tl_py.PyEval_SaveThread();
+    wait(ctx);
+    tl_py.PyEval_RestoreThread(ts);
+}
+
 int tl_join_outside_gil(pthread_t thread, int seconds)
 {
     void *ts = tl_py.PyEval_SaveThread();
