@@ -191,7 +191,11 @@ test: deps package-test pytest-plugin ## everything CI runs (about 25 min)
 	$(MAKE) all
 	$(MAKE) unit check-exports layers e2e cli hostile attach layouts fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
 
-demo: deps all ## run the leaky worker under the library, show the report
+# Only what the demo needs (scripts/install-deps --demo: the build and
+# python3); the test dependencies and the sid chroot are make test's.
+demo: ## run the leaky worker under the library, show the report
+	@scripts/install-deps --demo
+	@$(MAKE) --no-print-directory -s -j$(NPROC) all
 	@scripts/taskleak run --report-dir $(BUILD)/demo -- $(PYTHON) tests/demo/leaky_worker.py
 
 install: all ## install lib/libtaskleak.so and bin/taskleak under PREFIX
