@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # taskleak: `make` builds build/libtaskleak.so; `make help` lists the targets.
 CC ?= cc
 PREFIX ?= /usr/local

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The build steps pyproject.toml cannot declare: build_py runs `make` and
 puts libtaskleak.so into the package, and the wheel is tagged for this
 platform (py3-none-linux_<arch>: one library serves every CPython 3.8+).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """taskleak benchmarks: the overhead of libtaskleak.so against no library.
 
     python3 bench/run.py [--lib PATH] [-k PATTERN]... [--python LABEL|PATH]...

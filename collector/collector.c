@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collector thread and report scheduling.
  *
  * Lock order: the GIL, then the table lock.  This thread never holds the

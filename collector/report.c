@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Report building with jansson.  Stacks come from the depots: Python frames
  * as resolved under the GIL (nulls where that was not possible), native
  * frames symbolized here. */

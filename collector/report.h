@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The JSON report (taskleak v1, schema 1): the only user of jansson. */
 #ifndef TL_REPORT_H
 #define TL_REPORT_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """What every test runner and the benchmarks share: the interpreters, the
 environment a program runs in (under the library or not), running it, and
 reading and waiting for what it writes.  Standard library only, Python 3.8+:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The CPython interpreters every test runner and the benchmarks use: one list.
 
 The interpreter part of tests/common.py (which describes the discovery and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """check_layouts.py -- check at run time this interpreter's row of
 shim/cpython/layouts.inc, by following its offsets as shim/cpython/frames.c
 does.

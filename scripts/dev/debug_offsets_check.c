@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * debug_offsets_check.c -- 3.13+ only.  Built and run by gen_layouts.sh.
  * Reads the *live* _PyRuntime.debug_offsets exported by libpython3.X.so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the collector asks of the Python side: the one interface between
  * them (hooks/collection.c and hooks/gil.c implement it).  The collector itself never
  * touches the CPython API. */

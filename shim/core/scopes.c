@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The built-in list of cancel scopes, plus `scope:MODULE_GLOB` rules from
  * the suppressions file. */
 #include "core/scopes.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cancel scopes: code that cancels its *own* task and consumes that cancel
  * itself (asyncio.timeout, a TaskGroup on its parent, async_timeout, anyio's
  * cancel scopes).  Such a cancel is not outstanding when the task ends. */

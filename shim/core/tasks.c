@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The task table and the leak list. */
 #include "core/tasks.h"
 

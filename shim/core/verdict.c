@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Verdicts, exactly as taskleak-v1 §2 defines them. */
 #include "core/verdict.h"
 

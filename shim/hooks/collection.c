@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collection before a report (core/pyside.h), GIL held: judge the watched
  * tasks, then (exit, snapshot) every live task, then resolve new stacks to
  * lines.  It runs in slices of a bounded time, so that the program never

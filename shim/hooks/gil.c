@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The GIL, taken from the library's own threads: the collection in slices
  * (the longest the program waits for the GIL on us is a slice), and our
  * locks taken without holding it. */

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """taskleak attach / dump on processes started WITHOUT the library.
 
 For Debian's python3 (3.11), pyenv's 3.8 and 3.12 and the sid chroot's 3.14

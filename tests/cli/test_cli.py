@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tests of scripts/taskleak, the command-line tool.
 
 Standard library only. From the repository root:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The names the Python package shares with the C library cannot drift.
 
 taskleak.contract holds kind names, states, options and the version as

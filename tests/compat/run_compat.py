@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Transparency oracle: CPython's own asyncio test package, with and without taskleak.
 
     python3 tests/compat/run_compat.py [--lib PATH] [-k PATTERN]...

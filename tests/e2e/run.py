@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """End-to-end tests of libtaskleak.so: real CPython programs, preloaded library.
 
     python3 tests/e2e/run.py [--lib PATH] [-k PATTERN]... [--python LABEL|PATH]...

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Hostile environments for libtaskleak.so: the program must run on unchanged.
 
     python3 tests/hostile/run.py [--lib PATH] [-k PATTERN]... [--python LABEL|PATH]...

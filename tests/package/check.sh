@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make package-test: what a new user does, offline.  A fresh venv (with the
 # system's site-packages, for Debian's setuptools, wheel and pytest), then
 #   pip install --no-build-isolation --no-deps --no-index .   (builds the library)

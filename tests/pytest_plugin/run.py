@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The pytest plugin's tests (test_selection.py: its logic; test_acceptance.py:
 pytest --taskleak=fail on the sample suites), with every runner's options.
 

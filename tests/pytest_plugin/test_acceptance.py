@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The pytest plugin end to end: `pytest --taskleak=fail` on the sample suite
 (one test whose task swallows a cancel, one that destroys a pending task, two
 clean ones) fails exactly the two leaking tests, each failure naming the

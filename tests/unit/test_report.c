@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The report: built from the core, parsed back with jansson. */
 #include <jansson.h>
 #include <stdlib.h>

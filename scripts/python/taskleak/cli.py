@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The `taskleak` command line: the parser built from the command registry,
 and main(), which turns every failure into one stderr line and a status."""
 

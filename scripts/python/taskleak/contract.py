@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The names taskleak shares with the C library, in one place.
 
 Each constant here mirrors a table of the library (the file and symbol say

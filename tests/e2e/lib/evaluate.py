@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One scenario on one interpreter: both runs (running.py), then every check
 of their status, output, summary lines and reports (reports.py)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Non-Python processes under the library (sh, perl, make, a C program
 compiled on the fly): same output as without, empty stderr, no file written."""
 

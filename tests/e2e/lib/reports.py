@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The checks of one report: its header, the shapes of its entries, the
 counts, the scenario's expectations and live tasks; the exit summary line
 against the report it names.  Each check raises common.Failure."""

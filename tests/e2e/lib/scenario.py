@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The scenario language: a scenario file's header directives and line
 markers (documented at the top of tests/e2e/run.py), parsed into a Scenario."""
 
