@@ -5,7 +5,12 @@ PREFIX ?= /usr/local
 PYTHON ?= /usr/bin/python3
 BUILD ?= build
 
-WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
+# The one version (the report's "version", the package, taskleak --version).
+VERSION := $(shell cat VERSION)
+# -Werror for developers and CI; `pip install .` builds with WERROR= (setup.py),
+# so that a newer compiler's new warning never breaks an install.
+WERROR ?= -Werror
+WARN := -std=c11 -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wformat=2 \
         -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
 TL_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread -Iinclude -Ishim -I.
@@ -50,6 +55,10 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) $(TL_CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(LIB_SRC:%.c=$(BUILD)/obj/%.d)
+
+# The report's "version": from the VERSION file, rebuilt when it changes.
+$(BUILD)/obj/collector/report.o: VERSION
+$(BUILD)/obj/collector/report.o: TL_CFLAGS += -DTL_VERSION='"$(VERSION)"'
 
 $(CORE_AR): $(PART_SRC:%.c=$(BUILD)/obj/%.o)
 	rm -f $@
@@ -205,6 +214,7 @@ install: all ## install lib/libtaskleak.so and bin/taskleak under PREFIX
 	install -m 0755 scripts/taskleak $(DESTDIR)$(PREFIX)/bin/taskleak
 	for d in $(PY_PACKAGE_DIRS); do install -d $(DESTDIR)$(PREFIX)/lib/taskleak/python/$$d && \
 	    install -m 0644 scripts/python/$$d/*.py $(DESTDIR)$(PREFIX)/lib/taskleak/python/$$d/ || exit 1; done
+	install -m 0644 VERSION $(DESTDIR)$(PREFIX)/lib/taskleak/python/taskleak/VERSION
 
 asan: ## the ASan+UBSan build of the library and the unit tests
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \

@@ -18,7 +18,9 @@
 #include "core/unwind.h"
 #include "core/verdict.h"
 
-#define TL_VERSION "1.0.0"
+#ifndef TL_VERSION /* from the VERSION file (Makefile) */
+#error "build with make: TL_VERSION comes from the VERSION file"
+#endif
 
 static json_t *str_or_null(const char *s)
 {

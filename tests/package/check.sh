@@ -38,6 +38,13 @@ env -u TASKLEAK_LIB -u TASKLEAK_OPTIONS -u LD_PRELOAD "$WORK/venv/bin/taskleak" 
 expect run.out "1 swallowed_cancel leak of coroutine leaky_worker created at leaky_worker.py:14"
 expect run.out "SUMMARY: taskleak: 1 leak (1 swallowed_cancel) in 1 process"
 
+# One version: the installed command, the packaged library's reports and the
+# VERSION file say the same.
+want=$(cat "$REPO/VERSION")
+got=$("$WORK/venv/bin/taskleak" --version) || fail "taskleak --version"
+[ "$got" = "$want" ] || fail "taskleak --version says $got, VERSION says $want"
+grep -q "\"version\": \"$want\"" reports/taskleak.*.json || fail "the report's version is not $want"
+
 "$VPY" -m taskleak report --format json reports >report.json || fail "python -m taskleak report"
 "$VPY" - <<'PY' || fail "python -m taskleak report --format json: not the merged report"
 import json
@@ -51,12 +58,13 @@ echo "PASS package-test: pip install ., taskleak run, python -m taskleak report"
 (cd "$REPO" && "$WORK/venv/bin/pip" wheel --no-build-isolation --no-deps --no-index \
     -w "$WORK/wheels" .) >"$WORK/pip-wheel.log" 2>&1 \
     || { cat "$WORK/pip-wheel.log" >&2; fail "pip wheel ."; }
-"$VPY" - "$WORK/wheels" <<'PY' || fail "pip wheel: not a platform wheel with the library inside"
+"$VPY" - "$WORK/wheels" "$REPO" <<'PY' || fail "pip wheel: not a platform wheel with the library inside"
 import os, sys, zipfile
 wheels = os.listdir(sys.argv[1])
 assert len(wheels) == 1, wheels
 name = wheels[0]
-assert name.startswith("taskleak-1.0.0-py3-none-linux_") and name.endswith(".whl"), name
+version = open(os.path.join(sys.argv[2], "VERSION")).read().strip()
+assert name.startswith("taskleak-%s-py3-none-linux_" % version) and name.endswith(".whl"), name
 files = zipfile.ZipFile(os.path.join(sys.argv[1], name)).namelist()
 assert "taskleak/lib/libtaskleak.so" in files, files
 assert "taskleak/pytest_plugin.py" in files, files

@@ -4,11 +4,29 @@
 Each constant here mirrors a table of the library (the file and symbol say
 which); tests/cli/test_contract.py parses those files and fails, naming the
 difference, when the two drift apart.  Nothing here is read at run time from
-the C sources: an installed taskleak has none.
+the C sources: an installed taskleak has none.  The version is read from the
+VERSION file, the one place it is written (the library's TL_VERSION and the
+package's version come from it too): beside this module once installed
+(setup.py, make install put it there), at the top of a checkout otherwise.
 """
 
-# collector/report.c: TL_VERSION, and the "schema" it writes.
-VERSION = "1.0.0"
+import os
+
+
+def _version():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(here, "VERSION"),
+                 os.path.join(here, os.pardir, os.pardir, os.pardir, "VERSION")):
+        try:
+            with open(path, encoding="utf-8") as stream:
+                return stream.read().strip()
+        except OSError:
+            pass
+    return "unknown"
+
+
+# VERSION (collector/report.c's TL_VERSION), and the "schema" the library writes.
+VERSION = _version()
 SCHEMA = 1
 
 # shim/core/kinds.inc: the leak kinds, in the library's order (the contract's order).

@@ -10,7 +10,7 @@ import threading
 
 from . import ROOT
 from common import Failure, check, SUMMARY_RE
-from taskleak.contract import KINDS, OPTIONS, STATES  # (checked against C)
+from taskleak.contract import KINDS, OPTIONS, STATES, VERSION  # (checked against C)
 
 OPTION_KEYS = tuple(key for key, _, _, _, _ in OPTIONS)
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -390,7 +390,8 @@ def check_report(sc, exp, interp, run, rep, errors, reason, pid, ppid, what="",
 def check_header(sc, interp, run, rep, reason="exit", pid=None, ppid=None, incomplete="null"):
     check(isinstance(rep, dict), "report is not an object")
     check(rep.get("tool") == "taskleak", "tool %r" % rep.get("tool"))
-    check(isinstance(rep.get("version"), str) and rep["version"], "version %r" % rep.get("version"))
+    check(rep.get("version") == VERSION, "version %r, the VERSION file says %r"
+          % (rep.get("version"), VERSION))
     check(rep.get("schema") == 1, "schema %r" % rep.get("schema"))
     pid = run.pid if pid is None else pid
     ppid = os.getpid() if ppid is None else ppid
