@@ -25,7 +25,7 @@ CORE_AR := $(BUILD)/libtaskleak-parts.a
 PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
 UNIT_TESTS := options depot memo tasks report output suppressions layout version
 
-.PHONY: all deps test check help unit layers e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 \
+.PHONY: all deps test check help analyze unit layers e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 \
         bench bench-smoke profile demo install asan clean check-exports package-test pytest-plugin
 
 # One runner's selection, the same in every runner (tests/common.py):
@@ -84,6 +84,12 @@ check-exports: $(BUILD)/libtaskleak.so ## the library exports taskleak_report_no
 # The layers' #include direction (hooks -> core <- collector; tests/check-layers).
 layers: ## the layers' include direction, by folder
 	@tests/check-layers
+
+# Static analysis of the library: gcc -fanalyzer and cppcheck; a finding
+# scripts/dev/analyze.supp does not explain fails it.
+ANALYZE_CC ?= gcc
+analyze: ## gcc -fanalyzer and cppcheck (known findings: scripts/dev/analyze.supp)
+	@scripts/dev/analyze.sh $(ANALYZE_CC)
 
 # The two-minute loop: what a change is checked with before make test.
 # e2e on the default interpreter only (PY= another one).
@@ -199,7 +205,7 @@ profile: $(BUILD)/libtaskleak.so ## where the hooks' time goes (perf or callgrin
 # fuzz, and a benchmark smoke run (benchmarks are not tests: it only runs).
 test: deps package-test pytest-plugin ## everything CI runs (about 25 min)
 	$(MAKE) all
-	$(MAKE) unit check-exports layers e2e cli hostile attach layouts fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
+	$(MAKE) unit check-exports layers analyze e2e cli hostile attach layouts fuzz compat-ci e2e-asan cross-aarch64 bench-smoke
 
 # Only what the demo needs (scripts/install-deps --demo: the build and
 # python3); the test dependencies and the sid chroot are make test's.
