@@ -17,6 +17,9 @@ const char *tl_scope_name(int scope);
  * a `scope:` rule's module): its exception handlers are not the program's. */
 int tl_scope_is_library(const char *file);
 
+/* Whether the file name `s` (NULL: no) ends with `suffix`. */
+int tl_ends_with(const char *s, const char *suffix);
+
 /* Forget the module names made from user rules: the next one is numbered
  * after the built-in scopes again.  The library never calls it (a scope
  * number, once cached by the hooks, must keep its name); the fuzz harness
