@@ -66,17 +66,26 @@ static size_t watched_views(struct tl_task_view **out)
     return views ? n : 0;
 }
 
+/* A doubling array with room for item `n`: `items` itself, or grown (its
+ * capacity in *cap); NULL when memory ran out (`items` is kept). */
+static void *room_for(void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t grown = *cap ? *cap * 2 : 64;
+    void *p = realloc(items, grown * size);
+    if (p)
+        *cap = grown;
+    return p;
+}
+
 static void add_edge(void *ctx, PyObject *awaiter, PyObject *awaited)
 {
     struct live_list *list = ctx;
-    if (list->n_edges == list->cap_edges) {
-        size_t cap = list->cap_edges ? list->cap_edges * 2 : 64;
-        struct await_edge *e = realloc(list->edges, cap * sizeof *e);
-        if (!e)
-            return;
-        list->edges = e;
-        list->cap_edges = cap;
-    }
+    struct await_edge *e = room_for(list->edges, list->n_edges, &list->cap_edges, sizeof *e);
+    if (!e)
+        return;
+    list->edges = e;
     list->edges[list->n_edges++] = (struct await_edge){(uintptr_t)awaiter, (uintptr_t)awaited};
 }
 
@@ -87,14 +96,10 @@ static void snapshot_live(PyObject *task, struct live_list *list)
         tl_judge_found_ended(task, st);
         return;
     }
-    if (list->n == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        struct tl_leak *items = realloc(list->items, cap * sizeof *items);
-        if (!items)
-            return;
-        list->items = items;
-        list->cap = cap;
-    }
+    struct tl_leak *items = room_for(list->items, list->n, &list->cap, sizeof *items);
+    if (!items)
+        return;
+    list->items = items;
     struct tl_outcome o;
     tl_pytask_outcome(task, st, &o);
     tl_pytask_await_edges(task, add_edge, list);
