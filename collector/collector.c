@@ -205,7 +205,7 @@ static void say_after_exit(const struct tl_stats *stats, const char *path, int w
 }
 
 /* Returns 0, or the errno of a failed write. */
-static int write_report(const char *reason, const char *incomplete)
+static int write_report(enum tl_report_reason reason, const char *incomplete)
 {
     struct tl_report_meta m = {reason, tl_now(), tl_python_version(), C.argv, C.argv_len,
                                C.live, C.n_live, incomplete};
@@ -216,10 +216,10 @@ static int write_report(const char *reason, const char *incomplete)
         return ENOMEM;
     /* Processes that never made a task (tools inheriting LD_PRELOAD) leave
      * no files, except for a snapshot someone asked for. */
-    int asked = !strcmp(reason, "signal") || !strcmp(reason, "request");
+    int asked = reason == TL_REASON_SIGNAL || reason == TL_REASON_REQUEST;
     int skip = !asked &&
                (stats.tasks_created == 0 ||
-                (!strcmp(reason, "periodic") && C.have_content && content == C.last_content));
+                (reason == TL_REASON_PERIODIC && C.have_content && content == C.last_content));
     char path[TL_PATH_MAX + 32];
     int write_errno = 0;
     if (tl_output_expand(tl_opt.report_path, getpid(), path, sizeof path) < 0) {
@@ -234,11 +234,11 @@ static int write_report(const char *reason, const char *incomplete)
         tl_diag("taskleak: cannot write report %s: %s", path, strerror(write_errno));
     }
     free(text);
-    if (!strcmp(reason, "exit")) {
+    if (reason == TL_REASON_EXIT) {
         C.final_stats = stats;
         C.final_written = 1;
         say_after_exit(&stats, path, write_errno);
-    } else if (!strcmp(reason, "signal") && write_errno) {
+    } else if (reason == TL_REASON_SIGNAL && write_errno) {
         tl_warn_once(&warned_write, "taskleak: cannot write snapshot %s: %s", path,
                      strerror(write_errno));
     }
@@ -288,7 +288,7 @@ static void collect_and_write(int snapshot)
         /* -2: a fork is waiting for this thread to stop; finished: the exit
          * report was written while the helper ran (never write over it). */
         if (rc != -2 && !C.finished)
-            write_report(snapshot ? "signal" : "periodic", incomplete);
+            write_report(snapshot ? TL_REASON_SIGNAL : TL_REASON_PERIODIC, incomplete);
         drop_live();
     }
     pthread_mutex_unlock(&C.lock);
@@ -501,7 +501,7 @@ int tl_collector_report_now(void)
     int rc = -1;
     if (!C.finished) {
         tl_collect_all(TL_COLLECT_PERIODIC);
-        rc = write_report("request", NULL) ? -1 : 0;
+        rc = write_report(TL_REASON_REQUEST, NULL) ? -1 : 0;
     }
     pthread_mutex_unlock(&C.lock);
     return rc;
@@ -530,7 +530,7 @@ void tl_collector_final_report(void)
     if (!C.finished) {
         tl_collect_all(TL_COLLECT_EXIT);
         C.finished = 1;
-        write_report("exit", NULL);
+        write_report(TL_REASON_EXIT, NULL);
     }
     int helper_busy = C.gil_busy;
     pthread_mutex_unlock(&C.lock);
@@ -552,7 +552,7 @@ static void at_c_exit(void)
     pthread_mutex_lock(&C.lock);
     if (!C.final_written && !C.finished) {
         C.finished = 1;
-        write_report("exit", "the interpreter exited before the Python-level exit "
+        write_report(TL_REASON_EXIT, "the interpreter exited before the Python-level exit "
                              "report: tasks were not judged at exit");
     }
     struct tl_stats s = C.final_stats;

@@ -242,6 +242,17 @@ static uint64_t hash_json(const json_t *v, uint64_t h)
     return h;
 }
 
+const char *tl_report_reason_name(enum tl_report_reason reason)
+{
+    static const char *const names[] = {
+        [TL_REASON_PERIODIC] = "periodic",
+        [TL_REASON_EXIT] = "exit",
+        [TL_REASON_SIGNAL] = "signal",
+        [TL_REASON_REQUEST] = "request",
+    };
+    return (unsigned)reason < sizeof names / sizeof names[0] ? names[reason] : "unknown";
+}
+
 char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
                        uint64_t *content)
 {
@@ -254,11 +265,11 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         "tool", "taskleak", "version", TL_VERSION, "schema", 1,
         "pid", (int)getpid(), "ppid", (int)getppid(),
         "argv", argv_array(m->argv, m->argv_len), "python", str_or_null(m->python),
-        "reason", m->reason, "t", m->t, "time", now,
+        "reason", tl_report_reason_name(m->reason), "t", m->t, "time", now,
         "options", options, "stats", stats_object(stats), "leaks", leaks);
     if (!root)
         return NULL;
-    if (!strcmp(m->reason, "signal")) {
+    if (m->reason == TL_REASON_SIGNAL) {
         json_t *live = json_array();
         for (size_t i = 0; i < m->n_live; i++) {
             json_t *e = task_entry(&m->live[i], NULL);
