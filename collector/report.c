@@ -250,7 +250,8 @@ const char *tl_report_reason_name(enum tl_report_reason reason)
         [TL_REASON_SIGNAL] = "signal",
         [TL_REASON_REQUEST] = "request",
     };
-    return (unsigned)reason < sizeof names / sizeof names[0] ? names[reason] : "unknown";
+    _Static_assert(sizeof names / sizeof names[0] == TL_REASON_REQUEST + 1, "a reason without a name");
+    return names[reason];
 }
 
 char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
