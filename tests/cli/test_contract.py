@@ -84,6 +84,14 @@ class SameAsTheLibrary(unittest.TestCase):
         self.assertSameTable(contract.OPTIONS, options_table(),
                              "options (shim/core/options.inc X(key, KIND, field, default, min, max))")
 
+    def test_option_help(self):
+        """options.inc's help column is what `taskleak --help` shows."""
+        text = re.sub(r',\s*\n\s+', ', ', source("shim", "core", "options.inc"))
+        c = re.findall(r'^X\((\w+),.*"([^"]*)"\)\s*$', text, re.M)
+        self.assertSameTable(sorted(contract.OPTION_HELP.items()), sorted(c),
+                             "options' help (shim/core/options.inc's last column)")
+        self.assertEqual(list(contract.OPTION_HELP), [o[0] for o in contract.OPTIONS])
+
     def test_version_and_schema(self):
         """One version: the VERSION file, which the package reads and make
         passes to collector/report.c as TL_VERSION; the built library has it."""

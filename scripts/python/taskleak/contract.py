@@ -54,6 +54,25 @@ OPTIONS = (
     ("verbosity", "INT", "1", 0, 2),
 )
 
+# shim/core/options.inc's help column: one line per option, for
+# `taskleak --help`.
+OPTION_HELP = {
+    "report_path": "where the report goes; %p is the pid",
+    "interval": "seconds between periodic reports; 0 = only at exit and on signal",
+    "grace": "seconds after the first effective cancel before a pending task is stuck",
+    "stack_depth": "Python frames kept per backtrace",
+    "native": "capture native backtraces with libunwind",
+    "native_depth": "native frames kept",
+    "dump_signal": "signal that makes the collector write a snapshot; none = off",
+    "exitcode": "exit status when the final report has leaks; 0 = keep the program's",
+    "suppressions": "file of kind:pattern lines",
+    "builtin_suppressions":
+        "apply the built-in suppressions of intentional swallows in widely used libraries",
+    "max_leaks": "leak entries kept in full",
+    "catch_sites": "3.12+: record where CancelledError is caught (sys.monitoring tool id 4 or 3)",
+    "verbosity": "0 silent; 1 one stderr line at exit when there are leaks; 2 diagnostics",
+}
+
 OPTION_DEFAULTS = dict((key, default) for key, _, default, _, _ in OPTIONS)
 DEFAULT_REPORT_PATH = OPTION_DEFAULTS["report_path"]
 DEFAULT_DUMP_SIGNAL_NAME = OPTION_DEFAULTS["dump_signal"]
