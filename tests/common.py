@@ -68,8 +68,8 @@ one of them; selected(name, patterns)) and --python LABEL|PATH (repeatable:
 a label as `python3 tests/pythons.py` prints it, or a path; discover() takes
 either as `explicit`).
 
-tests/pythons.py is the interpreter part under the name it had, and the
-program that lists them (`python3 tests/pythons.py [--debug]`, `--path LABEL`).
+tests/pythons.py is the program that lists the interpreters
+(`python3 tests/pythons.py [--debug]`, `--path LABEL`).
 """
 
 import concurrent.futures
