@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The slice of the CPython C API that taskleak uses, resolved at run time.
  *
  * The library never links libpython and never includes Python.h: one .so

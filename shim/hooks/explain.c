@@ -897,7 +897,7 @@ static char *module_name(PyObject *dict)
         if (base && *base) {
             free(name);
             name = strdup(base);
-            char *dot = strrchr(name, '.');
+            char *dot = name ? strrchr(name, '.') : NULL;
             if (dot && !strcmp(dot, ".py"))
                 *dot = 0;
         }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The renderers, imported directly (taskleak.render): each format behind
 the one interface, on the fixtures the golden CLI tests use.  The text
 renderer must produce the golden files byte for byte, as `taskleak report`

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pytest plugin: the asyncio task leaks of each test, at that test's end.
 
 Off unless asked: `pytest --taskleak` (= warn), `--taskleak=fail|warn`, or

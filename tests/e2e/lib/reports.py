@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The checks of one report: its header, the shapes of its entries, the
 counts, the scenario's expectations and live tasks; the exit summary line
 against the report it names.  Each check raises common.Failure."""
@@ -9,7 +10,7 @@ import threading
 
 from . import ROOT
 from common import Failure, check, SUMMARY_RE
-from taskleak.contract import KINDS, OPTIONS, STATES  # (checked against C)
+from taskleak.contract import KINDS, OPTIONS, STATES, VERSION  # (checked against C)
 
 OPTION_KEYS = tuple(key for key, _, _, _, _ in OPTIONS)
 
@@ -489,7 +490,8 @@ def incomplete_ok(rep):
 def check_header(sc, interp, run, rep, reason="exit", pid=None, ppid=None, incomplete="null"):
     check(isinstance(rep, dict), "report is not an object")
     check(rep.get("tool") == "taskleak", "tool %r" % rep.get("tool"))
-    check(isinstance(rep.get("version"), str) and rep["version"], "version %r" % rep.get("version"))
+    check(rep.get("version") == VERSION, "version %r, the VERSION file says %r"
+          % (rep.get("version"), VERSION))
     check(rep.get("schema") == 1, "schema %r" % rep.get("schema"))
     pid = run.pid if pid is None else pid
     ppid = os.getpid() if ppid is None else ppid

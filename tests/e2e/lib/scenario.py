@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The scenario language: a scenario file's header directives and line
 markers (documented at the top of tests/e2e/run.py), parsed into a Scenario."""
 
@@ -273,8 +274,3 @@ def parse_signal(name):
     except AttributeError:
         raise ValueError("unknown signal %r" % name)
 
-
-
-def selected(name, wanted):
-    """Whether the check NAME is kept by the -k substrings WANTED (all when none)."""
-    return not wanted or any(k in name for k in wanted)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SARIF 2.1.0, for code-scanning UIs."""
 
 import hashlib

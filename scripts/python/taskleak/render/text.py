@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Text rendering, in the LeakSanitizer style: leaks grouped by kind,
 coroutine and creation site, asyncio's own frames folded, the fix for each
 kind; live tasks of snapshots; notes, suppressions used, the summary line."""
