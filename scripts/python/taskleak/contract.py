@@ -64,6 +64,7 @@ OPTIONS = (
 # `taskleak --help`.
 OPTION_HELP = {
     "report_path": "where the report goes; %p is the pid",
+    "metrics_path": "Prometheus text file written at every report; %p is the pid; unset = off",
     "interval": "seconds between periodic reports; 0 = only at exit and on signal",
     "grace": "seconds after the first effective cancel before a pending task is stuck",
     "stack_depth": "Python frames kept per backtrace",
@@ -75,7 +76,6 @@ OPTION_HELP = {
     "builtin_suppressions":
         "apply the built-in suppressions of intentional swallows in widely used libraries",
     "max_leaks": "leak entries kept in full",
-    "metrics_path": "Prometheus text file written at every report; %p is the pid; unset = off",
     "catch_sites": "3.12+: record where CancelledError is caught (sys.monitoring tool id 4 or 3)",
     "verbosity": "0 silent; 1 one stderr line at exit when there are leaks; 2 diagnostics",
 }
