@@ -385,7 +385,7 @@ void tl_waits_analyze(struct tl_waiter *tasks, size_t n, struct tl_deadlocks *ou
     find_deadlocks(&g, out, component);
     for (size_t i = 0; i < n; i++)
         if (component[i] >= 0)
-            set_never(tasks[i].wait, "deadlock: what it waits for waits for it");
+            set_never(tasks[i].wait, "in a deadlock: what it waits for waits for it");
     propagate_never(&g);
 out:
     free(component);

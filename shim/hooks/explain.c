@@ -754,14 +754,14 @@ static int only_the_chain_has(PyObject *obj, const struct tl_chain *c, uint32_t 
 static const char *never_reason(enum tl_wait_kind kind)
 {
     switch (kind) {
-    case TL_WAIT_FUTURE: return "nothing else references the future: it can never complete";
-    case TL_WAIT_EVENT: return "nothing else references the Event: it can never be set";
-    case TL_WAIT_CONDITION: return "nothing else references the Condition: it can never be notified";
-    case TL_WAIT_QUEUE_GET: return "nothing else references the Queue: nothing can ever put into it";
-    case TL_WAIT_QUEUE_PUT: return "nothing else references the Queue: nothing can ever take from it";
-    case TL_WAIT_BARRIER: return "nothing else references the Barrier: no other task can reach it";
+    case TL_WAIT_FUTURE: return "nothing else references the future, so it can never complete";
+    case TL_WAIT_EVENT: return "nothing else references the Event, so it can never be set";
+    case TL_WAIT_CONDITION: return "nothing else references the Condition, so it can never be notified";
+    case TL_WAIT_QUEUE_GET: return "nothing else references the Queue, so nothing can ever put into it";
+    case TL_WAIT_QUEUE_PUT: return "nothing else references the Queue, so nothing can ever take from it";
+    case TL_WAIT_BARRIER: return "nothing else references the Barrier, so no other task can reach it";
     case TL_WAIT_LOCK:
-    case TL_WAIT_SEMAPHORE: return "nothing else references the lock: it can never be released";
+    case TL_WAIT_SEMAPHORE: return "nothing else references the lock, so it can never be released";
     default: return NULL;
     }
 }
