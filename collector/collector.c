@@ -105,6 +105,8 @@ static void *gil_helper(void *arg)
     struct tl_collected found;
     tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &found);
     free(job);
+    if (found.live) /* a snapshot: who waits for whom, without the GIL */
+        tl_waits_analyze_live(found.live, found.n_live, &found.deadlocks);
     tl_collector_set_found(&found);
     pthread_mutex_lock(&C.lock);
     C.gil_busy = 0;

@@ -851,10 +851,23 @@ void tl_explain_task(PyObject *task, const struct tl_chain *c, struct tl_outcome
 struct tl_global_names {
     const uintptr_t *objects;
     size_t n_objects;
+    struct sorted_object *sorted; /* objects by address, for the lookups */
     char **names;
     PyObject **modules; /* sys.modules' values when it began (new refs) */
     size_t n_modules, next;
 };
+
+struct sorted_object {
+    uintptr_t object;
+    size_t index;
+};
+
+static int cmp_object(const void *a, const void *b)
+{
+    uintptr_t x = ((const struct sorted_object *)a)->object;
+    uintptr_t y = ((const struct sorted_object *)b)->object;
+    return (x > y) - (x < y);
+}
 
 struct tl_global_names *tl_explain_names_begin(const uintptr_t *objects, size_t n)
 {
@@ -868,6 +881,11 @@ struct tl_global_names *tl_explain_names_begin(const uintptr_t *objects, size_t 
     g->objects = objects;
     g->n_objects = n;
     g->names = calloc(n ? n : 1, sizeof *g->names);
+    g->sorted = malloc((n ? n : 1) * sizeof *g->sorted);
+    for (size_t i = 0; g->sorted && i < n; i++)
+        g->sorted[i] = (struct sorted_object){objects[i], i};
+    if (g->sorted) /* no memory: no names */
+        qsort(g->sorted, n, sizeof *g->sorted, cmp_object);
     while (g->names && n && modules && tl_py.PyDict_Next(modules, &pos, &k, &v)) {
         if (g->n_modules == cap) {
             PyObject **m = realloc(g->modules, (cap = cap ? cap * 2 : 256) * sizeof *m);
@@ -915,18 +933,23 @@ int tl_explain_names_step(struct tl_global_names *g)
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     char *mod = NULL;
-    while (dict && tl_py.PyDict_Next(dict, &pos, &k, &v)) {
-        for (size_t i = 0; i < g->n_objects; i++) {
-            if ((uintptr_t)v != g->objects[i] || g->names[i])
+    while (dict && g->sorted && tl_py.PyDict_Next(dict, &pos, &k, &v)) {
+        struct sorted_object key = {(uintptr_t)v, 0};
+        struct sorted_object *hit = bsearch(&key, g->sorted, g->n_objects, sizeof key, cmp_object);
+        while (hit && hit > g->sorted && hit[-1].object == key.object)
+            hit--; /* the first of the same object (it may be named twice) */
+        for (; hit && hit < g->sorted + g->n_objects && hit->object == key.object; hit++) {
+            size_t i = hit->index;
+            if (g->names[i])
                 continue;
-            const char *key = tl_py.PyUnicode_AsUTF8(k);
+            const char *name = tl_py.PyUnicode_AsUTF8(k);
             if (!mod && !(mod = module_name(dict)))
                 break;
-            if (!key || !strncmp(mod, "asyncio", 7)) /* asyncio's own: not a name */
+            if (!name || !strncmp(mod, "asyncio", 7)) /* asyncio's own: not a name */
                 break;
-            size_t len = strlen(mod) + strlen(key) + 2;
+            size_t len = strlen(mod) + strlen(name) + 2;
             if ((g->names[i] = malloc(len)))
-                snprintf(g->names[i], len, "%s.%s", mod, key);
+                snprintf(g->names[i], len, "%s.%s", mod, name);
         }
     }
     tl_py.PyErr_Clear();
@@ -943,6 +966,7 @@ char **tl_explain_names_end(struct tl_global_names *g)
     for (size_t i = 0; i < g->n_modules; i++)
         tl_py.Py_DecRef(g->modules[i]);
     free(g->modules);
+    free(g->sorted);
     char **names = g->names;
     free(g);
     return names;
