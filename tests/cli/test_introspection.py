@@ -255,7 +255,9 @@ class LifespanHang(unittest.TestCase):
         self.assertIn(("flush_metrics_forever", "app.py", waits[0] + 1), want, tree)
         self.assertIn(("lifespan", "app.py", waits[1] + 1), want, tree)
         self.assertEqual(lifespan[0], want, "taskleak dump:\n%s\npstree:\n%s" % (dump, tree))
-        self.assertRegex(dump, r"holds socket")  # and more: what the server task holds
+        # and more: what the lifespan waits for, what the server task holds
+        self.assertIn("waits for Event app.closed, not set", dump)
+        self.assertRegex(dump, r"holds a closed socket \(sock in main\)")
 
     def test_dump_of_a_preloaded_process(self):
         self.check_same_frames(True)

@@ -17,10 +17,13 @@ def holds_lines(entry, indent):
     transports, files (the connection a zombie keeps from the pool)."""
     lines = []
     for held in dicts_in(entry.get("holds")):
-        where = held.get("path") or " -> ".join(
-            text(held.get(k), "?") for k in ("local", "peer") if held.get(k) or k == "local")
-        line = "%sholds %s fd %s %s" % (indent, text(held.get("kind"), "?"),
-                                          text(held.get("fd"), "?"), where)
+        if held.get("fd") is None:  # closed: no descriptor, no address
+            line = "%sholds a closed %s" % (indent, text(held.get("kind"), "?"))
+        else:
+            where = held.get("path") or " -> ".join(
+                text(held.get(k), "?") for k in ("local", "peer") if held.get(k) or k == "local")
+            line = "%sholds %s fd %s %s" % (indent, text(held.get("kind"), "?"),
+                                              text(held.get("fd"), "?"), where)
         if held.get("variable"):
             line += " (%s in %s)" % (text(held.get("variable")), text(held.get("function"), "?"))
         lines.append(line.rstrip())
