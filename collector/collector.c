@@ -214,7 +214,8 @@ static int write_report(const char *reason, const char *incomplete)
         return ENOMEM;
     /* Processes that never made a task (tools inheriting LD_PRELOAD) leave
      * no files, except for a snapshot someone asked for. */
-    int asked = !strcmp(reason, "signal") || !strcmp(reason, "request");
+    int asked = !strcmp(reason, "signal") || !strcmp(reason, "request") ||
+                !strcmp(reason, "snapshot");
     int skip = !asked &&
                (stats.tasks_created == 0 ||
                 (!strcmp(reason, "periodic") && C.have_content && content == C.last_content));
@@ -477,18 +478,20 @@ void tl_collector_before_fork(void)
         C.helper_alive = 0;
 }
 
-/* The synchronous report the pytest plugin asks for after each test
- * (ctypes.PyDLL: the GIL is held).  C.lock is taken without the GIL, as
- * everywhere: its holder may be waiting for a slice of the GIL helper. */
-int tl_collector_report_now(void)
+/* The synchronous reports the pytest plugin asks for after each test, and
+ * a snapshot of the live tasks (ctypes.PyDLL: the GIL is held, by any
+ * thread: pytest-timeout's timer thread too, while the main thread hangs).
+ * C.lock is taken without the GIL, as everywhere: its holder may be waiting
+ * for a slice of the GIL helper. */
+int tl_collector_report_now(int snapshot)
 {
     if (!C.activated)
         return -1;
     tl_lock_outside_gil(&C.lock);
     int rc = -1;
     if (!C.finished) {
-        tl_collect_all(TL_COLLECT_PERIODIC, &C.found);
-        rc = write_report("request", NULL) ? -1 : 0;
+        tl_collect_all(snapshot ? TL_COLLECT_SNAPSHOT : TL_COLLECT_PERIODIC, &C.found);
+        rc = write_report(snapshot ? "snapshot" : "request", NULL) ? -1 : 0;
         tl_collected_free(&C.found);
     }
     pthread_mutex_unlock(&C.lock);

@@ -350,7 +350,9 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         "options", options, "stats", stats_object(stats), "leaks", leaks);
     if (!root)
         return NULL;
-    if (!strcmp(m->reason, "signal")) {
+    /* A snapshot: by the dump signal, or asked for (taskleak_snapshot_now). */
+    int snapshot = !strcmp(m->reason, "signal") || !strcmp(m->reason, "snapshot");
+    if (snapshot) {
         json_t *live = json_array();
         for (size_t i = 0; i < m->found->n_live; i++) {
             json_t *e = task_entry(&m->found->live[i], NULL);
@@ -360,7 +362,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         }
         json_object_set_new(root, "live_tasks", live);
     }
-    if (!strcmp(m->reason, "signal") || !strcmp(m->reason, "exit"))
+    if (snapshot || !strcmp(m->reason, "exit"))
         json_object_set_new(root, "deadlocks", deadlocks(&m->found->deadlocks));
     json_object_set_new(root, "provenance",
                         json_pack("{s:s}", "caught_at", tl_catch_sites_status));

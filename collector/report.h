@@ -9,7 +9,7 @@
 #include "core/tasks.h"
 
 struct tl_report_meta {
-    const char *reason; /* "periodic" | "exit" | "signal" */
+    const char *reason; /* "periodic" | "exit" | "signal" | "request" | "snapshot" */
     double t;
     const char *python;
     const char *argv; /* NUL-separated, as in /proc/self/cmdline */
