@@ -350,6 +350,9 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         "options", options, "stats", stats_object(stats), "leaks", leaks);
     if (!root)
         return NULL;
+    /* CLOCK_MONOTONIC (Python's time.monotonic()) at t = 0: a reader in the
+     * process places the report's times on its own clock exactly. */
+    json_object_set_new(root, "t0_monotonic", json_real(-tl_from_monotonic(0.0)));
     /* A snapshot: by the dump signal, or asked for (taskleak_snapshot_now). */
     int snapshot = !strcmp(m->reason, "signal") || !strcmp(m->reason, "snapshot");
     if (snapshot) {
