@@ -6,7 +6,10 @@
   `taskleak.test` to the node id of the running test (setup, call and
   teardown) and, while a fixture wider than a function is set up,
   `taskleak.fixture` to that fixture's owner id: a task created then, and
-  every task created in its context later, is the fixture's.
+  every task created in its context later, is the fixture's, unless the
+  test's own function is on the task's creation stack (anyio 4 runs every
+  test inside one long-lived task, made in the context of whatever set up
+  its runner: a module-scoped async fixture, say).
 - 3.8-3.11: no context in the reports; a task belongs to the innermost
   window (a test's whole run, or a wide fixture's setup inside it) whose
   time holds its creation time (created.t).  For the tasks that outlive a
@@ -69,6 +72,13 @@ class Attribution:
         self.windows = []           # [owner, start, end or None], in opening order
         self.seen = set()
         self.window_owner = {}      # task id -> owner by window (cached)
+        self.functions = {}         # test node id -> (file, qualname, name) of its function
+
+    def test_function(self, nodeid, code):
+        """Remember the code object of the test NODEID's function."""
+        if code is not None:
+            self.functions[nodeid] = (code.co_filename, getattr(code, "co_qualname", None),
+                                      code.co_name)
 
     def start(self, owner, t):
         self.windows.append([owner, t, None])
@@ -91,28 +101,65 @@ class Attribution:
 
     def owner(self, entry, same_thread=False):
         owner = context_owner(entry)
+        if owner is None or is_fixture_owner(owner):
+            test = self.created_by_test(entry)
+            if test is not None:
+                return test
         if owner is not None or not self.use_windows:
             return owner
         if same_thread and self.thread_id is not None \
                 and entry_task(entry).get("thread_id") != self.thread_id:
             return None
+        return self.windows_of(entry)[0]
+
+    def created_by_test(self, entry):
+        """The test whose window holds the task's creation and whose own
+        function is on its creation stack, or None."""
+        test = self.windows_of(entry)[1]
+        if test not in self.functions:
+            return None
+        created = entry.get("created") if isinstance(entry.get("created"), dict) else {}
+        frames = created.get("python_stack")
+        path, qualname, name = self.functions[test]
+        for frame in frames if isinstance(frames, list) else []:
+            if isinstance(frame, dict) and frame.get("file") == path \
+                    and frame.get("function") in (qualname, name):
+                return test
+        return None
+
+    def windows_of(self, entry):
+        """(innermost owner, test) of the windows that hold the task's
+        creation time (None for either when no window does); cached per
+        task once every window's time is known (a later window cannot hold
+        an earlier time)."""
         task_id = entry_task(entry).get("id")
         if task_id in self.window_owner:
             return self.window_owner[task_id]
-        owner = self.by_window(created_t(entry))
-        if task_id is not None and owner is not None:
-            self.window_owner[task_id] = owner
-        return owner
+        found, known = self.by_window(created_t(entry))
+        if known and task_id is not None:
+            self.window_owner[task_id] = found
+        return found
 
     def by_window(self, t):
+        """((innermost owner, test), whether every window's time was known).
+        Tests do not overlap and a fixture's window lies inside a test's:
+        past the first earlier test window, nothing holds T."""
+        innermost = test = None
         if t is None:
-            return None
+            return (None, None), True
         for owner, start, end in reversed(self.windows):
             if isinstance(start, tuple) or isinstance(end, tuple):
-                continue        # not converted yet (no report read so far)
-            if start <= t and (end is None or t <= end):
-                return owner
-        return None
+                return (innermost, test), False   # not converted yet (no report so far)
+            if start > t:
+                continue
+            fixture = is_fixture_owner(owner)
+            if end is None or t <= end:
+                innermost = innermost or owner
+                if not fixture:
+                    return (innermost, owner), True
+            elif not fixture:
+                break
+        return (innermost, test), True
 
     def new_leaks(self, leaks):
         """[(owner or None, leak)] of the leaks not seen before."""

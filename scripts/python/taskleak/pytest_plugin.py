@@ -39,6 +39,7 @@ Off unless asked: `pytest --taskleak` (= warn), `--taskleak=fail|warn`, or
 import contextvars
 import ctypes
 import gc
+import inspect
 import json
 import os
 import sys
@@ -221,6 +222,17 @@ class OutlivedCheck:
             session.check_test(request.node)
 
 
+def test_code(item):
+    """The code object of ITEM's test function (a unittest method too), or None."""
+    function = getattr(item, "obj", None)
+    try:
+        function = inspect.unwrap(function)
+    except Exception:
+        pass
+    function = getattr(function, "__func__", function)
+    return getattr(function, "__code__", None)
+
+
 # ---------------------------------------------------------------------------
 # Selecting a test's leaks (no pytest, no library: unit-tested)
 
@@ -382,7 +394,7 @@ class LeakSession:
             self.problem = "cannot read %s: %s" % (self.report_path, error)
             return None
         self.problem = None
-        if self.attribution.use_windows and self.offset is None:
+        if self.offset is None:
             t0, t = report.doc.get("t0_monotonic"), report.doc.get("t")
             if isinstance(t0, (int, float)):
                 self.offset = t0           # the library's clock, exactly
@@ -484,6 +496,7 @@ class LeakSession:
     def pytest_runtest_protocol(self, item, nextitem):
         token = current_test.set(item.nodeid)
         self._current_item = item.nodeid
+        self.attribution.test_function(item.nodeid, test_code(item))
         self.attribution.start(item.nodeid, self.mark())
         self.timeouts.start_own(item)
         try:
@@ -726,7 +739,11 @@ class LeakSession:
         counts, outlived = {}, 0
         owners = sorted(set(data["tests"]) | set(data["outlived"]) | set(data["timeouts"]))
         for owner in owners:
-            entries = data["tests"].get(owner, [])
+            if not any(data[key].get(owner) for key in ("outlived", "timeouts")) and all(
+                    e.get("verdict") == OUTLIVED for e in data["tests"].get(owner, [])):
+                continue
+            # A leak of a task already reported as outlived is the same finding.
+            entries = [e for e in data["tests"].get(owner, []) if e.get("verdict") != OUTLIVED]
             kinds = {}
             verdicts = set()
             for entry in entries:
@@ -760,8 +777,10 @@ class LeakSession:
         if problem:
             tr.write_line("taskleak: " + problem)
         total = sum(counts.values())
+        leaking = [owner for owner, entries in data["tests"].items()
+                   if any(e.get("verdict") != OUTLIVED for e in entries)]
         summary = "taskleak: %s in %s" % (plural(total, "leak") if total else "no leaks",
-                                          plural(len(data["tests"]), "test"))
+                                          plural(len(leaking), "test"))
         if outlived:
             fixtures = sum(1 for owner in data["outlived"] if is_fixture_owner(owner))
             summary += "; %s outlived %s" % (plural(outlived, "task"), " and ".join(
