@@ -84,8 +84,9 @@ cli:
 package-test:
 	tests/package/check.sh $(PYTHON)
 
-# The pytest plugin: its unit tests, and the acceptance suite run under
-# pytest --taskleak=fail with Debian's python3 and the sid chroot's 3.14.
+# The pytest plugin: its unit tests, and real pytest sessions (leaks, tasks
+# that outlive their test, timeouts explained, xdist) with Debian's python3
+# and the sid chroot's 3.13-3.15.  About two minutes.
 pytest-plugin: $(BUILD)/libtaskleak.so
 	TASKLEAK_TEST_LIB=$(BUILD)/libtaskleak.so $(PYTHON) -m unittest discover -s tests/pytest_plugin -t . -v
 

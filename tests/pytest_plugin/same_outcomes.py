@@ -82,14 +82,15 @@ def normalized(output, junit, skip_tests):
             continue
         section = None
         header = re.match(r"^_{3,} (?:ERROR at \w+ of )?(\S+) _{3,}$", line)
-        if header:
-            skipping = any(header.group(1) == t.rpartition("::")[2] or header.group(1) in t
-                           for t in skip_tests)
+        if header:     # "Class.test[param]" for tests/x.py::Class::test[param]
+            name = header.group(1).replace(".", "::")
+            skipping = any(t == name or t.endswith("::" + name) for t in skip_tests)
         elif re.match(r"^=+ ", line):
             skipping = False
-        if skipping or any(t in line for t in skip_tests if t):
+        if skipping or any(t in line for t in skip_tests if "::" in t):
             continue
-        if junit in line or PROGRESS.match(line):
+        if junit in line or PROGRESS.match(line) or FINAL.match(line.strip("= ")) \
+                or re.match(r"^=+ (FAILURES|ERRORS) =+$", line):
             continue     # each test's outcome is compared above
         lines.append(DURATION.sub("<t>", line))
     return lines
@@ -145,7 +146,7 @@ def main():
             nodeid, before.get(junit_id(nodeid), "-"), after.get(junit_id(nodeid), "-")))
     for test in changed:
         sys.stdout.write("  CHANGED: %s: %s -> %s\n" % (test, before.get(test), after.get(test)))
-    skip = [n.rpartition("::")[2] for n in found] + [n for n in found]
+    skip = sorted(found)
     a = normalized(plain.stdout, plain_xml, skip)
     b = normalized(gated.stdout, gated_xml, skip)
     if a != b:

@@ -12,8 +12,8 @@ Off unless asked: `pytest --taskleak` (= warn), `--taskleak=fail|warn`, or
   module-, class-, package- or session-scoped fixture being set up then
   (pytest_owners.py: context variables on 3.12+, time windows before).
 - Leaks: after each test's call (and again after its teardown) the plugin
-  collects garbage, asks the library for a report now (taskleak_report_now)
-  and takes the new leaks of this test, minus the kinds that
+  asks the library for a report now (taskleak_report_now) and takes the
+  new leaks of this test, minus the kinds that
   `@pytest.mark.taskleak(allow=[KIND, ...])` allows.  fail: the test fails
   with the leaks' taskleak text; warn: one TaskLeakWarning per leak.  Leaks
   of an earlier test found later, and leaks outside any test, are warned
@@ -22,9 +22,9 @@ Off unless asked: `pytest --taskleak` (= warn), `--taskleak=fail|warn`, or
   (an autouse fixture of the plugin's, set up before them all, torn down
   after them all: before any wider fixture's teardown, so the last test of
   a module-scoped loop is checked like the others), a snapshot
-  (taskleak_snapshot_now); when a task of the test is still pending, the
-  idle event loops settle (pytest_outlived.py), garbage is collected and a
-  second snapshot decides.  A wide fixture's tasks are checked the same way
+  (taskleak_snapshot_now); while a task of the test is still pending, the
+  idle event loops settle (pytest_outlived.py), then garbage is collected,
+  each followed by a snapshot: the last one decides.  A wide fixture's tasks are checked the same way
   right after that fixture's own teardown.  fail: the test errors at
   teardown; warn: one TaskLeakWarning per task; allow=["outlived"].
 - Timeouts (pytest_hang.py): pytest-timeout's, or --taskleak-timeout=S.
