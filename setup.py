@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The build steps pyproject.toml cannot declare: build_py runs `make` and
 puts libtaskleak.so into the package with the libraries it needs beyond
 glibc (libunwind, jansson, liblzma: copied beside it under names of their
@@ -38,8 +39,10 @@ class BuildPyWithLibrary(build_py):
         # command-line BUILD= would win over this one.
         env = dict((k, v) for k, v in os.environ.items()
                    if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"))
+        # WERROR=: a warning a newer compiler adds must not fail an install
+        # (developers and CI build with -Werror).
         subprocess.check_call(["make", "-C", HERE, "--no-print-directory",
-                               "BUILD=" + make_build, "all"], env=env)
+                               "BUILD=" + make_build, "WERROR=", "all"], env=env)
         target = os.path.join(self.build_lib, "taskleak", "lib")
         shutil.rmtree(target, ignore_errors=True)   # nothing of an earlier build
         os.makedirs(target)
@@ -55,6 +58,9 @@ class BuildPyWithLibrary(build_py):
             sys.stderr.write("taskleak: patchelf not found (Debian: patchelf): the wheel "
                              "needs this system's libunwind and jansson\n")
             shutil.copy2(library, os.path.join(target, "libtaskleak.so"))
+        # The one version file, which taskleak.contract reads.
+        shutil.copy2(os.path.join(HERE, "VERSION"),
+                     os.path.join(self.build_lib, "taskleak", "VERSION"))
         shutil.rmtree(make_build, ignore_errors=True)
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """aiohttp hello-world server for bench/run.py (Debian python3-aiohttp).
 
     python3 bench/aiohttp_server.py --loop asyncio|uvloop [--max-seconds S]

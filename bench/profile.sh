@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Where does the hook time go?  Profiles deep churn (bench/workloads.py churn
 # deep: create_task 20 Python frames deep) without and with libtaskleak.so
 # and prints the top symbols of the library.

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """taskleak benchmarks: the overhead of libtaskleak.so against no library.
 
-    python3 bench/run.py --lib build/libtaskleak.so [--python PATH]... [--quick]
-                         [--out docs/benchmarks.md] [--reps N] [--only W,...]
-                         [--no-install]
+    python3 bench/run.py [--lib PATH] [-k PATTERN]... [--python LABEL|PATH]...
+                         [--quick] [--out docs/benchmarks.md] [--reps N] [--no-install]
+    make bench K=deep PY=sid-3.14        (the same, from make)
+
+-k keeps the workloads whose name (shallow, deep, cancel, aiohttp, memory,
+lag) contains a pattern; --python takes labels as `python3 tests/pythons.py`
+prints them, or paths.
 
 Every workload runs in a fresh child interpreter per sample, under each mode:
 
@@ -32,7 +37,7 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
 Interpreters (tests/common.py, which also names the columns): /usr/bin/python3,
 the newest pyenv CPython of each supported minor and the Debian sid chroot's
 (not their debug builds); a supported minor none of them has is a SKIP column.
-`--python` (repeatable) replaces that list.
+`--python LABEL|PATH` (repeatable) replaces that list.
 
 Prints the ratio table (marked against the budget of issue 5), then the
 absolute numbers, on stdout; progress goes to stderr.  `--out FILE` also
@@ -768,13 +773,12 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--lib", required=True, help="path to libtaskleak.so")
-    ap.add_argument("--python", action="append", default=[],
-                    help="interpreter to measure (repeatable; replaces discovery)")
+    common.runner_args(ap, what="workloads")
     ap.add_argument("--quick", action="store_true", help="smoke run: every workload once, tiny")
     ap.add_argument("--out", help="also write the document to this file")
     ap.add_argument("--reps", type=int, help="repetitions of churn and aiohttp samples")
-    ap.add_argument("--only", help="comma-separated subset of %s" % ",".join(ALL_WORKLOADS))
+    ap.add_argument("--only", help="comma-separated subset of %s (as -k, exact names)"
+                    % ",".join(ALL_WORKLOADS))
     ap.add_argument("--no-install", action="store_true",
                     help="never apt-get install wrk, python3-aiohttp, python3-uvloop")
     args = ap.parse_args()
@@ -787,6 +791,10 @@ def main():
     bad = only - set(ALL_WORKLOADS)
     if bad:
         ap.error("unknown workload(s): %s" % ", ".join(sorted(bad)))
+    only = set(w for w in only if common.selected(w, args.patterns))
+    if not only:
+        ap.error("-k %s keeps none of the workloads %s"
+                 % (" -k ".join(args.patterns), ", ".join(ALL_WORKLOADS)))
     args.lib = os.path.abspath(args.lib)
     if not os.path.isfile(args.lib):
         ap.error("no library at %s (run make first)" % args.lib)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Bench smoke test: every workload once, tiny, on every interpreter found.
 # Checks only that everything runs and that the library was active in each
 # library run; the numbers mean nothing and no budget is checked.

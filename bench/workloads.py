@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Benchmark workloads of taskleak, run in a child interpreter by bench/run.py.
 
     python bench/workloads.py churn shallow|deep|cancel --tasks N [--batch B]

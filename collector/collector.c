@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collector thread and report scheduling.
  *
  * Lock order: the GIL, then the table lock.  This thread never holds the
@@ -104,6 +105,8 @@ static void *gil_helper(void *arg)
     struct tl_collected found;
     tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &found);
     free(job);
+    if (found.live) /* a snapshot: who waits for whom, without the GIL */
+        tl_waits_analyze_live(found.live, found.n_live, &found.deadlocks);
     tl_collector_set_found(&found);
     pthread_mutex_lock(&C.lock);
     C.gil_busy = 0;
@@ -203,7 +206,7 @@ static void say_after_exit(const struct tl_stats *stats, const char *path, int w
 }
 
 /* Returns 0, or the errno of a failed write. */
-static int write_report(const char *reason, const char *incomplete)
+static int write_report(enum tl_report_reason reason, const char *incomplete)
 {
     struct tl_report_meta m = {reason, tl_now(), tl_python_version(), C.argv, C.argv_len,
                                &C.found, incomplete};
@@ -214,11 +217,11 @@ static int write_report(const char *reason, const char *incomplete)
         return ENOMEM;
     /* Processes that never made a task (tools inheriting LD_PRELOAD) leave
      * no files, except for a snapshot someone asked for. */
-    int asked = !strcmp(reason, "signal") || !strcmp(reason, "request") ||
-                !strcmp(reason, "snapshot");
+    int asked = reason == TL_REASON_SIGNAL || reason == TL_REASON_REQUEST ||
+                reason == TL_REASON_SNAPSHOT;
     int skip = !asked &&
                (stats.tasks_created == 0 ||
-                (!strcmp(reason, "periodic") && C.have_content && content == C.last_content));
+                (reason == TL_REASON_PERIODIC && C.have_content && content == C.last_content));
     char path[TL_PATH_MAX + 32];
     int write_errno = 0;
     if (tl_output_expand(tl_opt.report_path, getpid(), path, sizeof path) < 0) {
@@ -236,11 +239,11 @@ static int write_report(const char *reason, const char *incomplete)
     free(text);
     if (stats.tasks_created) /* at every report, written or unchanged */
         tl_metrics_write(C.argv, C.argv_len, tl_python_version(), C.reports_written);
-    if (!strcmp(reason, "exit")) {
+    if (reason == TL_REASON_EXIT) {
         C.final_stats = stats;
         C.final_written = 1;
         say_after_exit(&stats, path, write_errno);
-    } else if (!strcmp(reason, "signal") && write_errno) {
+    } else if (reason == TL_REASON_SIGNAL && write_errno) {
         tl_warn_once(&warned_write, "taskleak: cannot write snapshot %s: %s", path,
                      strerror(write_errno));
     }
@@ -274,8 +277,10 @@ static void collect_and_write(int snapshot)
                 C.found.n_live = tl_tasks_snapshot_all(&C.found.live);
             }
         }
-        if (rc != -2) /* -2: a fork is waiting for this thread to stop */
-            write_report(snapshot ? "signal" : "periodic", incomplete);
+        /* -2: a fork is waiting for this thread to stop; finished: the exit
+         * report was written while the helper ran (never write over it). */
+        if (rc != -2 && !C.finished)
+            write_report(snapshot ? TL_REASON_SIGNAL : TL_REASON_PERIODIC, incomplete);
         tl_collected_free(&C.found);
     }
     pthread_mutex_unlock(&C.lock);
@@ -491,11 +496,28 @@ int tl_collector_report_now(int snapshot)
     int rc = -1;
     if (!C.finished) {
         tl_collect_all(snapshot ? TL_COLLECT_SNAPSHOT : TL_COLLECT_PERIODIC, &C.found);
-        rc = write_report(snapshot ? "snapshot" : "request", NULL) ? -1 : 0;
+        rc = write_report(snapshot ? TL_REASON_SNAPSHOT : TL_REASON_REQUEST, NULL) ? -1 : 0;
         tl_collected_free(&C.found);
     }
     pthread_mutex_unlock(&C.lock);
     return rc;
+}
+
+/* How long the exit waits for a GIL helper to give up its collection. */
+#define HELPER_EXIT_WAIT_S 2
+
+/* Without the GIL: wait until the GIL helper has ended its collection (it
+ * needs the GIL once more, finds the exit report written and gives up). */
+static void wait_helper_idle(void *unused)
+{
+    (void)unused;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += HELPER_EXIT_WAIT_S;
+    pthread_mutex_lock(&C.lock);
+    while (C.gil_busy && pthread_cond_timedwait(&C.cond, &C.lock, &deadline) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&C.lock);
 }
 
 void tl_collector_final_report(void)
@@ -504,10 +526,16 @@ void tl_collector_final_report(void)
     if (!C.finished) {
         tl_collect_all(TL_COLLECT_EXIT, &C.found);
         C.finished = 1;
-        write_report("exit", NULL);
+        write_report(TL_REASON_EXIT, NULL);
         tl_collected_free(&C.found);
     }
+    int helper_busy = C.gil_busy;
     pthread_mutex_unlock(&C.lock);
+    /* A helper between two slices of a collection waits for the GIL; once
+     * the interpreter finalizes, taking it ends (3.14: parks) the thread,
+     * and its collection would be lost with it.  Let it finish first. */
+    if (helper_busy)
+        tl_wait_outside_gil(wait_helper_idle, NULL);
     if (C.running)
         wake_thread(&C.want_quit); /* no join: it may wait for our GIL */
 }
@@ -521,7 +549,7 @@ static void at_c_exit(void)
     pthread_mutex_lock(&C.lock);
     if (!C.final_written && !C.finished) {
         C.finished = 1;
-        write_report("exit", "the interpreter exited before the Python-level exit "
+        write_report(TL_REASON_EXIT, "the interpreter exited before the Python-level exit "
                              "report: tasks were not judged at exit");
     }
     struct tl_stats s = C.final_stats;

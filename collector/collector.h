@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collector: a thread that writes reports periodically and on signal,
  * plus the final report at exit. */
 #ifndef TL_COLLECTOR_H

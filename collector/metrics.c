@@ -17,7 +17,9 @@
 #include "core/core.h"
 #include "core/options.h"
 
-#define TL_METRICS_VERSION "1.0.0" /* the library's (collector/report.c TL_VERSION) */
+#ifndef TL_VERSION /* from the VERSION file (Makefile) */
+#error "build with make: TL_VERSION comes from the VERSION file"
+#endif
 
 /* ---- the program label ------------------------------------------------- */
 
@@ -217,7 +219,7 @@ int tl_metrics_write(const char *argv, size_t argv_len, const char *python,
     char program[256];
     tl_metrics_program(argv, argv_len, program, sizeof program);
     struct tl_metrics_input in = {
-        .pid = getpid(), .program = program, .version = TL_METRICS_VERSION, .python = python,
+        .pid = getpid(), .program = program, .version = TL_VERSION, .python = python,
         .reports_written = reports_written, .stuck_now = kept.stuck_now,
         .memory = {tl_depot_bytes(&tl_py_stacks) + tl_depot_bytes(&tl_native_stacks) +
                        tl_depot_bytes(&tl_names),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Atomic report writing: O_EXCL|O_NOFOLLOW temporary file, then rename. */
 #include "collector/output.h"
 

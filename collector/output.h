@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Atomic, symlink-safe report files. */
 #ifndef TL_OUTPUT_H
 #define TL_OUTPUT_H

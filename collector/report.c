@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Report building with jansson.  Stacks come from the depots: Python frames
  * as resolved under the GIL (nulls where that was not possible), native
  * frames symbolized here. */
@@ -17,7 +18,9 @@
 #include "core/unwind.h"
 #include "core/verdict.h"
 
-#define TL_VERSION "1.0.0"
+#ifndef TL_VERSION /* from the VERSION file (Makefile) */
+#error "build with make: TL_VERSION comes from the VERSION file"
+#endif
 
 static json_t *str_or_null(const char *s)
 {
@@ -334,6 +337,19 @@ static uint64_t hash_json(const json_t *v, uint64_t h)
     return h;
 }
 
+const char *tl_report_reason_name(enum tl_report_reason reason)
+{
+    static const char *const names[] = {
+        [TL_REASON_PERIODIC] = "periodic",
+        [TL_REASON_EXIT] = "exit",
+        [TL_REASON_SIGNAL] = "signal",
+        [TL_REASON_REQUEST] = "request",
+        [TL_REASON_SNAPSHOT] = "snapshot",
+    };
+    _Static_assert(sizeof names / sizeof names[0] == TL_REASON_SNAPSHOT + 1, "a reason without a name");
+    return names[reason];
+}
+
 char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
                        uint64_t *content)
 {
@@ -346,7 +362,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         "tool", "taskleak", "version", TL_VERSION, "schema", 1,
         "pid", (int)getpid(), "ppid", (int)getppid(),
         "argv", argv_array(m->argv, m->argv_len), "python", str_or_null(m->python),
-        "reason", m->reason, "t", m->t, "time", now,
+        "reason", tl_report_reason_name(m->reason), "t", m->t, "time", now,
         "options", options, "stats", stats_object(stats), "leaks", leaks);
     if (!root)
         return NULL;
@@ -354,7 +370,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
      * process places the report's times on its own clock exactly. */
     json_object_set_new(root, "t0_monotonic", json_real(-tl_from_monotonic(0.0)));
     /* A snapshot: by the dump signal, or asked for (taskleak_snapshot_now). */
-    int snapshot = !strcmp(m->reason, "signal") || !strcmp(m->reason, "snapshot");
+    int snapshot = m->reason == TL_REASON_SIGNAL || m->reason == TL_REASON_SNAPSHOT;
     if (snapshot) {
         json_t *live = json_array();
         for (size_t i = 0; i < m->found->n_live; i++) {
@@ -365,7 +381,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         }
         json_object_set_new(root, "live_tasks", live);
     }
-    if (snapshot || !strcmp(m->reason, "exit"))
+    if (snapshot || m->reason == TL_REASON_EXIT)
         json_object_set_new(root, "deadlocks", deadlocks(&m->found->deadlocks));
     json_object_set_new(root, "provenance",
                         json_pack("{s:s}", "caught_at", tl_catch_sites_status));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The JSON report (taskleak v1, schema 1): the only user of jansson. */
 #ifndef TL_REPORT_H
 #define TL_REPORT_H
@@ -8,8 +9,18 @@
 #include "core/pyside.h"
 #include "core/tasks.h"
 
+/* Why a report is written: its "reason" (tl_report_reason_name). */
+enum tl_report_reason {
+    TL_REASON_PERIODIC, /* every `interval` seconds, when it changed */
+    TL_REASON_EXIT,     /* the exit report */
+    TL_REASON_SIGNAL,   /* a snapshot asked for by the dump signal */
+    TL_REASON_REQUEST,  /* taskleak_report_now() */
+    TL_REASON_SNAPSHOT, /* taskleak_snapshot_now(): a snapshot the program asked for */
+};
+const char *tl_report_reason_name(enum tl_report_reason reason);
+
 struct tl_report_meta {
-    const char *reason; /* "periodic" | "exit" | "signal" | "request" | "snapshot" */
+    enum tl_report_reason reason;
     double t;
     const char *python;
     const char *argv; /* NUL-separated, as in /proc/self/cmdline */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* taskleak's public interface: the two functions libtaskleak.so exports.
  *
  * The library is meant to be preloaded (LD_PRELOAD) into a CPython process

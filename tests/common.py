@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """What every test runner and the benchmarks share: the interpreters, the
 environment a program runs in (under the library or not), running it, and
 reading and waiting for what it writes.  Standard library only, Python 3.8+:
@@ -61,9 +62,14 @@ Reports and waiting:
       next item of a list that another thread appends to
   LineReader(pipe)             a pipe's lines, and waiting for one
 Checks: Failure (with notes), Skip, check(cond, msg), say(line).
+Every runner's command line: runner_args(parser) adds --lib PATH (default
+build/libtaskleak.so), -k PATTERN (repeatable: the checks whose name contains
+one of them; selected(name, patterns)) and --python LABEL|PATH (repeatable:
+a label as `python3 tests/pythons.py` prints it, or a path; discover() takes
+either as `explicit`).
 
-tests/pythons.py is the interpreter part under the name it had, and the
-program that lists them (`python3 tests/pythons.py [--debug]`, `--path LABEL`).
+tests/pythons.py is the program that lists the interpreters
+(`python3 tests/pythons.py [--debug]`, `--path LABEL`).
 """
 
 import concurrent.futures
@@ -121,6 +127,31 @@ def say(line):
     with _print_lock:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
+
+
+# ------------------------------------------------------- command lines
+
+DEFAULT_LIB = os.path.join(ROOT, "build", "libtaskleak.so")
+
+
+def runner_args(parser, what="checks", lib=True):
+    """The options every runner takes: --lib PATH (unless LIB is false),
+    -k PATTERN (args.patterns) and --python LABEL|PATH (args.python)."""
+    if lib:
+        parser.add_argument("--lib", default=DEFAULT_LIB, metavar="PATH",
+                            help="libtaskleak.so to test (default: build/libtaskleak.so "
+                                 "of this checkout)")
+    parser.add_argument("-k", dest="patterns", action="append", default=[], metavar="PATTERN",
+                        help="only the %s whose name contains PATTERN (repeatable)" % what)
+    parser.add_argument("--python", action="append", default=[], metavar="LABEL|PATH",
+                        help="only this interpreter: a label as `python3 tests/pythons.py` "
+                             "prints it (debian-3.11, pyenv-3.8, sid-3.14) or a path "
+                             "(repeatable; replaces the discovery)")
+
+
+def selected(name, patterns):
+    """Whether the check NAME is kept by -k PATTERNS (every check when none)."""
+    return not patterns or any(p in name for p in patterns)
 
 
 # ----------------------------------------------------------- environment
@@ -494,10 +525,32 @@ def source_of(path):
     return "other"
 
 
+LABEL_RE = re.compile(r"^[a-z]+-\d+\.\d+(\.\d+)?d?$")
+
+
+def python_paths(specs):
+    """SPECS (a runner's --python LABEL|PATH values) as paths: a label
+    (debian-3.11, pyenv-3.8, sid-3.14, sid-3.14d) is looked up among every
+    interpreter discovery finds, debug builds too; anything else is a path or
+    a command.  PythonsError for a label that names no interpreter."""
+    labels = [s for s in specs if os.sep not in s and LABEL_RE.match(s)]
+    if not labels:
+        return list(specs)
+    found, _ = discover(include_debug=True)
+    by_label = {it.label: it.path for it in found}
+    missing = [s for s in labels if s not in by_label]
+    if missing:
+        raise PythonsError("no interpreter labelled %s (there are: %s)"
+                           % (", ".join(missing), ", ".join(it.label for it in found)))
+    return [by_label.get(s, s) if s in labels else s for s in specs]
+
+
 def discover(include_debug=False, explicit=None):
-    """(interpreters, skip notes); see the module's docstring."""
+    """(interpreters, skip notes); see the module's docstring.  EXPLICIT:
+    labels or paths (python_paths)."""
     notes = []
     if explicit:
+        explicit = python_paths(explicit)
         candidates = [(os.path.abspath(p) if os.sep in p else p, source_of(p)) for p in explicit]
     else:
         if not os.path.exists(SYSTEM_PYTHON):

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The CPython interpreters every test runner and the benchmarks use: one list.
 
-The interpreter part of tests/common.py (which describes the discovery and
-the sid chroot's wrappers), under the name it had before; the runners import
-tests/common.py itself.
+The discovery and the sid chroot's wrappers are tests/common.py's (the
+runners import it); this is the program that lists them.
 
 As a program: `python3 tests/pythons.py [--debug]` lists the interpreters and
 notes; `--path LABEL` prints the path of the one labelled LABEL, or says why
@@ -14,11 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-from common import (  # noqa: E402,F401  (the names this module had)
-    HERE, ROOT, VERSIONS_H, SID_PYTHONS, SYSTEM_PYTHON, SHARED_TMP, PROBE_TIMEOUT, PROBE,
-    PythonsError, supported_minors, MINOR_MIN, MINOR_MAX, SUPPORTED, supported,
-    mkdtemp, visible_in_sid, Interpreter, probe, interpreter, pyenv_root, pyenv_pythons,
-    sid_pythons, sid_bin_dir, source_of, discover, env as clean_env)
+from common import ROOT, SUPPORTED, VERSIONS_H, PythonsError, discover  # noqa: E402
 
 
 def main(argv):

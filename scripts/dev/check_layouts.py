@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """check_layouts.py -- check at run time this interpreter's row of
 shim/cpython/layouts.inc, by following its offsets as shim/cpython/frames.c
 does.
 
     pythonX.Y scripts/dev/check_layouts.py [--label LABEL]
-    python3 scripts/dev/check_layouts.py --run-layouts      (make layouts)
+    python3 scripts/dev/check_layouts.py --run-layouts [-k PATTERN]...
+        [--python LABEL|PATH]...              (make layouts K=... PY=...)
 
 The first form picks the row of sys.version_info's minor and build kind
 (debug: sys.gettotalrefcount exists) and, with ctypes only:
@@ -33,8 +35,10 @@ It prints "OK <version> <label>" and exits 0, or "FAIL ..." lines and exits 1;
 "SKIP <version>: no row" (exit 0) for a version outside the range of
 shim/cpython/versions.h.  --run-layouts runs the first form under every
 interpreter of tests/common.py (debug builds too; the sid chroot's see the
-checkout) and ends with "N passed, M failed, K skipped".  Standard library
-only.
+checkout), or under the --python ones (labels as `python3 tests/pythons.py`
+prints them, or paths); -k keeps the interpreters whose check, "VERSION
+LABEL", contains a pattern.  It ends with "N passed, M failed, K skipped".
+Standard library only.
 """
 import ctypes
 import faulthandler
@@ -561,10 +565,11 @@ def check(label, layouts):
     return 0
 
 
-def run_layouts(layouts):
-    """Every interpreter of tests/common.py runs check()."""
+def run_layouts(layouts, patterns=(), pythons=()):
+    """Every interpreter of tests/common.py (or PYTHONS) that -k PATTERNS
+    keeps runs check()."""
     try:
-        interps, notes = common.discover(include_debug=True)
+        interps, notes = common.discover(include_debug=True, explicit=list(pythons))
     except common.PythonsError as e:
         print("FAIL pythons: %s" % e)
         return 1
@@ -573,6 +578,8 @@ def run_layouts(layouts):
     skipped = len(notes)
     for note in notes:
         print(note)
+    interps = [it for it in interps
+               if common.selected("%s %s" % (it.version_str, it.label), patterns)]
     for it in interps:
         cmd = [it.path, script, "--label", it.label, "--layouts", os.path.abspath(layouts)]
         try:
@@ -608,9 +615,10 @@ def main(argv):
     ap.add_argument("--label", help="the name to print after the version (default: sys.executable)")
     ap.add_argument("--layouts", metavar="FILE", default=LAYOUTS_INC,
                     help="the rows to check (default: shim/cpython/layouts.inc)")
+    common.runner_args(ap, what="interpreters", lib=False)
     args = ap.parse_args(argv)
     if args.run_layouts:
-        return run_layouts(args.layouts)
+        return run_layouts(args.layouts, args.patterns, args.python)
     return check(args.label or "%s%s" % (sys.executable, " (debug)" if DEBUG else ""),
                  os.path.abspath(args.layouts))
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* layout_probe.c -- compiled once per CPython build by gen_layouts.sh against
  * that build's own headers (public + internal), it prints the build's row of
  * shim/cpython/layouts.inc.  -1: the field does not exist in that version.

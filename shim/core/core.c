@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clock, thread ids and the shared depots. */
 #include "core/core.h"
 

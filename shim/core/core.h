@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Process-wide state shared by the shim and the collector. */
 #ifndef TL_CORE_H
 #define TL_CORE_H

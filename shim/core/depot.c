@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stack depot: hash of traces into an append-only arena. */
 #include "core/depot.h"
 

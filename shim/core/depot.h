@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stack depot: interns traces (arrays of words) and hands out u32 ids, so a
  * million tasks created at one site cost one stack.  Thread-safe. */
 #ifndef TL_DEPOT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The names of leak kinds (kinds.inc) and task states, as reports and
  * suppression files spell them. */
 #include "core/tasks.h"

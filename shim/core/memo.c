@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Open addressing with linear probing, kept at most half full. */
 #include "core/memo.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A memo table: what was computed once per key (a code object, a stack id),
  * remembered as a small number.  Thread-safe; grows, never shrinks. */
 #ifndef TL_MEMO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TASKLEAK_OPTIONS parser, driven by the table in options.inc. */
 #include "core/options.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TASKLEAK_OPTIONS: parsing and the effective values. */
 #ifndef TL_OPTIONS_H
 #define TL_OPTIONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the collector asks of the Python side: the one interface between
  * them (hooks/collection.c and hooks/gil.c implement it).  The collector itself never
  * touches the CPython API. */
@@ -45,6 +46,9 @@ void tl_lock_outside_gil(pthread_mutex_t *lock);
 /* With the GIL held: wait at most `seconds` for a thread of the library's
  * to end, letting the GIL go meanwhile (it may need it).  0 when it ended. */
 int tl_join_outside_gil(pthread_t thread, int seconds);
+/* With the GIL held: run wait(ctx) with the GIL let go (what it waits for
+ * may need the GIL), then take the GIL again. */
+void tl_wait_outside_gil(void (*wait)(void *ctx), void *ctx);
 /* The running interpreter's version ("3.14.2"), for the report. */
 const char *tl_python_version(void);
 

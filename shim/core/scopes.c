@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The built-in list of cancel scopes, plus `scope:MODULE_GLOB` rules from
  * the suppressions file. */
 #include "core/scopes.h"
@@ -31,9 +32,9 @@ static const struct builtin_scope builtin[] = {
 static char *user_names[MAX_USER];
 static int n_user;
 
-static int ends_with(const char *s, const char *suffix)
+int tl_ends_with(const char *s, const char *suffix)
 {
-    size_t a = strlen(s), b = strlen(suffix);
+    size_t a = s ? strlen(s) : 0, b = strlen(suffix);
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
@@ -56,7 +57,7 @@ static int user_scope(const char *file)
         return TL_SCOPE_NONE;
     memcpy(dotted, file, n - 3);
     dotted[n - 3] = 0;
-    if (ends_with(dotted, "/__init__"))
+    if (tl_ends_with(dotted, "/__init__"))
         dotted[strlen(dotted) - 9] = 0;
     for (char *p = dotted; *p; p++)
         if (*p == '/')
@@ -80,7 +81,7 @@ int tl_scope_classify(const char *file, const char *function)
     if (!file || !function)
         return TL_SCOPE_NONE;
     for (int i = 0; i < N_BUILTIN; i++)
-        if (ends_with(file, builtin[i].file_suffix) && function_matches(builtin[i].function, function))
+        if (tl_ends_with(file, builtin[i].file_suffix) && function_matches(builtin[i].function, function))
             return i + 1;
     return user_scope(file);
 }

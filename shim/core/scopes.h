@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cancel scopes: code that cancels its *own* task and consumes that cancel
  * itself (asyncio.timeout, a TaskGroup on its parent, async_timeout, anyio's
  * cancel scopes).  Such a cancel is not outstanding when the task ends. */
@@ -15,6 +16,9 @@ const char *tl_scope_name(int scope);
 /* Code of asyncio itself or of a cancel-scope library (anyio, async_timeout,
  * a `scope:` rule's module): its exception handlers are not the program's. */
 int tl_scope_is_library(const char *file);
+
+/* Whether the file name `s` (NULL: no) ends with `suffix`. */
+int tl_ends_with(const char *s, const char *suffix);
 
 /* Forget the module names made from user rules: the next one is numbered
  * after the built-in scopes again.  The library never calls it (a scope

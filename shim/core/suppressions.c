@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Suppression rules, LeakSanitizer style, with hit counts. */
 #include "core/suppressions.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Suppressions: `kind:pattern` lines; a leak whose creation stack has a
  * frame whose function or file matches the glob is not reported. */
 #ifndef TL_SUPPRESSIONS_H

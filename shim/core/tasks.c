@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The task table and the leak list. */
 #include "core/tasks.h"
 
@@ -226,6 +227,17 @@ static struct tl_cancel *copy_cancels(const struct tl_cancel *c)
     return head;
 }
 
+/* The task part of a leak or snapshot: a copy of the record (lock held) with
+ * its own cancels and none of the table's links. */
+static void copy_record(struct tl_leak *out, const struct tl_task *rec)
+{
+    out->task = *rec;
+    out->task.hnext = NULL;
+    out->task.watch = NULL;
+    out->task.stuck = NULL;
+    out->task.cancels = copy_cancels(rec->cancels);
+}
+
 /* Append a leak for `rec` (lock held).  Takes `outcome` in every case. */
 static struct tl_leak *add_leak(const struct tl_task *rec, enum tl_kind kind,
                                 struct tl_outcome *outcome, double t_ended)
@@ -240,11 +252,7 @@ static struct tl_leak *add_leak(const struct tl_task *rec, enum tl_kind kind,
         return NULL;
     }
     l->kind = kind;
-    l->task = *rec;
-    l->task.hnext = NULL;
-    l->task.watch = NULL;
-    l->task.stuck = NULL;
-    l->task.cancels = copy_cancels(rec->cancels);
+    copy_record(l, rec);
     l->outcome = *outcome;
     memset(outcome, 0, sizeof *outcome);
     l->t_ended = t_ended;
@@ -383,13 +391,8 @@ int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&T.lock);
     struct tl_task **p = find(addr);
-    if (p) {
-        out->task = **p;
-        out->task.hnext = NULL;
-        out->task.watch = NULL;
-        out->task.stuck = NULL;
-        out->task.cancels = copy_cancels((*p)->cancels);
-    }
+    if (p)
+        copy_record(out, *p);
     pthread_mutex_unlock(&T.lock);
     if (!p) {
         tl_outcome_free(outcome);
@@ -411,11 +414,7 @@ size_t tl_tasks_snapshot_all(struct tl_leak **out)
             if (t->ended)
                 continue;
             struct tl_leak *l = &items[n++];
-            l->task = *t;
-            l->task.hnext = NULL;
-            l->task.watch = NULL;
-            l->task.stuck = NULL;
-            l->task.cancels = copy_cancels(t->cancels);
+            copy_record(l, t);
             l->outcome.state = TL_PENDING;
             l->t_ended = l->t_resolved = -1;
         }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The task table: one record per live asyncio task, and the leaks found.
  * Plain C: no Python, no I/O.  Every function takes the table lock itself;
  * callers may hold the GIL, but the lock is never held while taking it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Native stacks with libunwind; symbolized at report time with dladdr. */
 #include "core/unwind.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Native backtraces: the only user of libunwind. */
 #ifndef TL_UNWIND_H
 #define TL_UNWIND_H

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* Verdicts, exactly as taskleak-v1 §2 defines them. */
 #include "core/verdict.h"
 
 #include <string.h>
 
 #include "core/core.h"
+#include "core/scopes.h"
 #include "cpython/frames.h"
 #include "cpython/version.h"
 
@@ -78,12 +80,6 @@ enum tl_kind tl_verdict_once(const struct tl_task *rec, int done, enum tl_kind k
     return kind;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = s ? strlen(s) : 0, m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
-}
-
 /* 3.8-3.11: wait_for() catches the CancelledError and returns the result
  * when the awaited future completed in the same loop step (bpo-42130); the
  * 3.12 rewrite on asyncio.timeout() fixed it.  The sign: the last cancel was
@@ -106,7 +102,7 @@ const struct tl_cpython_bug *tl_cpython_bug_of(const struct tl_leak *l)
     const struct tl_resolved_stack *r =
         last && last->delivered ? tl_depot_resolved(&tl_py_stacks, last->delivered) : NULL;
     if (r && r->n && r->frames[0].function && !strcmp(r->frames[0].function, "wait_for") &&
-        ends_with(r->frames[0].file, "/asyncio/tasks.py"))
+        tl_ends_with(r->frames[0].file, "/asyncio/tasks.py"))
         return &wait_for_race;
     return NULL;
 }

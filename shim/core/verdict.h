@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Verdicts: the contract's leak rules as pure functions.  Which kind a task
  * is (the tl_verdict_* choices), from the predicates below, and once only
  * (tl_verdict_once).  The hooks and the collection read the task and call

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tasks.h"
+
 const char *const tl_wait_kind_names[TL_N_WAIT_KINDS] = {
 #define X(constant, name) name,
 #include "core/waits.inc"
@@ -121,25 +123,62 @@ static int let_go(const struct tl_waiter *t, uintptr_t object)
            !t->wait->acquiring;
 }
 
-static void find_holders(struct graph *g, struct tl_wait *w)
+/* Every lock a task's frames have, by object: found without looking at
+ * every task for each waiter. */
+struct held_ref {
+    uintptr_t object;
+    size_t task;
+    uint8_t entered;
+};
+
+static int cmp_held(const void *a, const void *b)
 {
-    size_t entered = 0, candidates = 0, candidate = 0;
-    for (size_t j = 0; j < g->n; j++) {
-        const struct tl_helds *h = g->tasks[j].held;
-        for (uint32_t k = 0; h && k < h->n; k++) {
-            if (h->items[k].object != w->object || let_go(&g->tasks[j], w->object))
-                continue;
-            if (h->items[k].entered) {
-                uint64_t *ids = realloc(w->held_by, (w->n_held_by + 1) * sizeof *ids);
-                if (ids) {
-                    w->held_by = ids;
-                    w->held_by[w->n_held_by++] = g->tasks[j].id;
-                }
-                entered++;
-            } else if (!waits_in(g->tasks[j].wait, w->object, 0)) {
-                candidates++;
-                candidate = j;
+    uintptr_t x = ((const struct held_ref *)a)->object, y = ((const struct held_ref *)b)->object;
+    return (x > y) - (x < y);
+}
+
+static struct held_ref *index_helds(const struct graph *g, size_t *n_out)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < g->n; j++)
+        n += g->tasks[j].held ? g->tasks[j].held->n : 0;
+    struct held_ref *refs = malloc((n ? n : 1) * sizeof *refs);
+    n = 0;
+    for (size_t j = 0; refs && j < g->n; j++)
+        for (uint32_t k = 0; g->tasks[j].held && k < g->tasks[j].held->n; k++)
+            refs[n++] = (struct held_ref){g->tasks[j].held->items[k].object, j,
+                                          g->tasks[j].held->items[k].entered};
+    if (refs)
+        qsort(refs, n, sizeof *refs, cmp_held);
+    *n_out = refs ? n : 0;
+    return refs;
+}
+
+static void find_holders(struct graph *g, const struct held_ref *refs, size_t n_refs,
+                         struct tl_wait *w)
+{
+    size_t entered = 0, candidates = 0, candidate = 0, lo = 0, hi = n_refs;
+    while (lo < hi) { /* the first entry of w->object */
+        size_t mid = lo + (hi - lo) / 2;
+        if (refs[mid].object < w->object)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t r = lo; r < n_refs && refs[r].object == w->object; r++) {
+        const struct tl_waiter *t = &g->tasks[refs[r].task];
+        if (let_go(t, w->object))
+            continue;
+        if (refs[r].entered) {
+            uint64_t *ids = realloc(w->held_by, (w->n_held_by + 1) * sizeof *ids);
+            if (ids) {
+                w->held_by = ids;
+                w->held_by[w->n_held_by++] = t->id;
             }
+            entered++;
+        } else if (!waits_in(t->wait, w->object, 0)) {
+            candidates++;
+            candidate = refs[r].task;
         }
     }
     if (entered) {
@@ -374,22 +413,41 @@ void tl_waits_analyze(struct tl_waiter *tasks, size_t n, struct tl_deadlocks *ou
     for (size_t i = 0; i < n; i++)
         g.by_id[i] = (struct slot){tasks[i].id, i};
     qsort(g.by_id, n, sizeof *g.by_id, cmp_slot);
+    size_t n_refs;
+    struct held_ref *refs = index_helds(&g, &n_refs);
     for (size_t i = 0; i < n; i++) {
         struct tl_wait *w = tasks[i].wait;
         if (w && (w->kind == TL_WAIT_LOCK || w->kind == TL_WAIT_SEMAPHORE ||
                   w->kind == TL_WAIT_CONDITION) && w->object)
-            find_holders(&g, w);
+            find_holders(&g, refs, n_refs, w);
     }
+    free(refs);
     if (build_edges(&g) < 0)
         goto out;
     find_deadlocks(&g, out, component);
     for (size_t i = 0; i < n; i++)
         if (component[i] >= 0)
-            set_never(tasks[i].wait, "deadlock: what it waits for waits for it");
+            set_never(tasks[i].wait, "in a deadlock: what it waits for waits for it");
     propagate_never(&g);
 out:
     free(component);
     free(g.by_id);
     free(g.first);
     free(g.to);
+}
+
+void tl_waits_analyze_live(struct tl_leak *live, size_t n, struct tl_deadlocks *out)
+{
+    struct tl_waiter *waiters = malloc((n ? n : 1) * sizeof *waiters);
+    size_t k = 0;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; waiters && i < n; i++) {
+        struct tl_leak *l = &live[i];
+        if (l->outcome.explained)
+            waiters[k++] = (struct tl_waiter){l->task.id, l->outcome.name, l->outcome.wait,
+                                              &l->outcome.held};
+    }
+    if (waiters)
+        tl_waits_analyze(waiters, k, out);
+    free(waiters);
 }

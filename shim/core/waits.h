@@ -97,5 +97,9 @@ struct tl_waiter {
  * never end.  A wait with a deadline, or one already woken, is neither in
  * a deadlock nor "never". */
 void tl_waits_analyze(struct tl_waiter *tasks, size_t n, struct tl_deadlocks *out);
+/* The same over a collection's pending tasks, read whole (the tasks their
+ * outcomes explain).  No Python: a snapshot's runs without the GIL. */
+struct tl_leak;
+void tl_waits_analyze_live(struct tl_leak *live, size_t n, struct tl_deadlocks *out);
 
 #endif

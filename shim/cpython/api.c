@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Resolve the CPython C API with dlsym: see api.h for why. */
 #include "cpython/api.h"
 

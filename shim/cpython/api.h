@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The slice of the CPython C API that taskleak uses, resolved at run time.
  *
  * The library never links libpython and never includes Python.h: one .so
@@ -78,6 +79,8 @@ typedef struct {
     X(long, PyLong_AsLong, (PyObject *))                                       \
     X(double, PyFloat_AsDouble, (PyObject *))                                  \
     X(Py_ssize_t, PyTuple_Size, (PyObject *))                                  \
+    X(Py_ssize_t, PyList_Size, (PyObject *))                                   \
+    X(PyObject *, PyList_GetItem, (PyObject *, Py_ssize_t))                    \
     X(PyObject *, PyTuple_GetItem, (PyObject *, Py_ssize_t))                   \
     X(PyObject *, PyDict_GetItem, (PyObject *, PyObject *))                    \
     X(int, PyDict_Next, (PyObject *, Py_ssize_t *, PyObject **, PyObject **))  \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-version frame walkers, from the offsets in layouts.inc. */
 #include "cpython/frames.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Python stacks: a fast walk of the interpreter's own frame structs, and
  * resolution of (code, offset) pairs into names and lines at report time. */
 #ifndef TL_FRAMES_H

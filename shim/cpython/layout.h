@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where CPython keeps what taskleak reads: one row of layouts.inc per minor
  * and build kind, picked once by version.c. */
 #ifndef TL_CPYTHON_LAYOUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Object layouts and constants that have not changed from 3.8 to 3.13
  * (non-debug builds with the GIL); tests/unit/test_layout.c checks them
  * against the system's Python.h.  Per-version layouts: layouts.inc. */

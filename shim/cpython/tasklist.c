@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Live tasks: see tasklist.h. */
 #include "cpython/tasklist.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every live asyncio task of the main interpreter, found the way this
  * version keeps them: asyncio's WeakSets up to 3.13, the per-thread linked
  * lists of 3.14+ (read through the offsets _asyncio publishes for debuggers

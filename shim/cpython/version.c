@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The version pick: the layout row of this build, checked against the
  * offsets the runtime publishes about itself (3.13+), and capabilities. */
 #include "cpython/version.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one version pick: which CPython this is, whether taskleak supports it,
  * and what it can do.  Code outside shim/cpython/ asks for capabilities,
  * never for version numbers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CPython versions taskleak supports: the one place that says so.  The
  * library's messages use it; tests/pythons.py (every test runner) and the
  * README's table check read these two lines. */

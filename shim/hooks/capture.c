@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stacks, names and per-code facts, for the hooks and the collection. */
 #include "hooks/capture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where things happen, captured under the GIL: Python and native stacks
  * interned into the depots, coroutine names, and what the code at a
  * stack's top is (a cancel scope, a library) remembered per code object. */

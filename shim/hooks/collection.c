@@ -118,22 +118,41 @@ static void read_task(struct tl_collection *c, PyObject *task)
         tl_judge_found_ended(task, st);
 }
 
+struct by_addr {
+    uintptr_t addr;
+    struct tl_leak *item;
+};
+
+static int cmp_addr(const void *a, const void *b)
+{
+    uintptr_t x = ((const struct by_addr *)a)->addr, y = ((const struct by_addr *)b)->addr;
+    return (x > y) - (x < y);
+}
+
+static struct tl_leak *find_live(const struct by_addr *index, size_t n, uintptr_t addr)
+{
+    struct by_addr key = {addr, NULL};
+    const struct by_addr *found = bsearch(&key, index, n, sizeof *index, cmp_addr);
+    return found ? found->item : NULL;
+}
+
 /* The edges become each awaited task's awaited_by (the first awaiter that
  * is a live task). */
 static void link_awaiters(struct live_list *list)
 {
-    for (size_t e = 0; e < list->n_edges; e++) {
+    struct by_addr *index = malloc((list->n ? list->n : 1) * sizeof *index);
+    for (size_t i = 0; index && i < list->n; i++)
+        index[i] = (struct by_addr){list->items[i].task.addr, &list->items[i]};
+    if (index)
+        qsort(index, list->n, sizeof *index, cmp_addr);
+    for (size_t e = 0; index && e < list->n_edges; e++) {
         const struct await_edge *edge = &list->edges[e];
-        struct tl_leak *awaiter = NULL, *awaited = NULL;
-        for (size_t i = 0; i < list->n && (!awaiter || !awaited); i++) {
-            if (list->items[i].task.addr == edge->awaiter)
-                awaiter = &list->items[i];
-            if (list->items[i].task.addr == edge->awaited)
-                awaited = &list->items[i];
-        }
+        struct tl_leak *awaiter = find_live(index, list->n, edge->awaiter);
+        struct tl_leak *awaited = find_live(index, list->n, edge->awaited);
         if (awaiter && awaited && awaiter != awaited && !awaited->outcome.awaited_by)
             awaited->outcome.awaited_by = awaiter->task.id;
     }
+    free(index);
     free(list->edges);
     list->edges = NULL;
     list->n_edges = list->cap_edges = 0;
@@ -204,21 +223,6 @@ static void end_names(struct tl_collection *c)
     c->named = NULL;
 }
 
-static void analyze(struct tl_collection *c)
-{
-    struct tl_waiter *waiters = malloc((c->live.n ? c->live.n : 1) * sizeof *waiters);
-    size_t n = 0;
-    for (size_t i = 0; waiters && i < c->live.n; i++) {
-        struct tl_leak *l = &c->live.items[i];
-        if (l->outcome.explained)
-            waiters[n++] = (struct tl_waiter){l->task.id, l->outcome.name, l->outcome.wait,
-                                              &l->outcome.held};
-    }
-    if (waiters)
-        tl_waits_analyze(waiters, n, &c->deadlocks);
-    free(waiters);
-}
-
 /* ---- the phases ---------------------------------------------------------- */
 
 struct tl_collection *tl_collect_begin(enum tl_collect_mode mode)
@@ -270,11 +274,14 @@ static int step_one(struct tl_collection *c)
         if (tl_explain_names_step(c->names))
             return 1;
         end_names(c);
-        c->phase = ANALYZE;
+        /* A snapshot's reasoning needs no Python: the collector does it
+         * without the GIL (tl_waits_analyze_live).  The exit's leaks need
+         * it before they are recorded. */
+        c->phase = c->mode == TL_COLLECT_EXIT ? ANALYZE : RESOLVE;
         return 1;
     case ANALYZE:
-        analyze(c);
-        c->phase = c->mode == TL_COLLECT_EXIT ? RECORD : RESOLVE;
+        tl_waits_analyze_live(c->live.items, c->live.n, &c->deadlocks);
+        c->phase = RECORD;
         return 1;
     case RECORD: /* exit: the pending tasks are pending_at_exit */
         if (c->next_record < c->live.n) {

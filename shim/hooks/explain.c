@@ -246,13 +246,25 @@ static enum role role_of(PyObject *gen, PyObject **code_out)
     return (enum role)r;
 }
 
+static int first_is_self(PyObject *code)
+{
+    PyObject *names = attr(code, "co_varnames");
+    PyObject *first = names && tl_py.PyTuple_Size(names) > 0 ? tl_py.PyTuple_GetItem(names, 0) : NULL;
+    const char *s = first ? tl_py.PyUnicode_AsUTF8(first) : NULL;
+    int yes = s && !strcmp(s, "self");
+    tl_py.PyErr_Clear();
+    if (names)
+        tl_py.Py_DecRef(names);
+    return yes;
+}
+
 static char *qualname_of(PyObject *code, PyObject *self)
 {
     PyObject *q = attr(code, tl_caps.qualname ? "co_qualname" : "co_name");
     char *name = utf8(q);
     if (q)
         tl_py.Py_DecRef(q);
-    if (name && self && !tl_caps.qualname) { /* 3.8-3.10: Type.method from self */
+    if (name && self && !tl_caps.qualname && first_is_self(code)) { /* 3.8-3.10: Type.method */
         char buf[256];
         snprintf(buf, sizeof buf, "%s.%s", TL_FIELD(TL_TYPE(self), TL_OFF_TP_NAME, const char *), name);
         free(name);
@@ -400,9 +412,8 @@ static int8_t taken(PyObject *obj)
 static void by_role(struct tl_wait *w, enum role role, PyObject *frame, PyObject *code)
 {
     PyObject *self = first_local(frame);
-    w->call = code == K.mixin_aenter_code && self /* `async with`: what it calls */
-                  ? qualname_of(code, NULL) : qualname_of(code, self);
-    if (code == K.mixin_aenter_code && self && w->call) {
+    w->call = qualname_of(code, self);
+    if (code == K.mixin_aenter_code && self && w->call) { /* `async with`: what it calls */
         char buf[256];
         snprintf(buf, sizeof buf, "%s.acquire", TL_FIELD(TL_TYPE(self), TL_OFF_TP_NAME, const char *));
         free(w->call);
@@ -743,14 +754,14 @@ static int only_the_chain_has(PyObject *obj, const struct tl_chain *c, uint32_t 
 static const char *never_reason(enum tl_wait_kind kind)
 {
     switch (kind) {
-    case TL_WAIT_FUTURE: return "nothing else references the future: it can never complete";
-    case TL_WAIT_EVENT: return "nothing else references the Event: it can never be set";
-    case TL_WAIT_CONDITION: return "nothing else references the Condition: it can never be notified";
-    case TL_WAIT_QUEUE_GET: return "nothing else references the Queue: nothing can ever put into it";
-    case TL_WAIT_QUEUE_PUT: return "nothing else references the Queue: nothing can ever take from it";
-    case TL_WAIT_BARRIER: return "nothing else references the Barrier: no other task can reach it";
+    case TL_WAIT_FUTURE: return "nothing else references the future, so it can never complete";
+    case TL_WAIT_EVENT: return "nothing else references the Event, so it can never be set";
+    case TL_WAIT_CONDITION: return "nothing else references the Condition, so it can never be notified";
+    case TL_WAIT_QUEUE_GET: return "nothing else references the Queue, so nothing can ever put into it";
+    case TL_WAIT_QUEUE_PUT: return "nothing else references the Queue, so nothing can ever take from it";
+    case TL_WAIT_BARRIER: return "nothing else references the Barrier, so no other task can reach it";
     case TL_WAIT_LOCK:
-    case TL_WAIT_SEMAPHORE: return "nothing else references the lock: it can never be released";
+    case TL_WAIT_SEMAPHORE: return "nothing else references the lock, so it can never be released";
     default: return NULL;
     }
 }
@@ -840,10 +851,23 @@ void tl_explain_task(PyObject *task, const struct tl_chain *c, struct tl_outcome
 struct tl_global_names {
     const uintptr_t *objects;
     size_t n_objects;
+    struct sorted_object *sorted; /* objects by address, for the lookups */
     char **names;
     PyObject **modules; /* sys.modules' values when it began (new refs) */
     size_t n_modules, next;
 };
+
+struct sorted_object {
+    uintptr_t object;
+    size_t index;
+};
+
+static int cmp_object(const void *a, const void *b)
+{
+    uintptr_t x = ((const struct sorted_object *)a)->object;
+    uintptr_t y = ((const struct sorted_object *)b)->object;
+    return (x > y) - (x < y);
+}
 
 struct tl_global_names *tl_explain_names_begin(const uintptr_t *objects, size_t n)
 {
@@ -857,6 +881,11 @@ struct tl_global_names *tl_explain_names_begin(const uintptr_t *objects, size_t 
     g->objects = objects;
     g->n_objects = n;
     g->names = calloc(n ? n : 1, sizeof *g->names);
+    g->sorted = malloc((n ? n : 1) * sizeof *g->sorted);
+    for (size_t i = 0; g->sorted && i < n; i++)
+        g->sorted[i] = (struct sorted_object){objects[i], i};
+    if (g->sorted) /* no memory: no names */
+        qsort(g->sorted, n, sizeof *g->sorted, cmp_object);
     while (g->names && n && modules && tl_py.PyDict_Next(modules, &pos, &k, &v)) {
         if (g->n_modules == cap) {
             PyObject **m = realloc(g->modules, (cap = cap ? cap * 2 : 256) * sizeof *m);
@@ -875,13 +904,18 @@ static char *module_name(PyObject *dict)
 {
     char *name = utf8(tl_py.PyDict_GetItemString(dict, "__name__"));
     if (name && !strcmp(name, "__main__")) {
-        char *file = utf8(tl_py.PyDict_GetItemString(dict, "__file__"));
+        /* CPython removes __main__.__file__ once the script has run (at exit). */
+        PyObject *argv = tl_py.PySys_GetObject("argv");
+        PyObject *path = tl_py.PyDict_GetItemString(dict, "__file__");
+        if ((!path || path == tl_py.None) && argv && tl_py.PyList_Size(argv) > 0)
+            path = tl_py.PyList_GetItem(argv, 0);
+        char *file = path && path != tl_py.None ? utf8(path) : NULL;
         const char *base = file ? strrchr(file, '/') : NULL;
         base = base ? base + 1 : file;
         if (base && *base) {
             free(name);
             name = strdup(base);
-            char *dot = strrchr(name, '.');
+            char *dot = name ? strrchr(name, '.') : NULL;
             if (dot && !strcmp(dot, ".py"))
                 *dot = 0;
         }
@@ -899,18 +933,23 @@ int tl_explain_names_step(struct tl_global_names *g)
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     char *mod = NULL;
-    while (dict && tl_py.PyDict_Next(dict, &pos, &k, &v)) {
-        for (size_t i = 0; i < g->n_objects; i++) {
-            if ((uintptr_t)v != g->objects[i] || g->names[i])
+    while (dict && g->sorted && tl_py.PyDict_Next(dict, &pos, &k, &v)) {
+        struct sorted_object key = {(uintptr_t)v, 0};
+        struct sorted_object *hit = bsearch(&key, g->sorted, g->n_objects, sizeof key, cmp_object);
+        while (hit && hit > g->sorted && hit[-1].object == key.object)
+            hit--; /* the first of the same object (it may be named twice) */
+        for (; hit && hit < g->sorted + g->n_objects && hit->object == key.object; hit++) {
+            size_t i = hit->index;
+            if (g->names[i])
                 continue;
-            const char *key = tl_py.PyUnicode_AsUTF8(k);
+            const char *name = tl_py.PyUnicode_AsUTF8(k);
             if (!mod && !(mod = module_name(dict)))
                 break;
-            if (!key || !strncmp(mod, "asyncio", 7)) /* asyncio's own: not a name */
+            if (!name || !strncmp(mod, "asyncio", 7)) /* asyncio's own: not a name */
                 break;
-            size_t len = strlen(mod) + strlen(key) + 2;
+            size_t len = strlen(mod) + strlen(name) + 2;
             if ((g->names[i] = malloc(len)))
-                snprintf(g->names[i], len, "%s.%s", mod, key);
+                snprintf(g->names[i], len, "%s.%s", mod, name);
         }
     }
     tl_py.PyErr_Clear();
@@ -927,6 +966,7 @@ char **tl_explain_names_end(struct tl_global_names *g)
     for (size_t i = 0; i < g->n_modules; i++)
         tl_py.Py_DecRef(g->modules[i]);
     free(g->modules);
+    free(g->sorted);
     char **names = g->names;
     free(g);
     return names;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The GIL, taken from the library's own threads: the collection in slices
  * (the longest the program waits for the GIL on us is a slice), and our
  * locks taken without holding it. */
@@ -79,6 +80,13 @@ void tl_lock_outside_gil(pthread_mutex_t *lock)
 {
     void *ts = tl_py.PyEval_SaveThread();
     pthread_mutex_lock(lock);
+    tl_py.PyEval_RestoreThread(ts);
+}
+
+void tl_wait_outside_gil(void (*wait)(void *ctx), void *ctx)
+{
+    void *ts = tl_py.PyEval_SaveThread();
+    wait(ctx);
     tl_py.PyEval_RestoreThread(ts);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Entering the interpreter from the library's own threads: the fork side
  * of it (the rest is in core/pyside.h, for the collector). */
 #ifndef TL_GIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a pending task holds: the sockets, transports, stream readers and
  * writers and open files that its suspended coroutines keep in local
  * variables.  Nothing of the program runs: only known types, matched with

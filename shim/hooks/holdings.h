@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a pending task holds: see holdings.c. */
 #ifndef TL_HOLDINGS_H
 #define TL_HOLDINGS_H

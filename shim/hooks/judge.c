@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Verdicts, given with Python at hand. */
 #include "hooks/judge.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Judging tasks with Python at hand (GIL held): read the task (pytask.h),
  * ask the rules (verdict.h), record the verdict in the table (tasks.h). */
 #ifndef TL_JUDGE_H

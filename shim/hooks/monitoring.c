@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* EXCEPTION_HANDLED: for each CancelledError handled in a task, note the
  * handler's site and kind on the task's last cancel.  The last handler in
  * the task is the one that decided: a re-raise leads to another. */

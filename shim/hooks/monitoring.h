@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where a CancelledError was caught (3.12+): sys.monitoring's
  * EXCEPTION_HANDLED event, through a tool id of our own. */
 #ifndef TL_MONITORING_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading tasks: attributes and methods of asyncio's own Task and of the
  * coroutines it drives, never code of the program's. */
 #include "hooks/pytask.h"

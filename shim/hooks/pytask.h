@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading an asyncio Task from Python (GIL held): its state, its cancels,
  * where it waits, who it waits for, and what a report says of it.  Errors
  * are cleared: a task that cannot be read reads as unknown. */

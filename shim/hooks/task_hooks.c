@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The task hooks: asyncio's Task, patched.
  *
  * Spawn: the Task type's tp_init (and the `__init__` slot wrapper that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The task hooks: patch the C Task type and feed the core. */
 #ifndef TL_TASK_HOOKS_H
 #define TL_TASK_HOOKS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bootstrap: decide whether this process is a CPython we support, get a
  * foot in the door with an audit hook, and activate the hooks at the
  * first audit event after `_asyncio` is loaded (always an import inside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fork protocol, in one place.  Before os.fork() (its audit event, GIL
  * held) the collector's thread stops; fork() itself goes through the
  * pthread_atfork handlers (prepare, parent, child), and the child resets

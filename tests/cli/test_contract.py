@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The names the Python package shares with the C library cannot drift.
 
 taskleak.contract holds kind names, states, options and the version as
@@ -91,25 +92,38 @@ class SameAsTheLibrary(unittest.TestCase):
         self.assertSameTable(contract.OPTIONS, options_table(),
                              "options (shim/core/options.inc X(key, KIND, field, default, min, max))")
 
+    def test_option_help(self):
+        """options.inc's help column is what `taskleak --help` shows."""
+        text = re.sub(r',\s*\n\s+', ', ', source("shim", "core", "options.inc"))
+        c = re.findall(r'^X\((\w+),.*"([^"]*)"\)\s*$', text, re.M)
+        self.assertSameTable(sorted(contract.OPTION_HELP.items()), sorted(c),
+                             "options' help (shim/core/options.inc's last column)")
+        self.assertEqual(list(contract.OPTION_HELP), [o[0] for o in contract.OPTIONS])
+
     def test_version_and_schema(self):
+        """One version: the VERSION file, which the package reads and make
+        passes to collector/report.c as TL_VERSION; the built library has it."""
         report_c = source("collector", "report.c")
-        version = re.search(r'#define\s+TL_VERSION\s+"([^"]+)"', report_c)
         schema_number = re.search(r'"schema",\s*(\d+)', report_c)
-        self.assertTrue(version and schema_number, "collector/report.c: no TL_VERSION or schema")
-        self.assertEqual(contract.VERSION, version.group(1),
-                         "VERSION: the library says %s (collector/report.c TL_VERSION)"
-                         % version.group(1))
-        metrics = re.search(r'#define\s+TL_METRICS_VERSION\s+"([^"]+)"',
-                            source("collector", "metrics.c"))
-        self.assertEqual(metrics and metrics.group(1), contract.VERSION,
-                         "collector/metrics.c TL_METRICS_VERSION is not the library's version")
+        self.assertTrue(schema_number, "collector/report.c: no schema")
+        self.assertNotRegex(report_c, r'#define\s+TL_VERSION\s+"',
+                            "collector/report.c defines its own TL_VERSION")
+        self.assertEqual(contract.VERSION, source("VERSION").strip())
+        self.assertRegex(contract.VERSION, r"^\d+\.\d+\.\d+")
+        lib = os.path.join(REPO, "build", "libtaskleak.so")
+        if os.path.exists(lib):
+            with open(lib, "rb") as stream:
+                self.assertIn(b"\0" + contract.VERSION.encode() + b"\0", stream.read(),
+                              "build/libtaskleak.so does not carry VERSION (make again?)")
+        self.assertNotRegex(source("collector", "metrics.c"), r'#define\s+TL_\w*VERSION\s+"',
+                            "collector/metrics.c defines its own version")
         self.assertEqual(contract.SCHEMA, int(schema_number.group(1)),
                          "SCHEMA: the library writes %s" % schema_number.group(1))
 
     def test_pyproject_version(self):
-        version = re.search(r'^version\s*=\s*"([^"]+)"', source("pyproject.toml"), re.M)
-        self.assertEqual(version and version.group(1), contract.VERSION,
-                         "pyproject.toml's version is not the library's")
+        pyproject = source("pyproject.toml")
+        self.assertNotRegex(pyproject, r'(?m)^version\s*=\s*"', "pyproject.toml writes a version")
+        self.assertRegex(pyproject, r'(?m)^version = \{file = "VERSION"\}$')
 
     def test_fixes_and_descriptions_cover_every_kind(self):
         self.assertEqual(set(contract.FIXES), set(contract.KINDS))
@@ -164,7 +178,8 @@ class SchemaSameAsTheLibrary(unittest.TestCase):
                 stack.extend(value.values())
             elif isinstance(value, list):
                 stack.extend(value)
-        missing = sorted(literals - described - {"taskleak", "signal"})
+        values = {"taskleak"} | set(self.schema["properties"]["reason"]["enum"])
+        missing = sorted(literals - described - values)
         self.assertEqual(missing, [], "collector/report.c writes fields docs/report.schema.json "
                                       "does not describe: %s" % ", ".join(missing))
 

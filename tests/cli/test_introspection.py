@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """CPython 3.14's own view of a running process's tasks,
 `python3.14 -m asyncio ps PID` and `... pstree PID` (which read the process
 from outside through the offsets the runtime publishes):

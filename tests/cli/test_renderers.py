@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The renderers, imported directly (taskleak.render): each format behind
 the one interface, on the fixtures the golden CLI tests use.  The text
 renderer must produce the golden files byte for byte, as `taskleak report`
@@ -123,7 +124,8 @@ class Sarif(unittest.TestCase):
         log = json.loads(SarifRenderer(root=SRC_ROOT).render(reports))
         self.assertEqual(log["version"], "2.1.0")
         run = log["runs"][0]
-        self.assertEqual([rule["id"] for rule in run["tool"]["driver"]["rules"]], list(KINDS))
+        self.assertEqual([rule["id"] for rule in run["tool"]["driver"]["rules"]],
+                         list(KINDS) + ["deadlock"])
         self.assertEqual(len(run["results"]), sum(len(r.leaks) for r in reports))
         self.assertEqual(run["originalUriBaseIds"]["%SRCROOT%"]["uri"], "file:///srv/shop/")
         for result in run["results"]:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """docs/report.schema.json: a valid draft 2020-12 schema that every complete
 report fixture matches, and that rejects the fixtures made to be broken.
 (tests/e2e/run.py validates every report the library writes in the e2e

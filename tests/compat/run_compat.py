@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Transparency oracle: CPython's own asyncio test package, with and without taskleak.
 
-    python3 tests/compat/run_compat.py --lib build/libtaskleak.so \\
-        [--python PATH ...] [--jobs N]
+    python3 tests/compat/run_compat.py [--lib PATH] [-k PATTERN]...
+        [--python LABEL|PATH]... [--jobs N]
+    make compat K=test_taskgroups PY=sid-3.14    (the same, from make)
 
 Without --python, the interpreters are those tests/common.py finds, debug
 builds left out: /usr/bin/python3, every pyenv CPython and the Debian sid
 chroot's of the supported versions (what it leaves out or finds absent is a
-skip).
+skip); --python takes labels as `python3 tests/pythons.py` prints them, or
+paths.  -k PATTERN keeps the tests of test_asyncio whose id contains PATTERN
+(regrtest's `-m *PATTERN*`, both runs alike).
 
 For each interpreter, `test.test_asyncio` is run twice through the interpreter's
 own regression-test driver (`python -m test -v test_asyncio`): once plain and
@@ -388,11 +392,13 @@ def interp_info(python):
     return version, None, short
 
 
-def suite_argv(python, timeout):
+def suite_argv(python, timeout, patterns=()):
     # regrtest's own --timeout dumps the tracebacks of a hung test (faulthandler)
-    # shortly before our hard kill.
-    return [python, "-m", "test", "-v", "--timeout", str(max(60, int(timeout) - 60)),
-            "test_asyncio"]
+    # shortly before our hard kill.  -m: the tests -k keeps (a glob on the test
+    # id and on each of its dotted parts).
+    match = [a for p in patterns for a in ("-m", "*%s*" % p)]
+    return [python, "-m", "test", "-v", "--timeout", str(max(60, int(timeout) - 60))] + \
+        match + ["test_asyncio"]
 
 
 def single_argv(python, tid):
@@ -568,9 +574,7 @@ def report_interpreter(it, runner, lib, tmp, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--lib", required=True, help="path of libtaskleak.so")
-    ap.add_argument("--python", action="append", default=[],
-                    help="interpreter (repeatable; replaces the discovery of tests/common.py)")
+    common.runner_args(ap, what="tests of test_asyncio")
     ap.add_argument("--jobs", type=int, default=2,
                     help="suite runs at a time (default 2: the plain and the library run "
                          "of one interpreter side by side)")
@@ -594,7 +598,12 @@ def main():
         return 2
     if args.python:
         found, notes = [], []
-        for python in args.python:
+        try:
+            pythons = common.python_paths(args.python)
+        except common.PythonsError as e:
+            log("error: %s" % e)
+            return 2
+        for python in pythons:
             try:
                 found.append(common.interpreter(python))
             except common.PythonsError:
@@ -654,7 +663,7 @@ def main():
         it, mode = job
         d = os.path.join(tmp, "run-%d-%s" % (it["idx"], mode))
         log("  running %s %s ..." % (it["label"], mode))
-        r = runner.run(suite_argv(it["python"], args.timeout),
+        r = runner.run(suite_argv(it["python"], args.timeout, args.patterns),
                        lib if mode == "taskleak" else None, d, args.timeout)
         log("  done    %s %s: rc=%s in %.1fs" % (it["label"], mode, r["rc"], r["wall"]))
         it[mode] = r

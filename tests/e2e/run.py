@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """End-to-end tests of libtaskleak.so: real CPython programs, preloaded library.
 
-    /usr/bin/python3 tests/e2e/run.py --lib build/libtaskleak.so [-k SUBSTR]... [--python PATH]...
+    python3 tests/e2e/run.py [--lib PATH] [-k PATTERN]... [--python LABEL|PATH]...
+    make e2e K=stuck PY=sid-3.14            (the same: one scenario, one interpreter)
 
 Every scenario in tests/e2e/scenarios/*.py runs under every interpreter
 tests/common.py finds (/usr/bin/python3, which must exist, each pyenv CPython
@@ -11,9 +13,11 @@ with LD_PRELOAD=<lib> and without it.  The run with the library must write the
 report the scenario's header directives describe; both runs must print the same
 stdout, exit with the same status and print the same stderr except the
 library's `taskleak: N leaks (...); report: PATH` lines (one per leaking
-process that reaches its exit report).  `--python PATH`
-(repeatable) replaces the interpreter discovery with the given interpreters.
-`-k` (repeatable) keeps the checks whose name contains one of the substrings.
+process that reaches its exit report).  The options are every runner's
+(tests/common.py): `--lib` defaults to build/libtaskleak.so; `--python
+LABEL|PATH` (repeatable; a label as `python3 tests/pythons.py` prints it)
+replaces the interpreter discovery; `-k PATTERN` (repeatable) keeps the checks
+whose name contains one of the patterns.
 
 Header directives (leading comment block of a scenario):
   # expect: KIND coro=QUALNAME [key=value...]
@@ -119,10 +123,11 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, HERE)
 from lib import reports  # noqa: E402  (the runner's parts: tests/e2e/lib)
 from lib.evaluate import LATENCIES, evaluate, fmt_ms  # noqa: E402
+from lib.reports import EXPLAINED  # noqa: E402
 from lib.native import native_checks  # noqa: E402
-from lib.scenario import Scenario, selected  # noqa: E402
+from lib.scenario import Scenario  # noqa: E402
 import common  # noqa: E402  (tests/common.py, put on sys.path by lib)
-from common import Failure, say  # noqa: E402
+from common import Failure, say, selected  # noqa: E402
 
 SCENARIOS = os.path.join(HERE, "scenarios")
 
@@ -131,13 +136,9 @@ SCENARIOS = os.path.join(HERE, "scenarios")
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--lib", required=True, help="path to libtaskleak.so")
+    common.runner_args(ap)
     ap.add_argument("--preload-first", action="append", default=[], metavar="PATH",
                     help="library to preload before it (a sanitizer runtime); repeatable")
-    ap.add_argument("-k", action="append", default=[], metavar="SUBSTR",
-                    help="run only the checks whose name contains SUBSTR")
-    ap.add_argument("--python", action="append", default=[], metavar="PATH",
-                    help="interpreter to test (repeatable; replaces discovery)")
     ap.add_argument("--debug-builds", action="store_true",
                     help="also the CPython debug builds discovery finds (slow)")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel runs (2)")
@@ -178,14 +179,14 @@ def main():
                  if not os.path.basename(p).startswith("_")]
     scenarios += [sc.variant(name, directives) for sc in list(scenarios)
                   for name, directives in sc.variants]
-    scenarios = [s for s in scenarios if selected(s.name, args.k)]
+    scenarios = [s for s in scenarios if selected(s.name, args.patterns)]
 
     jobs = []          # (label, callable returning (status, reason))
     for sc in scenarios:
         for it in interps:
             label = "%s [%s]" % (sc.name, it.label)
             jobs.append((label, (lambda sc=sc, it=it: one(sc, it, lib))))
-    for name, fn in native_checks(lib, args.k):
+    for name, fn in native_checks(lib, args.patterns):
         jobs.append((name, fn))
 
     def guarded(fn):
@@ -226,6 +227,9 @@ def main():
                 "%d runs: median %s, p90 %s, max %s" % (
                     what, len(lats), len(runs), fmt_ms(statistics.median(lats)),
                     fmt_ms(lats[min(len(lats) - 1, int(len(lats) * 0.9))]), fmt_ms(lats[-1])))
+    say("hang explanations: %(tasks)d pending tasks in %(reports)d reports said what they "
+        "wait for; %(never)d never-wakes and %(deadlocks)d deadlocks, each declared by its "
+        "scenario" % EXPLAINED)
     say("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: TASKLEAK_OPTIONS parsing (shim/core/options.c).
  *
  * The input is the text of TASKLEAK_OPTIONS (cut at its first NUL, as an

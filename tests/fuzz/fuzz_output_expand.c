@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: report path expansion (collector/output.c).
  *
  * Input: 2 bytes of output size n (0..8191), 4 bytes of pid, then the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the cancel scope classifier (shim/core/scopes.c), with the
  * `scope:MODULE_GLOB` rules of the suppressions file.
  *

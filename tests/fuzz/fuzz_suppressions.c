@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the suppressions file (shim/core/suppressions.c).
  *
  * The input is the file's content.  Each run writes it to a temporary file,

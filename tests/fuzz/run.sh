@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Build and run taskleak's libFuzzer harnesses for a bounded time each
 # (`make fuzz [FUZZ_SECONDS=N]` runs it).
 #

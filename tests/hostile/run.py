@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Hostile environments for libtaskleak.so: the program must run on unchanged.
 
-    /usr/bin/python3 tests/hostile/run.py [--lib build/libtaskleak.so]
-        [--python PATH]... [-k SUBSTR]... [--jobs N] [--no-valgrind] [--keep]
+    python3 tests/hostile/run.py [--lib PATH] [-k PATTERN]... [--python LABEL|PATH]...
+        [--jobs N] [--no-valgrind] [--keep]
+    make hostile K=disk-full PY=debian-3.11     (the same, from make)
 
 Every check runs a program from tests/hostile/programs/ with the library
 preloaded in a hostile setting, and (unless said otherwise) the same program
@@ -801,9 +803,7 @@ def skip_check(ctx, why):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--lib", default=os.path.join(ROOT, "build", "libtaskleak.so"))
-    ap.add_argument("--python", action="append", default=[])
-    ap.add_argument("-k", action="append", default=[], dest="filters")
+    common.runner_args(ap)
     ap.add_argument("--jobs", type=int, default=max(2, min(4, (os.cpu_count() or 2) + 1)))
     ap.add_argument("--no-valgrind", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -825,7 +825,7 @@ def main():
     os.chmod(tmp, 0o755)
     ctx = Ctx(lib, tmp, args.keep)
     checks = [c for c in plan(interps, ctx, not args.no_valgrind)
-              if not args.filters or any(f in c[0] for f in args.filters)]
+              if common.selected(c[0], args.patterns)]
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     for note in notes:
         say(note)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make package-test: what a new user does, offline.  A fresh venv (with the
 # system's site-packages, for Debian's setuptools, wheel and pytest), then
 #   pip install --no-build-isolation --no-deps --no-index .   (builds the library)
@@ -40,6 +41,13 @@ env -u TASKLEAK_LIB -u TASKLEAK_OPTIONS -u LD_PRELOAD "$WORK/venv/bin/taskleak" 
 expect run.out "1 swallowed_cancel leak of coroutine leaky_worker created at leaky_worker.py:14"
 expect run.out "SUMMARY: taskleak: 1 leak (1 swallowed_cancel) in 1 process"
 
+# One version: the installed command, the packaged library's reports and the
+# VERSION file say the same.
+want=$(cat "$REPO/VERSION")
+got=$("$WORK/venv/bin/taskleak" --version) || fail "taskleak --version"
+[ "$got" = "$want" ] || fail "taskleak --version says $got, VERSION says $want"
+grep -q "\"version\": \"$want\"" reports/taskleak.*.json || fail "the report's version is not $want"
+
 "$VPY" -m taskleak report --format json reports >report.json || fail "python -m taskleak report"
 "$VPY" - <<'PY' || fail "python -m taskleak report --format json: not the merged report"
 import json
@@ -58,7 +66,9 @@ import os, re, sys, tempfile, zipfile
 wheels = [w for w in os.listdir(sys.argv[1]) if w.endswith(".whl")]
 assert len(wheels) == 1, wheels
 name = wheels[0]
-match = re.match(r"^taskleak-1\.0\.0-py3-none-manylinux_(\d+)_(\d+)_(x86_64|aarch64)\.whl$", name)
+version = open(os.path.join(sys.argv[2], "VERSION")).read().strip()
+match = re.match(r"^taskleak-%s-py3-none-manylinux_(\d+)_(\d+)_(x86_64|aarch64)\.whl$"
+                 % re.escape(version), name)
 assert match, name
 archive = zipfile.ZipFile(os.path.join(sys.argv[1], name))
 files = archive.namelist()

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Nothing changes for a test that leaks nothing: run a pytest suite twice,
 without taskleak and with `-p taskleak.pytest_plugin --taskleak=fail`, and
 compare each test's outcome and the output.

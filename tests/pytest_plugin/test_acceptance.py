@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The pytest plugin end to end: `pytest --taskleak=fail` on the sample suite
 (one test whose task swallows a cancel, one that destroys a pending task, two
 clean ones) fails exactly the two leaking tests, each failure naming the
@@ -9,6 +10,8 @@ that can import pytest (Debian's 3.11, the sid chroot's 3.14).
 The plugin is imported from scripts/python (-p taskleak.pytest_plugin) and
 re-executes pytest under the library given by TASKLEAK_TEST_LIB (default
 build/libtaskleak.so); skipped when that library has no taskleak_report_now.
+TASKLEAK_TEST_PYTHONS (labels or paths, separated by ':') replaces the
+interpreters; tests/pytest_plugin/run.py sets both from --lib and --python.
 """
 
 import json
@@ -51,7 +54,8 @@ def library_problem():
 
 def interpreters():
     if not _interpreters:
-        found, _ = common.discover()
+        explicit = [p for p in os.environ.get("TASKLEAK_TEST_PYTHONS", "").split(os.pathsep) if p]
+        found, _ = common.discover(explicit=explicit or None)
         _interpreters.extend(found)
     return _interpreters
 

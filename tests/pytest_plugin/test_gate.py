@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The test gate end to end: real pytest sessions on the gate samples
 (sample/test_gate_*.py) under `-p taskleak.pytest_plugin`, on every
 interpreter tests/common.py finds that can import pytest and

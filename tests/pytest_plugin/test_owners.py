@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The gate's logic without pytest sessions or the library: which test or
 wide fixture a task belongs to (context, windows, the test's own frame on
 the creation stack, the test thread), the settle on a real event loop, the

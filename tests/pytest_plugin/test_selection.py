@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The pytest plugin's selection logic on report dicts, without the library:
 which test a leak belongs to (its context, or its creation time on
 3.8-3.11), which leaks are new, what the marker allows, the failure text,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A minimal test harness: CHECK records a failure and goes on. */
 #ifndef TL_CHECK_H
 #define TL_CHECK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stack depot: interning, ids, resolved slots. */
 #include <stdint.h>
 #include <string.h>

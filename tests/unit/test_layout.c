@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The object layouts api.h hard-codes, checked against this system's
  * Python.h (per-version frame layouts are checked by scripts/dev). */
 #include <Python.h>

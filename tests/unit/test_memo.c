@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Memo table: remembered values, misses, overwrites, growth. */
 #include <stdint.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TASKLEAK_OPTIONS: defaults, every kind of value, and bad input. */
 #include <signal.h>
 #include <stdlib.h>

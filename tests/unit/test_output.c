@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Atomic writes: content, %p, symlinks never followed, failures clean. */
 #include <errno.h>
 #include <fcntl.h>

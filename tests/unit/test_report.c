@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The report: built from the core, parsed back with jansson. */
 #include <jansson.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ int main(void)
     uint64_t ring[] = {2, 3};
     struct tl_deadlock cycle = {ring, 2, edges, 2};
     struct tl_collected found = {.deadlocks = {&cycle, 1}};
-    struct tl_report_meta m = {"exit", 1.5, "3.11.7", argv, sizeof argv, &found, NULL};
+    struct tl_report_meta m = {TL_REASON_EXIT, 1.5, "3.11.7", argv, sizeof argv, &found, NULL};
     struct tl_stats s;
     uint64_t h1, h2;
     char *text = tl_report_render(&m, &s, &h1);
@@ -77,15 +78,21 @@ int main(void)
     CHECK(json_object_get(f0, "module") && json_is_string(json_object_get(f0, "module")));
 
     /* Same content, other time and reason: same content hash. */
-    m.reason = "periodic";
+    m.reason = TL_REASON_PERIODIC;
     m.t = 9.0;
     char *again = tl_report_render(&m, &s, &h2);
     CHECK(h1 == h2);
     /* A snapshot always carries live_tasks. */
-    m.reason = "signal";
+    m.reason = TL_REASON_SIGNAL;
     char *snap = tl_report_render(&m, &s, &h2);
     json_t *rs = json_loads(snap, 0, &err);
     CHECK(rs && json_is_array(json_object_get(rs, "live_tasks")));
+    CHECK(!strcmp(json_string_value(json_object_get(rs, "reason")), "signal"));
+    /* Every reason has its contract name. */
+    CHECK(!strcmp(tl_report_reason_name(TL_REASON_PERIODIC), "periodic"));
+    CHECK(!strcmp(tl_report_reason_name(TL_REASON_EXIT), "exit"));
+    CHECK(!strcmp(tl_report_reason_name(TL_REASON_SIGNAL), "signal"));
+    CHECK(!strcmp(tl_report_reason_name(TL_REASON_REQUEST), "request"));
     json_decref(rs);
     json_decref(r);
     free(text);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Suppression files: parsing, bad lines, matching, hit counts. */
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The task table and the verdicts, without Python. */
 #include <stdlib.h>
 #include <string.h>

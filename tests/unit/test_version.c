@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The version pick: supported minors, refusals (unknown minor, too old,
  * free-threaded), and the 3.13+ check against the runtime's debug offsets,
  * with a fake _PyRuntime. */

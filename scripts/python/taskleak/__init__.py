@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """taskleak: find asyncio tasks that leak, with libtaskleak.so.
 
 The command line (`taskleak run|report|dump`, also `python -m taskleak`) is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Loading libtaskleak.so into a running CPython process started without it.
 
 3.14+: `sys.remote_exec` (PEP 768), run by the target's own interpreter; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The `taskleak` command line: the parser built from the command registry,
 and main(), which turns every failure into one stderr line and a status."""
 
@@ -8,9 +9,15 @@ import traceback
 
 from .commands import COMMANDS
 from .commands._args import wrap
-from .contract import EXIT_SOFTWARE, VERSION
+from .contract import EXIT_SOFTWARE, OPTION_DEFAULTS, OPTION_HELP, VERSION
 from .errors import CliError
 from .output import configure_streams, eprint, silence_stdout
+
+
+def option_lines():
+    """The library's options with their defaults and help (options.inc)."""
+    return "\n".join("  %-21s %s (%s)" % (key, text, OPTION_DEFAULTS[key] or "unset")
+                     for key, text in OPTION_HELP.items())
 
 
 def build_parser():
@@ -27,9 +34,10 @@ def build_parser():
                "  taskleak report --format html taskleak-reports/ > taskleak.html\n"
                "  taskleak dump 4242\n\n"
                "environment:\n"
-               "  TASKLEAK_OPTIONS  library options, colon-separated key=value\n"
+               "  TASKLEAK_OPTIONS  library options, colon-separated key=value (below)\n"
                "  TASKLEAK_LIB      path of libtaskleak.so, overriding the search\n"
-               "  TASKLEAK_DEBUG    set to show a traceback on an internal error")
+               "  TASKLEAK_DEBUG    set to show a traceback on an internal error\n\n"
+               "TASKLEAK_OPTIONS keys (default):\n" + option_lines())
     parser.add_argument("--version", action="version", version=VERSION)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True

@@ -1,14 +1,32 @@
+# SPDX-License-Identifier: MIT
 """The names taskleak shares with the C library, in one place.
 
 Each constant here mirrors a table of the library (the file and symbol say
 which); tests/cli/test_contract.py parses those files and fails, naming the
 difference, when the two drift apart.  Nothing here is read at run time from
-the C sources: an installed taskleak has none.
+the C sources: an installed taskleak has none.  The version is read from the
+VERSION file, the one place it is written (the library's TL_VERSION and the
+package's version come from it too): beside this module once installed
+(setup.py, make install put it there), at the top of a checkout otherwise.
 """
 
-# collector/report.c: TL_VERSION, and the "schema" it writes (collector/metrics.c
-# repeats the version as TL_METRICS_VERSION).
-VERSION = "1.0.0"
+import os
+
+
+def _version():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(here, "VERSION"),
+                 os.path.join(here, os.pardir, os.pardir, os.pardir, "VERSION")):
+        try:
+            with open(path, encoding="utf-8") as stream:
+                return stream.read().strip()
+        except OSError:
+            pass
+    return "unknown"
+
+
+# VERSION (collector/report.c's TL_VERSION), and the "schema" the library writes.
+VERSION = _version()
 SCHEMA = 1
 
 # shim/core/kinds.inc: the leak kinds, in the library's order (the contract's order).
@@ -41,6 +59,26 @@ OPTIONS = (
     ("catch_sites", "INT", "1", 0, 1),
     ("verbosity", "INT", "1", 0, 2),
 )
+
+# shim/core/options.inc's help column: one line per option, for
+# `taskleak --help`.
+OPTION_HELP = {
+    "report_path": "where the report goes; %p is the pid",
+    "metrics_path": "Prometheus text file written at every report; %p is the pid; unset = off",
+    "interval": "seconds between periodic reports; 0 = only at exit and on signal",
+    "grace": "seconds after the first effective cancel before a pending task is stuck",
+    "stack_depth": "Python frames kept per backtrace",
+    "native": "capture native backtraces with libunwind",
+    "native_depth": "native frames kept",
+    "dump_signal": "signal that makes the collector write a snapshot; none = off",
+    "exitcode": "exit status when the final report has leaks; 0 = keep the program's",
+    "suppressions": "file of kind:pattern lines",
+    "builtin_suppressions":
+        "apply the built-in suppressions of intentional swallows in widely used libraries",
+    "max_leaks": "leak entries kept in full",
+    "catch_sites": "3.12+: record where CancelledError is caught (sys.monitoring tool id 4 or 3)",
+    "verbosity": "0 silent; 1 one stderr line at exit when there are leaks; 2 diagnostics",
+}
 
 OPTION_DEFAULTS = dict((key, default) for key, _, default, _, _ in OPTIONS)
 DEFAULT_REPORT_PATH = OPTION_DEFAULTS["report_path"]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The two exceptions the commands share."""
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tolerant access: reports come from another program (and from users), so a
 missing or mistyped optional field degrades the output, never crashes it."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Frames and stacks: where a frame is, and how a stack is shown."""
 
 import linecache

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Where libtaskleak.so is: TASKLEAK_LIB, the copy inside the package (pip
 install), then the layouts next to the command (make install's
 <prefix>/lib, a checkout's build/)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Reading reports: the Report model, and what every renderer derives from a
 set of reports (leak counts, groups of leaks, the summary line)."""
 

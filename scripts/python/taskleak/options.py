@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """TASKLEAK_OPTIONS and LD_PRELOAD strings, and the dump_signal value read the
 way the library reads it (shim/core/options.c)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """stdout and stderr for the commands."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A test that hangs explains itself: when it times out, the live tasks of
 that test (where each is suspended, what it waits for, who holds what it
 waits for, deadlocks, waits that can never end) come first, then the test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tasks that outlive their test (or their module- or session-scoped
 fixture): the settle before the check, and the text of what was found.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Which test, or which module- or session-scoped fixture, a task belongs to
 (the pytest plugin's attribution; no pytest, no library: unit-tested).
 

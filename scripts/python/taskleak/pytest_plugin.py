@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pytest plugin: the asyncio task leaks of each test, the tasks that
 outlive it, and a hung test that explains itself (docs/pytest.md).
 

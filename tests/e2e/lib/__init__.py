@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The parts of the end-to-end runner (tests/e2e/run.py is its front and
 documents the scenario language):
 

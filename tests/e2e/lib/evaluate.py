@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One scenario on one interpreter: both runs (running.py), then every check
 of their status, output, summary lines and reports (reports.py)."""
 
@@ -159,14 +160,8 @@ def evaluate(sc, interp, lib):
         for i, (_, data) in enumerate(lib_run.snapshots):
             n_err = len(errors)
             what = "snapshot %d/%d: " % (i + 1, len(lib_run.snapshots))
-            try:
-                rep = parse_report(data, what.rstrip(": "))
-            except Failure as e:
-                errors.append(str(e))
+            if not check_snapshot(sc, interp, lib_run, data, errors, what, what.rstrip(": ")):
                 break
-            check_report(sc, None, interp, lib_run, rep, errors, reason="signal",
-                         pid=lib_run.pid, ppid=os.getpid(), what=what,
-                         incomplete="required" if sc.snapshot_incomplete else "null")
             if len(errors) > n_err:
                 break                # the others would say the same
     for st in lib_run.storms:
@@ -189,15 +184,22 @@ def evaluate(sc, interp, lib):
         elif st["last_write_after"] > 1.0:
             errors.append("%sthe last snapshot came %.2fs after the storm ended (queued work)"
                           % (what, st["last_write_after"]))
-        try:
-            rep = parse_report(st["data"], what + "the report")
-        except Failure as e:
-            errors.append(str(e))
-            continue
-        check_report(sc, None, interp, lib_run, rep, errors, reason="signal",
-                     pid=lib_run.pid, ppid=os.getpid(), what=what,
-                     incomplete="required" if sc.snapshot_incomplete else "null")
+        check_snapshot(sc, interp, lib_run, st["data"], errors, what, what + "the report")
     if errors:
         raise Failure("; ".join(errors), notes)
     return notes
+
+
+def check_snapshot(sc, interp, run, data, errors, what, name):
+    """Every report check of one snapshot (DATA, the file's bytes); False
+    when it is no report at all (the reason is in ERRORS)."""
+    try:
+        rep = parse_report(data, name)
+    except Failure as e:
+        errors.append(str(e))
+        return False
+    check_report(sc, None, interp, run, rep, errors, reason="signal",
+                 pid=run.pid, ppid=os.getpid(), what=what,
+                 incomplete="required" if sc.snapshot_incomplete else "null")
+    return True
 

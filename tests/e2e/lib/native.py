@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Non-Python processes under the library (sh, perl, make, a C program
 compiled on the fly): same output as without, empty stderr, no file written."""
 
@@ -7,9 +8,9 @@ import subprocess
 import tempfile
 
 import common
-from common import check
+from common import check, selected
 from .running import E2E_DROP, run_process, short, text
-from .scenario import DEFAULT_TIMEOUT, selected
+from .scenario import DEFAULT_TIMEOUT
 
 C_PROGRAM = r"""
 #include <stdio.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The checks of one report: its header, the shapes of its entries, the
 counts, the scenario's expectations and live tasks; the exit summary line
 against the report it names.  Each check raises common.Failure."""
@@ -9,9 +10,23 @@ import threading
 
 from . import ROOT
 from common import Failure, check, SUMMARY_RE
-from taskleak.contract import KINDS, OPTIONS, STATES  # (checked against C)
+from taskleak.contract import KINDS, OPTIONS, STATES, VERSION  # (checked against C)
 
 OPTION_KEYS = tuple(key for key, _, _, _, _ in OPTIONS)
+
+# What the hang explanations of every report checked said, for the run's
+# last lines: no "never" and no deadlock goes undeclared by its scenario.
+EXPLAINED = {"reports": 0, "tasks": 0, "never": 0, "deadlocks": 0}
+_explained_lock = threading.Lock()
+
+
+def count_explained(rep):
+    entries = list(rep.get("live_tasks") or []) + list(rep.get("leaks") or [])
+    with _explained_lock:
+        EXPLAINED["reports"] += 1
+        EXPLAINED["tasks"] += sum(1 for e in entries if "waits_for" in e)
+        EXPLAINED["never"] += sum(1 for e in entries if (e.get("waits_for") or {}).get("never_wakes"))
+        EXPLAINED["deadlocks"] += len(rep.get("deadlocks") or [])
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
 # The reasons of reports with every live task: the dump signal's, and the
@@ -335,6 +350,7 @@ def check_expectation(sc, kind, attrs, e, pid, live=None):
         check(set(got) & set(lines),
               "%s: awaiting has no frame at %s:%s (its lines there: %s; stack: %s)"
               % (w, sc.name, lines, got, fmt_stack(aw)))
+    check_waits(attrs, e, w, live)
     if "await_chain" in attrs or "opaque" in attrs:
         # An awaitable the walk cannot enter ends the chain: named, never silent.
         got = (e.get("awaiting_opaque") or {}).get("type")
@@ -359,6 +375,76 @@ def check_expectation(sc, kind, attrs, e, pid, live=None):
         check(set(got) & set(lines),
               "%s: cancels[0].python_stack has no frame at %s:%s (its lines there: %s; stack: %s)"
               % (w, sc.name, lines, got, fmt_stack(cancels[0]["python_stack"])))
+
+
+def ids_of(coros, live, w, what):
+    """The task ids of the tasks (live tasks, or leaks) whose coroutines COROS name."""
+    if coros == "none":
+        return []
+    ids = []
+    for coro in coros.split(","):
+        got = [x["task"]["id"] for x in live or [] if x["task"]["coro"] == coro]
+        check(got, "%s: %s=%s names no live task" % (w, what, coro))
+        ids += got
+    return sorted(ids)
+
+
+def check_waits(attrs, e, w, live):
+    """waits= waits_name= waits_call= waits_tasks= held_by= holders= never=
+    deadline= locks_held=: what the entry's waits_for says."""
+    wf = e.get("waits_for")
+    if "waits" in attrs:
+        if attrs["waits"] == "none":
+            check(wf is None, "%s: waits_for %r, expected null (ready to run)" % (w, wf))
+        else:
+            check(wf and wf.get("kind") == attrs["waits"],
+                  "%s: waits_for %r, expected kind %s" % (w, wf, attrs["waits"]))
+    wf = wf or {}
+    for key, field in (("waits_name", "name"), ("waits_call", "call"), ("holders", "holders")):
+        if key in attrs:
+            want = None if attrs[key] == "none" else attrs[key]
+            check(wf.get(field) == want, "%s: waits_for.%s %r, expected %r; waits_for: %r"
+                  % (w, field, wf.get(field), want, wf))
+    for key, field in (("waits_tasks", "tasks"), ("held_by", "held_by")):
+        if key in attrs:
+            want = ids_of(attrs[key], live, w, key)
+            check(sorted(wf.get(field) or []) == want, "%s: waits_for.%s %r, expected %r (%s)"
+                  % (w, field, wf.get(field), want, attrs[key]))
+    if "never" in attrs:
+        never = wf.get("never_wakes")
+        check(bool(never) == (attrs["never"] == "yes"),
+              "%s: never_wakes %r, expected %s" % (w, never, attrs["never"]))
+    if "deadline" in attrs:
+        check((wf.get("deadline") is not None) == (attrs["deadline"] == "yes"),
+              "%s: deadline %r, expected %s" % (w, wf.get("deadline"), attrs["deadline"]))
+    if "locks_held" in attrs:
+        held = e.get("locks_held") or []
+        check(len(held) == int(attrs["locks_held"]), "%s: locks_held %r, expected %s"
+              % (w, held, attrs["locks_held"]))
+
+
+def check_no_undeclared_never(entries, declared, what):
+    """No false "never": an entry says it only where its scenario does."""
+    for e in entries:
+        never = (e.get("waits_for") or {}).get("never_wakes")
+        check(not never or id(e) in declared,
+              "%s %s#%s says never_wakes %r, which its scenario does not declare (never=yes)"
+              % (what, e["task"]["coro"], e["task"]["id"], never))
+
+
+def check_deadlocks(sc, rep):
+    """The report's deadlocks are exactly the scenario's `deadlock:` lines
+    (snapshots) or `exit-deadlock:` lines (the exit report), by the
+    coroutines of each cycle: none, unless declared."""
+    want = sc.deadlocks if rep.get("reason") == "signal" else sc.exit_deadlocks
+    coro = {e["task"]["id"]: e["task"]["coro"]
+            for e in list(rep.get("live_tasks") or []) + list(rep.get("leaks") or [])}
+    got = sorted(sorted(coro.get(i, "?") for i in d["tasks"]) for d in rep.get("deadlocks") or [])
+    check(got == sorted(want), "deadlocks %s, expected %s" % (got, sorted(want)))
+    for d in rep.get("deadlocks") or []:
+        for edge in d["edges"]:
+            check(edge["from"] in d["tasks"] and edge["to"] in d["tasks"],
+                  "deadlock edge %r leaves its cycle %r" % (edge, d["tasks"]))
 
 
 def check_forwarded(want, e, leaks):
@@ -389,17 +475,26 @@ def check_report(sc, exp, interp, run, rep, errors, reason, pid, ppid, what="",
     if soft(errs, check_header, sc, interp, run, rep, reason, pid, ppid, incomplete) and \
             soft(errs, check_shapes, rep):
         soft(errs, check_counts, rep)
+        count_explained(rep)
         if exp is not None:
             soft(errs, check_expectations, sc, exp, pid, rep)
         if reason == "signal":
             soft(errs, check_live, sc, rep, pid)
+        if reason in ("signal", "exit") and not incomplete_ok(rep):
+            soft(errs, check_deadlocks, sc, rep)
     errors.extend(what + e for e in errs)
+
+
+def incomplete_ok(rep):
+    """A report written without the GIL has no explanations to check."""
+    return rep.get("incomplete") is not None
 
 
 def check_header(sc, interp, run, rep, reason="exit", pid=None, ppid=None, incomplete="null"):
     check(isinstance(rep, dict), "report is not an object")
     check(rep.get("tool") == "taskleak", "tool %r" % rep.get("tool"))
-    check(isinstance(rep.get("version"), str) and rep["version"], "version %r" % rep.get("version"))
+    check(rep.get("version") == VERSION, "version %r, the VERSION file says %r"
+          % (rep.get("version"), VERSION))
     check(rep.get("schema") == 1, "schema %r" % rep.get("schema"))
     pid = run.pid if pid is None else pid
     ppid = os.getpid() if ppid is None else ppid
@@ -553,7 +648,7 @@ def check_expectations(sc, exp, pid, rep):
     check(leaks_stats == want_counts, "stats.leaks %s, expected %s; entries: %s"
           % ({k: v for k, v in leaks_stats.items() if v},
              {k: v for k, v in want_counts.items() if v}, got))
-    matched = set()
+    matched, declared = set(), set()
     for kind, attrs in exp.expects:
         sel = [i for i, e in enumerate(leaks) if e["kind"] == kind
                and ("coro" not in attrs or e["task"]["coro"] == attrs["coro"])
@@ -562,13 +657,16 @@ def check_expectations(sc, exp, pid, rep):
                                   if kv[0] in ("coro", "name")])
         check(sel, "expected leak %s not reported; got: %s" % (desc, got))
         for i in sel:
-            check_expectation(sc, kind, attrs, leaks[i], pid)
+            check_expectation(sc, kind, attrs, leaks[i], pid, live=rep.get("live_tasks") or leaks)
+            if attrs.get("never") == "yes":
+                declared.add(id(leaks[i]))
             check_provenance(sc, attrs, leaks[i], rep)
             if "forwarded_from" in attrs:
                 check_forwarded(attrs["forwarded_from"], leaks[i], leaks)
         matched.update(sel)
     extra = [leak_summary(e) for i, e in enumerate(leaks) if i not in matched]
     check(not extra, "unexpected leaks: %s" % ", ".join(extra))
+    check_no_undeclared_never(leaks, declared, "leak")
     for field in exp.distinct:
         vals = []
         for e in leaks:
@@ -587,10 +685,14 @@ def check_live(sc, rep, pid):
     if sc.live_count is not None:
         check(len(live) == sc.live_count, "%d live_tasks, expected %d: %s"
               % (len(live), sc.live_count, got))
+    declared = set()
     for attrs in sc.live:
         sel = [e for e in live if e["task"]["coro"] == attrs["coro"]
                and ("name" not in attrs or e["task"]["name"] == attrs["name"])]
         check(sel, "live task %s not in live_tasks: %s" % (attrs["coro"], got))
         for e in sel:
             check_expectation(sc, "live", attrs, e, pid, live=live)
+            if attrs.get("never") == "yes":
+                declared.add(id(e))
+    check_no_undeclared_never(live, declared, "live task")
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Running a scenario's program with and without the library: one process,
 or an interactive run playing the scenario's steps while a watcher records
 every report written; what each run left (status, output, reports)."""

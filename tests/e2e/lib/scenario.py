@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The scenario language: a scenario file's header directives and line
 markers (documented at the top of tests/e2e/run.py), parsed into a Scenario."""
 
@@ -19,12 +20,14 @@ KNOWN_DIRECTIVES = {"expect", "expect-none", "expect-no-report", "expect-count",
                     "lib-exit", "timeout", "suppress", "reason", "children",
                     "child-expect", "child-expect-none", "child-incomplete",
                     "observe", "expect-observed", "step", "live", "live-count",
-                    "snapshot-incomplete", "variant"}
+                    "snapshot-incomplete", "variant", "deadlock", "exit-deadlock"}
 NO_VALUE_DIRECTIVES = ("expect-none", "expect-no-report", "child-expect-none")
 EXPECT_KEYS = {"coro", "name", "state", "result_type", "result_repr",
                "exception_type", "exception_message", "message", "scope",
                "cancels", "main_thread", "create", "cancel", "await", "resolved",
-               "forwarded_from", "await_chain", "id", "caught", "delivered", "opaque"}
+               "forwarded_from", "await_chain", "id", "caught", "delivered", "opaque",
+               "waits", "waits_name", "waits_call", "waits_tasks", "held_by", "holders",
+               "never", "deadline", "locks_held"}
 LIVE_KEYS = (EXPECT_KEYS - {"result_type", "result_repr", "exception_type",
                             "exception_message", "resolved", "forwarded_from",
                             "caught", "delivered"}) | {"awaited_by"}
@@ -59,6 +62,8 @@ class Scenario(ExpectSet):
         self.steps = []              # [(step, argument)]
         self.live = []               # [{key: value}]
         self.live_count = None
+        self.deadlocks = []          # [sorted coroutine names of one cycle]: snapshots
+        self.exit_deadlocks = []     # the same, in the exit report
         self.snapshot_incomplete = False
         self.min_python = None
         self.max_python = None
@@ -203,6 +208,11 @@ class Scenario(ExpectSet):
             if "coro" not in attrs:
                 raise ValueError("live: coro= is required")
             self.live.append(attrs)
+        elif key in ("deadlock", "exit-deadlock"):
+            coros = sorted(c for c in value.split(",") if c)
+            if not coros:
+                raise ValueError("%s: the coroutines of a cycle, CORO,CORO..." % key)
+            (self.deadlocks if key == "deadlock" else self.exit_deadlocks).append(coros)
         elif key == "live-count":
             self.live_count = int(value)
         elif key == "snapshot-incomplete":
@@ -264,8 +274,3 @@ def parse_signal(name):
     except AttributeError:
         raise ValueError("unknown signal %r" % name)
 
-
-
-def selected(name, wanted):
-    """Whether the check NAME is kept by the -k substrings WANTED (all when none)."""
-    return not wanted or any(k in name for k in wanted)

@@ -9,7 +9,7 @@
 # step: close-stdin
 # live-count: 2
 # live: coro=main cancels=0 await_chain=main awaited_by=none id=1
-# live: coro=receive cancels=0 await_chain=recv opaque=coroutine awaited_by=main
+# live: coro=receive cancels=0 await_chain=recv opaque=coroutine awaited_by=main waits=future never=no
 # expect-none
 import asyncio
 import socket

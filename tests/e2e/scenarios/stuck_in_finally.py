@@ -8,7 +8,7 @@
 # with resolved.state "cancelled".
 # options: grace=0.2:interval=0.05
 # observe: stuck periodic
-# expect-observed: stuck stuck_after_cancel coro=worker state=pending resolved=null cancels=1 await_chain=finally create= cancel=
+# expect-observed: stuck stuck_after_cancel coro=worker state=pending resolved=null cancels=1 await_chain=finally create= cancel= waits=event waits_name=drained never=no
 # expect: stuck_after_cancel coro=worker state=pending resolved=cancelled cancels=1 await_chain=finally create= cancel=
 import asyncio
 

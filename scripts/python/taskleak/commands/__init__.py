@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command registry: one module per command.
 
 A command module has NAME, add_parser(subparsers, formatter) (which sets

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What the command modules share to declare their arguments."""
 
 import argparse

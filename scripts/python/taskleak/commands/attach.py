@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`taskleak attach`: load the library into a running CPython process that
 was started without it; from then on the process is audited as if it had
 been preloaded (`dump` does the same first, for a process without it)."""

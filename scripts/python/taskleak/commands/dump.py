@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`taskleak dump`: make a running process write a snapshot, print its live
 tasks."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`taskleak report`: render report files as text, merged JSON, SARIF or HTML."""
 
 import os

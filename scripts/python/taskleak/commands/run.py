@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`taskleak run`: run a command under libtaskleak.so, then summarize."""
 
 import argparse

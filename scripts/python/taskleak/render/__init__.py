@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Renderers: one module per output format, behind one interface.
 
 A renderer is made with the options of `taskleak report` it understands

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """JSON: several reports merged into one document (itself a report)."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SARIF 2.1.0, for code-scanning UIs."""
 
 import hashlib
@@ -9,6 +10,20 @@ from ..contract import DESCRIPTIONS, ERROR_KINDS, FIXES, KINDS, VERSION
 from ..fields import dict_of, dicts_in, line_number, text
 from ..frames import frame_site, show_path, site_frame
 from ..model import ending, leak_kind
+from ..waits import deadlock_lines, tasks_of
+
+DEADLOCK = "deadlock"
+DEADLOCK_RULE = {
+    "id": DEADLOCK, "name": "Deadlock",
+    "shortDescription": {"text": "asyncio tasks that wait for each other"},
+    "fullDescription": {"text": "Pending tasks that each wait for another of them (a lock "
+                                "it holds, the task itself): none of them can move on."},
+    "help": {"text": "Take locks in one order everywhere, never await a task that waits for "
+                     "you, and bound waits with asyncio.timeout().",
+             "markdown": "Take locks in one order everywhere, never await a task that waits "
+                         "for you, and bound waits with `asyncio.timeout()`."},
+    "defaultConfiguration": {"level": "error"},
+    "properties": {"tags": ["asyncio", "concurrency", "reliability"]}}
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -26,14 +41,36 @@ def sarif_document(reports, root):
                                      for l in r.leaks) - set(KINDS))
     results = [sarif_result(report, leak, kinds.index(leak_kind(leak)), root)
                for report in reports for leak in report.leaks]
+    results += [result for report in reports
+                for result in deadlock_results(report, len(kinds), root)]
     run = {"tool": {"driver": {"name": "taskleak", "version": VERSION,
                                "semanticVersion": VERSION,
-                               "rules": [sarif_rule(kind) for kind in kinds]}},
+                               "rules": [sarif_rule(kind) for kind in kinds] + [DEADLOCK_RULE]}},
            "results": results,
            "columnKind": "unicodeCodePoints"}
     if root:
         run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": file_uri(root.rstrip("/") + "/")}}
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def deadlock_results(report, rule_index, root):
+    """A deadlock is a result: the cycle in words, a location per task (where
+    it is suspended)."""
+    tasks = tasks_of(report)
+    sentences = deadlock_lines(report)[1:]
+    out = []
+    for d, sentence in zip(dicts_in(report.doc.get("deadlocks")), sentences):
+        locations = []
+        for task_id in d.get("tasks") or []:
+            frame = site_frame(dicts_in(dict_of(tasks.get(task_id)).get("awaiting")))
+            if frame is not None:
+                locations.append(sarif_location(frame, root, "task %s waits here" % task_id))
+        out.append({"ruleId": DEADLOCK, "ruleIndex": rule_index, "level": "error",
+                    "message": {"text": "asyncio deadlock: " + sentence.strip()},
+                    "locations": locations[:1], "relatedLocations": [
+                        dict(loc, id=i) for i, loc in enumerate(locations[1:], 1)],
+                    "properties": {"pid": report.pid, "tasks": d.get("tasks")}})
+    return out
 
 
 def sarif_rule(kind):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Text rendering, in the LeakSanitizer style: leaks grouped by kind,
 coroutine and creation site, asyncio's own frames folded, the fix for each
 kind; live tasks of snapshots; notes, suppressions used, the summary line."""
@@ -8,6 +9,7 @@ from ..fields import count, dict_of, dicts_in, fmt_t, list_of, number, one_line,
 from ..frames import frame_site, native_lines, site_frame, source_hint, stack_lines
 from ..model import (ending, group_leaks, merged_suppressions, sorted_tasks,
                      summary_line, task_label)
+from ..waits import blocker_lines, deadlock_lines, tasks_of, wait_line
 
 
 def holds_lines(entry, indent):
@@ -61,9 +63,11 @@ class TextRenderer(Renderer):
     # -- whole output ------------------------------------------------------
 
     def render(self, reports):
-        sections = [self.group_lines(group)
-                    for group in group_leaks(reports, self.root)]
-        sections += [self.snapshot_lines(r) for r in reports if r.live_tasks]
+        # Deadlocks first: nothing else explains a hang as quickly.
+        sections = [deadlock_lines(r) for r in reports if deadlock_lines(r)]
+        sections += [self.group_lines(group)
+                     for group in group_leaks(reports, self.root)]
+        sections += [self.snapshot_lines(r, deadlocks=False) for r in reports if r.live_tasks]
         notes = self.note_lines(reports)
         if notes:
             sections.append(notes)
@@ -114,7 +118,7 @@ class TextRenderer(Renderer):
         lines = [head]
         for cancel in dicts_in(leak.get("cancels")):
             lines += self.cancel_lines(cancel, "    ")
-        lines += self.outcome_lines(leak, "    ")
+        lines += self.outcome_lines(leak, "    ", report)
         return lines
 
     def cancel_lines(self, cancel, indent):
@@ -142,7 +146,7 @@ class TextRenderer(Renderer):
             lines.append(indent + "  delivered at " + self.site(frame) + source_hint(frame))
         return lines
 
-    def outcome_lines(self, leak, indent):
+    def outcome_lines(self, leak, indent, report=None):
         state = text(leak.get("state"))
         awaiting = dicts_in(leak.get("awaiting"))
         lines = []
@@ -154,6 +158,10 @@ class TextRenderer(Renderer):
                              "(its coroutine was closed before the task was destroyed)")
             else:
                 lines.append(indent + "still pending")
+            waits = wait_line(leak, tasks_of(report), report.doc.get("t"), self.root) \
+                if report is not None else None
+            if waits:
+                lines.append(indent + waits)
             lines += holds_lines(leak, indent)
         else:
             if state:
@@ -167,7 +175,7 @@ class TextRenderer(Renderer):
 
     # -- live tasks (signal snapshots, and `taskleak dump`) ---------------
 
-    def snapshot_lines(self, report, indent="  "):
+    def snapshot_lines(self, report, indent="  ", deadlocks=True):
         head = "pid %s" % (report.pid if report.pid is not None else "?")
         argv = list_of(report.doc.get("argv"))
         if argv:
@@ -175,12 +183,14 @@ class TextRenderer(Renderer):
         head += ": %s at %s (%s snapshot)" % (
             plural(len(report.live_tasks), "live task"),
             fmt_t(report.doc.get("t")), text(report.doc.get("reason"), "?"))
-        lines = [head]
+        lines = [head] + (deadlock_lines(report) if deadlocks else []) + \
+            blocker_lines(report, self.root)
+        tasks = tasks_of(report)
         for task in sorted_tasks(report.live_tasks):
-            lines += self.live_task_lines(task, report.live_tasks, indent)
+            lines += self.live_task_lines(task, report.live_tasks, indent, report, tasks)
         return lines
 
-    def live_task_lines(self, snapshot, all_tasks, indent):
+    def live_task_lines(self, snapshot, all_tasks, indent, report=None, tasks=None):
         task = dict_of(snapshot.get("task"))
         lines = ["%s%s (coroutine %s, id %s) %s" % (
             indent, text(task.get("name"), "<unnamed task>"),
@@ -197,6 +207,9 @@ class TextRenderer(Renderer):
             line += ", " + fmt_t(created.get("t"))
         lines += [line] + self.stack(frames, inner + "  ")
         lines += self.awaiting_lines(snapshot, "suspended at", inner)
+        waits = wait_line(snapshot, tasks or {}, report.doc.get("t") if report else None, self.root)
+        if waits:
+            lines.append(inner + waits)
         lines += holds_lines(snapshot, inner)
         if snapshot.get("awaited_by") is not None:
             lines.append(inner + "awaited by " + task_label(snapshot.get("awaited_by"),
