@@ -496,6 +496,8 @@ int tl_collector_report_now(int snapshot)
     int rc = -1;
     if (!C.finished) {
         tl_collect_all(snapshot ? TL_COLLECT_SNAPSHOT : TL_COLLECT_PERIODIC, &C.found);
+        if (C.found.live) /* who waits for whom: the GIL helper's step, here in line */
+            tl_waits_analyze_live(C.found.live, C.found.n_live, &C.found.deadlocks);
         rc = write_report(snapshot ? TL_REASON_SNAPSHOT : TL_REASON_REQUEST, NULL) ? -1 : 0;
         tl_collected_free(&C.found);
     }

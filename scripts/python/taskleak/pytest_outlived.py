@@ -21,6 +21,7 @@ import gc
 from .fields import dict_of, dicts_in, plural, text
 from .frames import frame_place, site_frame
 from .pytest_owners import entry_task
+from .waits import tasks_of
 
 SETTLE_ITERATIONS = 10
 OUTLIVED = "outlived"        # the name @pytest.mark.taskleak(allow=[...]) takes
@@ -89,13 +90,14 @@ def task_line(entry):
                                          text(task.get("id"), "?"))
 
 
-def outlived_text(renderer, entries, all_tasks, owner, what):
+def outlived_text(renderer, entries, report, owner, what):
     """The failure text: a head naming OWNER, then each task as a snapshot
     shows it (created at, suspended at, what it waits for and holds)."""
     lines = ["taskleak: %s outlived %s: still pending after %s (the event loop settled first)"
              % (plural(len(entries), "task"), owner, what)]
+    tasks = tasks_of(report)
     for entry in entries:
-        lines += renderer.live_task_lines(entry, all_tasks, "  ")
+        lines += renderer.live_task_lines(entry, report.live_tasks, "  ", report, tasks)
     return "\n".join(lines)
 
 

@@ -466,7 +466,7 @@ class LeakSession:
     def found(self, nodeid, owner, what, report, tasks):
         self.reported.update(task_id(entry) for entry in tasks)
         tasks = [without_pytest_frames(entry) for entry in tasks]
-        self.findings.setdefault(nodeid, []).append((owner, what, tasks, report.live_tasks))
+        self.findings.setdefault(nodeid, []).append((owner, what, tasks, report))
 
     def current_item_id(self):
         return getattr(self, "_current_item", None)
@@ -561,19 +561,19 @@ class LeakSession:
         wide fixtures torn down while it ran), as failure text or warnings."""
         allowed = OUTLIVED in allowed_kinds(item)
         messages = []
-        for owner, what, tasks, live in self.findings.pop(item.nodeid, []):
+        for owner, what, tasks, report in self.findings.pop(item.nodeid, []):
             verdict = "allowed" if allowed else self.mode
             self.outlived.setdefault(owner, []).extend((task, verdict) for task in tasks)
             if allowed:
                 continue
-            text = outlived_text(self.renderer, tasks, live, owner, what)
+            text = outlived_text(self.renderer, tasks, report, owner, what)
             if self.mode == "fail":
                 messages.append(text)
             else:
                 for task in tasks:
                     item.warn(TaskLeakWarning("taskleak: %s outlived %s\n%s" % (
                         task_line(task), owner,
-                        outlived_text(self.renderer, [task], live, owner, what))))
+                        outlived_text(self.renderer, [task], report, owner, what))))
         return messages
 
     def sort_new_leaks(self, item):
@@ -651,11 +651,11 @@ class LeakSession:
             else:
                 self.late(owner, leak)
         for nodeid in list(self.findings):          # found after the last report
-            for owner, what, tasks, live in self.findings.pop(nodeid):
+            for owner, what, tasks, report in self.findings.pop(nodeid):
                 self.outlived.setdefault(owner, []).extend((task, "late") for task in tasks)
                 if self.mode == "fail":
                     self.late_failures += 1
-                warnings.warn(TaskLeakWarning(outlived_text(self.renderer, tasks, live,
+                warnings.warn(TaskLeakWarning(outlived_text(self.renderer, tasks, report,
                                                             owner, what)))
         if self.worker:
             self.config.workeroutput[WORKER_OUTPUT] = json.dumps(self.session_data())
