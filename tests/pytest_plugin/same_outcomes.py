@@ -52,8 +52,10 @@ def findings(session):
     for nodeid, entries in (pytest_part.get("tests") or {}).items():
         if any(e.get("verdict") in ("fail", "late", "outlived") for e in entries):
             found.add(nodeid)
-    found.update(owner for owner, entries in (pytest_part.get("outlived") or {}).items()
-                 if any(e.get("verdict") != "allowed" for e in entries))
+    for owner, entries in (pytest_part.get("outlived") or {}).items():
+        for entry in entries:
+            if entry.get("verdict") != "allowed":     # a fixture's: the test it failed
+                found.update(n for n in (owner, entry.get("reported_in")) if n)
     found.update(pytest_part.get("timeouts") or {})
     return found
 
@@ -66,7 +68,7 @@ def junit_id(nodeid):
     return "%s::%s" % (".".join([module.replace("/", ".")] + parts[:-1]), parts[-1])
 
 
-DURATION = re.compile(r"\b\d+\.\d+s\b|\(\d+:\d\d:\d\d\)")
+DURATION = re.compile(r"\b\d+\.\d+s\b|\(\d+:\d\d:\d\d\)|pytest-of-[^/]+/pytest-\d+")
 PROGRESS = re.compile(r"^(\S+\.py )?[.sxXFEfp]+\s*\[\s*\d+%\]$")
 FINAL = re.compile(r"^(\d+ (passed|failed|errors?|skipped|deselected|xfailed|xpassed|warnings?)"
                    r"\b|no tests ran)")
@@ -135,13 +137,13 @@ def main():
         session = json.load(stream)
     found = findings(session)
     before, after = outcomes(plain_xml), outcomes(gated_xml)
-    found_ids = set(junit_id(n) for n in found if "(" not in n)
+    found_ids = set(junit_id(n) for n in found if not n.endswith("-scoped fixture)"))
     changed = sorted(t for t in set(before) | set(after)
                      if before.get(t) != after.get(t) and t not in found_ids)
-    sys.stdout.write("%s: %d tests, %d the same without findings, %d with findings, "
-                     "%d changed without findings\n"
-                     % (opts.label, len(before), len(before) - len(found_ids & set(before))
-                        - len(changed), len(found), len(changed)))
+    with_findings = found_ids & set(before)
+    sys.stdout.write("%s: %d tests, %d without findings (%d of them changed), %d with findings\n"
+                     % (opts.label, len(before), len(before) - len(with_findings), len(changed),
+                        len(with_findings)))
     for nodeid in sorted(found):
         sys.stdout.write("  finding: %s (%s without taskleak, %s with)\n" % (
             nodeid, before.get(junit_id(nodeid), "-"), after.get(junit_id(nodeid), "-")))

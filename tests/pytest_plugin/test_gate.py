@@ -21,7 +21,6 @@ pytest-asyncio (Debian's 3.11, the sid chroot's 3.13-3.15).
 - pytest-xdist: the same findings from two workers, merged.
 """
 
-import json
 import os
 import re
 import shutil

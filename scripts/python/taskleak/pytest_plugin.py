@@ -330,7 +330,7 @@ class LeakSession:
         self.last_report = None
         self.by_test = {}          # node id -> [(leak, verdict)]: failed, warned, allowed, late
         self.outside = []          # leaks of no test
-        self.outlived = {}         # owner -> [(live task, verdict)]
+        self.outlived = {}         # owner -> [(live task, verdict, node id reported in)]
         self.reported = set()      # ids of the tasks reported as outlived (or at a timeout)
         self.findings = {}         # node id -> [(owner, what, [live task])] to report
         self.wide = {}             # id(fixturedef) -> owner of a wide fixture set up
@@ -563,7 +563,8 @@ class LeakSession:
         messages = []
         for owner, what, tasks, report in self.findings.pop(item.nodeid, []):
             verdict = "allowed" if allowed else self.mode
-            self.outlived.setdefault(owner, []).extend((task, verdict) for task in tasks)
+            self.outlived.setdefault(owner, []).extend((task, verdict, item.nodeid)
+                                                       for task in tasks)
             if allowed:
                 continue
             text = outlived_text(self.renderer, tasks, report, owner, what)
@@ -652,7 +653,7 @@ class LeakSession:
                 self.late(owner, leak)
         for nodeid in list(self.findings):          # found after the last report
             for owner, what, tasks, report in self.findings.pop(nodeid):
-                self.outlived.setdefault(owner, []).extend((task, "late") for task in tasks)
+                self.outlived.setdefault(owner, []).extend((task, "late", None) for task in tasks)
                 if self.mode == "fail":
                     self.late_failures += 1
                 warnings.warn(TaskLeakWarning(outlived_text(self.renderer, tasks, report,
@@ -678,8 +679,9 @@ class LeakSession:
             "tests": dict((nodeid, [dict(leak_summary(leak), verdict=verdict)
                                     for leak, verdict in entries])
                           for nodeid, entries in self.by_test.items()),
-            "outlived": dict((owner, [live_summary(task, self.root, verdict=verdict)
-                                      for task, verdict in entries])
+            "outlived": dict((owner, [live_summary(task, self.root, verdict=verdict,
+                                                   reported_in=where)
+                                      for task, verdict, where in entries])
                              for owner, entries in self.outlived.items()),
             "timeouts": dict((nodeid, entry) for nodeid, entry in self.timed_out.items()
                              if isinstance(entry, dict)),
