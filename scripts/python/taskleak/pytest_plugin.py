@@ -792,12 +792,16 @@ class LeakSession:
                    if any(e.get("verdict") != OUTLIVED for e in entries)]
         summary = "taskleak: %s in %s" % (plural(total, "leak") if total else "no leaks",
                                           plural(len(leaking), "test"))
+        if not total and (data["outlived"] or data["timeouts"]):
+            summary = "taskleak: no leaks"
         if outlived:
             fixtures = sum(1 for owner in data["outlived"] if is_fixture_owner(owner))
             summary += "; %s outlived %s" % (plural(outlived, "task"), " and ".join(
                 part for part in (plural(len(data["outlived"]) - fixtures, "test")
                                   if len(data["outlived"]) > fixtures else "",
                                   plural(fixtures, "fixture") if fixtures else "") if part))
+        if data["timeouts"]:
+            summary += "; %s explained" % plural(len(data["timeouts"]), "timeout")
         if counts.get("late"):
             summary += "; %d found after their test ended" % counts["late"]
         if self.session_report:
