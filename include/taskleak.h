@@ -25,7 +25,9 @@ __attribute__((visibility("default"))) int taskleak_report_now(void);
  * is suspended, what it waits for and holds, and the deadlocks among them),
  * with reason "snapshot".  Call it from any thread that holds the GIL (the
  * thread of a watchdog while the main thread hangs, too); it runs no code
- * of the program.  Returns as taskleak_report_now does. */
+ * of the program, and keeps the GIL for the whole collection (milliseconds;
+ * more with thousands of live tasks), unlike the collector's own snapshots,
+ * which take it in slices.  Returns as taskleak_report_now does. */
 __attribute__((visibility("default"))) int taskleak_snapshot_now(void);
 
 #ifdef __cplusplus

@@ -327,12 +327,13 @@ class LeakSession:
         self.renderer = TextRenderer(self.root)
         self.offset = None         # time.monotonic() - library t
         self.problem = None        # why there are no reports, once known
+        self.limit = None          # what this library cannot do (no snapshot_now)
         self.last_report = None
         self.by_test = {}          # node id -> [(leak, verdict)]: failed, warned, allowed, late
         self.outside = []          # leaks of no test
         self.outlived = {}         # owner -> [(live task, verdict, node id reported in)]
         self.reported = set()      # ids of the tasks reported as outlived (or at a timeout)
-        self.findings = {}         # node id -> [(owner, what, [live task])] to report
+        self.findings = {}         # node id -> [(owner, what, [live task], snapshot)] to report
         self.wide = {}             # id(fixturedef) -> owner of a wide fixture set up
         self.timed_out = {}        # node id -> the session report's entry of its timeout
         self.late_failures = 0
@@ -361,9 +362,9 @@ class LeakSession:
         try:
             snapshot_now = library.taskleak_snapshot_now
         except AttributeError:
-            self.problem = ("the libtaskleak.so in this process has no taskleak_snapshot_now "
-                            "(older than the plugin): no outlived-task check, no timeout "
-                            "explanation")
+            self.limit = self.problem = (
+                "the libtaskleak.so in this process has no taskleak_snapshot_now (older "
+                "than the plugin): no outlived-task check, no timeout explanation")
             snapshot_now = None
         for function in (report_now, snapshot_now):
             if function is not None:
@@ -394,7 +395,7 @@ class LeakSession:
         except (OSError, NotAReport) as error:
             self.problem = "cannot read %s: %s" % (self.report_path, error)
             return None
-        self.problem = None
+        self.problem = self.limit
         if self.offset is None:
             t0, t = report.doc.get("t0_monotonic"), report.doc.get("t")
             if isinstance(t0, (int, float)):
