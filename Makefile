@@ -121,9 +121,10 @@ cli: ## the taskleak command, the renderers, the C/Python contract
 package-test: ## pip install . and pip wheel . in a fresh venv, offline
 	tests/package/check.sh $(PYTHON)
 
-# The pytest plugin: its unit tests, and the acceptance suite run under
-# pytest --taskleak=fail with Debian's python3 and the sid chroot's 3.14.
-pytest-plugin: $(BUILD)/libtaskleak.so ## the pytest plugin's unit and acceptance tests
+# The pytest plugin: its unit tests, and real pytest sessions (leaks, tasks
+# that outlive their test, timeouts explained, xdist) with Debian's python3
+# and the sid chroot's 3.13-3.15.  About two minutes.
+pytest-plugin: $(BUILD)/libtaskleak.so ## the pytest plugin's unit tests and real pytest sessions
 	$(PYTHON) tests/pytest_plugin/run.py --lib $(BUILD)/libtaskleak.so $(SELECT)
 
 # The HTML report in Debian's headless Chromium (DevTools over a pipe): a

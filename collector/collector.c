@@ -217,7 +217,8 @@ static int write_report(enum tl_report_reason reason, const char *incomplete)
         return ENOMEM;
     /* Processes that never made a task (tools inheriting LD_PRELOAD) leave
      * no files, except for a snapshot someone asked for. */
-    int asked = reason == TL_REASON_SIGNAL || reason == TL_REASON_REQUEST;
+    int asked = reason == TL_REASON_SIGNAL || reason == TL_REASON_REQUEST ||
+                reason == TL_REASON_SNAPSHOT;
     int skip = !asked &&
                (stats.tasks_created == 0 ||
                 (reason == TL_REASON_PERIODIC && C.have_content && content == C.last_content));
@@ -482,18 +483,22 @@ void tl_collector_before_fork(void)
         C.helper_alive = 0;
 }
 
-/* The synchronous report the pytest plugin asks for after each test
- * (ctypes.PyDLL: the GIL is held).  C.lock is taken without the GIL, as
- * everywhere: its holder may be waiting for a slice of the GIL helper. */
-int tl_collector_report_now(void)
+/* The synchronous reports the pytest plugin asks for after each test, and
+ * a snapshot of the live tasks (ctypes.PyDLL: the GIL is held, by any
+ * thread: pytest-timeout's timer thread too, while the main thread hangs).
+ * C.lock is taken without the GIL, as everywhere: its holder may be waiting
+ * for a slice of the GIL helper. */
+int tl_collector_report_now(int snapshot)
 {
     if (!C.activated)
         return -1;
     tl_lock_outside_gil(&C.lock);
     int rc = -1;
     if (!C.finished) {
-        tl_collect_all(TL_COLLECT_PERIODIC, &C.found);
-        rc = write_report(TL_REASON_REQUEST, NULL) ? -1 : 0;
+        tl_collect_all(snapshot ? TL_COLLECT_SNAPSHOT : TL_COLLECT_PERIODIC, &C.found);
+        if (C.found.live) /* who waits for whom: the GIL helper's step, here in line */
+            tl_waits_analyze_live(C.found.live, C.found.n_live, &C.found.deadlocks);
+        rc = write_report(snapshot ? TL_REASON_SNAPSHOT : TL_REASON_REQUEST, NULL) ? -1 : 0;
         tl_collected_free(&C.found);
     }
     pthread_mutex_unlock(&C.lock);

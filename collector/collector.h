@@ -22,9 +22,10 @@ void tl_collector_after_fork_parent(void);
 void tl_collector_after_fork_child(int forked_from_main_thread);
 /* The final report, from the Python atexit callback (GIL held). */
 void tl_collector_final_report(void);
-/* Judge what can be judged and write the report now, reason "request"
- * (GIL held).  0, or -1 when inactive, finished or the write failed. */
-int tl_collector_report_now(void);
+/* Judge what can be judged and write the report now (GIL held): reason
+ * "request", or with `snapshot` reason "snapshot" and every live task.  0,
+ * or -1 when inactive, finished or the write failed. */
+int tl_collector_report_now(int snapshot);
 /* What a collection found for its report, produced under the GIL (taken). */
 void tl_collector_set_found(struct tl_collected *found);
 

@@ -344,8 +344,9 @@ const char *tl_report_reason_name(enum tl_report_reason reason)
         [TL_REASON_EXIT] = "exit",
         [TL_REASON_SIGNAL] = "signal",
         [TL_REASON_REQUEST] = "request",
+        [TL_REASON_SNAPSHOT] = "snapshot",
     };
-    _Static_assert(sizeof names / sizeof names[0] == TL_REASON_REQUEST + 1, "a reason without a name");
+    _Static_assert(sizeof names / sizeof names[0] == TL_REASON_SNAPSHOT + 1, "a reason without a name");
     return names[reason];
 }
 
@@ -365,7 +366,12 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         "options", options, "stats", stats_object(stats), "leaks", leaks);
     if (!root)
         return NULL;
-    if (m->reason == TL_REASON_SIGNAL) {
+    /* CLOCK_MONOTONIC (Python's time.monotonic()) at t = 0: a reader in the
+     * process places the report's times on its own clock exactly. */
+    json_object_set_new(root, "t0_monotonic", json_real(-tl_from_monotonic(0.0)));
+    /* A snapshot: by the dump signal, or asked for (taskleak_snapshot_now). */
+    int snapshot = m->reason == TL_REASON_SIGNAL || m->reason == TL_REASON_SNAPSHOT;
+    if (snapshot) {
         json_t *live = json_array();
         for (size_t i = 0; i < m->found->n_live; i++) {
             json_t *e = task_entry(&m->found->live[i], NULL);
@@ -375,7 +381,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
         }
         json_object_set_new(root, "live_tasks", live);
     }
-    if (m->reason == TL_REASON_SIGNAL || m->reason == TL_REASON_EXIT)
+    if (snapshot || m->reason == TL_REASON_EXIT)
         json_object_set_new(root, "deadlocks", deadlocks(&m->found->deadlocks));
     json_object_set_new(root, "provenance",
                         json_pack("{s:s}", "caught_at", tl_catch_sites_status));

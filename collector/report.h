@@ -15,6 +15,7 @@ enum tl_report_reason {
     TL_REASON_EXIT,     /* the exit report */
     TL_REASON_SIGNAL,   /* a snapshot asked for by the dump signal */
     TL_REASON_REQUEST,  /* taskleak_report_now() */
+    TL_REASON_SNAPSHOT, /* taskleak_snapshot_now(): a snapshot the program asked for */
 };
 const char *tl_report_reason_name(enum tl_report_reason reason);
 

@@ -60,10 +60,15 @@ static void refuse(const char *why)
         disable(why);
 }
 
-/* The one exported symbol (include/taskleak.h). */
+/* The exported symbols (include/taskleak.h). */
 int taskleak_report_now(void)
 {
-    return state == ACTIVE ? tl_collector_report_now() : -1;
+    return state == ACTIVE ? tl_collector_report_now(0) : -1;
+}
+
+int taskleak_snapshot_now(void)
+{
+    return state == ACTIVE ? tl_collector_report_now(1) : -1;
 }
 
 static void *recording_malloc(void *ctx, size_t size)

@@ -93,6 +93,7 @@ class ReportSchema(unittest.TestCase):
                 suppressions=[{"kind": "*", "pattern": "p", "hits": 0, "builtin": True}]),
             "an unknown reason": lambda d: d.update(reason="sometimes"),
             "a signal snapshot without live_tasks": lambda d: d.update(reason="signal"),
+            "an asked-for snapshot without live_tasks": lambda d: d.update(reason="snapshot"),
             "a finished task without result": lambda d: d["leaks"][0].pop("result"),
         }
         for what, change in cases.items():

@@ -29,6 +29,9 @@ def count_explained(rep):
         EXPLAINED["deadlocks"] += len(rep.get("deadlocks") or [])
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
+# The reasons of reports with every live task: the dump signal's, and the
+# snapshot a program asks for (taskleak_snapshot_now).
+SNAPSHOTS = ("signal", "snapshot")
 
 
 def soft(errors, fn, *args):
@@ -512,11 +515,11 @@ def check_header(sc, interp, run, rep, reason="exit", pid=None, ppid=None, incom
               "could not be taken)" % inc)
     else:
         check(inc is None or (isinstance(inc, str) and inc), "incomplete %r" % inc)
-    if reason == "signal":
+    if reason in SNAPSHOTS:
         check(isinstance(rep.get("live_tasks"), list),
-              "live_tasks %r in a signal report" % rep.get("live_tasks"))
+              "live_tasks %r in a %s report" % (rep.get("live_tasks"), reason))
     else:
-        check("live_tasks" not in rep, "live_tasks in a report whose reason is not signal")
+        check("live_tasks" not in rep, "live_tasks in a report that is no snapshot")
 
     opts = rep.get("options")
     check(isinstance(opts, dict), "options %r" % opts)
@@ -563,7 +566,7 @@ def check_counts(rep):
     opts, stats, leaks = rep["options"], rep["stats"], rep["leaks"]
     leaks_stats = stats["leaks"]
     reason = rep["reason"]
-    if reason != "signal":   # a snapshot is written even when no task was made
+    if reason not in SNAPSHOTS:   # a snapshot is written even when no task was made
         check(stats["tasks_created"] >= 1, "stats.tasks_created is 0 in a %s report" % reason)
     check(stats["tasks_done"] + stats["tasks_live"] <= stats["tasks_created"],
           "stats: tasks_done %d + tasks_live %d > tasks_created %d"
@@ -594,7 +597,7 @@ def check_counts(rep):
               "stats at exit: tasks_created %d, tasks_done %d, tasks_live %d, but every "
               "task had ended (no stuck/destroyed/pending-at-exit leak)"
               % (stats["tasks_created"], stats["tasks_done"], stats["tasks_live"]))
-    if reason == "signal":
+    if reason in SNAPSHOTS:
         live = rep["live_tasks"]
         check(len(live) == stats["tasks_live"],
               "%d live_tasks in a snapshot, stats.tasks_live is %d (live_tasks: every live "

@@ -31,7 +31,7 @@ EXPECT_KEYS = {"coro", "name", "state", "result_type", "result_repr",
 LIVE_KEYS = (EXPECT_KEYS - {"result_type", "result_repr", "exception_type",
                             "exception_message", "resolved", "forwarded_from",
                             "caught", "delivered"}) | {"awaited_by"}
-REASONS = ("exit", "periodic", "signal")
+REASONS = ("exit", "periodic", "signal", "request", "snapshot")
 STEP_ARGS = {"wait-line": "text", "signal": "signal", "close-stdin": None,
              "snapshot": "count", "storm": "count"}
 
