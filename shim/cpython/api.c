@@ -27,13 +27,20 @@ int tl_py_resolve(void)
     TL_PY_FUNCTIONS(TL_PY_RESOLVE)
 #undef TL_PY_RESOLVE
     tl_py.None = dlsym(RTLD_DEFAULT, "_Py_NoneStruct");
+    /* PyExc_* are pointers to the types. */
+    PyObject **exc_system_exit = dlsym(RTLD_DEFAULT, "PyExc_SystemExit");
+    PyObject **exc_interrupt = dlsym(RTLD_DEFAULT, "PyExc_KeyboardInterrupt");
+    PyObject **exc_group = dlsym(RTLD_DEFAULT, "PyExc_BaseExceptionGroup");
+    tl_py.SystemExit = exc_system_exit ? *exc_system_exit : NULL;
+    tl_py.KeyboardInterrupt = exc_interrupt ? *exc_interrupt : NULL;
+    tl_py.BaseExceptionGroup = exc_group ? *exc_group : NULL;
     tl_py.CodeType = dlsym(RTLD_DEFAULT, "PyCode_Type");
     tl_py.CoroType = dlsym(RTLD_DEFAULT, "PyCoro_Type");
     tl_py.GenType = dlsym(RTLD_DEFAULT, "PyGen_Type");
     tl_py.AsyncGenType = dlsym(RTLD_DEFAULT, "PyAsyncGen_Type");
     tl_py.MethodType = dlsym(RTLD_DEFAULT, "PyMethod_Type");
     tl_py.runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
-    if (!tl_py.None || !tl_py.CodeType || !tl_py.CoroType || !tl_py.GenType || !tl_py.AsyncGenType ||
+    if (!tl_py.None || !tl_py.SystemExit || !tl_py.KeyboardInterrupt || !tl_py.CodeType || !tl_py.CoroType || !tl_py.GenType || !tl_py.AsyncGenType ||
         !tl_py.MethodType ||
         !tl_py.runtime)
         return -1;

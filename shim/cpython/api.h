@@ -105,6 +105,8 @@ typedef struct {
 struct tl_py_api {
     TL_PY_FUNCTIONS(TL_PY_DECLARE)
     PyObject *None;
+    PyObject *SystemExit, *KeyboardInterrupt; /* the exception types; */
+    PyObject *BaseExceptionGroup;             /* NULL before 3.11 */
     PyObject *CodeType;
     PyObject *CoroType, *GenType, *AsyncGenType, *MethodType;
     void *runtime;            /* _PyRuntime */

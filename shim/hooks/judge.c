@@ -49,6 +49,16 @@ static enum tl_kind unless_suppressed(enum tl_kind kind, const struct tl_task_vi
                : kind;
 }
 
+/* A cancel gives way to the process ending: a task that fails with
+ * SystemExit or KeyboardInterrupt (Ctrl-C, sys.exit() in a child of a task
+ * group) after a shutdown's cancel did not swallow it. */
+static enum tl_kind unless_exiting(enum tl_kind kind, enum tl_state st, PyObject *task)
+{
+    return kind == TL_SWALLOWED_CANCEL && st == TL_FAILED && tl_pytask_failed_with_exit(task)
+               ? TL_NO_LEAK
+               : kind;
+}
+
 /* What the report says of a leak (and of a stuck task that ends); with
  * `explain`, why a pending one does not move on (collection time only). */
 static void outcome_if_needed(PyObject *task, enum tl_state st, enum tl_kind kind,
@@ -62,8 +72,8 @@ static void outcome_if_needed(PyObject *task, enum tl_state st, enum tl_kind kin
 void tl_judge_destroyed(PyObject *task, const struct tl_task_view *v)
 {
     enum tl_state st = tl_pytask_state(task, v->n_effective || v->has_stuck);
-    enum tl_kind kind =
-        unless_suppressed(tl_verdict_destroyed(v, st, stopped, cancelling_of, task), v);
+    enum tl_kind kind = unless_exiting(
+        unless_suppressed(tl_verdict_destroyed(v, st, stopped, cancelling_of, task), v), st, task);
     struct tl_outcome o;
     outcome_if_needed(task, st, kind, v, 0, &o);
     tl_judge_release_watch(tl_task_destroyed((uintptr_t)task, st != TL_PENDING, kind, &o, tl_now()));
@@ -78,8 +88,8 @@ void tl_judge_watched(const struct tl_task_view *v, double now)
     }
     tl_py.Py_IncRef(task);
     enum tl_state st = tl_pytask_state(task, 1);
-    enum tl_kind kind = unless_suppressed(
-        tl_verdict_watched(v, st, now, tl_opt.grace, cancelling_of, task), v);
+    enum tl_kind kind = unless_exiting(unless_suppressed(
+        tl_verdict_watched(v, st, now, tl_opt.grace, cancelling_of, task), v), st, task);
     struct tl_outcome o;
     outcome_if_needed(task, st, kind, v, 1, &o);
     tl_judge_release_watch(tl_task_judged(v->addr, v->id, st != TL_PENDING, kind, &o, now));

@@ -15,7 +15,8 @@
 
 static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
     *s_cancelling, *s_get_coro, *s_cr_await, *s_gi_yieldfrom, *s_fut_waiter, *s_get_context,
-    *s_name, *s_must_cancel, *s_cancel_message, *s_children, *s_awaited_by, *s_ag_await;
+    *s_name, *s_must_cancel, *s_cancel_message, *s_children, *s_awaited_by, *s_ag_await,
+    *s_exceptions;
 
 int tl_pytask_init(void)
 {
@@ -23,12 +24,12 @@ int tl_pytask_init(void)
                                         "get_name", "cancelling", "get_coro", "cr_await",
                                         "gi_yieldfrom", "_fut_waiter", "get_context", "name",
                                         "_must_cancel", "_cancel_message", "_children",
-                                        "_asyncio_awaited_by", "ag_await"};
+                                        "_asyncio_awaited_by", "ag_await", "exceptions"};
     PyObject **slots[] = {&s_qualname, &s_state, &s_exception, &s_result,
                           &s_get_name, &s_cancelling, &s_get_coro, &s_cr_await,
                           &s_gi_yieldfrom, &s_fut_waiter, &s_get_context, &s_name,
                           &s_must_cancel, &s_cancel_message, &s_children, &s_awaited_by,
-                          &s_ag_await};
+                          &s_ag_await, &s_exceptions};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!*slots[i] && !(*slots[i] = tl_py.PyUnicode_InternFromString(names[i])))
             return -1;
@@ -81,6 +82,41 @@ enum tl_state tl_pytask_state(PyObject *task, int detail)
     if (s)
         tl_py.Py_DecRef(s);
     return st;
+}
+
+/* 1: ends a process; 0: no; -1: only CancelledErrors (neutral in a group). */
+static int exit_exception(PyObject *exc, int depth)
+{
+    PyObject *type = TL_TYPE(exc);
+    if (tl_py.PyType_IsSubtype(type, tl_py.SystemExit) ||
+        tl_py.PyType_IsSubtype(type, tl_py.KeyboardInterrupt))
+        return 1;
+    const char *name = TL_FIELD(type, TL_OFF_TP_NAME, const char *);
+    if (name && strstr(name, "CancelledError"))
+        return -1;
+    if (!tl_py.BaseExceptionGroup || depth > 8 ||
+        !tl_py.PyType_IsSubtype(type, tl_py.BaseExceptionGroup))
+        return 0;
+    PyObject *members = get(exc, s_exceptions); /* a C member: a tuple */
+    int any = 0, all = members && tl_py.PyTuple_Size(members) > 0;
+    for (Py_ssize_t i = 0; all && i < tl_py.PyTuple_Size(members); i++) {
+        int r = exit_exception(tl_py.PyTuple_GetItem(members, i), depth + 1);
+        any |= r == 1;
+        all = r != 0;
+    }
+    tl_py.PyErr_Clear();
+    if (members)
+        tl_py.Py_DecRef(members);
+    return all && any ? 1 : 0;
+}
+
+int tl_pytask_failed_with_exit(PyObject *task)
+{
+    PyObject *exc = get(task, s_exception);
+    int r = exc && exc != tl_py.None && exit_exception(exc, 0) == 1;
+    if (exc)
+        tl_py.Py_DecRef(exc);
+    return r;
 }
 
 long tl_pytask_cancelling(PyObject *task)

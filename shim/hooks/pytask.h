@@ -17,6 +17,10 @@ int tl_pytask_init(void);
  * finished and failed (one more attribute read, only worth it for a task
  * that may be a leak). */
 enum tl_state tl_pytask_state(PyObject *task, int detail);
+/* Whether a failed task ended the way a process ends: its exception is a
+ * SystemExit or KeyboardInterrupt, or a group of nothing but those (and
+ * CancelledErrors) with at least one of them. */
+int tl_pytask_failed_with_exit(PyObject *task);
 /* Task.cancelling(), or -1 where it does not exist (3.8-3.10). */
 long tl_pytask_cancelling(PyObject *task);
 /* Cancels asked for and not yet seen through: cancelling() (3.11+), or a

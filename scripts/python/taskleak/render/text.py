@@ -183,9 +183,11 @@ class TextRenderer(Renderer):
         argv = list_of(report.doc.get("argv"))
         if argv:
             head += " (%s)" % " ".join(text(a) for a in argv)
-        head += ": %s at %s (%s snapshot)" % (
-            plural(len(report.live_tasks), "live task"),
-            fmt_t(report.doc.get("t")), text(report.doc.get("reason"), "?"))
+        reason = text(report.doc.get("reason"), "?")
+        head += ": %s at %s (%s)" % (
+            plural(len(report.live_tasks), "live task"), fmt_t(report.doc.get("t")),
+            {"snapshot": "snapshot", "shutdown": "shutdown report"}.get(
+                reason, reason + " snapshot"))
         lines = [head] + (deadlock_lines(report) if deadlocks else []) + \
             blocker_lines(report, self.root)
         tasks = tasks_of(report)
