@@ -62,6 +62,7 @@ Choices, and why:
 import argparse
 import concurrent.futures
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -313,6 +314,24 @@ def scan_taskleak_lines(*texts):
     return summaries, others
 
 
+def explained(paths):
+    """What the reports' hang explanations say: (pending tasks explained,
+    never_wakes, deadlocks)."""
+    tasks = never = deadlocks = 0
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                rep = json.load(f)
+        except (OSError, ValueError):
+            continue
+        for e in list(rep.get("leaks") or []) + list(rep.get("live_tasks") or []):
+            if "waits_for" in e:
+                tasks += 1
+                never += bool((e.get("waits_for") or {}).get("never_wakes"))
+        deadlocks += len(rep.get("deadlocks") or [])
+    return tasks, never, deadlocks
+
+
 def leak_info(summaries):
     total, kinds = 0, {}
     for line in summaries:
@@ -362,7 +381,8 @@ class Runner:
             stderr = f.read()
         reports = common.report_paths(workdir, common.REPORT_NAME_RE)
         return {"rc": r.returncode, "timed_out": r.timed_out, "wall": wall, "stdout": stdout,
-                "stderr": stderr, "reports": len(reports), "workdir": workdir}
+                "stderr": stderr, "reports": len(reports), "workdir": workdir,
+                "explained": explained(reports)}
 
 
 def interp_info(python):
@@ -569,6 +589,8 @@ def report_interpreter(it, runner, lib, tmp, args):
             label, it["python"], total, len(summaries),
             (" (" + ", ".join("%d %s" % (v, k) for k, v in sorted(kinds.items())) + ")")
             if kinds else "", withlib["reports"], plain["wall"], withlib["wall"]))
+    log("  %s: hang explanations (information only): %d pending tasks explained, "
+        "%d never-wakes, %d deadlocks" % ((label,) + withlib["explained"]))
     return not diffs and not problems
 
 
