@@ -21,9 +21,11 @@
 
 #include "collector/output.h"
 #include "collector/report.h"
+#include "collector/watchdog.h"
 #include "core/core.h"
 #include "core/options.h"
 #include "core/pyside.h"
+#include "core/shutdown.h"
 #include "core/tasks.h"
 
 #define GIL_WAIT_NS 500000000L /* a snapshot is due within a second */
@@ -43,8 +45,7 @@ static struct {
     double forking_since; /* tl_now() at an os.fork() not yet done, or 0 */
     uint64_t last_content;
     int have_content;
-    struct tl_leak *live;
-    size_t n_live;
+    struct tl_snapshot snap; /* a snapshot's findings, while its report is made */
     char argv[4096];
     size_t argv_len;
     struct tl_stats final_stats;
@@ -59,6 +60,14 @@ static void wake_thread(volatile sig_atomic_t *why)
     int saved = errno;
     *why = 1;
     sem_post(&C.wake);
+    errno = saved;
+}
+
+void tl_collector_wake(void)
+{
+    int saved = errno;
+    if (C.activated)
+        sem_post(&C.wake);
     errno = saved;
 }
 
@@ -100,12 +109,10 @@ static void slice_done(void *unused)
 static void *gil_helper(void *arg)
 {
     struct gil_job *job = arg;
-    struct tl_leak *live;
-    size_t n_live;
-    tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &live, &n_live);
+    struct tl_snapshot found;
+    tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &found);
     free(job);
-    if (live)
-        tl_collector_set_live(live, n_live);
+    tl_collector_set_snapshot(&found);
     pthread_mutex_lock(&C.lock);
     C.gil_busy = 0;
     C.gil_done = 1;
@@ -203,11 +210,17 @@ static void say_after_exit(const struct tl_stats *stats, const char *path, int w
                      strerror(write_errno));
 }
 
-/* Returns 0, or the errno of a failed write. */
-static int write_report(const char *reason, const char *incomplete)
+/* Returns 0, or the errno of a failed write; the path written in `path`
+ * (TL_PATH_MAX + 32 bytes) when not NULL. */
+static int write_report_to(const char *reason, const char *incomplete, char *written)
 {
+    /* Once a shutdown was reported, the reports after it say so. */
+    struct tl_shutdown sd;
+    tl_shutdown_get(&sd);
+    int show_shutdown = !strcmp(reason, "shutdown") || tl_watchdog_was_reported();
     struct tl_report_meta m = {reason, tl_now(), tl_python_version(), C.argv, C.argv_len,
-                               C.live, C.n_live, incomplete};
+                               C.snap.live, C.snap.n_live, incomplete, &C.snap.threads,
+                               show_shutdown ? &sd : NULL};
     struct tl_stats stats;
     uint64_t content;
     char *text = tl_report_render(&m, &stats, &content);
@@ -241,32 +254,39 @@ static int write_report(const char *reason, const char *incomplete)
         tl_warn_once(&warned_write, "taskleak: cannot write snapshot %s: %s", path,
                      strerror(write_errno));
     }
+    if (written)
+        snprintf(written, TL_PATH_MAX + 32, "%s", path);
     return write_errno;
+}
+
+static int write_report(const char *reason, const char *incomplete)
+{
+    return write_report_to(reason, incomplete, NULL);
 }
 
 static void drop_live(void)
 {
-    for (size_t i = 0; i < C.n_live; i++)
-        tl_leak_free(&C.live[i]);
-    free(C.live);
-    C.live = NULL;
-    C.n_live = 0;
+    tl_snapshot_free(&C.snap);
 }
 
-void tl_collector_set_live(struct tl_leak *items, size_t n)
+void tl_collector_set_snapshot(struct tl_snapshot *found)
 {
     pthread_mutex_lock(&C.lock);
     if (C.waiting) {
         drop_live();
-        C.live = items;
-        C.n_live = n;
-        items = NULL;
-        n = 0;
+        C.snap = *found;
+        memset(found, 0, sizeof *found);
     }
     pthread_mutex_unlock(&C.lock);
-    for (size_t i = 0; i < n; i++) /* the collector gave up waiting */
-        tl_leak_free(&items[i]);
-    free(items);
+    tl_snapshot_free(found); /* the collector gave up waiting */
+}
+
+/* The live tasks from taskleak's own table, for a report made without the
+ * GIL. */
+static void live_from_table(void)
+{
+    drop_live();
+    C.snap.n_live = tl_tasks_snapshot_all(&C.snap.live);
 }
 
 static void collect_and_write(int snapshot)
@@ -278,16 +298,78 @@ static void collect_and_write(int snapshot)
         if (rc < 0) {
             incomplete = "the GIL could not be taken in time: tasks were not judged, live "
                          "tasks come from taskleak's own table (no name, no awaiting), "
-                         "and new stacks have no file or line";
-            if (snapshot) {
-                drop_live();
-                C.n_live = tl_tasks_snapshot_all(&C.live);
-            }
+                         "threads are missing, and new stacks have no file or line";
+            if (snapshot)
+                live_from_table();
         }
         if (rc != -2) /* -2: a fork is waiting for this thread to stop */
             write_report(snapshot ? "signal" : "periodic", incomplete);
         drop_live();
     }
+    pthread_mutex_unlock(&C.lock);
+}
+
+/* ---- the shutdown watchdog ---------------------------------------------- */
+
+/* A look for a shutdown (hooks/shutdown.h), between reports. */
+static void watch_now(void)
+{
+    if (tl_python_finalizing()) { /* no GIL for us from now on */
+        tl_shutdown_begin(TL_SHUTDOWN_EXIT, 0, tl_now());
+        return;
+    }
+    pthread_mutex_lock(&C.lock);
+    if (!C.finished && run_with_gil(TL_COLLECT_WATCH) == 0)
+        drop_live();
+    pthread_mutex_unlock(&C.lock);
+}
+
+/* The shutdown has lasted shutdown_timeout seconds: one snapshot report,
+ * reason "shutdown", and one line on stderr naming what blocks it.  The
+ * collection first looks again: a tentative shutdown whose loop has closed
+ * since (asyncio.run returned) is none. */
+static void shutdown_report(void)
+{
+    pthread_mutex_lock(&C.lock);
+    double deadline = tl_watchdog_deadline();
+    const char *incomplete = NULL;
+    if (deadline < 0 || tl_now() < deadline)
+        goto out;
+    if (C.finished) {
+        incomplete = "written after the exit report, while the interpreter went on with its "
+                     "exit (atexit callbacks registered before asyncio was imported, "
+                     "finalization): no thread or Python stack can be read then";
+    } else if (tl_python_finalizing()) {
+        tl_shutdown_begin(TL_SHUTDOWN_EXIT, 0, tl_now());
+        incomplete = "the interpreter is finalizing: the GIL cannot be taken, so threads are "
+                     "missing and live tasks come from taskleak's own table (no name, no "
+                     "awaiting)";
+    } else {
+        int rc = run_with_gil(TL_COLLECT_SNAPSHOT);
+        if (rc == -2) /* a fork is waiting for this thread to stop */
+            goto out;
+        if (rc < 0)
+            incomplete = "the GIL could not be taken in time: tasks were not judged, live "
+                         "tasks come from taskleak's own table (no name, no awaiting), "
+                         "threads are missing, and new stacks have no file or line";
+        deadline = tl_watchdog_deadline();
+        if (deadline < 0 || tl_now() < deadline)
+            goto out; /* withdrawn, or started later than it seemed */
+    }
+    if (incomplete)
+        live_from_table();
+    tl_watchdog_reported();
+    char path[TL_PATH_MAX + 32] = "";
+    int write_errno = write_report_to("shutdown", incomplete, path);
+    if (tl_opt.verbosity >= 1) {
+        struct tl_shutdown sd;
+        tl_shutdown_get(&sd);
+        char line[1024];
+        tl_watchdog_line(line, sizeof line, &sd, tl_now(), &C.snap, incomplete, path, write_errno);
+        tl_say("%s", line);
+    }
+out:
+    drop_live();
     pthread_mutex_unlock(&C.lock);
 }
 
@@ -335,11 +417,18 @@ static void *collector_main(void *arg)
 {
     (void)arg;
     double next = tl_opt.interval > 0 ? tl_now() + tl_opt.interval : -1;
+    double next_watch = tl_now() + TL_WATCH_EVERY;
     for (;;) {
+        /* The next periodic report, the watchdog's deadline or its next look. */
+        double wake = next, deadline = tl_watchdog_deadline();
+        if (deadline >= 0 && (wake < 0 || deadline < wake))
+            wake = deadline;
+        if (!C.finished && tl_watchdog_watching() && (wake < 0 || next_watch < wake))
+            wake = next_watch;
         int timeout = HEARTBEAT_MS;
-        if (next >= 0) {
-            double wait_ms = (next - tl_now()) * 1000;
-            timeout = wait_ms < 0 ? 0 : wait_ms < HEARTBEAT_MS ? (int)wait_ms : HEARTBEAT_MS;
+        if (wake >= 0) {
+            double wait_ms = (wake - tl_now()) * 1000;
+            timeout = wait_ms < 0 ? 0 : wait_ms < HEARTBEAT_MS ? (int)(wait_ms + 0.999) : HEARTBEAT_MS;
         }
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -356,6 +445,12 @@ static void *collector_main(void *arg)
         C.want_snapshot = 0;
         if (quit)
             break;
+        if (C.finished) { /* after the exit report: the watchdog alone, without the GIL */
+            if (tl_watchdog_deadline() < 0)
+                break;
+            shutdown_report();
+            continue;
+        }
         /* Every other thread ended with pthread_exit (say, sys.exit in a
          * child forked from a thread): the process would have ended with
          * exit(0) but for this thread.  End it the same way. */
@@ -364,9 +459,15 @@ static void *collector_main(void *arg)
         if (snapshot)
             collect_and_write(1);
         if (next >= 0 && tl_now() >= next) {
-            collect_and_write(0);
+            collect_and_write(0); /* it looks for a shutdown too */
             next = tl_now() + tl_opt.interval;
+            next_watch = tl_now() + TL_WATCH_EVERY;
         }
+        if (tl_watchdog_watching() && tl_now() >= next_watch) {
+            watch_now();
+            next_watch = tl_now() + TL_WATCH_EVERY;
+        }
+        shutdown_report(); /* when due */
     }
     return NULL;
 }
@@ -426,8 +527,9 @@ void tl_collector_after_fork_child(int forked_from_main_thread)
     C.gil_busy = C.helper_alive = 0;
     C.waiting = C.abort_wait = 0;
     C.have_content = 0;
-    C.live = NULL;
-    C.n_live = 0;
+    memset(&C.snap, 0, sizeof C.snap); /* nothing of the parent's is ours */
+    tl_shutdown_reset();
+    tl_watchdog_after_fork_child();
 }
 
 void tl_collector_activate(void)
@@ -441,14 +543,16 @@ void tl_collector_activate(void)
     if (sem_init(&C.wake, 0, 0) < 0)
         return;
     struct sigaction old;
-    if (tl_opt.dump_signal && sigaction(tl_opt.dump_signal, NULL, &old) == 0 &&
+    int (*install)(int, const struct sigaction *, struct sigaction *) =
+        tl_libc_sigaction ? tl_libc_sigaction : sigaction;
+    if (tl_opt.dump_signal && install(tl_opt.dump_signal, NULL, &old) == 0 &&
         !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_dump_signal;
         sa.sa_flags = SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        sigaction(tl_opt.dump_signal, &sa, NULL);
+        install(tl_opt.dump_signal, &sa, NULL);
     } else if (tl_opt.dump_signal) {
         /* The program (or its parent, for SIG_IGN) already chose what this
          * signal does: never take it away. */
@@ -508,13 +612,21 @@ void tl_collector_final_report(void)
 {
     tl_lock_outside_gil(&C.lock);
     if (!C.finished) {
+        tl_shutdown_begin(TL_SHUTDOWN_EXIT, 0, tl_now());
         tl_collect_all(TL_COLLECT_EXIT);
         C.finished = 1;
         write_report("exit", NULL);
     }
     pthread_mutex_unlock(&C.lock);
+    /* No join: it may wait for our GIL.  It stays while a shutdown report
+     * may still be due (the exit may hang after this). */
     if (C.running)
-        wake_thread(&C.want_quit); /* no join: it may wait for our GIL */
+    {
+        if (tl_watchdog_deadline() >= 0)
+            tl_collector_wake();
+        else
+            wake_thread(&C.want_quit);
+    }
 }
 
 /* The C-level exit: a fallback report when Python's atexit never ran, and

@@ -10,6 +10,9 @@ struct tl_leak;
 /* Once the hooks are in place (GIL held): install the signal handler and
  * start the thread. */
 void tl_collector_activate(void);
+/* Wake the thread to look at its clocks again (the watchdog's deadline).
+ * Async-signal-safe. */
+void tl_collector_wake(void);
 /* From every hook: restart the thread after a fork.  Cheap. */
 void tl_collector_poke(void);
 /* The fork protocol's part (fork.c).  Before os.fork() (GIL held): stop
@@ -24,7 +27,9 @@ void tl_collector_final_report(void);
 /* Judge what can be judged and write the report now, reason "request"
  * (GIL held).  0, or -1 when inactive, finished or the write failed. */
 int tl_collector_report_now(void);
-/* The snapshot's live tasks, produced under the GIL (taken). */
-void tl_collector_set_live(struct tl_leak *items, size_t n);
+/* A snapshot's findings, made under the GIL: taken (`found` is left
+ * empty). */
+struct tl_snapshot;
+void tl_collector_set_snapshot(struct tl_snapshot *found);
 
 #endif

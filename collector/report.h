@@ -5,17 +5,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/shutdown.h"
 #include "core/tasks.h"
+#include "core/threads.h"
 
 struct tl_report_meta {
-    const char *reason; /* "periodic" | "exit" | "signal" */
+    const char *reason; /* "periodic" | "exit" | "signal" | "request" | "shutdown" */
     double t;
     const char *python;
     const char *argv; /* NUL-separated, as in /proc/self/cmdline */
     size_t argv_len;
-    const struct tl_leak *live; /* live_tasks, for "signal" */
+    const struct tl_leak *live; /* live_tasks, for "signal" and "shutdown" */
     size_t n_live;
     const char *incomplete; /* why parts are missing, or NULL */
+    const struct tl_threads *threads; /* for "signal" and "shutdown" (may be NULL) */
+    const struct tl_shutdown *shutdown; /* the shutdown, once one was reported (may be NULL) */
 };
 
 /* Render the report.  Returns a malloc'd JSON text (NULL when out of

@@ -8,20 +8,31 @@
 #include <stddef.h>
 
 #include "core/tasks.h"
+#include "core/threads.h"
 
 /* Work that needs the GIL before a report (held by the caller of these): judge
  * finished and stuck tasks, resolve stacks to lines.  At exit, also
  * report every pending task as pending_at_exit and stop judging more; for
- * a snapshot, gather every live task. */
-enum tl_collect_mode { TL_COLLECT_PERIODIC, TL_COLLECT_EXIT, TL_COLLECT_SNAPSHOT };
+ * a snapshot, gather every live task and the other threads.  Every mode
+ * but the exit first looks for a shutdown (hooks/shutdown.h); WATCH does
+ * only that. */
+enum tl_collect_mode { TL_COLLECT_PERIODIC, TL_COLLECT_EXIT, TL_COLLECT_SNAPSHOT, TL_COLLECT_WATCH };
 struct tl_collection;
 struct tl_collection *tl_collect_begin(enum tl_collect_mode mode);
 /* Work for about `budget` seconds at most (0: to the end).  Returns 1 while
  * work remains: release the GIL, take it again, and call it again. */
 int tl_collect_step(struct tl_collection *c, double budget);
-/* Free the collection (GIL held).  A snapshot's live tasks, when it got to
- * the end, are returned (malloc'd, `n_live` of them) for the report. */
-struct tl_leak *tl_collect_end(struct tl_collection *c, size_t *n_live);
+/* What a snapshot found, for the report: every live task (malloc'd, n_live
+ * of them) and the threads. */
+struct tl_snapshot {
+    struct tl_leak *live;
+    size_t n_live;
+    struct tl_threads threads;
+};
+void tl_snapshot_free(struct tl_snapshot *s); /* no GIL needed */
+/* Free the collection (GIL held).  A snapshot that got to the end fills
+ * `out` (zeroed otherwise). */
+void tl_collect_end(struct tl_collection *c, struct tl_snapshot *out);
 /* All of it at once: the exit report. */
 void tl_collect_all(enum tl_collect_mode mode);
 
@@ -29,10 +40,13 @@ void tl_collect_all(enum tl_collect_mode mode);
  * in slices of at most 0.5 ms with the GIL, letting it go for a moment
  * between them.  `between(ctx)` runs after each slice, without the GIL;
  * a non-zero `*abort` ends the collection early.  Returns 0 when it ran (a
- * snapshot's live tasks, malloc'd, in *live), -1 when Python could not be
- * entered. */
+ * snapshot's findings in *out), -1 when Python could not be entered (not
+ * initialized, or finalizing: the GIL is never asked for then). */
 int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), void *ctx,
-                         const int *abort, struct tl_leak **live, size_t *n_live);
+                         const int *abort, struct tl_snapshot *out);
+/* The interpreter is finalizing (Py_IsFinalizing): a thread of ours that
+ * asked for the GIL now would never get it back.  Any thread, no GIL. */
+int tl_python_finalizing(void);
 /* With the GIL held: take a lock of the library's, letting the GIL go while
  * waiting for it (lock order: the GIL, then ours; never the reverse). */
 void tl_lock_outside_gil(pthread_mutex_t *lock);

@@ -76,6 +76,8 @@ typedef struct {
     X(const char *, PyUnicode_AsUTF8, (PyObject *))                            \
     X(PyObject *, PyUnicode_InternFromString, (const char *))                  \
     X(long, PyLong_AsLong, (PyObject *))                                       \
+    X(PyObject *, PyLong_FromUnsignedLong, (unsigned long))                    \
+    X(unsigned long, PyLong_AsUnsignedLong, (PyObject *))                      \
     X(Py_ssize_t, PyTuple_Size, (PyObject *))                                  \
     X(PyObject *, PyTuple_GetItem, (PyObject *, Py_ssize_t))                   \
     X(PyObject *, PyDict_GetItem, (PyObject *, PyObject *))                    \
@@ -102,6 +104,7 @@ struct tl_py_api {
     PyObject *None;
     PyObject *CodeType;
     PyObject *CoroType, *GenType, *AsyncGenType;
+    int (*IsFinalizing)(void); /* Py_IsFinalizing (3.13+), _Py_IsFinalizing before */
     void *runtime;            /* _PyRuntime */
     size_t runtime_size;      /* from the ELF symbol table; 0 if unknown */
     int major, minor, micro;  /* from Py_GetVersion() */
@@ -113,6 +116,11 @@ extern struct tl_py_api tl_py;
 /* Resolve the table.  Returns 0 when this process is CPython with every
  * function present, -1 otherwise (then nothing else may be called). */
 int tl_py_resolve(void);
+
+/* An entry of an object's instance dictionary (a new reference), read
+ * without attribute lookup: no property or __getattr__ of the program's
+ * runs.  NULL when absent; errors are cleared.  GIL held. */
+PyObject *tl_py_instance_item(PyObject *obj, const char *key);
 
 /* module.function(fn) or, with `keywords`, module.function(kw=fn, ...): the
  * way a C function of ours registers as a Python callback (atexit.register,

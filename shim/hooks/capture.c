@@ -7,19 +7,25 @@
 #include "core/core.h"
 #include "core/memo.h"
 #include "core/options.h"
+#include "core/roles.h"
 #include "core/scopes.h"
 #include "core/unwind.h"
 #include "cpython/frames.h"
 
-/* Python stack id -> native stack id; code object -> scope; code object ->
- * is library code.  The depots keep the code objects alive. */
-static struct tl_memo native_of_py, scope_of_code, library_code;
+/* Python stack id -> native stack id; code object -> scope (and whether
+ * its cancels are asyncio.run's at shutdown); code object -> is library
+ * code; code object -> role (roles.h).  The depots keep the code objects
+ * alive. */
+static struct tl_memo native_of_py, scope_of_code, library_code, role_of_code;
+
+#define FACT_SHUTDOWN 0x100u /* in scope_of_code: asyncio.runners._cancel_all_tasks */
 
 void tl_capture_init(void)
 {
     tl_memo_init(&native_of_py);
     tl_memo_init(&scope_of_code);
     tl_memo_init(&library_code);
+    tl_memo_init(&role_of_code);
 }
 
 uint32_t tl_capture_intern_py(const uintptr_t *words, int frames)
@@ -86,7 +92,8 @@ uint32_t tl_capture_name(PyObject *str)
 }
 
 /* What a code object's file says, computed once per code object: `which`
- * is 0 for its scope (scopes.h), 1 for whether it is library code. */
+ * is 0 for its scope (scopes.h) with FACT_SHUTDOWN, 1 for whether it is
+ * library code, 2 for its role (roles.h). */
 static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
 {
     uint32_t fact;
@@ -95,19 +102,37 @@ static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
     char *function, *file;
     int line;
     tl_frames_resolve(code, 0, &function, &file, &line);
-    fact = which ? (uint32_t)tl_scope_is_library(file)
-                 : (uint32_t)tl_scope_classify(file, function);
+    if (which == 1)
+        fact = (uint32_t)tl_scope_is_library(file);
+    else if (which == 2)
+        fact = (uint32_t)tl_role_of(file, function);
+    else
+        fact = (uint32_t)tl_scope_classify(file, function) |
+               (tl_role_of(file, function) == TL_ROLE_CANCEL_ALL ? FACT_SHUTDOWN : 0);
     free(function);
     free(file);
     tl_memo_put(memo, code, fact);
     return fact;
 }
 
-int tl_capture_scope_of_stack(uint32_t stack)
+int tl_capture_cancel_scope(uint32_t stack, int *shutdown)
 {
     uint32_t n;
     const uintptr_t *w = tl_depot_get(&tl_py_stacks, stack, &n);
-    return w && n ? (int)code_fact(&scope_of_code, w[0], 0) : TL_SCOPE_NONE;
+    uint32_t fact = w && n ? code_fact(&scope_of_code, w[0], 0) : TL_SCOPE_NONE;
+    *shutdown = (fact & FACT_SHUTDOWN) != 0;
+    return (int)(fact & ~FACT_SHUTDOWN);
+}
+
+int tl_capture_scope_of_stack(uint32_t stack)
+{
+    int shutdown;
+    return tl_capture_cancel_scope(stack, &shutdown);
+}
+
+int tl_capture_code_role(uintptr_t code)
+{
+    return (int)code_fact(&role_of_code, code, 2);
 }
 
 int tl_capture_is_library_code(uintptr_t code)

@@ -23,6 +23,12 @@ uint32_t tl_capture_name(PyObject *str);
 
 /* The cancel scope (scopes.h) of the innermost frame of a Python stack. */
 int tl_capture_scope_of_stack(uint32_t stack);
+/* The same for a canceller's stack, and whether that frame is asyncio.run's
+ * (or Runner.close's) cancelling of the remaining tasks at its end: one
+ * lookup for both. */
+int tl_capture_cancel_scope(uint32_t stack, int *shutdown);
+/* The role (core/roles.h) of a code object. */
+int tl_capture_code_role(uintptr_t code);
 /* Whether a code object is asyncio's or a cancel-scope library's. */
 int tl_capture_is_library_code(uintptr_t code);
 

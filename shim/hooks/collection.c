@@ -1,12 +1,13 @@
-/* The collection before a report (core/pyside.h), GIL held: judge the watched
- * tasks, then (exit, snapshot) every live task, then resolve new stacks to
- * lines.  It runs in slices of a bounded time, so that the program never
+/* The collection before a report (core/pyside.h), GIL held: look for a
+ * shutdown, judge the watched tasks, then (snapshot) the other threads,
+ * then (exit, snapshot) every live task, then resolve new stacks to lines.  It runs in slices of a bounded time, so that the program never
  * waits long for the GIL; between slices the GIL is released and the state
  * below carries over. */
 #include "core/pyside.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/core.h"
 #include "cpython/api.h"
@@ -15,6 +16,8 @@
 #include "hooks/capture.h"
 #include "hooks/judge.h"
 #include "hooks/pytask.h"
+#include "hooks/shutdown.h"
+#include "hooks/threads.h"
 
 /* Who awaits whom among the live tasks: (awaiter, awaited) addresses. */
 struct await_edge {
@@ -30,7 +33,7 @@ struct live_list {
 
 struct tl_collection {
     enum tl_collect_mode mode;
-    enum { JUDGE, TASKS, RESOLVE, DONE } phase;
+    enum { WATCH, JUDGE, THREADS, TASKS, RESOLVE, DONE } phase;
     double now;
     struct tl_task_view *views;
     size_t n_views, next_view;
@@ -38,6 +41,8 @@ struct tl_collection {
     size_t n_tasks, next_task;
     uintptr_t *pending; /* exit, 3.14+: the tasks the runtime lists */
     struct live_list live;
+    struct tl_threads_gather *gather;
+    struct tl_threads threads;
     uint32_t next_stack;
 };
 
@@ -131,15 +136,29 @@ struct tl_collection *tl_collect_begin(enum tl_collect_mode mode)
     c->mode = mode;
     c->now = tl_now();
     c->next_stack = all_resolved_below;
-    c->n_views = judging ? watched_views(&c->views) : 0;
-    c->phase = judging ? JUDGE : DONE;
+    c->n_views = judging && mode != TL_COLLECT_WATCH ? watched_views(&c->views) : 0;
+    c->phase = !judging ? DONE : mode == TL_COLLECT_EXIT ? JUDGE : WATCH;
     return c;
+}
+
+/* After the judging (and a snapshot's threads): the live tasks. */
+static void start_tasks(struct tl_collection *c)
+{
+    if (c->mode != TL_COLLECT_PERIODIC)
+        c->n_tasks = tl_tasklist_collect(&c->tasks);
+    if (c->mode == TL_COLLECT_EXIT && tl_caps.task_lists)
+        c->pending = malloc((c->n_tasks ? c->n_tasks : 1) * sizeof *c->pending);
+    c->phase = c->mode == TL_COLLECT_PERIODIC ? RESOLVE : TASKS;
 }
 
 /* Each phase's next item; 0 when the phase is over. */
 static int step_one(struct tl_collection *c)
 {
     switch (c->phase) {
+    case WATCH:
+        tl_shutdown_check();
+        c->phase = c->mode == TL_COLLECT_WATCH ? DONE : JUDGE;
+        return c->phase != DONE;
     case JUDGE:
         if (c->next_view < c->n_views) {
             struct tl_task_view *v = &c->views[c->next_view++];
@@ -147,11 +166,19 @@ static int step_one(struct tl_collection *c)
             tl_py.Py_DecRef(v->watch);
             return 1;
         }
-        if (c->mode != TL_COLLECT_PERIODIC)
-            c->n_tasks = tl_tasklist_collect(&c->tasks);
-        if (c->mode == TL_COLLECT_EXIT && tl_caps.task_lists)
-            c->pending = malloc((c->n_tasks ? c->n_tasks : 1) * sizeof *c->pending);
-        c->phase = c->mode == TL_COLLECT_PERIODIC ? RESOLVE : TASKS;
+        if (c->mode == TL_COLLECT_SNAPSHOT) {
+            c->gather = tl_threads_begin();
+            c->phase = THREADS;
+        } else {
+            start_tasks(c);
+        }
+        return 1;
+    case THREADS:
+        if (tl_threads_step(c->gather))
+            return 1;
+        c->threads = tl_threads_end(c->gather);
+        c->gather = NULL;
+        start_tasks(c);
         return 1;
     case TASKS:
         if (c->next_task < c->n_tasks) {
@@ -206,44 +233,54 @@ int tl_collect_step(struct tl_collection *c, double budget)
     return more;
 }
 
-struct tl_leak *tl_collect_end(struct tl_collection *c, size_t *n_live)
+void tl_snapshot_free(struct tl_snapshot *s)
 {
-    *n_live = 0;
+    for (size_t i = 0; i < s->n_live; i++)
+        tl_leak_free(&s->live[i]);
+    free(s->live);
+    s->live = NULL;
+    s->n_live = 0;
+    tl_threads_free(&s->threads);
+}
+
+void tl_collect_end(struct tl_collection *c, struct tl_snapshot *out)
+{
+    memset(out, 0, sizeof *out);
     if (!c)
-        return NULL;
+        return;
     for (size_t i = c->next_view; i < c->n_views; i++)
         tl_py.Py_DecRef(c->views[i].watch);
     int complete = c->phase == DONE;
     if (c->phase <= TASKS)
         for (size_t i = c->next_task; i < c->n_tasks; i++)
             tl_py.Py_DecRef(c->tasks[i]);
-    struct tl_leak *live = NULL;
+    if (c->gather) /* ended in its threads */
+        c->threads = tl_threads_end(c->gather);
     if (complete && c->mode == TL_COLLECT_SNAPSHOT) {
-        live = c->live.items;
-        *n_live = c->live.n;
+        out->live = c->live.items;
+        out->n_live = c->live.n;
+        out->threads = c->threads;
     } else {
         for (size_t i = 0; i < c->live.n; i++)
             tl_leak_free(&c->live.items[i]);
         free(c->live.items);
+        tl_threads_free(&c->threads);
     }
     free(c->live.edges);
     free(c->views);
     free(c->tasks);
     free(c->pending);
     free(c);
-    return live;
 }
 
 void tl_collect_all(enum tl_collect_mode mode)
 {
-    size_t n;
+    struct tl_snapshot found;
     struct tl_collection *c = tl_collect_begin(mode);
     while (tl_collect_step(c, 0))
         ;
-    struct tl_leak *live = tl_collect_end(c, &n);
-    for (size_t i = 0; i < n; i++)
-        tl_leak_free(&live[i]);
-    free(live);
+    tl_collect_end(c, &found);
+    tl_snapshot_free(&found);
 }
 
 const char *tl_python_version(void)

@@ -4,6 +4,7 @@
 #include "core/pyside.h"
 #include "hooks/gil.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "core/core.h"
@@ -48,12 +49,16 @@ static int timed_step(struct tl_collection *c, uint64_t t0)
     return more;
 }
 
-int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), void *ctx,
-                         const int *abort, struct tl_leak **live, size_t *n_live)
+int tl_python_finalizing(void)
 {
-    *live = NULL;
-    *n_live = 0;
-    if (!tl_py.Py_IsInitialized())
+    return tl_py.IsFinalizing() != 0;
+}
+
+int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), void *ctx,
+                         const int *abort, struct tl_snapshot *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!tl_py.Py_IsInitialized() || tl_python_finalizing())
         return -1;
     pthread_mutex_lock(&tstate_guard);
     void *ts = tl_py.PyThreadState_New(tl_py.PyInterpreterState_Main());
@@ -69,7 +74,7 @@ int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), 
         nanosleep(&gap, NULL);
         tl_py.PyEval_RestoreThread(saved);
     }
-    *live = tl_collect_end(c, n_live);
+    tl_collect_end(c, out);
     tl_py.PyThreadState_Clear(ts);
     tl_py.PyThreadState_DeleteCurrent(); /* and releases the GIL */
     return 0;

@@ -22,6 +22,7 @@
 #include "hooks/capture.h"
 #include "hooks/judge.h"
 #include "hooks/pytask.h"
+#include "hooks/shutdown.h"
 
 typedef int (*initproc)(PyObject *, PyObject *, PyObject *);
 typedef void (*finalizeproc)(PyObject *);
@@ -108,7 +109,10 @@ static PyObject *cancel_common(PyObject *self, PyObject *result, uint32_t stack,
 {
     uint64_t t0 = tl_ticks();
     if (result && result != tl_py.None && tl_py.PyObject_IsTrue(result) == 1) {
-        int scope = outer ? TL_SCOPE_NONE : tl_capture_scope_of_stack(stack);
+        int shutdown = 0;
+        int scope = outer ? TL_SCOPE_NONE : tl_capture_cancel_scope(stack, &shutdown);
+        if (__builtin_expect(shutdown, 0)) /* asyncio.run cancelling what is left */
+            tl_shutdown_runner_cancelled(self);
         /* Still suspended where the CancelledError will be delivered. */
         uint32_t delivered = tl_pytask_awaiting(self);
         if (tl_task_cancelled((uintptr_t)self, tl_now(), stack, scope, outer, message,

@@ -27,7 +27,9 @@
 #include "cpython/versions.h"
 #include "hooks/monitoring.h"
 #include "hooks/task_hooks.h"
+#include "core/shutdown.h"
 #include "root/fork.h"
+#include "root/signals.h"
 
 enum { WAITING, ACTIVE, DISABLED };
 static int state = DISABLED;
@@ -41,6 +43,7 @@ static void disable(const char *why)
 {
     static int once;
     state = DISABLED;
+    tl_signals_enable(0);
     tl_warn_once(&once, "taskleak: %s; disabled, the program runs unaudited", why);
 }
 
@@ -193,6 +196,8 @@ static void try_activate(void)
     if (state != ACTIVE)
         return;
     tl_collector_poke_fn = tl_collector_poke;
+    tl_shutdown_wake_fn = tl_collector_wake;
+    tl_signals_wrap_installed();
     register_exit_report();
     tl_fork_install();
     tl_monitoring_start();
@@ -316,6 +321,10 @@ __attribute__((constructor(110))) static void bootstrap(void)
         tl_suppressions_load(tl_opt.suppressions, stderr);
     if (tl_opt.builtin_suppressions)
         tl_suppressions_add_builtin();
+    /* From here on, the program's handlers of SIGTERM and friends are wrapped
+     * (CPython installs its SIGINT handler during start-up). */
+    if (tl_opt.shutdown_timeout > 0)
+        tl_signals_enable(1);
     if (tl_py.Py_IsInitialized()) {
         /* Loaded by the program itself (ctypes, with the GIL held): the
          * next audit event activates at once, as preloaded; and a thread
