@@ -88,8 +88,9 @@ static void *thread_state_of(unsigned long ident)
     return NULL;
 }
 
-/* The main thread: at exit, or in Runner.close; the loops it runs. */
-static int check_main(void *ts, PyObject **loops)
+/* The main thread: at exit?  The loops it runs, and the Runner it closes
+ * (`*closing`, borrowed), if any. */
+static int check_main(void *ts, PyObject **loops, PyObject **closing)
 {
     uintptr_t words[2 * MAX_FRAMES];
     PyObject *firsts[MAX_FRAMES];
@@ -102,10 +103,7 @@ static int check_main(void *ts, PyObject **loops)
         if (role == TL_ROLE_RUN_FOREVER && firsts[i] && n_loops < MAX_LOOPS) {
             loops[n_loops++] = firsts[i];
         } else if (role == TL_ROLE_RUNNER_CLOSE) {
-            PyObject *loop = tl_py_instance_item(firsts[i], "_loop");
-            loop_shutting_down(loop, TL_SHUTDOWN_RUNNER);
-            if (loop)
-                tl_py.Py_DecRef(loop);
+            *closing = firsts[i];
         }
     }
     return n_loops;
@@ -134,13 +132,19 @@ void tl_shutdown_check(void)
         drop_candidate(); /* asyncio.run has returned: the program goes on */
     unsigned long main_ident = tl_threads_main_ident();
     void *main_ts = main_ident ? thread_state_of(main_ident) : NULL;
-    PyObject *loops[MAX_LOOPS];
-    int n_loops = main_ts ? check_main(main_ts, loops) : 0;
+    PyObject *loops[MAX_LOOPS], *closing = NULL;
+    int n_loops = main_ts ? check_main(main_ts, loops, &closing) : 0;
     void *self = tl_py.PyThreadState_Get();
     for (void *ts = tl_py.PyInterpreterState_ThreadHead(tl_py.PyInterpreterState_Main());
          ts && n_loops; ts = tl_py.PyThreadState_Next(ts))
         if (ts != main_ts && ts != self)
             check_other(ts, loops, n_loops);
+    /* Runner.close (3.11+) without a cancel to make: its shutdown of async
+     * generators, or of the executor when this look did not see that. */
+    PyObject *loop = closing ? tl_py_instance_item(closing, "_loop") : NULL;
+    loop_shutting_down(loop, TL_SHUTDOWN_RUNNER);
+    if (loop)
+        tl_py.Py_DecRef(loop);
 }
 
 void tl_shutdown_forget(void)

@@ -40,6 +40,7 @@ static const int watched[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
 static struct {
     struct sigaction ring[RING];
     unsigned next, current; /* current: index + 1; 0 before the first */
+    int wrapped;            /* the kernel holds what we installed last */
 } program[N_WATCHED];
 
 static int slot_of(int sig)
@@ -130,16 +131,19 @@ static void on_signal(int sig, siginfo_t *info, void *context)
 }
 
 /* What a query returns: the kernel's answer, with the program's handler
- * and its SA_SIGINFO choice where the kernel holds our wrapper (flags the C
- * library adds, such as SA_RESTORER, stay as they would be). */
-static void as_program_sees(int slot, struct sigaction *kernel)
+ * `p` where the kernel holds our wrapper, and the program's SA_SIGINFO
+ * choice where it holds what we installed, SA_RESETHAND's reset included
+ * (the kernel keeps the flags then); flags the C library adds, such as
+ * SA_RESTORER, stay as they would be. */
+static void as_program_sees(const struct sigaction *p, int wrapped, struct sigaction *kernel)
 {
-    const struct sigaction *p = program_action(slot);
-    if (!p || !is_ours(kernel))
+    int ours = is_ours(kernel);
+    int reset = wrapped && kernel->sa_handler == SIG_DFL && (kernel->sa_flags & SA_RESETHAND);
+    if (!p || (!ours && !reset))
         return;
-    if (p->sa_flags & SA_SIGINFO)
+    if (ours && (p->sa_flags & SA_SIGINFO))
         kernel->sa_sigaction = p->sa_sigaction;
-    else
+    else if (ours)
         kernel->sa_handler = p->sa_handler;
     kernel->sa_flags = (kernel->sa_flags & ~SA_SIGINFO) | (p->sa_flags & SA_SIGINFO);
 }
@@ -157,6 +161,8 @@ static int install_wrapped(int sig, int slot, const struct sigaction *act, struc
     int rc = tl_real_sigaction(sig, &wrapped, kernel_old);
     if (rc == 0 && !ours)
         set_program_action(slot, &copy);
+    if (rc == 0)
+        __atomic_store_n(&program[slot].wrapped, 1, __ATOMIC_RELAXED);
     return rc;
 }
 
@@ -166,14 +172,21 @@ __attribute__((visibility("default"))) int sigaction(int sig, const struct sigac
     int slot = slot_of(sig);
     if (slot < 0)
         return tl_real_sigaction(sig, act, old);
-    struct sigaction kernel_old;
-    int rc;
-    if (act && is_function(act) && __atomic_load_n(&enabled, __ATOMIC_RELAXED))
+    /* The action in force before this call, which `old` reports. */
+    const struct sigaction *p = program_action(slot);
+    struct sigaction before, kernel_old;
+    if (p)
+        before = *p;
+    int wrapped = __atomic_load_n(&program[slot].wrapped, __ATOMIC_RELAXED), rc;
+    if (act && is_function(act) && __atomic_load_n(&enabled, __ATOMIC_RELAXED)) {
         rc = install_wrapped(sig, slot, act, &kernel_old);
-    else
+    } else {
         rc = tl_real_sigaction(sig, act, &kernel_old);
+        if (rc == 0 && act)
+            __atomic_store_n(&program[slot].wrapped, 0, __ATOMIC_RELAXED);
+    }
     if (rc == 0 && old) {
-        as_program_sees(slot, &kernel_old);
+        as_program_sees(p ? &before : NULL, wrapped, &kernel_old);
         *old = kernel_old;
     }
     return rc;
