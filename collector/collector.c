@@ -559,7 +559,7 @@ void tl_collector_activate(void)
         tl_diag("taskleak: dump_signal %d already has a handler; snapshots by signal are off",
                 tl_opt.dump_signal);
     }
-    C.wanted = tl_opt.interval > 0 || tl_opt.dump_signal;
+    C.wanted = tl_opt.interval > 0 || tl_opt.dump_signal || tl_opt.shutdown_timeout > 0;
     C.activated = 1;
     atexit(at_c_exit);
     start_thread();
