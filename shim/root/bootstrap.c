@@ -321,10 +321,6 @@ __attribute__((constructor(110))) static void bootstrap(void)
         tl_suppressions_load(tl_opt.suppressions, stderr);
     if (tl_opt.builtin_suppressions)
         tl_suppressions_add_builtin();
-    /* From here on, the program's handlers of SIGTERM and friends are wrapped
-     * (CPython installs its SIGINT handler during start-up). */
-    if (tl_opt.shutdown_timeout > 0)
-        tl_signals_enable(1);
     if (tl_py.Py_IsInitialized()) {
         /* Loaded by the program itself (ctypes, with the GIL held): the
          * next audit event activates at once, as preloaded; and a thread
@@ -338,6 +334,12 @@ __attribute__((constructor(110))) static void bootstrap(void)
         start_late();
         return;
     }
+    /* Preloaded: from here on the program's handlers of SIGTERM and friends
+     * are wrapped (CPython installs its SIGINT handler during start-up).
+     * Loaded late (attach, ctypes), our sigaction interposes on nothing: the
+     * program's handlers are left as they are. */
+    if (tl_opt.shutdown_timeout > 0)
+        tl_signals_enable(1);
     PyMemAllocatorEx wrapper;
     tl_py.PyMem_GetAllocator(TL_PYMEM_DOMAIN_RAW, &raw_alloc);
     wrapper = raw_alloc;
