@@ -8,6 +8,7 @@ static const struct {
 } roles[TL_N_ROLES] = {
     [TL_ROLE_CANCEL_ALL] = {"/asyncio/runners.py", "_cancel_all_tasks"},
     [TL_ROLE_RUNNER_CLOSE] = {"/asyncio/runners.py", "Runner.close"},
+    [TL_ROLE_RUNNER_SIGINT] = {"/asyncio/runners.py", "Runner._on_sigint"},
     [TL_ROLE_DO_SHUTDOWN] = {"/asyncio/base_events.py", "BaseEventLoop._do_shutdown"},
     [TL_ROLE_RUN_FOREVER] = {"/asyncio/base_events.py", "BaseEventLoop.run_forever"},
     [TL_ROLE_THREADING_SHUTDOWN] = {"/threading.py", "_shutdown"},

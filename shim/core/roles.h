@@ -8,6 +8,7 @@ enum tl_code_role {
     TL_ROLE_NONE,
     TL_ROLE_CANCEL_ALL,         /* asyncio.runners._cancel_all_tasks */
     TL_ROLE_RUNNER_CLOSE,       /* asyncio.runners.Runner.close (3.11+) */
+    TL_ROLE_RUNNER_SIGINT,      /* asyncio.runners.Runner._on_sigint: Ctrl-C cancels the main task (3.11+) */
     TL_ROLE_DO_SHUTDOWN,        /* BaseEventLoop._do_shutdown: the default executor's shutdown (3.9+) */
     TL_ROLE_RUN_FOREVER,        /* BaseEventLoop.run_forever: its self is a running loop */
     TL_ROLE_THREADING_SHUTDOWN, /* threading._shutdown: the exit joins non-daemon threads */

@@ -3,6 +3,8 @@
  * library started (tl_now()), in the high 52 bits. */
 #include "core/shutdown.h"
 
+#include "core/options.h"
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +17,7 @@ static void nothing(void)
 }
 void (*tl_shutdown_wake_fn)(void) = nothing;
 
-static uint64_t definitive, tentative, hint; /* 0: none; hint: a SIGHUP or SIGQUIT */
+static uint64_t definitive, tentative, hint; /* 0: none; hint: the last SIGINT/SIGHUP/SIGQUIT */
 
 static uint64_t pack(enum tl_shutdown_cause cause, int sig, double t)
 {
@@ -42,13 +44,10 @@ void tl_shutdown_begin(enum tl_shutdown_cause cause, int sig, double t)
 
 void tl_shutdown_signal(int sig, double t)
 {
-    if (sig == SIGTERM || sig == SIGINT) {
+    if (sig == SIGTERM)
         tl_shutdown_begin(TL_SHUTDOWN_SIGNAL, sig, t);
-        return;
-    }
-    uint64_t none = 0;
-    __atomic_compare_exchange_n(&hint, &none, pack(TL_SHUTDOWN_SIGNAL, sig, t), 0,
-                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    else
+        __atomic_store_n(&hint, pack(TL_SHUTDOWN_SIGNAL, sig, t), __ATOMIC_RELEASE);
 }
 
 void tl_shutdown_tentative(enum tl_shutdown_cause cause, double t)
@@ -70,10 +69,13 @@ void tl_shutdown_get(struct tl_shutdown *out)
     uint64_t t = __atomic_load_n(&tentative, __ATOMIC_ACQUIRE);
     uint64_t h = __atomic_load_n(&hint, __ATOMIC_ACQUIRE);
     /* The earliest cause; a tentative one alone leaves it tentative; a
-     * hint dates one that another cause confirms. */
+     * hint dates one that another cause confirms within shutdown_timeout of
+     * it (an older hint is another story: a SIGHUP that reloaded, a Ctrl-C
+     * the program caught and went on). */
     uint64_t first = d && (!t || d >> 12 <= t >> 12) ? d : t;
     int is_tentative = first && !d;
-    if (first && h && h >> 12 < first >> 12)
+    uint64_t window = (uint64_t)(tl_opt.shutdown_timeout * 1e6);
+    if (first && h && h >> 12 < first >> 12 && (first >> 12) - (h >> 12) <= window)
         first = h;
     out->cause = TL_SHUTDOWN_NONE;
     out->signal = 0;

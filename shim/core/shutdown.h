@@ -20,10 +20,12 @@ extern const char *const tl_shutdown_cause_names[TL_N_SHUTDOWN_CAUSES];
  * starts the shutdown, later ones change nothing.  `sig` for a signal. */
 void tl_shutdown_begin(enum tl_shutdown_cause cause, int sig, double t);
 /* A handled SIGTERM, SIGINT, SIGHUP or SIGQUIT was delivered at `t`.
- * SIGTERM and SIGINT start the shutdown.  SIGHUP and SIGQUIT often mean
- * something else to a program that handles them (reload its
- * configuration, dump its threads: faulthandler.register), so they only
- * date a shutdown that another cause then confirms. */
+ * SIGTERM starts the shutdown.  The others often mean something else to a
+ * program that handles them (a Ctrl-C it catches and goes on, as
+ * test_asyncio does; reload its configuration; dump its threads:
+ * faulthandler.register), so they only date a shutdown that another cause
+ * confirms within shutdown_timeout of them (asyncio.run cancelling its
+ * main task on Ctrl-C, or what is left; the exit). */
 void tl_shutdown_signal(int sig, double t);
 /* A cause that can be: an event loop's runner shutting down (RUNNER,
  * EXECUTOR) since `t`, until tl_shutdown_withdraw() says it ended (the loop

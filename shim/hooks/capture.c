@@ -18,7 +18,7 @@
  * alive. */
 static struct tl_memo native_of_py, scope_of_code, library_code, role_of_code;
 
-#define FACT_SHUTDOWN 0x100u /* in scope_of_code: asyncio.runners._cancel_all_tasks */
+#define FACT_SHUTDOWN 0x100u /* in scope_of_code: asyncio.run's cancels at its end, or on Ctrl-C */
 
 void tl_capture_init(void)
 {
@@ -102,13 +102,15 @@ static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
     char *function, *file;
     int line;
     tl_frames_resolve(code, 0, &function, &file, &line);
-    if (which == 1)
+    if (which == 1) {
         fact = (uint32_t)tl_scope_is_library(file);
-    else if (which == 2)
+    } else if (which == 2) {
         fact = (uint32_t)tl_role_of(file, function);
-    else
+    } else {
+        enum tl_code_role role = tl_role_of(file, function);
         fact = (uint32_t)tl_scope_classify(file, function) |
-               (tl_role_of(file, function) == TL_ROLE_CANCEL_ALL ? FACT_SHUTDOWN : 0);
+               (role == TL_ROLE_CANCEL_ALL || role == TL_ROLE_RUNNER_SIGINT ? FACT_SHUTDOWN : 0);
+    }
     free(function);
     free(file);
     tl_memo_put(memo, code, fact);

@@ -23,6 +23,7 @@ static void count_wake(void)
 static void clock_rules(void)
 {
     struct tl_shutdown sd;
+    tl_options_parse(&tl_opt, "shutdown_timeout=10", NULL);
     tl_shutdown_wake_fn = count_wake;
     tl_shutdown_get(&sd);
     CHECK(sd.cause == TL_SHUTDOWN_NONE);
@@ -44,6 +45,26 @@ static void clock_rules(void)
     CHECK(sd.cause == TL_SHUTDOWN_SIGNAL && sd.signal == SIGHUP && sd.t == 0.5 && !sd.tentative);
     CHECK(wakes == 2);
 
+    /* Nor does a Ctrl-C; the asyncio.run it interrupts confirms it (its
+     * loop shutting down, tentatively: until that loop closes). */
+    tl_shutdown_reset();
+    tl_shutdown_signal(SIGINT, 7.25);
+    tl_shutdown_get(&sd);
+    CHECK(sd.cause == TL_SHUTDOWN_NONE);
+    tl_shutdown_tentative(TL_SHUTDOWN_RUNNER, 7.5);
+    tl_shutdown_get(&sd);
+    CHECK(sd.cause == TL_SHUTDOWN_SIGNAL && sd.signal == SIGINT && sd.t == 7.25 && sd.tentative);
+    tl_shutdown_withdraw(); /* the program caught it and went on (test_asyncio does) */
+    tl_shutdown_get(&sd);
+    CHECK(sd.cause == TL_SHUTDOWN_NONE);
+    /* ... and its exit much later is not dated by that old Ctrl-C. */
+    tl_shutdown_begin(TL_SHUTDOWN_THREADS, 0, 300.0);
+    tl_shutdown_get(&sd);
+    CHECK(sd.cause == TL_SHUTDOWN_THREADS && sd.t == 300.0);
+    tl_shutdown_signal(SIGQUIT, 299.0); /* the last signal counts */
+    tl_shutdown_get(&sd);
+    CHECK(sd.cause == TL_SHUTDOWN_SIGNAL && sd.signal == SIGQUIT && sd.t == 299.0);
+
     /* SIGTERM starts it; later causes change nothing, an earlier tentative
      * one dates it while its loop is open. */
     tl_shutdown_reset();
@@ -57,10 +78,6 @@ static void clock_rules(void)
     tl_shutdown_withdraw();
     tl_shutdown_get(&sd);
     CHECK(sd.cause == TL_SHUTDOWN_SIGNAL && sd.t == 3.0);
-    tl_shutdown_reset();
-    tl_shutdown_signal(SIGINT, 7.25);
-    tl_shutdown_get(&sd);
-    CHECK(sd.cause == TL_SHUTDOWN_SIGNAL && sd.signal == SIGINT && sd.t == 7.25);
     CHECK(!strcmp(tl_shutdown_cause_names[TL_SHUTDOWN_RUNNER], "asyncio.run"));
     tl_shutdown_reset();
 }
@@ -72,6 +89,7 @@ static void roles(void)
 #define AT(file) (snprintf(path, sizeof path, "%s%s", lib, file), path)
     CHECK(tl_role_of(AT("asyncio/runners.py"), "_cancel_all_tasks") == TL_ROLE_CANCEL_ALL);
     CHECK(tl_role_of(AT("asyncio/runners.py"), "Runner.close") == TL_ROLE_RUNNER_CLOSE);
+    CHECK(tl_role_of(AT("asyncio/runners.py"), "Runner._on_sigint") == TL_ROLE_RUNNER_SIGINT);
     CHECK(tl_role_of(AT("asyncio/runners.py"), "run") == TL_ROLE_NONE);
     CHECK(tl_role_of(AT("asyncio/base_events.py"), "BaseEventLoop._do_shutdown") == TL_ROLE_DO_SHUTDOWN);
     CHECK(tl_role_of(AT("asyncio/base_events.py"), "_do_shutdown") == TL_ROLE_DO_SHUTDOWN); /* 3.8-3.10 */

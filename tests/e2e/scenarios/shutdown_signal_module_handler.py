@@ -30,7 +30,8 @@ async def main() -> None:
     print("previous:", previous == signal.SIG_DFL, signal.getsignal(signal.SIGTERM) is on_term)
     _e2e.on_stdin_closed(lambda: loop.call_soon_threadsafe(flushed.set))
     print("ready", flush=True)
-    await stop.wait()
+    while not stop.is_set():  # ticks: the kernel may hand the signal to another thread,
+        await asyncio.sleep(0.05)  # and a Python handler runs only in the main one
     print("handler:", got, flush=True)
     await flushed.wait()  # <- await:flush
     print("stopped")
