@@ -18,8 +18,6 @@
  * alive. */
 static struct tl_memo native_of_py, scope_of_code, library_code, role_of_code;
 
-#define FACT_SHUTDOWN 0x100u /* in scope_of_code: asyncio.run's cancels at its end, or on Ctrl-C */
-
 void tl_capture_init(void)
 {
     tl_memo_init(&native_of_py);
@@ -92,8 +90,8 @@ uint32_t tl_capture_name(PyObject *str)
 }
 
 /* What a code object's file says, computed once per code object: `which`
- * is 0 for its scope (scopes.h) with FACT_SHUTDOWN, 1 for whether it is
- * library code, 2 for its role (roles.h). */
+ * is 0 for its scope (scopes.h) with TL_CAPTURE_AT_SHUTDOWN, 1 for whether
+ * it is library code, 2 for its role (roles.h). */
 static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
 {
     uint32_t fact;
@@ -109,7 +107,8 @@ static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
     } else {
         enum tl_code_role role = tl_role_of(file, function);
         fact = (uint32_t)tl_scope_classify(file, function) |
-               (role == TL_ROLE_CANCEL_ALL || role == TL_ROLE_RUNNER_SIGINT ? FACT_SHUTDOWN : 0);
+               (role == TL_ROLE_CANCEL_ALL || role == TL_ROLE_RUNNER_SIGINT ? TL_CAPTURE_AT_SHUTDOWN
+                                                                            : 0);
     }
     free(function);
     free(file);
@@ -117,19 +116,11 @@ static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
     return fact;
 }
 
-int tl_capture_cancel_scope(uint32_t stack, int *shutdown)
+int tl_capture_scope_of_stack(uint32_t stack)
 {
     uint32_t n;
     const uintptr_t *w = tl_depot_get(&tl_py_stacks, stack, &n);
-    uint32_t fact = w && n ? code_fact(&scope_of_code, w[0], 0) : TL_SCOPE_NONE;
-    *shutdown = (fact & FACT_SHUTDOWN) != 0;
-    return (int)(fact & ~FACT_SHUTDOWN);
-}
-
-int tl_capture_scope_of_stack(uint32_t stack)
-{
-    int shutdown;
-    return tl_capture_cancel_scope(stack, &shutdown);
+    return w && n ? (int)code_fact(&scope_of_code, w[0], 0) : TL_SCOPE_NONE;
 }
 
 int tl_capture_code_role(uintptr_t code)
