@@ -620,13 +620,10 @@ void tl_collector_final_report(void)
     pthread_mutex_unlock(&C.lock);
     /* No join: it may wait for our GIL.  It stays while a shutdown report
      * may still be due (the exit may hang after this). */
-    if (C.running)
-    {
-        if (tl_watchdog_deadline() >= 0)
-            tl_collector_wake();
-        else
-            wake_thread(&C.want_quit);
-    }
+    if (C.running && tl_watchdog_deadline() >= 0)
+        tl_collector_wake();
+    else if (C.running)
+        wake_thread(&C.want_quit);
 }
 
 /* The C-level exit: a fallback report when Python's atexit never ran, and

@@ -38,6 +38,9 @@ of the supported versions -- or the --python ones):
   disk-full-tiny           RLIMIT_FSIZE below any report: none written, 1 line
   signal-storm             1000 dump signals while tasks run: unchanged, exact
                            counts in the report
+  shutdown-storm           1000 SIGTERMs to a program that handles them itself
+                           (through the library's sigaction wrapper) and goes
+                           on: unchanged, one shutdown report and line
   fork-thread-os.fork      os.fork() from a thread, interval=0.001: each child
                            writes its own report with only its own tasks
   fork-thread-subprocess   fork() (subprocess + preexec_fn) from 4 threads
@@ -451,6 +454,47 @@ def t_signal_storm(ctx, py, v):
     return "%d signals" % sent[0]
 
 
+def t_shutdown_storm(ctx, py, v):
+    """1000 SIGTERMs to a program that handles SIGTERM itself and goes on
+    (its handler counts them): through the library's sigaction wrapper it
+    runs unchanged; the first SIGTERM starts the shutdown clock, so half a
+    second later exactly one shutdown report and one line come, and the
+    exit report after it carries that shutdown."""
+    d = ctx.dir("shutdown-storm")
+    sent = [0]
+    ready = {}
+
+    def storm(p):
+        line = p.stdout.readline()
+        check(line.strip() == b"ready", "no ready line: %r" % line)
+        for _ in range(1000):
+            try:
+                os.kill(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                break
+            sent[0] += 1
+            time.sleep(0.0002)
+        ready["line"] = line
+    o = opts(os.path.join(d, "r.%p.json"), interval=0, shutdown_timeout=0.3)
+    res = run([py, prog("storm.py"), "sigterm"], lib=ctx.lib, opts=o, on_start=storm,
+              timeout=90)
+    res.out = ready["line"].decode() + res.out
+    base = run([py, prog("storm.py"), "sigterm"], timeout=90)
+    complaints, _ = compare(base, res, exact_complaints=1)
+    check(common.SHUTDOWN_RE.match(complaints[0]) and "after SIGTERM" in complaints[0],
+          "the one line is not the shutdown's: %r" % complaints[0])
+    check(sent[0] >= 900, "only %d signals could be sent before the program ended" % sent[0])
+    r = reports_in(d).get(os.path.join(d, "r.%d.json" % res.pid))
+    check(r and r["reason"] == "exit", "no exit report: %r" % (r or {}).get("reason"))
+    sd = r.get("shutdown") or {}
+    check(sd.get("cause") == "signal" and sd.get("signal") == "SIGTERM" and
+          sd.get("blocked_for", 0) >= 0.3, "the exit report's shutdown: %r" % sd)
+    s = r["stats"]
+    check(s["leaks"]["swallowed_cancel"] == 20 and s["cancel_requests"] == 220,
+          "stats %s" % s)
+    return "%d signals" % sent[0]
+
+
 def t_fork_thread(ctx, py, v, mode):
     d = ctx.dir("fork-" + mode)
     pidfile = os.path.join(d, "pids.txt")
@@ -757,6 +801,7 @@ def plan(interps, ctx, valgrind):
         add("missing-dir-leaky " + L, t_missing_dir_leaky, py, v)
         add("disk-full " + L, t_disk_full, py, v)
         add("signal-storm " + L, t_signal_storm, py, v)
+        add("shutdown-storm " + L, t_shutdown_storm, py, v)
         add("fork-thread-os.fork " + L, t_fork_thread, py, v, "os.fork")
         add("fork-thread-subprocess " + L, t_fork_thread, py, v, "subprocess")
         add("fork-storm " + L, t_fork_storm, py, v)
