@@ -210,9 +210,11 @@ static void say_after_exit(const struct tl_stats *stats, const char *path, int w
                      strerror(write_errno));
 }
 
-/* Returns 0, or the errno of a failed write; the path written in `path`
- * (TL_PATH_MAX + 32 bytes) when not NULL. */
-static int write_report_to(const char *reason, const char *incomplete, char *written)
+/* Returns 0, or the errno of a failed write.  `announce(path)` (may be
+ * NULL) runs just before the report is written: a line about it printed
+ * then is never lost to a process that ends as soon as the report exists. */
+static int write_report_to(const char *reason, const char *incomplete,
+                           void (*announce)(const char *path))
 {
     /* Once a shutdown was reported, the reports after it say so. */
     struct tl_shutdown sd;
@@ -238,6 +240,8 @@ static int write_report_to(const char *reason, const char *incomplete, char *wri
         skip = 1;
         write_errno = ENAMETOOLONG;
     }
+    if (!skip && announce)
+        announce(path);
     if (!skip && tl_output_write(path, text, strlen(text)) == 0) {
         C.last_content = content;
         C.have_content = 1;
@@ -250,12 +254,10 @@ static int write_report_to(const char *reason, const char *incomplete, char *wri
         C.final_stats = stats;
         C.final_written = 1;
         say_after_exit(&stats, path, write_errno);
-    } else if (!strcmp(reason, "signal") && write_errno) {
-        tl_warn_once(&warned_write, "taskleak: cannot write snapshot %s: %s", path,
-                     strerror(write_errno));
+    } else if ((!strcmp(reason, "signal") || announce) && write_errno) {
+        tl_warn_once(&warned_write, "taskleak: cannot write %s %s: %s",
+                     announce ? "the shutdown report" : "snapshot", path, strerror(write_errno));
     }
-    if (written)
-        snprintf(written, TL_PATH_MAX + 32, "%s", path);
     return write_errno;
 }
 
@@ -324,6 +326,21 @@ static void watch_now(void)
     pthread_mutex_unlock(&C.lock);
 }
 
+static const char *shutdown_incomplete;
+
+/* The watchdog's line, just before its report is written (a failed write is
+ * a second line, as for a snapshot). */
+static void say_shutdown(const char *path)
+{
+    if (tl_opt.verbosity < 1)
+        return;
+    struct tl_shutdown sd;
+    tl_shutdown_get(&sd);
+    char line[1024];
+    tl_watchdog_line(line, sizeof line, &sd, tl_now(), &C.snap, shutdown_incomplete, path, 0);
+    tl_say("%s", line);
+}
+
 /* The shutdown has lasted shutdown_timeout seconds: one snapshot report,
  * reason "shutdown", and one line on stderr naming what blocks it.  The
  * collection first looks again: a tentative shutdown whose loop has closed
@@ -359,15 +376,8 @@ static void shutdown_report(void)
     if (incomplete)
         live_from_table();
     tl_watchdog_reported();
-    char path[TL_PATH_MAX + 32] = "";
-    int write_errno = write_report_to("shutdown", incomplete, path);
-    if (tl_opt.verbosity >= 1) {
-        struct tl_shutdown sd;
-        tl_shutdown_get(&sd);
-        char line[1024];
-        tl_watchdog_line(line, sizeof line, &sd, tl_now(), &C.snap, incomplete, path, write_errno);
-        tl_say("%s", line);
-    }
+    shutdown_incomplete = incomplete;
+    write_report_to("shutdown", incomplete, say_shutdown);
 out:
     drop_live();
     pthread_mutex_unlock(&C.lock);
