@@ -419,22 +419,29 @@ def t_disk_full_tiny(ctx, py, v):
     t_disk_full(ctx, py, v, limit=300, tiny=True)
 
 
-def t_signal_storm(ctx, py, v):
-    d = ctx.dir("storm")
-    sent = [0]
-    ready = {}
-
+def storm_of(signum, sent, ready):
+    """An on_start that waits for the program's `ready` line (its handler is
+    installed), then sends it 1000 SIGNUMs; `sent[0]` counts them, and the
+    line consumed here is kept in `ready["line"]` for the comparison."""
     def storm(p):
-        line = p.stdout.readline()  # "ready": the handler is installed
+        line = p.stdout.readline()
         check(line.strip() == b"ready", "no ready line: %r" % line)
         for _ in range(1000):
             try:
-                os.kill(p.pid, signal.SIGUSR2)
+                os.kill(p.pid, signum)
             except ProcessLookupError:
                 break
             sent[0] += 1
             time.sleep(0.0002)
-        ready["line"] = line  # consumed here: put back for the comparison
+        ready["line"] = line
+    return storm
+
+
+def t_signal_storm(ctx, py, v):
+    d = ctx.dir("storm")
+    sent = [0]
+    ready = {}
+    storm = storm_of(signal.SIGUSR2, sent, ready)
     o = opts(os.path.join(d, "r.%p.json"), interval=0.5)
     res = run([py, prog("storm.py")], lib=ctx.lib, opts=o, on_start=storm, timeout=90)
     res.out = ready["line"].decode() + res.out
@@ -461,26 +468,12 @@ def t_shutdown_storm(ctx, py, v):
     the shutdown clock, so 0.3 s later exactly one shutdown report and one
     line come, and the exit report after it carries that shutdown."""
     d = ctx.dir("shutdown-storm")
-
-    def storm_of(sent, ready):
-        def storm(p):
-            line = p.stdout.readline()
-            check(line.strip() == b"ready", "no ready line: %r" % line)
-            for _ in range(1000):
-                try:
-                    os.kill(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    break
-                sent[0] += 1
-                time.sleep(0.0002)
-            ready["line"] = line
-        return storm
     runs = {}
     for with_lib in (True, False):
         sent, ready = [0], {}
         o = opts(os.path.join(d, "r.%p.json"), interval=0, shutdown_timeout=0.3)
         r = run([py, prog("storm.py"), "sigterm"], lib=ctx.lib if with_lib else None, opts=o,
-                on_start=storm_of(sent, ready), timeout=90)
+                on_start=storm_of(signal.SIGTERM, sent, ready), timeout=90)
         r.out = ready["line"].decode() + r.out
         check(sent[0] >= 900, "only %d signals could be sent before the program ended"
               % sent[0])
