@@ -112,7 +112,8 @@ static uint32_t stack(const char *function, const char *file, int line, uintptr_
     struct tl_resolved_stack *r = calloc(1, sizeof *r + 2 * sizeof r->frames[0]);
     r->n = 1;
     r->frames[0] = (struct tl_pyframe){strdup(function), strdup(file), line};
-    tl_depot_set_resolved(&tl_py_stacks, id, r);
+    if (tl_depot_set_resolved(&tl_py_stacks, id, r) < 0)
+        tl_resolved_stack_free(r);
     return id;
 }
 
@@ -120,7 +121,9 @@ static uint32_t name(const char *text, uintptr_t key)
 {
     int is_new;
     uint32_t id = tl_depot_put(&tl_names, &key, 1, &is_new);
-    tl_depot_set_resolved(&tl_names, id, strdup(text));
+    char *copy = strdup(text);
+    if (tl_depot_set_resolved(&tl_names, id, copy) < 0)
+        free(copy); /* named already */
     return id;
 }
 
