@@ -19,6 +19,7 @@
 #define MAX_LOOPS 4
 
 static PyObject *candidate; /* a weak reference to the loop shutting down */
+static enum tl_shutdown_cause candidate_cause;
 
 /* A loop's _closed (BaseEventLoop's); 0 when it cannot be read (uvloop). */
 static int loop_closed(PyObject *loop)
@@ -63,6 +64,7 @@ static void loop_shutting_down(PyObject *loop, enum tl_shutdown_cause cause)
     }
     drop_candidate();
     candidate = ref;
+    candidate_cause = cause;
     tl_shutdown_tentative(cause, tl_now());
 }
 
@@ -110,19 +112,22 @@ static int check_main(void *ts, PyObject **loops, PyObject **closing)
 }
 
 /* Another thread shutting down one of those loops' default executor
- * (asyncio's _do_shutdown, the target of a thread of its own). */
-static void check_other(void *ts, PyObject *const *loops, int n_loops)
+ * (asyncio's _do_shutdown, the target of a thread of its own).  Returns
+ * whether it shuts the candidate's loop down. */
+static int check_other(void *ts, PyObject *const *loops, int n_loops, PyObject *current)
 {
     uintptr_t words[2 * MAX_FRAMES];
     PyObject *firsts[MAX_FRAMES];
-    int n = tl_frames_capture_thread(ts, words, firsts, MAX_FRAMES);
+    int n = tl_frames_capture_thread(ts, words, firsts, MAX_FRAMES), current_too = 0;
     for (int i = n - 1; i >= 0 && i >= n - OUTER_FRAMES; i--) {
         if (tl_capture_code_role(words[2 * i]) != TL_ROLE_DO_SHUTDOWN)
             continue;
+        current_too |= current && firsts[i] == current;
         for (int l = 0; l < n_loops; l++)
             if (firsts[i] == loops[l])
                 loop_shutting_down(loops[l], TL_SHUTDOWN_EXECUTOR);
     }
+    return current_too;
 }
 
 void tl_shutdown_check(void)
@@ -133,12 +138,17 @@ void tl_shutdown_check(void)
     unsigned long main_ident = tl_threads_main_ident();
     void *main_ts = main_ident ? thread_state_of(main_ident) : NULL;
     PyObject *loops[MAX_LOOPS], *closing = NULL;
-    int n_loops = main_ts ? check_main(main_ts, loops, &closing) : 0;
+    int n_loops = main_ts ? check_main(main_ts, loops, &closing) : 0, executor_seen = 0;
     void *self = tl_py.PyThreadState_Get();
+    current = candidate_loop();
     for (void *ts = tl_py.PyInterpreterState_ThreadHead(tl_py.PyInterpreterState_Main());
          ts && n_loops; ts = tl_py.PyThreadState_Next(ts))
         if (ts != main_ts && ts != self)
-            check_other(ts, loops, n_loops);
+            executor_seen |= check_other(ts, loops, n_loops, current);
+    /* A loop's executor shut down by a program that goes on with that loop
+     * (shutdown_default_executor called by hand): that one is over. */
+    if (current && candidate_cause == TL_SHUTDOWN_EXECUTOR && !executor_seen)
+        drop_candidate();
     /* Runner.close (3.11+) without a cancel to make: its shutdown of async
      * generators, or of the executor when this look did not see that. */
     PyObject *loop = closing ? tl_py_instance_item(closing, "_loop") : NULL;
