@@ -38,7 +38,7 @@ static struct {
     pthread_t thread;
     int activated, running, wanted, finished;
     int no_gil_helper; /* a child forked from a non-main thread */
-    int gil_busy, gil_done, waiting, abort_wait;
+    int gil_busy, gil_done, gil_ran, waiting, abort_wait;
     unsigned gil_progress; /* slices done by the helper: its deadline moves on */
     pthread_t helper; /* joinable: a fork waits until it is gone */
     int helper_alive;
@@ -110,12 +110,13 @@ static void *gil_helper(void *arg)
 {
     struct gil_job *job = arg;
     struct tl_snapshot found;
-    tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &found);
+    int rc = tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &found);
     free(job);
     tl_collector_set_snapshot(&found);
     pthread_mutex_lock(&C.lock);
     C.gil_busy = 0;
     C.gil_done = 1;
+    C.gil_ran = rc == 0; /* not: Python could not be entered (finalizing) */
     pthread_cond_broadcast(&C.cond);
     pthread_mutex_unlock(&C.lock);
     return NULL;
@@ -170,7 +171,7 @@ static int run_with_gil(enum tl_collect_mode mode)
         }
     }
     C.waiting = 0;
-    return C.gil_done ? 0 : C.abort_wait ? -2 : -1;
+    return C.gil_done && C.gil_ran ? 0 : C.abort_wait ? -2 : -1;
 }
 
 /* ---- writing ----------------------------------------------------------- */
@@ -627,9 +628,19 @@ void tl_collector_final_report(void)
         C.finished = 1;
         write_report("exit", NULL);
     }
+    /* A GIL helper on its way (started before this report) would meet the
+     * interpreter's finalization, which may kill it mid-collection or free
+     * its thread state under it: let it have the GIL now and end (after
+     * this report its collection does nothing).  No new one starts. */
+    pthread_t helper = C.helper;
+    int join = C.helper_alive;
+    C.helper_alive = 0;
     pthread_mutex_unlock(&C.lock);
-    /* No join: it may wait for our GIL.  It stays while a shutdown report
-     * may still be due (the exit may hang after this). */
+    if (join)
+        tl_join_outside_gil(helper, 1);
+    /* The collector thread is not joined: it may wait for our GIL.  It
+     * stays while a shutdown report may still be due (the exit may hang
+     * after this). */
     if (C.running && tl_watchdog_deadline() >= 0)
         tl_collector_wake();
     else if (C.running)

@@ -72,6 +72,8 @@ int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), 
         between(ctx);
         struct timespec gap = {0, GAP_NS};
         nanosleep(&gap, NULL);
+        if (tl_python_finalizing())
+            return -1; /* the GIL is no longer ours to ask for: leave it all */
         tl_py.PyEval_RestoreThread(saved);
     }
     tl_collect_end(c, out);

@@ -81,15 +81,6 @@ void tl_shutdown_runner_cancelled(PyObject *task)
     tl_py.Py_DecRef(loop);
 }
 
-static void *thread_state_of(unsigned long ident)
-{
-    for (void *ts = tl_py.PyInterpreterState_ThreadHead(tl_py.PyInterpreterState_Main()); ts;
-         ts = tl_py.PyThreadState_Next(ts))
-        if (tl_frames_thread_ident(ts) == ident)
-            return ts;
-    return NULL;
-}
-
 /* The main thread: at exit?  The loops it runs, and the Runner it closes
  * (`*closing`, borrowed), if any. */
 static int check_main(void *ts, PyObject **loops, PyObject **closing)
@@ -136,7 +127,7 @@ void tl_shutdown_check(void)
     if (candidate && (!current || loop_closed(current)))
         drop_candidate(); /* asyncio.run has returned: the program goes on */
     unsigned long main_ident = tl_threads_main_ident();
-    void *main_ts = main_ident ? thread_state_of(main_ident) : NULL;
+    void *main_ts = main_ident ? tl_threads_state_of(main_ident) : NULL;
     PyObject *loops[MAX_LOOPS], *closing = NULL;
     int n_loops = main_ts ? check_main(main_ts, loops, &closing) : 0, executor_seen = 0;
     void *self = tl_py.PyThreadState_Get();

@@ -61,16 +61,22 @@ unsigned long tl_threads_main_ident(void)
     return v;
 }
 
-/* The thread state of a thread, or NULL once it has ended.  Ours (the
- * caller's, a helper of the library's) is never one of them. */
-static void *thread_state_of(unsigned long ident)
+void *tl_threads_state_of(unsigned long ident)
 {
-    void *self = tl_py.PyThreadState_Get();
+    void *self = tl_py.PyThreadState_Get(), *found = NULL;
+    uintptr_t pair[2];
     for (void *ts = tl_py.PyInterpreterState_ThreadHead(tl_py.PyInterpreterState_Main()); ts;
-         ts = tl_py.PyThreadState_Next(ts))
-        if (ts != self && tl_frames_thread_ident(ts) == ident)
+         ts = tl_py.PyThreadState_Next(ts)) {
+        if (ts == self || tl_frames_thread_ident(ts) != ident)
+            continue;
+        /* A thread state made for a thread not started yet carries its
+         * parent's ident until the thread runs (_thread.start_new_thread):
+         * the one that runs code is the thread's own. */
+        if (tl_frames_capture_thread(ts, pair, NULL, 1))
             return ts;
-    return NULL;
+        found = ts; /* the oldest, listed last */
+    }
+    return found;
 }
 
 static char *utf8_copy(PyObject *s)
@@ -92,7 +98,11 @@ struct tl_threads_gather *tl_threads_begin(void)
     size_t cap = 0;
     for (void *ts = tl_py.PyInterpreterState_ThreadHead(tl_py.PyInterpreterState_Main()); ts;
          ts = tl_py.PyThreadState_Next(ts)) {
-        if (ts == self)
+        unsigned long ident = tl_frames_thread_ident(ts);
+        int seen = ts == self;
+        for (size_t i = 0; i < g->n_idents && !seen; i++)
+            seen = g->idents[i] == ident; /* a state not started yet: its parent's */
+        if (seen)
             continue;
         if (g->n_idents == cap) {
             size_t c = cap ? cap * 2 : 16;
@@ -102,7 +112,7 @@ struct tl_threads_gather *tl_threads_begin(void)
             g->idents = ids;
             cap = c;
         }
-        g->idents[g->n_idents++] = tl_frames_thread_ident(ts);
+        g->idents[g->n_idents++] = ident;
     }
     return g;
 }
@@ -214,7 +224,7 @@ static struct tl_thread *append(struct tl_threads_gather *g, int first)
 
 static void gather_one(struct tl_threads_gather *g, unsigned long ident)
 {
-    void *ts = thread_state_of(ident);
+    void *ts = tl_threads_state_of(ident);
     if (!ts)
         return; /* it ended meanwhile */
     uintptr_t words[2 * MAX_FRAMES];
@@ -330,7 +340,7 @@ struct tl_threads tl_threads_end(struct tl_threads_gather *g)
 /* Whether a thread runs, now, the job of `cf_future`. */
 static int runs_now(unsigned long ident, PyObject *cf_future)
 {
-    void *ts = thread_state_of(ident);
+    void *ts = tl_threads_state_of(ident);
     uintptr_t words[2 * MAX_FRAMES];
     PyObject *firsts[MAX_FRAMES];
     int n = ts ? tl_frames_capture_thread(ts, words, firsts, MAX_FRAMES) : 0;

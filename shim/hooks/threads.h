@@ -25,6 +25,11 @@ struct tl_threads tl_threads_end(struct tl_threads_gather *g);
  * answer holds whenever the GIL is held. */
 int tl_threads_running(const struct tl_threads *threads, PyObject *cf_future);
 
+/* The thread state of the thread `ident` (one that runs code, where a
+ * state made for a thread not started yet still carries that ident), or
+ * NULL once it has ended; never the caller's own (GIL held). */
+void *tl_threads_state_of(unsigned long ident);
+
 /* threading.get_ident() of the main thread (0 when unknown). */
 unsigned long tl_threads_main_ident(void);
 
