@@ -473,7 +473,8 @@ def t_shutdown_storm(ctx, py, v):
         sent, ready = [0], {}
         o = opts(os.path.join(d, "r.%p.json"), interval=0, shutdown_timeout=0.3)
         r = run([py, prog("storm.py"), "sigterm"], lib=ctx.lib if with_lib else None, opts=o,
-                on_start=storm_of(signal.SIGTERM, sent, ready), timeout=90)
+                on_start=storm_of(signal.SIGTERM, sent, ready), stdin_data=b"over\n",
+                timeout=90)
         r.out = ready["line"].decode() + r.out
         check(sent[0] >= 900, "only %d signals could be sent before the program ended"
               % sent[0])
