@@ -23,9 +23,11 @@
 #include "collector/metrics.h"
 #include "collector/output.h"
 #include "collector/report.h"
+#include "collector/watchdog.h"
 #include "core/core.h"
 #include "core/options.h"
 #include "core/pyside.h"
+#include "core/shutdown.h"
 #include "core/tasks.h"
 
 #define GIL_WAIT_NS 500000000L /* a snapshot is due within a second */
@@ -38,7 +40,7 @@ static struct {
     pthread_t thread;
     int activated, running, wanted, finished;
     int no_gil_helper; /* a child forked from a non-main thread */
-    int gil_busy, gil_done, waiting, abort_wait;
+    int gil_busy, gil_done, gil_ran, waiting, abort_wait;
     unsigned gil_progress; /* slices done by the helper: its deadline moves on */
     pthread_t helper; /* joinable: a fork waits until it is gone */
     int helper_alive;
@@ -61,6 +63,14 @@ static void wake_thread(volatile sig_atomic_t *why)
     int saved = errno;
     *why = 1;
     sem_post(&C.wake);
+    errno = saved;
+}
+
+void tl_collector_wake(void)
+{
+    int saved = errno;
+    if (C.activated)
+        sem_post(&C.wake);
     errno = saved;
 }
 
@@ -103,7 +113,7 @@ static void *gil_helper(void *arg)
 {
     struct gil_job *job = arg;
     struct tl_collected found;
-    tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &found);
+    int rc = tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &found);
     free(job);
     if (found.live) /* a snapshot: who waits for whom, without the GIL */
         tl_waits_analyze_live(found.live, found.n_live, &found.deadlocks);
@@ -111,6 +121,7 @@ static void *gil_helper(void *arg)
     pthread_mutex_lock(&C.lock);
     C.gil_busy = 0;
     C.gil_done = 1;
+    C.gil_ran = rc == 0; /* not: Python could not be entered (finalizing) */
     pthread_cond_broadcast(&C.cond);
     pthread_mutex_unlock(&C.lock);
     return NULL;
@@ -165,7 +176,7 @@ static int run_with_gil(enum tl_collect_mode mode)
         }
     }
     C.waiting = 0;
-    return C.gil_done ? 0 : C.abort_wait ? -2 : -1;
+    return C.gil_done && C.gil_ran ? 0 : C.abort_wait ? -2 : -1;
 }
 
 /* ---- writing ----------------------------------------------------------- */
@@ -205,11 +216,18 @@ static void say_after_exit(const struct tl_stats *stats, const char *path, int w
                      strerror(write_errno));
 }
 
-/* Returns 0, or the errno of a failed write. */
-static int write_report(enum tl_report_reason reason, const char *incomplete)
+/* Returns 0, or the errno of a failed write.  `announce(path)` (may be
+ * NULL) runs just before the report is written: a line about it printed
+ * then is never lost to a process that ends as soon as the report exists. */
+static int write_report_to(enum tl_report_reason reason, const char *incomplete,
+                           void (*announce)(const char *path))
 {
+    /* Once a shutdown was reported, the reports after it say so. */
+    struct tl_shutdown sd;
+    tl_shutdown_get(&sd);
+    int show_shutdown = reason == TL_REASON_SHUTDOWN || tl_watchdog_was_reported();
     struct tl_report_meta m = {reason, tl_now(), tl_python_version(), C.argv, C.argv_len,
-                               &C.found, incomplete};
+                               &C.found, incomplete, show_shutdown ? &sd : NULL};
     struct tl_stats stats;
     uint64_t content;
     char *text = tl_report_render(&m, &stats, &content);
@@ -228,6 +246,8 @@ static int write_report(enum tl_report_reason reason, const char *incomplete)
         skip = 1;
         write_errno = ENAMETOOLONG;
     }
+    if (!skip && announce)
+        announce(path);
     if (!skip && tl_output_write(path, text, strlen(text)) == 0) {
         C.last_content = content;
         C.have_content = 1;
@@ -243,11 +263,16 @@ static int write_report(enum tl_report_reason reason, const char *incomplete)
         C.final_stats = stats;
         C.final_written = 1;
         say_after_exit(&stats, path, write_errno);
-    } else if (reason == TL_REASON_SIGNAL && write_errno) {
-        tl_warn_once(&warned_write, "taskleak: cannot write snapshot %s: %s", path,
-                     strerror(write_errno));
+    } else if ((reason == TL_REASON_SIGNAL || announce) && write_errno) {
+        tl_warn_once(&warned_write, "taskleak: cannot write %s %s: %s",
+                     announce ? "the shutdown report" : "snapshot", path, strerror(write_errno));
     }
     return write_errno;
+}
+
+static int write_report(enum tl_report_reason reason, const char *incomplete)
+{
+    return write_report_to(reason, incomplete, NULL);
 }
 
 void tl_collector_set_found(struct tl_collected *found)
@@ -262,6 +287,14 @@ void tl_collector_set_found(struct tl_collected *found)
     tl_collected_free(found); /* the collector gave up waiting */
 }
 
+/* The live tasks from taskleak's own table, for a report made without the
+ * GIL. */
+static void live_from_table(void)
+{
+    tl_collected_free(&C.found);
+    C.found.n_live = tl_tasks_snapshot_all(&C.found.live);
+}
+
 static void collect_and_write(int snapshot)
 {
     pthread_mutex_lock(&C.lock);
@@ -271,11 +304,9 @@ static void collect_and_write(int snapshot)
         if (rc < 0) {
             incomplete = "the GIL could not be taken in time: tasks were not judged, live "
                          "tasks come from taskleak's own table (no name, no awaiting), "
-                         "and new stacks have no file or line";
-            if (snapshot) {
-                tl_collected_free(&C.found);
-                C.found.n_live = tl_tasks_snapshot_all(&C.found.live);
-            }
+                         "threads are missing, and new stacks have no file or line";
+            if (snapshot)
+                live_from_table();
         }
         /* -2: a fork is waiting for this thread to stop; finished: the exit
          * report was written while the helper ran (never write over it). */
@@ -283,6 +314,78 @@ static void collect_and_write(int snapshot)
             write_report(snapshot ? TL_REASON_SIGNAL : TL_REASON_PERIODIC, incomplete);
         tl_collected_free(&C.found);
     }
+    pthread_mutex_unlock(&C.lock);
+}
+
+/* ---- the shutdown watchdog ---------------------------------------------- */
+
+/* A look for a shutdown (hooks/shutdown.h), between reports. */
+static void watch_now(void)
+{
+    if (tl_python_finalizing()) { /* no GIL for us from now on */
+        tl_shutdown_begin(TL_SHUTDOWN_EXIT, 0, tl_now());
+        return;
+    }
+    pthread_mutex_lock(&C.lock);
+    if (!C.finished && run_with_gil(TL_COLLECT_WATCH) == 0)
+        tl_collected_free(&C.found);
+    pthread_mutex_unlock(&C.lock);
+}
+
+static const char *shutdown_incomplete;
+
+/* The watchdog's line, just before its report is written (a failed write is
+ * a second line, as for a snapshot). */
+static void say_shutdown(const char *path)
+{
+    if (tl_opt.verbosity < 1)
+        return;
+    struct tl_shutdown sd;
+    tl_shutdown_get(&sd);
+    char line[1024];
+    tl_watchdog_line(line, sizeof line, &sd, tl_now(), &C.found, shutdown_incomplete, path, 0);
+    tl_say("%s", line);
+}
+
+/* The shutdown has lasted shutdown_timeout seconds: one snapshot report,
+ * reason "shutdown", and one line on stderr naming what blocks it.  The
+ * collection first looks again: a tentative shutdown whose loop has closed
+ * since (asyncio.run returned) is none. */
+static void shutdown_report(void)
+{
+    pthread_mutex_lock(&C.lock);
+    double deadline = tl_watchdog_deadline();
+    const char *incomplete = NULL;
+    if (deadline < 0 || tl_now() < deadline)
+        goto out;
+    if (C.finished) {
+        incomplete = "written after the exit report, while the interpreter went on with its "
+                     "exit (atexit callbacks registered before asyncio was imported, "
+                     "finalization): no thread or Python stack can be read then";
+    } else if (tl_python_finalizing()) {
+        tl_shutdown_begin(TL_SHUTDOWN_EXIT, 0, tl_now());
+        incomplete = "the interpreter is finalizing: the GIL cannot be taken, so threads are "
+                     "missing and live tasks come from taskleak's own table (no name, no "
+                     "awaiting)";
+    } else {
+        int rc = run_with_gil(TL_COLLECT_SNAPSHOT);
+        if (rc == -2) /* a fork is waiting for this thread to stop */
+            goto out;
+        if (rc < 0)
+            incomplete = "the GIL could not be taken in time: tasks were not judged, live "
+                         "tasks come from taskleak's own table (no name, no awaiting), "
+                         "threads are missing, and new stacks have no file or line";
+        deadline = tl_watchdog_deadline();
+        if (deadline < 0 || tl_now() < deadline)
+            goto out; /* withdrawn, or started later than it seemed */
+    }
+    if (incomplete)
+        live_from_table();
+    tl_watchdog_reported();
+    shutdown_incomplete = incomplete;
+    write_report_to(TL_REASON_SHUTDOWN, incomplete, say_shutdown);
+out:
+    tl_collected_free(&C.found);
     pthread_mutex_unlock(&C.lock);
 }
 
@@ -330,11 +433,18 @@ static void *collector_main(void *arg)
 {
     (void)arg;
     double next = tl_opt.interval > 0 ? tl_now() + tl_opt.interval : -1;
+    double next_watch = tl_now() + TL_WATCH_EVERY;
     for (;;) {
+        /* The next periodic report, the watchdog's deadline or its next look. */
+        double wake = next, deadline = tl_watchdog_deadline();
+        if (deadline >= 0 && (wake < 0 || deadline < wake))
+            wake = deadline;
+        if (!C.finished && tl_watchdog_watching() && (wake < 0 || next_watch < wake))
+            wake = next_watch;
         int timeout = HEARTBEAT_MS;
-        if (next >= 0) {
-            double wait_ms = (next - tl_now()) * 1000;
-            timeout = wait_ms < 0 ? 0 : wait_ms < HEARTBEAT_MS ? (int)wait_ms : HEARTBEAT_MS;
+        if (wake >= 0) {
+            double wait_ms = (wake - tl_now()) * 1000;
+            timeout = wait_ms < 0 ? 0 : wait_ms < HEARTBEAT_MS ? (int)(wait_ms + 0.999) : HEARTBEAT_MS;
         }
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -351,6 +461,12 @@ static void *collector_main(void *arg)
         C.want_snapshot = 0;
         if (quit)
             break;
+        if (C.finished) { /* after the exit report: the watchdog alone, without the GIL */
+            if (tl_watchdog_deadline() < 0)
+                break;
+            shutdown_report();
+            continue;
+        }
         /* Every other thread ended with pthread_exit (say, sys.exit in a
          * child forked from a thread): the process would have ended with
          * exit(0) but for this thread.  End it the same way. */
@@ -359,9 +475,15 @@ static void *collector_main(void *arg)
         if (snapshot)
             collect_and_write(1);
         if (next >= 0 && tl_now() >= next) {
-            collect_and_write(0);
+            collect_and_write(0); /* it looks for a shutdown too */
             next = tl_now() + tl_opt.interval;
+            next_watch = tl_now() + TL_WATCH_EVERY;
         }
+        if (tl_watchdog_watching() && tl_now() >= next_watch) {
+            watch_now();
+            next_watch = tl_now() + TL_WATCH_EVERY;
+        }
+        shutdown_report(); /* when due */
     }
     return NULL;
 }
@@ -422,7 +544,9 @@ void tl_collector_after_fork_child(int forked_from_main_thread)
     C.waiting = C.abort_wait = 0;
     C.have_content = 0;
     C.reports_written = 0;
-    memset(&C.found, 0, sizeof C.found); /* the parent's: left as they are */
+    memset(&C.found, 0, sizeof C.found); /* nothing of the parent's is ours */
+    tl_shutdown_reset();
+    tl_watchdog_after_fork_child();
 }
 
 void tl_collector_activate(void)
@@ -437,21 +561,23 @@ void tl_collector_activate(void)
     if (sem_init(&C.wake, 0, 0) < 0)
         return;
     struct sigaction old;
-    if (tl_opt.dump_signal && sigaction(tl_opt.dump_signal, NULL, &old) == 0 &&
+    int (*install)(int, const struct sigaction *, struct sigaction *) =
+        tl_libc_sigaction ? tl_libc_sigaction : sigaction;
+    if (tl_opt.dump_signal && install(tl_opt.dump_signal, NULL, &old) == 0 &&
         !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_dump_signal;
         sa.sa_flags = SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        sigaction(tl_opt.dump_signal, &sa, NULL);
+        install(tl_opt.dump_signal, &sa, NULL);
     } else if (tl_opt.dump_signal) {
         /* The program (or its parent, for SIG_IGN) already chose what this
          * signal does: never take it away. */
         tl_diag("taskleak: dump_signal %d already has a handler; snapshots by signal are off",
                 tl_opt.dump_signal);
     }
-    C.wanted = tl_opt.interval > 0 || tl_opt.dump_signal;
+    C.wanted = tl_opt.interval > 0 || tl_opt.dump_signal || tl_opt.shutdown_timeout > 0;
     C.activated = 1;
     atexit(at_c_exit);
     start_thread();
@@ -505,41 +631,33 @@ int tl_collector_report_now(int snapshot)
     return rc;
 }
 
-/* How long the exit waits for a GIL helper to give up its collection. */
-#define HELPER_EXIT_WAIT_S 2
-
-/* Without the GIL: wait until the GIL helper has ended its collection (it
- * needs the GIL once more, finds the exit report written and gives up). */
-static void wait_helper_idle(void *unused)
-{
-    (void)unused;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += HELPER_EXIT_WAIT_S;
-    pthread_mutex_lock(&C.lock);
-    while (C.gil_busy && pthread_cond_timedwait(&C.cond, &C.lock, &deadline) != ETIMEDOUT)
-        ;
-    pthread_mutex_unlock(&C.lock);
-}
-
 void tl_collector_final_report(void)
 {
     tl_lock_outside_gil(&C.lock);
     if (!C.finished) {
+        tl_shutdown_begin(TL_SHUTDOWN_EXIT, 0, tl_now());
         tl_collect_all(TL_COLLECT_EXIT, &C.found);
         C.finished = 1;
         write_report(TL_REASON_EXIT, NULL);
         tl_collected_free(&C.found);
     }
-    int helper_busy = C.gil_busy;
+    /* A GIL helper on its way (started before this report) would meet the
+     * interpreter's finalization, which may kill it mid-collection or free
+     * its thread state under it: let it have the GIL now and end (after
+     * this report its collection does nothing).  No new one starts. */
+    pthread_t helper = C.helper;
+    int join = C.helper_alive;
+    C.helper_alive = 0;
     pthread_mutex_unlock(&C.lock);
-    /* A helper between two slices of a collection waits for the GIL; once
-     * the interpreter finalizes, taking it ends (3.14: parks) the thread,
-     * and its collection would be lost with it.  Let it finish first. */
-    if (helper_busy)
-        tl_wait_outside_gil(wait_helper_idle, NULL);
-    if (C.running)
-        wake_thread(&C.want_quit); /* no join: it may wait for our GIL */
+    if (join)
+        tl_join_outside_gil(helper, 1);
+    /* The collector thread is not joined: it may wait for our GIL.  It
+     * stays while a shutdown report may still be due (the exit may hang
+     * after this). */
+    if (C.running && tl_watchdog_deadline() >= 0)
+        tl_collector_wake();
+    else if (C.running)
+        wake_thread(&C.want_quit);
 }
 
 /* The C-level exit: a fallback report when Python's atexit never ran, and

@@ -11,6 +11,9 @@ struct tl_collected;
 /* Once the hooks are in place (GIL held): install the signal handler and
  * start the thread. */
 void tl_collector_activate(void);
+/* Wake the thread to look at its clocks again (the watchdog's deadline).
+ * Async-signal-safe. */
+void tl_collector_wake(void);
 /* From every hook: restart the thread after a fork.  Cheap. */
 void tl_collector_poke(void);
 /* The fork protocol's part (fork.c).  Before os.fork() (GIL held): stop

@@ -222,6 +222,43 @@ static json_t *task_entry(const struct tl_leak *l, const char *kind)
     return e;
 }
 
+static json_t *thread_entry(const struct tl_thread *t)
+{
+    json_t *e = json_pack("{s:o, s:I, s:o, s:o, s:b, s:o, s:b, s:o}",
+        "name", str_or_null(t->name), "ident", (json_int_t)t->ident,
+        "native_id", t->native_id > 0 ? json_integer(t->native_id) : json_null(),
+        "daemon", t->daemon < 0 ? json_null() : json_boolean(t->daemon),
+        "main", (int)t->main, "python_stack", py_stack(t->stack),
+        "exit_waits", t->why != TL_EXIT_NO_WAIT, "why", str_or_null(tl_exit_wait_names[t->why]));
+    json_t *job = json_null();
+    if (t->job) {
+        json_t *one = py_stack(t->job);
+        job = json_incref(json_array_get(one, 0));
+        json_decref(one);
+    } else if (t->job_name) { /* a C function: no file, no line */
+        job = json_pack("{s:s, s:n, s:n}", "function", t->job_name, "file", "line");
+    }
+    json_object_set_new(e, "job", job ? job : json_null());
+    return e;
+}
+
+static json_t *shutdown_object(const struct tl_shutdown *sd, double now)
+{
+    char sig[16];
+    return json_pack("{s:s, s:o, s:f, s:f, s:f}",
+        "cause", tl_shutdown_cause_names[sd->cause],
+        "signal", sd->cause == TL_SHUTDOWN_SIGNAL ? json_string(tl_signal_name(sd->signal, sig))
+                                                  : json_null(),
+        "t", sd->t, "timeout", tl_opt.shutdown_timeout, "blocked_for", now - sd->t);
+}
+
+/* The reasons whose report is a snapshot: every live task, every thread. */
+static int is_snapshot(enum tl_report_reason reason)
+{
+    return reason == TL_REASON_SIGNAL || reason == TL_REASON_SNAPSHOT ||
+           reason == TL_REASON_SHUTDOWN;
+}
+
 static void add_leak(void *ctx, const struct tl_leak *l)
 {
     json_t *e = task_entry(l, tl_kind_names[l->kind]);
@@ -345,8 +382,9 @@ const char *tl_report_reason_name(enum tl_report_reason reason)
         [TL_REASON_SIGNAL] = "signal",
         [TL_REASON_REQUEST] = "request",
         [TL_REASON_SNAPSHOT] = "snapshot",
+        [TL_REASON_SHUTDOWN] = "shutdown",
     };
-    _Static_assert(sizeof names / sizeof names[0] == TL_REASON_SNAPSHOT + 1, "a reason without a name");
+    _Static_assert(sizeof names / sizeof names[0] == TL_REASON_SHUTDOWN + 1, "a reason without a name");
     return names[reason];
 }
 
@@ -369,8 +407,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
     /* CLOCK_MONOTONIC (Python's time.monotonic()) at t = 0: a reader in the
      * process places the report's times on its own clock exactly. */
     json_object_set_new(root, "t0_monotonic", json_real(-tl_from_monotonic(0.0)));
-    /* A snapshot: by the dump signal, or asked for (taskleak_snapshot_now). */
-    int snapshot = m->reason == TL_REASON_SIGNAL || m->reason == TL_REASON_SNAPSHOT;
+    int snapshot = is_snapshot(m->reason);
     if (snapshot) {
         json_t *live = json_array();
         for (size_t i = 0; i < m->found->n_live; i++) {
@@ -380,9 +417,15 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
             json_array_append_new(live, e);
         }
         json_object_set_new(root, "live_tasks", live);
+        json_t *threads = json_array();
+        for (size_t i = 0; i < m->found->threads.n; i++)
+            json_array_append_new(threads, thread_entry(&m->found->threads.items[i]));
+        json_object_set_new(root, "threads", threads);
     }
     if (snapshot || m->reason == TL_REASON_EXIT)
         json_object_set_new(root, "deadlocks", deadlocks(&m->found->deadlocks));
+    if (m->shutdown && m->shutdown->cause != TL_SHUTDOWN_NONE)
+        json_object_set_new(root, "shutdown", shutdown_object(m->shutdown, m->t));
     json_object_set_new(root, "provenance",
                         json_pack("{s:s}", "caught_at", tl_catch_sites_status));
     json_t *used = json_array();

@@ -50,8 +50,9 @@ Environment and running:
       group is killed at the timeout (kill_group)
   process_state(pid)           the state letter of /proc/PID/stat
 Reports and waiting:
-  SUMMARY_RE, REPORT_NAME_RE   the exit line `taskleak: N leaks (...); report:
-      PATH`; a report written through report_path=<dir>/r.%p.json
+  SUMMARY_RE, SHUTDOWN_RE, REPORT_NAME_RE   the exit line `taskleak: N leaks
+      (...); report: PATH`, the shutdown watchdog's `taskleak: shutdown blocked
+      for S s ...; report: PATH`; a report written through report_path=<dir>/r.%p.json
   report_paths(dir, pattern), read_json(path), load_report(path),
   load_reports(dir, pattern)   a directory's report files, one JSON file, one
       report (Failure unless whole and taskleak's), {path: report}
@@ -258,6 +259,10 @@ def process_state(pid):
 
 # The library's exit line, on stderr of a process that leaks.
 SUMMARY_RE = re.compile(r"^taskleak: (\d+) leaks? \(([^)]*)\); report: (.+)$")
+# The shutdown watchdog's line: `taskleak: shutdown blocked for 10.0 s after
+# SIGTERM by Task-3 (...) and thread T (...); report: PATH`.
+SHUTDOWN_RE = re.compile(r"^taskleak: shutdown blocked for (\d+\.\d) s(.*?)"
+                         r"; (?:report: (.+)|the report could not be written to (.+?): .*)$")
 # A report written through report_path=<dir>/r.%p.json.
 REPORT_NAME_RE = re.compile(r"^r\.\d+\.json$")
 ANY_JSON = re.compile(r"^.*\.json$")

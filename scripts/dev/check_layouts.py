@@ -28,6 +28,8 @@ The first form picks the row of sys.version_info's minor and build kind
     generator there, anext_awaitable (3.10+) the asend, and their type
     names are the ones pytask.c compares;
   * ts_interp: PyInterpreterState_Main() in the main thread (and the second);
+  * ts_thread_id and ts_native_id (3.11+): threading.get_ident() and
+    get_native_id() in the main thread and the second;
   * 3.13+: the cookie of _PyRuntime.debug_offsets and the row's value in
     every .dbg slot.
 
@@ -60,11 +62,13 @@ MINOR = sys.version_info[1]
 DEBUG = int(hasattr(sys, "gettotalrefcount"))
 # The fields of struct tl_layout (shim/cpython/layout.h) this check reads.
 FIELDS = ("minor", "debug", "ts_frame", "ts_cframe", "cframe_current", "ts_interp",
+          "ts_thread_id", "ts_native_id",
           "frame_back", "frame_code", "frame_instr", "frame_owner", "owner_skip",
           "stackref_mask", "code_adaptive", "instr_unit", "gen_frame", "gen_state",
           "gen_finished", "frame_locals", "code_nlocals", "dbg")
 DBG_FIELDS = ("ts_frame", "ts_interp", "frame_back", "frame_code", "frame_instr",
-              "frame_owner", "code_adaptive", "gen_frame", "gen_state", "frame_locals")
+              "frame_owner", "code_adaptive", "gen_frame", "gen_state", "frame_locals",
+              "ts_thread_id", "ts_native_id")
 OB_TYPE = 8            # offsetof(PyObject, ob_type): shim/cpython/offsets.h
 TP_NAME = 24           # offsetof(PyTypeObject, tp_name): shim/cpython/offsets.h
 OWNED_BY_GENERATOR = 1  # 3.11+ FRAME_OWNED_BY_GENERATOR (else _THREAD, 0)
@@ -268,6 +272,18 @@ def check_interp(label):
     if interp != main:
         fail("%s: tstate+ts_interp holds %#x, PyInterpreterState_Main() is %#x"
              % (label, interp, main or 0))
+    ident = ctypes.c_ulong.from_address(ts + L.ts_thread_id).value
+    if ident != threading.get_ident():
+        fail("%s: tstate+ts_thread_id holds %#x, threading.get_ident() is %#x"
+             % (label, ident, threading.get_ident()))
+    if (L.ts_native_id >= 0) != (MINOR >= 11):
+        fail("ts_native_id is %d on 3.%d (PyThreadState.native_thread_id: 3.11+)"
+             % (L.ts_native_id, MINOR))
+    elif L.ts_native_id >= 0:
+        native = ctypes.c_ulong.from_address(ts + L.ts_native_id).value
+        if native != threading.get_native_id():
+            fail("%s: tstate+ts_native_id holds %d, threading.get_native_id() is %d"
+                 % (label, native, threading.get_native_id()))
 
 
 def inner(label, min_skipped=1):

@@ -52,6 +52,8 @@ done
  *   ts_frame        3.8-3.10 PyThreadState.frame (PyFrameObject *);
  *                   3.13+ PyThreadState.current_frame (_PyInterpreterFrame *)
  *   ts_cframe, cframe_current   3.11-3.12 tstate->cframe->current_frame
+ *   ts_thread_id    PyThreadState.thread_id (threading.get_ident());
+ *   ts_native_id    3.11+ PyThreadState.native_thread_id (the kernel's tid)
  *   frame_code      f_code, or 3.13+ f_executable (3.14+ a tagged
  *                   _PyStackRef: clear stackref_mask)
  *   frame_instr     3.8-3.10 int f_lasti (times instr_unit: bytes);

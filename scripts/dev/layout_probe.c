@@ -48,11 +48,12 @@ int main(void)
     long ts_frame = -1, ts_cframe = -1, cframe_current = -1, owner_skip = -1, frame_owner = -1,
          code_adaptive = -1, stackref_mask = 0, op_push_exc_info = -1, op_with_except_start = -1,
          gen_state = -1, gen_finished = -1, frame_locals, code_nlocals, frame_stack = -1,
-         frame_stacktop, stacktop_kind, frame_state = -1, gen_executing = -1;
+         frame_stacktop, stacktop_kind, frame_state = -1, gen_executing = -1, ts_native_id = -1;
     long frame_back, frame_code, frame_instr, instr_unit, gen_frame;
     long dbg_ts_frame = -1, dbg_ts_interp = -1, dbg_frame_back = -1, dbg_frame_code = -1,
          dbg_frame_instr = -1, dbg_frame_owner = -1, dbg_code_adaptive = -1, dbg_gen_frame = -1,
-         dbg_gen_state = -1, dbg_frame_locals = -1, dbg_frame_stacktop = -1;
+         dbg_gen_state = -1, dbg_frame_locals = -1, dbg_frame_stacktop = -1,
+         dbg_ts_thread_id = -1, dbg_ts_native_id = -1;
 #ifdef Py_DEBUG
     int debug = 1;
 #else
@@ -113,6 +114,7 @@ int main(void)
     stacktop_kind = 2; /* slots above localsplus, the locals included */
 #endif
     gen_executing = FRAME_EXECUTING;
+    ts_native_id = offsetof(PyThreadState, native_thread_id);
 #endif
 #if PY_VERSION_HEX >= 0x030E0000
     owner_skip = FRAME_OWNED_BY_INTERPRETER; /* and CSTACK (3.14), above it */
@@ -136,6 +138,8 @@ int main(void)
     dbg_frame_instr = DBG(interpreter_frame.instr_ptr);
     dbg_frame_owner = DBG(interpreter_frame.owner);
     dbg_code_adaptive = DBG(code_object.co_code_adaptive);
+    dbg_ts_thread_id = DBG(thread_state.thread_id);
+    dbg_ts_native_id = DBG(thread_state.native_thread_id);
 #endif
 #if PY_VERSION_HEX >= 0x030E0000
     dbg_gen_frame = DBG(gen_object.gi_iframe);
@@ -158,6 +162,8 @@ int main(void)
     printf("TL_LAYOUT(.minor = %d, .debug = %d, /* %s */\n", PY_MINOR_VERSION, debug, PY_VERSION);
     printf("    .ts_frame = %ld, .ts_cframe = %ld, .cframe_current = %ld, .ts_interp = %ld,\n",
            ts_frame, ts_cframe, cframe_current, (long)offsetof(PyThreadState, interp));
+    printf("    .ts_thread_id = %ld, .ts_native_id = %ld,\n",
+           (long)offsetof(PyThreadState, thread_id), ts_native_id);
     printf("    .frame_back = %ld, .frame_code = %ld, .frame_instr = %ld, .frame_owner = %ld,\n",
            frame_back, frame_code, frame_instr, frame_owner);
     printf("    .owner_skip = %ld, .stackref_mask = %ld, .code_adaptive = %ld, .instr_unit = %ld,\n",
@@ -174,7 +180,9 @@ int main(void)
            dbg_ts_frame, dbg_ts_interp, dbg_frame_back, dbg_frame_code);
     printf("            .frame_instr = %ld, .frame_owner = %ld, .code_adaptive = %ld, .gen_frame = %ld,\n",
            dbg_frame_instr, dbg_frame_owner, dbg_code_adaptive, dbg_gen_frame);
-    printf("            .gen_state = %ld, .frame_locals = %ld, .frame_stacktop = %ld})\n",
+    printf("            .gen_state = %ld, .frame_locals = %ld, .frame_stacktop = %ld,\n",
            dbg_gen_state, dbg_frame_locals, dbg_frame_stacktop);
+    printf("            .ts_thread_id = %ld, .ts_native_id = %ld})\n", dbg_ts_thread_id,
+           dbg_ts_native_id);
     return 0;
 }

@@ -25,6 +25,7 @@ static void nothing(void)
 {
 }
 void (*tl_collector_poke_fn)(void) = nothing;
+int (*tl_libc_sigaction)(int, const struct sigaction *, struct sigaction *);
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 
 static double monotonic(void)
@@ -92,6 +93,14 @@ void tl_warn_once(int *key, const char *fmt, ...)
     if (*key)
         return;
     *key = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vline(fmt, ap);
+    va_end(ap);
+}
+
+void tl_say(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     vline(fmt, ap);

@@ -50,12 +50,20 @@ pid_t tl_thread_id(void);
 /* One line on stderr, at most once per `key` (a static flag). */
 void tl_warn_once(int *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tl_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line on stderr, always (the caller decides). */
+void tl_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void tl_core_after_fork_child(void);
 
 /* How catch sites are recorded (the report's provenance.caught_at): set by
  * monitoring.c. */
 extern char tl_catch_sites_status[128];
+
+/* The C library's sigaction, which the root interposes for the program's
+ * calls: the library's own handler (dump_signal) goes straight to it.
+ * NULL until the root's constructor. */
+struct sigaction;
+extern int (*tl_libc_sigaction)(int, const struct sigaction *, struct sigaction *);
 
 /* The collector, seen from below: bootstrap wires it at activation, so
  * that the hooks never include the collector, a layer above the core.  A

@@ -9,19 +9,23 @@
 #include <stddef.h>
 
 #include "core/tasks.h"
+#include "core/threads.h"
 
 /* Work that needs the GIL before a report (held by the caller of these): judge
  * finished and stuck tasks, resolve stacks to lines.  At exit, also
  * report every pending task as pending_at_exit and stop judging more; for
- * a snapshot, gather every live task. */
-enum tl_collect_mode { TL_COLLECT_PERIODIC, TL_COLLECT_EXIT, TL_COLLECT_SNAPSHOT };
+ * a snapshot, gather every live task and the other threads.  Every mode
+ * but the exit first looks for a shutdown (hooks/shutdown.h); WATCH does
+ * only that. */
+enum tl_collect_mode { TL_COLLECT_PERIODIC, TL_COLLECT_EXIT, TL_COLLECT_SNAPSHOT, TL_COLLECT_WATCH };
 /* What a collection found for the report besides the table's leaks. */
 struct tl_collected {
     struct tl_leak *live;          /* a snapshot's live tasks (malloc'd) */
     size_t n_live;
+    struct tl_threads threads;     /* a snapshot's other threads */
     struct tl_deadlocks deadlocks; /* among the pending tasks (snapshot, exit) */
 };
-void tl_collected_free(struct tl_collected *c);
+void tl_collected_free(struct tl_collected *c); /* no GIL needed */
 struct tl_collection;
 struct tl_collection *tl_collect_begin(enum tl_collect_mode mode);
 /* Work for about `budget` seconds at most (0: to the end).  Returns 1 while
@@ -37,18 +41,19 @@ void tl_collect_all(enum tl_collect_mode mode, struct tl_collected *out);
  * in slices of at most 0.5 ms with the GIL, letting it go for a moment
  * between them.  `between(ctx)` runs after each slice, without the GIL;
  * a non-zero `*abort` ends the collection early.  Returns 0 when it ran
- * (what it found in *out), -1 when Python could not be entered. */
+ * (what it found in *out), -1 when Python could not be entered (not
+ * initialized, or finalizing: the GIL is never asked for then). */
 int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), void *ctx,
                          const int *abort, struct tl_collected *out);
+/* The interpreter is finalizing (Py_IsFinalizing): a thread of ours that
+ * asked for the GIL now would never get it back.  Any thread, no GIL. */
+int tl_python_finalizing(void);
 /* With the GIL held: take a lock of the library's, letting the GIL go while
  * waiting for it (lock order: the GIL, then ours; never the reverse). */
 void tl_lock_outside_gil(pthread_mutex_t *lock);
 /* With the GIL held: wait at most `seconds` for a thread of the library's
  * to end, letting the GIL go meanwhile (it may need it).  0 when it ended. */
 int tl_join_outside_gil(pthread_t thread, int seconds);
-/* With the GIL held: run wait(ctx) with the GIL let go (what it waits for
- * may need the GIL), then take the GIL again. */
-void tl_wait_outside_gil(void (*wait)(void *ctx), void *ctx);
 /* The running interpreter's version ("3.14.2"), for the report. */
 const char *tl_python_version(void);
 

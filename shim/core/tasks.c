@@ -85,6 +85,11 @@ static struct tl_task *unlink_task(uintptr_t addr)
     return t;
 }
 
+uint64_t tl_tasks_created(void)
+{
+    return __atomic_load_n(&T.stats.tasks_created, __ATOMIC_RELAXED);
+}
+
 uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
                          uint32_t created_native, pid_t thread_id, double t)
 {

@@ -124,6 +124,8 @@ struct tl_task_view {
 };
 
 void tl_tasks_init(int max_leaks);
+/* How many tasks were created so far (no lock; may lag a little). */
+uint64_t tl_tasks_created(void);
 /* Forget everything inherited from a parent process (fork child). */
 void tl_tasks_reset_after_fork(void);
 

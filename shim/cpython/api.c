@@ -40,15 +40,30 @@ int tl_py_resolve(void)
     tl_py.AsyncGenType = dlsym(RTLD_DEFAULT, "PyAsyncGen_Type");
     tl_py.MethodType = dlsym(RTLD_DEFAULT, "PyMethod_Type");
     tl_py.runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
-    if (!tl_py.None || !tl_py.SystemExit || !tl_py.KeyboardInterrupt || !tl_py.CodeType || !tl_py.CoroType || !tl_py.GenType || !tl_py.AsyncGenType ||
-        !tl_py.MethodType ||
-        !tl_py.runtime)
+    *(void **)&tl_py.IsFinalizing = dlsym(RTLD_DEFAULT, "Py_IsFinalizing");
+    if (!tl_py.IsFinalizing)
+        *(void **)&tl_py.IsFinalizing = dlsym(RTLD_DEFAULT, "_Py_IsFinalizing");
+    if (!tl_py.None || !tl_py.SystemExit || !tl_py.KeyboardInterrupt || !tl_py.CodeType ||
+        !tl_py.CoroType || !tl_py.GenType || !tl_py.AsyncGenType || !tl_py.MethodType ||
+        !tl_py.runtime || !tl_py.IsFinalizing)
         return -1;
     tl_py.runtime_size = symbol_size(tl_py.runtime);
     if (sscanf(tl_py.Py_GetVersion(), "%d.%d.%d", &tl_py.major, &tl_py.minor,
                &tl_py.micro) != 3)
         return -1;
     return 0;
+}
+
+PyObject *tl_py_instance_item(PyObject *obj, const char *key)
+{
+    PyObject *d = obj ? tl_py.PyObject_GenericGetDict(obj, NULL) : NULL;
+    PyObject *v = d ? tl_py.PyDict_GetItemString(d, key) : NULL;
+    if (v)
+        tl_py.Py_IncRef(v);
+    if (d)
+        tl_py.Py_DecRef(d);
+    tl_py.PyErr_Clear();
+    return v;
 }
 
 void tl_py_register(const char *module, const char *function, PyMethodDef *def,

@@ -78,6 +78,8 @@ typedef struct {
     X(PyObject *, PyUnicode_InternFromString, (const char *))                  \
     X(long, PyLong_AsLong, (PyObject *))                                       \
     X(double, PyFloat_AsDouble, (PyObject *))                                  \
+    X(PyObject *, PyLong_FromUnsignedLong, (unsigned long))                    \
+    X(unsigned long, PyLong_AsUnsignedLong, (PyObject *))                      \
     X(Py_ssize_t, PyTuple_Size, (PyObject *))                                  \
     X(Py_ssize_t, PyList_Size, (PyObject *))                                   \
     X(PyObject *, PyList_GetItem, (PyObject *, Py_ssize_t))                    \
@@ -109,6 +111,7 @@ struct tl_py_api {
     PyObject *BaseExceptionGroup;             /* NULL before 3.11 */
     PyObject *CodeType;
     PyObject *CoroType, *GenType, *AsyncGenType, *MethodType;
+    int (*IsFinalizing)(void); /* Py_IsFinalizing (3.13+), _Py_IsFinalizing before */
     void *runtime;            /* _PyRuntime */
     size_t runtime_size;      /* from the ELF symbol table; 0 if unknown */
     int major, minor, micro;  /* from Py_GetVersion() */
@@ -120,6 +123,11 @@ extern struct tl_py_api tl_py;
 /* Resolve the table.  Returns 0 when this process is CPython with every
  * function present, -1 otherwise (then nothing else may be called). */
 int tl_py_resolve(void);
+
+/* An entry of an object's instance dictionary (a new reference), read
+ * without attribute lookup: no property or __getattr__ of the program's
+ * runs.  NULL when absent; errors are cleared.  GIL held. */
+PyObject *tl_py_instance_item(PyObject *obj, const char *key);
 
 /* module.function(fn) or, with `keywords`, module.function(kw=fn, ...): the
  * way a C function of ours registers as a Python callback (atexit.register,

@@ -11,14 +11,19 @@
 
 #define L tl_layout
 
-static void *current_frame(void)
+/* The frame a thread state runs, or NULL. */
+static inline void *thread_frame(char *ts)
 {
-    char *ts = tl_py.PyThreadState_Get();
     if (L->ts_cframe >= 0) {
         char *cframe = TL_FIELD(ts, L->ts_cframe, char *);
         return cframe ? TL_FIELD(cframe, L->cframe_current, void *) : NULL;
     }
     return TL_FIELD(ts, L->ts_frame, void *);
+}
+
+static void *current_frame(void)
+{
+    return thread_frame(tl_py.PyThreadState_Get());
 }
 
 int tl_frames_in_main_interpreter(void)
@@ -77,6 +82,40 @@ int tl_frames_capture(uintptr_t *words, int max_frames)
         if (skip >= 0 && TL_FIELD(f, owner, char) >= skip)
             continue; /* an entry frame: no Python code of its own */
         n += read_frame(f, &words[2 * n]);
+    }
+    return n;
+}
+
+unsigned long tl_frames_thread_ident(void *ts)
+{
+    return TL_FIELD(ts, L->ts_thread_id, unsigned long);
+}
+
+long tl_frames_thread_native_id(void *ts)
+{
+    return L->ts_native_id >= 0 ? (long)TL_FIELD(ts, L->ts_native_id, unsigned long) : -1;
+}
+
+/* A frame's first local variable (borrowed), or NULL. */
+static PyObject *first_local(const char *f, const char *code)
+{
+    if (TL_FIELD(code, L->code_nlocals, int) < 1)
+        return NULL;
+    return (PyObject *)(TL_FIELD(f, L->frame_locals, uintptr_t) & ~(uintptr_t)L->stackref_mask);
+}
+
+int tl_frames_capture_thread(void *ts, uintptr_t *words, PyObject **first_locals, int max_frames)
+{
+    const int back = L->frame_back, owner = L->frame_owner, skip = L->owner_skip;
+    int n = 0;
+    for (char *f = thread_frame(ts); f && n < max_frames; f = TL_FIELD(f, back, char *)) {
+        if (skip >= 0 && TL_FIELD(f, owner, char) >= skip)
+            continue;
+        if (!read_frame(f, &words[2 * n]))
+            continue;
+        if (first_locals)
+            first_locals[n] = first_local(f, (const char *)words[2 * n]);
+        n++;
     }
     return n;
 }

@@ -15,6 +15,15 @@ int tl_frames_in_main_interpreter(void);
  * (code object, byte offset) pairs: 2 words a frame.  Returns frames. */
 int tl_frames_capture(uintptr_t *words, int max_frames);
 
+/* Another thread of the interpreter, by its thread state (GIL held): its
+ * threading.get_ident(), its native id (-1 before 3.11, where the thread
+ * state has none), and its frames as tl_frames_capture gives the calling
+ * thread's.  `first_locals` (may be NULL) gets each frame's first local
+ * variable, borrowed (a method's self), or NULL. */
+unsigned long tl_frames_thread_ident(void *ts);
+long tl_frames_thread_native_id(void *ts);
+int tl_frames_capture_thread(void *ts, uintptr_t *words, PyObject **first_locals, int max_frames);
+
 /* The (code, offset) pair of a suspended coroutine or generator, read from
  * its own frame without materializing a frame object.  Returns 0 if none. */
 int tl_frames_of_generator(PyObject *gen, uintptr_t *pair);

@@ -9,6 +9,7 @@
 struct tl_layout {
     int minor, debug;
     int ts_frame, ts_cframe, cframe_current, ts_interp;
+    int ts_thread_id, ts_native_id;
     int frame_back, frame_code, frame_instr, frame_owner;
     int owner_skip, stackref_mask, code_adaptive, instr_unit;
     int gen_frame, gen_state, gen_finished;
@@ -17,7 +18,8 @@ struct tl_layout {
     int op_push_exc_info, op_with_except_start;
     struct { /* 3.13+: slots of the same fields in _PyRuntime.debug_offsets */
         int ts_frame, ts_interp, frame_back, frame_code, frame_instr, frame_owner,
-            code_adaptive, gen_frame, gen_state, frame_locals, frame_stacktop;
+            code_adaptive, gen_frame, gen_state, frame_locals, frame_stacktop, ts_thread_id,
+            ts_native_id;
     } dbg;
 };
 

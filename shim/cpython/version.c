@@ -57,6 +57,8 @@ static int check_debug_offsets(const struct tl_layout *l, char *why, size_t size
         {"gen_object.gi_frame_state", l->dbg.gen_state, l->gen_state},
         {"interpreter_frame.localsplus", l->dbg.frame_locals, l->frame_locals},
         {"interpreter_frame.stackpointer", l->dbg.frame_stacktop, l->frame_stacktop},
+        {"thread_state.thread_id", l->dbg.ts_thread_id, l->ts_thread_id},
+        {"thread_state.native_thread_id", l->dbg.ts_native_id, l->ts_native_id},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (fields[i].slot < 0 || d[fields[i].slot] == (uint64_t)fields[i].want)

@@ -8,19 +8,23 @@
 #include "core/core.h"
 #include "core/memo.h"
 #include "core/options.h"
+#include "core/roles.h"
 #include "core/scopes.h"
 #include "core/unwind.h"
 #include "cpython/frames.h"
 
-/* Python stack id -> native stack id; code object -> scope; code object ->
- * is library code.  The depots keep the code objects alive. */
-static struct tl_memo native_of_py, scope_of_code, library_code;
+/* Python stack id -> native stack id; code object -> scope (and whether
+ * its cancels are asyncio.run's at shutdown); code object -> is library
+ * code; code object -> role (roles.h).  The depots keep the code objects
+ * alive. */
+static struct tl_memo native_of_py, scope_of_code, library_code, role_of_code;
 
 void tl_capture_init(void)
 {
     tl_memo_init(&native_of_py);
     tl_memo_init(&scope_of_code);
     tl_memo_init(&library_code);
+    tl_memo_init(&role_of_code);
 }
 
 uint32_t tl_capture_intern_py(const uintptr_t *words, int frames)
@@ -87,7 +91,8 @@ uint32_t tl_capture_name(PyObject *str)
 }
 
 /* What a code object's file says, computed once per code object: `which`
- * is 0 for its scope (scopes.h), 1 for whether it is library code. */
+ * is 0 for its scope (scopes.h) with TL_CAPTURE_AT_SHUTDOWN, 1 for whether
+ * it is library code, 2 for its role (roles.h). */
 static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
 {
     uint32_t fact;
@@ -96,8 +101,16 @@ static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
     char *function, *file;
     int line;
     tl_frames_resolve(code, 0, &function, &file, &line);
-    fact = which ? (uint32_t)tl_scope_is_library(file)
-                 : (uint32_t)tl_scope_classify(file, function);
+    if (which == 1) {
+        fact = (uint32_t)tl_scope_is_library(file);
+    } else if (which == 2) {
+        fact = (uint32_t)tl_role_of(file, function);
+    } else {
+        enum tl_code_role role = tl_role_of(file, function);
+        fact = (uint32_t)tl_scope_classify(file, function) |
+               (role == TL_ROLE_CANCEL_ALL || role == TL_ROLE_RUNNER_SIGINT ? TL_CAPTURE_AT_SHUTDOWN
+                                                                            : 0);
+    }
     free(function);
     free(file);
     tl_memo_put(memo, code, fact);
@@ -109,6 +122,11 @@ int tl_capture_scope_of_stack(uint32_t stack)
     uint32_t n;
     const uintptr_t *w = tl_depot_get(&tl_py_stacks, stack, &n);
     return w && n ? (int)code_fact(&scope_of_code, w[0], 0) : TL_SCOPE_NONE;
+}
+
+int tl_capture_code_role(uintptr_t code)
+{
+    return (int)code_fact(&role_of_code, code, 2);
 }
 
 int tl_capture_is_library_code(uintptr_t code)

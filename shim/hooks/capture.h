@@ -22,8 +22,14 @@ uint32_t tl_capture_native(uint32_t py);
 /* The names depot's id of a str (which it keeps, with its text). */
 uint32_t tl_capture_name(PyObject *str);
 
-/* The cancel scope (scopes.h) of the innermost frame of a Python stack. */
+/* The cancel scope (scopes.h) of the innermost frame of a Python stack,
+ * with TL_CAPTURE_AT_SHUTDOWN set where that frame is asyncio.run's (or its
+ * Runner's) cancelling at its end or on Ctrl-C: one memo lookup for both
+ * (callers mask it off). */
+#define TL_CAPTURE_AT_SHUTDOWN 0x100
 int tl_capture_scope_of_stack(uint32_t stack);
+/* The role (core/roles.h) of a code object. */
+int tl_capture_code_role(uintptr_t code);
 /* Whether a code object is asyncio's or a cancel-scope library's. */
 int tl_capture_is_library_code(uintptr_t code);
 

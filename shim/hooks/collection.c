@@ -1,5 +1,6 @@
-/* The collection before a report (core/pyside.h), GIL held: judge the watched
- * tasks, then (exit, snapshot) read every live task and what it waits for,
+/* The collection before a report (core/pyside.h), GIL held: look for a
+ * shutdown, judge the watched tasks, then (snapshot) the other threads,
+ * then (exit, snapshot) read every live task and what it waits for,
  * name those objects after module globals, reason over all of them at once
  * (holders, deadlocks, waits that never end), record the exit's leaks, and
  * resolve new stacks to lines.  It runs in slices of a bounded time, so
@@ -19,6 +20,8 @@
 #include "hooks/explain.h"
 #include "hooks/judge.h"
 #include "hooks/pytask.h"
+#include "hooks/shutdown.h"
+#include "hooks/threads.h"
 
 /* Who awaits whom among the live tasks: (awaiter, awaited) addresses. */
 struct await_edge {
@@ -34,7 +37,7 @@ struct live_list {
 
 struct tl_collection {
     enum tl_collect_mode mode;
-    enum { JUDGE, TASKS, NAMES, ANALYZE, RECORD, RESOLVE, DONE } phase;
+    enum { WATCH, JUDGE, THREADS, TASKS, NAMES, ANALYZE, RECORD, RESOLVE, DONE } phase;
     double now;
     struct tl_task_view *views;
     size_t n_views, next_view;
@@ -47,6 +50,8 @@ struct tl_collection {
     struct tl_global_names *names;
     struct tl_deadlocks deadlocks;
     size_t next_record;
+    struct tl_threads_gather *gather; /* THREADS, under way */
+    struct tl_threads threads;
     uint32_t next_stack;
 };
 
@@ -234,15 +239,29 @@ struct tl_collection *tl_collect_begin(enum tl_collect_mode mode)
     c->mode = mode;
     c->now = tl_now();
     c->next_stack = all_resolved_below;
-    c->n_views = judging ? watched_views(&c->views) : 0;
-    c->phase = judging ? JUDGE : DONE;
+    c->n_views = judging && mode != TL_COLLECT_WATCH ? watched_views(&c->views) : 0;
+    c->phase = !judging ? DONE : mode == TL_COLLECT_EXIT ? JUDGE : WATCH;
     return c;
+}
+
+/* After the judging (and a snapshot's threads): the live tasks. */
+static void start_tasks(struct tl_collection *c)
+{
+    if (c->mode != TL_COLLECT_PERIODIC)
+        c->n_tasks = tl_tasklist_collect(&c->tasks);
+    if (c->mode == TL_COLLECT_EXIT && tl_caps.task_lists)
+        c->pending = malloc((c->n_tasks ? c->n_tasks : 1) * sizeof *c->pending);
+    c->phase = c->mode == TL_COLLECT_PERIODIC ? RESOLVE : TASKS;
 }
 
 /* Each phase's next item; 0 when the phase is over. */
 static int step_one(struct tl_collection *c)
 {
     switch (c->phase) {
+    case WATCH:
+        tl_shutdown_check();
+        c->phase = c->mode == TL_COLLECT_WATCH ? DONE : JUDGE;
+        return c->phase != DONE;
     case JUDGE:
         if (c->next_view < c->n_views) {
             struct tl_task_view *v = &c->views[c->next_view++];
@@ -250,11 +269,19 @@ static int step_one(struct tl_collection *c)
             tl_py.Py_DecRef(v->watch);
             return 1;
         }
-        if (c->mode != TL_COLLECT_PERIODIC)
-            c->n_tasks = tl_tasklist_collect(&c->tasks);
-        if (c->mode == TL_COLLECT_EXIT && tl_caps.task_lists)
-            c->pending = malloc((c->n_tasks ? c->n_tasks : 1) * sizeof *c->pending);
-        c->phase = c->mode == TL_COLLECT_PERIODIC ? RESOLVE : TASKS;
+        if (c->mode == TL_COLLECT_SNAPSHOT) {
+            c->gather = tl_threads_begin();
+            c->phase = THREADS;
+        } else {
+            start_tasks(c);
+        }
+        return 1;
+    case THREADS:
+        if (tl_threads_step(c->gather))
+            return 1;
+        c->threads = tl_threads_end(c->gather);
+        c->gather = NULL;
+        start_tasks(c);
         return 1;
     case TASKS:
         if (c->next_task < c->n_tasks) {
@@ -329,6 +356,7 @@ void tl_collected_free(struct tl_collected *c)
     for (size_t i = 0; i < c->n_live; i++)
         tl_leak_free(&c->live[i]);
     free(c->live);
+    tl_threads_free(&c->threads);
     tl_deadlocks_free(&c->deadlocks);
     memset(c, 0, sizeof *c);
 }
@@ -350,7 +378,9 @@ void tl_collect_end(struct tl_collection *c, struct tl_collected *out)
             free(names[i]);
         free(names);
     }
-    struct tl_collected found = {c->live.items, c->live.n, c->deadlocks};
+    if (c->gather) /* ended in its threads */
+        c->threads = tl_threads_end(c->gather);
+    struct tl_collected found = {c->live.items, c->live.n, c->threads, c->deadlocks};
     if (complete && c->mode == TL_COLLECT_SNAPSHOT) {
         *out = found;
     } else {

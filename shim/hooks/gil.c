@@ -50,11 +50,16 @@ static int timed_step(struct tl_collection *c, uint64_t t0)
     return more;
 }
 
+int tl_python_finalizing(void)
+{
+    return tl_py.IsFinalizing() != 0;
+}
+
 int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), void *ctx,
                          const int *abort, struct tl_collected *out)
 {
     memset(out, 0, sizeof *out);
-    if (!tl_py.Py_IsInitialized())
+    if (!tl_py.Py_IsInitialized() || tl_python_finalizing())
         return -1;
     pthread_mutex_lock(&tstate_guard);
     void *ts = tl_py.PyThreadState_New(tl_py.PyInterpreterState_Main());
@@ -68,6 +73,8 @@ int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), 
         between(ctx);
         struct timespec gap = {0, GAP_NS};
         nanosleep(&gap, NULL);
+        if (tl_python_finalizing())
+            return -1; /* the GIL is no longer ours to ask for: leave it all */
         tl_py.PyEval_RestoreThread(saved);
     }
     tl_collect_end(c, out);
@@ -83,12 +90,6 @@ void tl_lock_outside_gil(pthread_mutex_t *lock)
     tl_py.PyEval_RestoreThread(ts);
 }
 
-void tl_wait_outside_gil(void (*wait)(void *ctx), void *ctx)
-{
-    void *ts = tl_py.PyEval_SaveThread();
-    wait(ctx);
-    tl_py.PyEval_RestoreThread(ts);
-}
 
 int tl_join_outside_gil(pthread_t thread, int seconds)
 {

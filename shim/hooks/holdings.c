@@ -102,19 +102,6 @@ static int fd_of(PyObject *descr, PyObject *obj)
     return fd >= 0 && fd < (1 << 30) ? (int)fd : -1;
 }
 
-/* An instance dictionary's entry, without attribute lookup. */
-static PyObject *dict_item(PyObject *obj, const char *key)
-{
-    PyObject *d = tl_py.PyObject_GenericGetDict(obj, NULL);
-    PyObject *v = d ? tl_py.PyDict_GetItemString(d, key) : NULL;
-    if (v)
-        tl_py.Py_IncRef(v);
-    if (d)
-        tl_py.Py_DecRef(d);
-    tl_py.PyErr_Clear();
-    return v;
-}
-
 static void address(const struct sockaddr_storage *ss, socklen_t len, char *out, size_t n)
 {
     char ip[INET6_ADDRSTRLEN];
@@ -176,20 +163,20 @@ static int classify(const struct types *t, PyObject *obj, const char **kind)
         fd = fd_of(t->socket_fileno, obj);
     } else if (is_a(t, obj, TRANSPORT) || is_a(t, obj, SSL_TRANSPORT)) {
         *kind = "transport";
-        inner = dict_item(obj, "_sock");
-        if (!inner && (inner = dict_item(obj, "_ssl_protocol"))) { /* SSL: the raw transport */
-            PyObject *raw = dict_item(inner, "_transport");
+        inner = tl_py_instance_item(obj, "_sock");
+        if (!inner && (inner = tl_py_instance_item(obj, "_ssl_protocol"))) { /* SSL: the raw transport */
+            PyObject *raw = tl_py_instance_item(inner, "_transport");
             tl_py.Py_DecRef(inner);
-            inner = raw ? dict_item(raw, "_sock") : NULL;
+            inner = raw ? tl_py_instance_item(raw, "_sock") : NULL;
             if (raw)
                 tl_py.Py_DecRef(raw);
         }
         fd = is_a(t, inner, SOCKET) ? fd_of(t->socket_fileno, inner) : -1;
     } else if (is_a(t, obj, READER) || is_a(t, obj, WRITER)) {
         *kind = is_a(t, obj, READER) ? "stream_reader" : "stream_writer";
-        PyObject *transport = dict_item(obj, "_transport");
+        PyObject *transport = tl_py_instance_item(obj, "_transport");
         if (transport && is_a(t, transport, TRANSPORT))
-            inner = dict_item(transport, "_sock");
+            inner = tl_py_instance_item(transport, "_sock");
         if (transport)
             tl_py.Py_DecRef(transport);
         fd = is_a(t, inner, SOCKET) ? fd_of(t->socket_fileno, inner) : -1;

@@ -23,6 +23,7 @@
 #include "hooks/capture.h"
 #include "hooks/judge.h"
 #include "hooks/pytask.h"
+#include "hooks/shutdown.h"
 
 typedef int (*initproc)(PyObject *, PyObject *, PyObject *);
 typedef void (*finalizeproc)(PyObject *);
@@ -110,6 +111,10 @@ static PyObject *cancel_common(PyObject *self, PyObject *result, uint32_t stack,
     uint64_t t0 = tl_ticks();
     if (result && result != tl_py.None && tl_py.PyObject_IsTrue(result) == 1) {
         int scope = outer ? TL_SCOPE_NONE : tl_capture_scope_of_stack(stack);
+        if (__builtin_expect(scope & TL_CAPTURE_AT_SHUTDOWN, 0)) { /* asyncio.run's end */
+            scope &= ~TL_CAPTURE_AT_SHUTDOWN;
+            tl_shutdown_runner_cancelled(self);
+        }
         /* Still suspended where the CancelledError will be delivered. */
         uint32_t delivered = tl_pytask_awaiting(self);
         if (tl_task_cancelled((uintptr_t)self, tl_now(), stack, scope, outer, message,
@@ -157,8 +162,8 @@ static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
         return r;
     uint64_t t0 = tl_ticks();
     if (r)
-        tl_task_uncancelled((uintptr_t)self,
-                            tl_capture_scope_of_stack(tl_capture_py(1)) != TL_SCOPE_NONE);
+        tl_task_uncancelled((uintptr_t)self, (tl_capture_scope_of_stack(tl_capture_py(1)) &
+                                              ~TL_CAPTURE_AT_SHUTDOWN) != TL_SCOPE_NONE);
     tl_hook_account(TL_HOOK_UNCANCEL, tl_ticks() - t0, 1);
     return r;
 }

@@ -28,7 +28,9 @@
 #include "cpython/versions.h"
 #include "hooks/monitoring.h"
 #include "hooks/task_hooks.h"
+#include "core/shutdown.h"
 #include "root/fork.h"
+#include "root/signals.h"
 
 enum { WAITING, ACTIVE, DISABLED };
 static int state = DISABLED;
@@ -42,6 +44,7 @@ static void disable(const char *why)
 {
     static int once;
     state = DISABLED;
+    tl_signals_enable(0);
     tl_warn_once(&once, "taskleak: %s; disabled, the program runs unaudited", why);
 }
 
@@ -199,6 +202,8 @@ static void try_activate(void)
     if (state != ACTIVE)
         return;
     tl_collector_poke_fn = tl_collector_poke;
+    tl_shutdown_wake_fn = tl_collector_wake;
+    tl_signals_wrap_installed();
     register_exit_report();
     tl_fork_install();
     tl_monitoring_start();
@@ -335,6 +340,12 @@ __attribute__((constructor(110))) static void bootstrap(void)
         start_late();
         return;
     }
+    /* Preloaded: from here on the program's handlers of SIGTERM and friends
+     * are wrapped (CPython installs its SIGINT handler during start-up).
+     * Loaded late (attach, ctypes), our sigaction interposes on nothing: the
+     * program's handlers are left as they are. */
+    if (tl_opt.shutdown_timeout > 0)
+        tl_signals_enable(1);
     PyMemAllocatorEx wrapper;
     tl_py.PyMem_GetAllocator(TL_PYMEM_DOMAIN_RAW, &raw_alloc);
     wrapper = raw_alloc;

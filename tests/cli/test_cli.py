@@ -495,7 +495,8 @@ class Help(ScriptTestCase):
 
     def test_help(self):
         cases = [([], ["run", "report", "dump", "TASKLEAK_OPTIONS"]),
-                 (["run"], ["--report-dir", "--grace", "--interval", "--no-native",
+                 (["run"], ["--report-dir", "--grace", "--interval", "--shutdown-timeout",
+                            "--no-native",
                             "--suppressions", "--fail", "CMD", "23"]),
                  (["report"], ["--format", "text,json,sarif", "--native", "FILE"]),
                  (["dump"], ["PID", "--timeout"])]
@@ -654,7 +655,8 @@ class Run(WithNoopLibrary):
             stream.write("swallowed_cancel:*/vendor/*\n")
         result = self.run_tl(
             "--report-dir", "out", "--grace", "0.5", "--interval", "0", "--no-native",
-            "--suppressions", "supp.txt", "--", *self.app("--record", record),
+            "--shutdown-timeout", "2", "--suppressions", "supp.txt", "--",
+            *self.app("--record", record),
             env={"TASKLEAK_OPTIONS": "grace=9:verbosity=2:report_path=/elsewhere/x.json"})
         self.assertEqual(result.returncode, 0, result.stderr)
         pieces = common.read_json(record)["TASKLEAK_OPTIONS"].split(":")
@@ -662,6 +664,7 @@ class Run(WithNoopLibrary):
         self.assertEqual(len(pieces), len(options))      # every key once
         self.assertEqual(options, {
             "grace": "0.5", "verbosity": "2", "interval": "0.0", "native": "0",
+            "shutdown_timeout": "2.0",
             "report_path": os.path.join(self.tmp, "out", "taskleak.%p.json"),
             "suppressions": suppressions})
         self.assertTrue(os.path.isdir(os.path.join(self.tmp, "out")))

@@ -88,6 +88,14 @@ class SameAsTheLibrary(unittest.TestCase):
         c = c_string_array(source("shim", "core", "kinds.c"), "tl_state_names", "shim/core/kinds.c")
         self.assertSameTable(contract.STATES, c, "task states (shim/core/kinds.c tl_state_names)")
 
+    def test_thread_whys_and_shutdown_causes(self):
+        c = c_string_array(source("shim", "core", "threads.c"), "tl_exit_wait_names",
+                           "shim/core/threads.c")
+        self.assertSameTable(contract.THREAD_WHYS, c, "why the exit waits (shim/core/threads.c)")
+        c = c_string_array(source("shim", "core", "shutdown.c"), "tl_shutdown_cause_names",
+                           "shim/core/shutdown.c")
+        self.assertSameTable(contract.SHUTDOWN_CAUSES, c, "shutdown causes (shim/core/shutdown.c)")
+
     def test_options(self):
         self.assertSameTable(contract.OPTIONS, options_table(),
                              "options (shim/core/options.inc X(key, KIND, field, default, min, max))")
@@ -155,6 +163,13 @@ class SchemaSameAsTheLibrary(unittest.TestCase):
             if kind == "INT":
                 self.assertEqual((properties[key]["minimum"], properties[key]["maximum"]),
                                  (low, high), key)
+
+    def test_threads_and_shutdown(self):
+        why = self.defs["thread"]["properties"]["why"]["enum"]
+        self.assertEqual(tuple(w for w in why if w is not None), contract.THREAD_WHYS)
+        self.assertEqual(tuple(self.defs["shutdown"]["properties"]["cause"]["enum"]),
+                         contract.SHUTDOWN_CAUSES)
+        self.assertIn("shutdown", self.schema["properties"]["reason"]["enum"])
 
     def test_hooks(self):
         hooks = c_string_array(source("shim", "core", "core.c"), "tl_hook_names", "shim/core/core.c")

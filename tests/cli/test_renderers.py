@@ -70,6 +70,7 @@ class Text(unittest.TestCase):
         cases = [("swallowed", ["swallowed.json"], {}),
                  ("stuck", ["stuck.json"], {}),
                  ("signal", ["signal.json"], {}),
+                 ("shutdown", ["shutdown.json"], {}),
                  ("parent_child", ["parent.json", "child.json"], {}),
                  ("destroyed_native", ["destroyed.json"], {"native": True}),
                  ("swallowed_no_fold", ["swallowed.json"], {"fold": False}),
@@ -135,6 +136,32 @@ class Sarif(unittest.TestCase):
                                                              "stuck_after_cancel") else "warning")
             location = result["locations"][0]["physicalLocation"]["artifactLocation"]
             self.assertEqual(location.get("uriBaseId"), "%SRCROOT%", location)
+
+    def test_blocked_shutdown_is_a_result(self):
+        """A shutdown report is one result of rule shutdown_blocked, at its
+        first blocker (main's suspension), with the other blockers related
+        and the waited threads' stacks."""
+        log = json.loads(SarifRenderer(root=SRC_ROOT).render([fixture("shutdown.json")]))
+        run = log["runs"][0]
+        rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+        self.assertEqual(rules, list(KINDS) + ["deadlock", "shutdown_blocked"])
+        blocked = [r for r in run["results"] if r["ruleId"] == "shutdown_blocked"]
+        self.assertEqual(len(blocked), 1)
+        result = blocked[0]
+        self.assertEqual(result["ruleIndex"], len(KINDS) + 1)  # after the deadlock rule
+        self.assertEqual(result["message"]["text"],
+                         "Shutdown blocked for 10.0 s after SIGTERM by Task-1 (main), thread "
+                         "asyncio_0, thread ThreadPoolExecutor-1_0, thread uploader.")
+        where = result["locations"][0]["physicalLocation"]
+        self.assertEqual((where["artifactLocation"]["uri"], where["region"]["startLine"]),
+                         ("server.py", 52))
+        related = [(l["physicalLocation"]["artifactLocation"]["uri"],
+                    l["physicalLocation"]["region"]["startLine"]) for l in result["relatedLocations"]]
+        self.assertEqual(related, [("jobs.py", 24), ("server.py", 12)])
+        self.assertEqual(len(result["stacks"]), 3)
+        # A periodic report has no such result, nor the rule.
+        run = json.loads(SarifRenderer(root=SRC_ROOT).render([fixture("signal.json")]))["runs"][0]
+        self.assertEqual(len(run["tool"]["driver"]["rules"]), len(KINDS))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(HERE, "fixtures")
 SCHEMA = os.path.join(REPO, "docs", "report.schema.json")
 VALID = ["child.json", "clean.json", "destroyed.json", "parent.json", "pending_at_exit.json",
-         "signal.json", "stuck.json", "swallowed.json"]
+         "shutdown.json", "signal.json", "stuck.json", "swallowed.json"]
 INVALID = ["garbage.json", "minimal.json", "other_tool.json", "wrong_schema.json"]
 
 
@@ -94,6 +94,16 @@ class ReportSchema(unittest.TestCase):
             "an unknown reason": lambda d: d.update(reason="sometimes"),
             "a signal snapshot without live_tasks": lambda d: d.update(reason="signal"),
             "an asked-for snapshot without live_tasks": lambda d: d.update(reason="snapshot"),
+            "a shutdown report without threads": lambda d: d.update(
+                reason="shutdown", live_tasks=[], shutdown=load("shutdown.json")["shutdown"]),
+            "a shutdown report without its shutdown": lambda d: d.update(
+                reason="shutdown", live_tasks=[], threads=[]),
+            "an unknown shutdown cause": lambda d: d.update(
+                reason="shutdown", live_tasks=[], threads=[],
+                shutdown=dict(load("shutdown.json")["shutdown"], cause="boredom")),
+            "a thread with an unknown why": lambda d: d.update(
+                reason="signal", live_tasks=[],
+                threads=[dict(load("shutdown.json")["threads"][3], why="tired")]),
             "a finished task without result": lambda d: d["leaks"][0].pop("result"),
         }
         for what, change in cases.items():

@@ -51,7 +51,7 @@ awaitable the walk cannot enter, unless `opaque=TYPE` says which: a
 substring of awaiting_opaque.type) and `id=N` (task.id).
 
 The last report on disk, other processes' reports and reports seen mid-run:
-  # reason: periodic|signal    reason of the last report on disk (default exit;
+  # reason: periodic|signal|shutdown   reason of the last report on disk (default exit;
                                a process killed by os._exit/SIGKILL leaves its
                                last periodic report; no summary line then)
   # children: N                the program forks N children and appends each
@@ -89,6 +89,34 @@ stdin is a pipe, stdout is read as it comes):
   # live-count: N              exactly N live tasks in every snapshot
   # snapshot-incomplete: expected   snapshots must say `incomplete` (the GIL
                                could not be taken)
+Threads and the shutdown watchdog:
+  # step: shutdown-report      with the library only: wait for a report with
+                               reason "shutdown" (shutdown_timeout + 6 s at most
+                               after the previous step)
+  # expect-shutdown: cause=CAUSE [signal=SIGTERM] [blocker=TEXT]... [incomplete=yes]
+                               exactly one report with reason "shutdown" was seen
+                               while the program ran, and one stderr line
+                               `taskleak: shutdown blocked for S s ...; report:
+                               PATH` naming it and each TEXT; its shutdown object
+                               has the cause and signal, blocked_for >=
+                               shutdown_timeout (and it came no sooner than that
+                               after the last `signal` step); it passes every
+                               report check (`live:` lines too, `incomplete`
+                               only with incomplete=yes); the exit report after
+                               it has the same shutdown cause
+  # expect-no-shutdown         none of that (the default: a shutdown report or
+                               line that no expect-shutdown asks for fails)
+  # expect-thread: ATTRS       a thread in every snapshot's and shutdown report's
+                               threads, selected by name=, else job= (the job's
+                               function), else stack=LABEL (its python_stack has
+                               a frame at a `# <- thread:LABEL` marker), else
+                               main=yes|no; each selected one has the given
+                               main= daemon= exit_waits= (yes|no|null), why=
+                               (non-daemon|default-executor|executor|none), job=
+                               and stack=
+  # build-helper: FILE.c       a C file beside the scenario, built once per run
+                               (cc -shared) into $TASKLEAK_E2E_BUILT/FILE.so for
+                               both runs; the scenario is a SKIP without cc
 The rest of the run (status, stdout, stderr, final report) is checked as for
 any scenario.  Files in tests/e2e/scenarios whose name starts with `_` are
 helpers, not scenarios.  Every run gets $TASKLEAK_E2E_DIR, a directory of its
@@ -96,8 +124,11 @@ own outside the report directory (children pids, observed reports).
 
 Every report, whatever its reason, must also hold these: a stuck_after_cancel
 entry appears no sooner than `grace` after the first cancel (and `resolved`
-after that); a snapshot lists exactly stats.tasks_live live tasks, each
-pending, each awaited_by null or another live task's id; a report that says
+after that); a snapshot (reason signal or shutdown) lists exactly
+stats.tasks_live live tasks, each pending, each awaited_by null or another live
+task's id, and its threads: the main thread first and once, none twice, none
+without a stack or a name (taskleak's own), exit_waits exactly when there is a
+why, a job exactly for a pool's worker running one; a report that says
 `incomplete` may have frames whose function, file and line are null, and
 null task names (reading either needs the GIL).
 
@@ -193,6 +224,8 @@ def main():
         try:
             r = fn()
             return r if len(r) == 3 else (r[0], r[1], [])
+        except common.Skip as e:
+            return "skip", str(e), []
         except Failure as e:
             return "fail", str(e), e.notes
         except Exception as e:          # a runner bug must not hide the others

@@ -40,6 +40,9 @@ of the supported versions -- or the --python ones):
   disk-full-tiny           RLIMIT_FSIZE below any report: none written, 1 line
   signal-storm             1000 dump signals while tasks run: unchanged, exact
                            counts in the report
+  shutdown-storm           1000 SIGTERMs to a program that handles them itself
+                           (through the library's sigaction wrapper) and goes
+                           on: unchanged, one shutdown report and line
   fork-thread-os.fork      os.fork() from a thread, interval=0.001: each child
                            writes its own report with only its own tasks
   fork-thread-subprocess   fork() (subprocess + preexec_fn) from 4 threads
@@ -418,22 +421,29 @@ def t_disk_full_tiny(ctx, py, v):
     t_disk_full(ctx, py, v, limit=300, tiny=True)
 
 
-def t_signal_storm(ctx, py, v):
-    d = ctx.dir("storm")
-    sent = [0]
-    ready = {}
-
+def storm_of(signum, sent, ready):
+    """An on_start that waits for the program's `ready` line (its handler is
+    installed), then sends it 1000 SIGNUMs; `sent[0]` counts them, and the
+    line consumed here is kept in `ready["line"]` for the comparison."""
     def storm(p):
-        line = p.stdout.readline()  # "ready": the handler is installed
+        line = p.stdout.readline()
         check(line.strip() == b"ready", "no ready line: %r" % line)
         for _ in range(1000):
             try:
-                os.kill(p.pid, signal.SIGUSR2)
+                os.kill(p.pid, signum)
             except ProcessLookupError:
                 break
             sent[0] += 1
             time.sleep(0.0002)
-        ready["line"] = line  # consumed here: put back for the comparison
+        ready["line"] = line
+    return storm
+
+
+def t_signal_storm(ctx, py, v):
+    d = ctx.dir("storm")
+    sent = [0]
+    ready = {}
+    storm = storm_of(signal.SIGUSR2, sent, ready)
     o = opts(os.path.join(d, "r.%p.json"), interval=0.5)
     res = run([py, prog("storm.py")], lib=ctx.lib, opts=o, on_start=storm, timeout=90)
     res.out = ready["line"].decode() + res.out
@@ -451,6 +461,39 @@ def t_signal_storm(ctx, py, v):
     others = {k: s["leaks"][k] for k in KINDS if k != "swallowed_cancel" and s["leaks"][k]}
     check(not others, "unexpected leaks %s" % others)
     return "%d signals" % sent[0]
+
+
+def t_shutdown_storm(ctx, py, v):
+    """1000 SIGTERMs to a program that handles SIGTERM itself and goes on
+    (its handler counts them), with and without the library: through the
+    library's sigaction wrapper it runs unchanged; the first SIGTERM starts
+    the shutdown clock, so 0.3 s later exactly one shutdown report and one
+    line come, and the exit report after it carries that shutdown."""
+    d = ctx.dir("shutdown-storm")
+    runs = {}
+    for with_lib in (True, False):
+        sent, ready = [0], {}
+        o = opts(os.path.join(d, "r.%p.json"), interval=0, shutdown_timeout=0.3)
+        r = run([py, prog("storm.py"), "sigterm"], lib=ctx.lib if with_lib else None, opts=o,
+                on_start=storm_of(signal.SIGTERM, sent, ready), stdin_data=b"over\n",
+                timeout=90)
+        r.out = ready["line"].decode() + r.out
+        check(sent[0] >= 900, "only %d signals could be sent before the program ended"
+              % sent[0])
+        runs[with_lib] = r
+    res, base = runs[True], runs[False]
+    complaints, _ = compare(base, res, exact_complaints=1)
+    check(common.SHUTDOWN_RE.match(complaints[0]) and "after SIGTERM" in complaints[0],
+          "the one line is not the shutdown's: %r" % complaints[0])
+    r = reports_in(d).get(os.path.join(d, "r.%d.json" % res.pid))
+    check(r and r["reason"] == "exit", "no exit report: %r" % (r or {}).get("reason"))
+    sd = r.get("shutdown") or {}
+    check(sd.get("cause") == "signal" and sd.get("signal") == "SIGTERM" and
+          sd.get("blocked_for", 0) >= 0.3, "the exit report's shutdown: %r" % sd)
+    s = r["stats"]
+    check(s["leaks"]["swallowed_cancel"] == 20 and s["cancel_requests"] == 220,
+          "stats %s" % s)
+    return "1000 signals a run"
 
 
 def t_fork_thread(ctx, py, v, mode):
@@ -759,6 +802,7 @@ def plan(interps, ctx, valgrind):
         add("missing-dir-leaky " + L, t_missing_dir_leaky, py, v)
         add("disk-full " + L, t_disk_full, py, v)
         add("signal-storm " + L, t_signal_storm, py, v)
+        add("shutdown-storm " + L, t_shutdown_storm, py, v)
         add("fork-thread-os.fork " + L, t_fork_thread, py, v, "os.fork")
         add("fork-thread-subprocess " + L, t_fork_thread, py, v, "subprocess")
         add("fork-storm " + L, t_fork_storm, py, v)

@@ -32,7 +32,7 @@ int main(void)
     uint64_t ring[] = {2, 3};
     struct tl_deadlock cycle = {ring, 2, edges, 2};
     struct tl_collected found = {.deadlocks = {&cycle, 1}};
-    struct tl_report_meta m = {TL_REASON_EXIT, 1.5, "3.11.7", argv, sizeof argv, &found, NULL};
+    struct tl_report_meta m = {TL_REASON_EXIT, 1.5, "3.11.7", argv, sizeof argv, &found, NULL, NULL};
     struct tl_stats s;
     uint64_t h1, h2;
     char *text = tl_report_render(&m, &s, &h1);
@@ -93,7 +93,74 @@ int main(void)
     CHECK(!strcmp(tl_report_reason_name(TL_REASON_EXIT), "exit"));
     CHECK(!strcmp(tl_report_reason_name(TL_REASON_SIGNAL), "signal"));
     CHECK(!strcmp(tl_report_reason_name(TL_REASON_REQUEST), "request"));
+    CHECK(rs && json_is_array(json_object_get(rs, "threads")));
+    CHECK(rs && !json_object_get(rs, "shutdown"));
     json_decref(rs);
+    CHECK(json_object_get(r, "threads") == NULL); /* an exit report has none */
+
+    /* A shutdown report: a snapshot, with the threads and the shutdown. */
+    struct tl_resolved_stack *rst = calloc(1, sizeof *rst + sizeof rst->frames[0]);
+    rst->n = 1;
+    rst->frames[0] = (struct tl_pyframe){strdup("blocking_job"), strdup("/src/app.py"), 24};
+    uintptr_t words[2] = {0x1000, 8};
+    uint32_t job = tl_depot_put(&tl_py_stacks, words, 2, &is_new);
+    tl_depot_set_resolved(&tl_py_stacks, job, rst);
+    struct tl_thread th[2] = {
+        {.ident = 140000, .native_id = 4243, .name = "asyncio_0", .daemon = 0,
+         .why = TL_EXIT_DEFAULT_EXECUTOR, .stack = job, .job = job},
+        {.ident = 140001, .native_id = -1, .daemon = -1, .why = TL_EXIT_EXECUTOR,
+         .job_name = "sleep"}};
+    struct tl_threads threads = {th, 2};
+    struct tl_shutdown sd = {TL_SHUTDOWN_SIGNAL, 15, 2.0, 0};
+    tl_opt.shutdown_timeout = 0.5;
+    m.reason = TL_REASON_SHUTDOWN;
+    m.t = 2.75;
+    found.threads = threads;
+    m.shutdown = &sd;
+    char *down = tl_report_render(&m, &s, &h2);
+    json_t *rd = json_loads(down, 0, &err);
+    CHECK(rd && !strcmp(json_string_value(json_object_get(rd, "reason")), "shutdown"));
+    CHECK(rd && json_is_array(json_object_get(rd, "live_tasks")));
+    json_t *sdo = json_object_get(rd, "shutdown");
+    CHECK(!strcmp(json_string_value(json_object_get(sdo, "cause")), "signal"));
+    CHECK(!strcmp(json_string_value(json_object_get(sdo, "signal")), "SIGTERM"));
+    CHECK(json_real_value(json_object_get(sdo, "t")) == 2.0);
+    CHECK(json_real_value(json_object_get(sdo, "timeout")) == 0.5);
+    CHECK(json_real_value(json_object_get(sdo, "blocked_for")) == 0.75);
+    json_t *t0 = json_array_get(json_object_get(rd, "threads"), 0);
+    CHECK(!strcmp(json_string_value(json_object_get(t0, "name")), "asyncio_0"));
+    CHECK(json_integer_value(json_object_get(t0, "ident")) == 140000);
+    CHECK(json_integer_value(json_object_get(t0, "native_id")) == 4243);
+    CHECK(json_is_false(json_object_get(t0, "daemon")) && json_is_false(json_object_get(t0, "main")));
+    CHECK(json_is_true(json_object_get(t0, "exit_waits")));
+    CHECK(!strcmp(json_string_value(json_object_get(t0, "why")), "default executor worker running a job"));
+    json_t *jf = json_object_get(t0, "job");
+    CHECK(!strcmp(json_string_value(json_object_get(jf, "function")), "blocking_job"));
+    CHECK(json_integer_value(json_object_get(jf, "line")) == 24);
+    CHECK(json_array_size(json_object_get(t0, "python_stack")) == 1);
+    json_t *t1 = json_array_get(json_object_get(rd, "threads"), 1);
+    CHECK(json_is_null(json_object_get(t1, "name")) && json_is_null(json_object_get(t1, "native_id")));
+    CHECK(json_is_null(json_object_get(t1, "daemon")));
+    CHECK(!strcmp(json_string_value(json_object_get(t1, "why")), "executor worker running a job"));
+    json_t *jc = json_object_get(t1, "job"); /* a C function: a name alone */
+    CHECK(!strcmp(json_string_value(json_object_get(jc, "function")), "sleep"));
+    CHECK(json_is_null(json_object_get(jc, "file")) && json_is_null(json_object_get(jc, "line")));
+    th[0].why = TL_EXIT_NO_WAIT;
+    char *down2 = tl_report_render(&m, &s, &h2);
+    json_t *rd2 = json_loads(down2, 0, &err);
+    json_t *t0b = json_array_get(json_object_get(rd2, "threads"), 0);
+    CHECK(json_is_false(json_object_get(t0b, "exit_waits")) && json_is_null(json_object_get(t0b, "why")));
+    /* An exit report after a shutdown report still says when it started. */
+    m.reason = TL_REASON_EXIT;
+    char *ex = tl_report_render(&m, &s, &h2);
+    json_t *re = json_loads(ex, 0, &err);
+    CHECK(re && json_object_get(re, "shutdown") && !json_object_get(re, "threads"));
+    json_decref(re);
+    json_decref(rd2);
+    json_decref(rd);
+    free(ex);
+    free(down2);
+    free(down);
     json_decref(r);
     free(text);
     free(again);

@@ -31,7 +31,9 @@ static void fake_runtime(const struct tl_layout *l, uint64_t version_hex)
                             {l->dbg.frame_instr, l->frame_instr}, {l->dbg.frame_owner, l->frame_owner},
                             {l->dbg.code_adaptive, l->code_adaptive}, {l->dbg.gen_frame, l->gen_frame},
                             {l->dbg.gen_state, l->gen_state}, {l->dbg.frame_locals, l->frame_locals},
-                            {l->dbg.frame_stacktop, l->frame_stacktop}};
+                            {l->dbg.frame_stacktop, l->frame_stacktop},
+                            {l->dbg.ts_thread_id, l->ts_thread_id},
+                            {l->dbg.ts_native_id, l->ts_native_id}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (pairs[i][0] >= 0)
             runtime[pairs[i][0]] = (uint64_t)pairs[i][1];
@@ -60,6 +62,9 @@ int main(void)
         CHECK(tl_caps.task_lists == (minor >= 14));
         runtime[l->dbg.frame_owner] += 8; /* a patch release moved a field */
         CHECK(!pick(minor, why, sizeof why) && strstr(why, "interpreter_frame.owner"));
+        fake_runtime(l, hex);
+        runtime[l->dbg.ts_native_id] += 8;
+        CHECK(!pick(minor, why, sizeof why) && strstr(why, "thread_state.native_thread_id"));
         fake_runtime(l, hex);
         runtime[2] = 1; /* free_threaded */
         CHECK(!pick(minor, why, sizeof why) && strstr(why, "free-threaded"));

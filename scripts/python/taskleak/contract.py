@@ -48,6 +48,7 @@ OPTIONS = (
     ("metrics_path", "STR", "", 0, 0),
     ("interval", "SECONDS", "1.0", 0, 0),
     ("grace", "SECONDS", "5.0", 0, 0),
+    ("shutdown_timeout", "SECONDS", "10.0", 0, 0),
     ("stack_depth", "INT", "32", 1, 256),
     ("native", "INT", "1", 0, 1),
     ("native_depth", "INT", "32", 1, 256),
@@ -67,6 +68,7 @@ OPTION_HELP = {
     "metrics_path": "Prometheus text file written at every report; %p is the pid; unset = off",
     "interval": "seconds between periodic reports; 0 = only at exit and on signal",
     "grace": "seconds after the first effective cancel before a pending task is stuck",
+    "shutdown_timeout": "seconds a shutdown may take before a report names what blocks it; 0 = off",
     "stack_depth": "Python frames kept per backtrace",
     "native": "capture native backtraces with libunwind",
     "native_depth": "native frames kept",
@@ -83,6 +85,16 @@ OPTION_HELP = {
 OPTION_DEFAULTS = dict((key, default) for key, _, default, _, _ in OPTIONS)
 DEFAULT_REPORT_PATH = OPTION_DEFAULTS["report_path"]
 DEFAULT_DUMP_SIGNAL_NAME = OPTION_DEFAULTS["dump_signal"]
+
+# shim/core/threads.c: tl_exit_wait_names, why the exit waits for a thread.
+THREAD_WHYS = ("non-daemon thread", "default executor worker running a job",
+               "executor worker running a job")
+
+# shim/core/shutdown.c: tl_shutdown_cause_names, what started a shutdown.
+SHUTDOWN_CAUSES = ("signal", "asyncio.run", "executor", "threads", "exit")
+
+# The reasons whose report is a snapshot: live_tasks (and threads).
+SNAPSHOT_REASONS = ("signal", "snapshot", "shutdown")
 
 # The kinds a code-scanning UI shows as errors; the others are warnings.
 ERROR_KINDS = ("swallowed_cancel", "stuck_after_cancel")

@@ -7,7 +7,7 @@ import os
 import re
 import sys
 
-from .contract import KINDS, SCHEMA
+from .contract import KINDS, SCHEMA, SNAPSHOT_REASONS
 from .errors import NotAReport
 from .fields import count, dict_of, dicts_in, number, one_line, plural, text
 from .frames import frame_place, site_frame
@@ -26,10 +26,17 @@ class Report:
         self.pid = pid if isinstance(pid, int) else None
         self.leaks = dicts_in(doc.get("leaks"))
         self.live_tasks = dicts_in(doc.get("live_tasks"))
+        self.threads = dicts_in(doc.get("threads"))
+        self.shutdown = dict_of(doc.get("shutdown"))
         self.stats = dict_of(doc.get("stats"))
         # A document made by `report --format json` stands for its processes.
         merged = dicts_in(doc.get("reports")) if doc.get("merged") is True else []
         self.processes = len(merged) or 1
+
+    def is_snapshot(self):
+        """A snapshot: every live task and thread (a dump, a shutdown report)."""
+        return (self.doc.get("reason") in SNAPSHOT_REASONS or bool(self.live_tasks)
+                or bool(self.threads))
 
     def pid_of(self, entry):
         """The pid an entry belongs to (merged documents tag each entry)."""
@@ -212,3 +219,42 @@ def merged_suppressions(reports):
             merged[key] = merged.get(key, 0) + count(entry.get("hits"))
     return [{"kind": k, "pattern": p, "hits": h} for (k, p), h in merged.items()]
 
+
+
+SHUTDOWN_CAUSES = {
+    "asyncio.run": "after asyncio.run cancelled the remaining tasks",
+    "executor": "after asyncio.run began to shut its default executor down",
+    "threads": "in the interpreter's exit, joining threads",
+    "exit": "in the interpreter's exit",
+}
+
+
+def shutdown_phrase(shutdown):
+    """'shutdown blocked for 10.0 s after SIGTERM', as the library's line says it."""
+    words = "shutdown blocked"
+    blocked = number(shutdown.get("blocked_for"))
+    if blocked is not None:
+        words += " for %.1f s" % blocked
+    cause = text(shutdown.get("cause"))
+    if cause == "signal":
+        words += " after " + text(shutdown.get("signal"), "a signal")
+    elif cause in SHUTDOWN_CAUSES:
+        words += " " + SHUTDOWN_CAUSES[cause]
+    return words
+
+
+def shutdown_blockers(report):
+    """(tasks, threads) that block a shutdown: the pending tasks no other
+    pending task awaits, and the threads the exit waits for."""
+    tasks = [t for t in sorted_tasks(report.live_tasks) if t.get("awaited_by") is None]
+    threads = [t for t in report.threads if t.get("exit_waits") is True]
+    return tasks, threads
+
+
+def thread_label(thread):
+    """'thread asyncio_0', 'the main thread', 'a thread threading does not know'."""
+    if thread.get("main") is True:
+        return "the main thread"
+    if thread.get("name") is not None:
+        return "thread " + text(thread.get("name"))
+    return "a thread threading does not know (ident %s)" % text(thread.get("ident"), "?")

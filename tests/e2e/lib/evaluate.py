@@ -6,9 +6,9 @@ import os
 import statistics
 import threading
 
-from common import Failure, check, SUMMARY_RE
+from common import Failure, check, SHUTDOWN_RE, SUMMARY_RE
 from .running import E2E_DIR_ENV, run_scenario, short, text
-from .reports import check_report, check_summary, parse_report, soft
+from .reports import check_report, check_shutdown, check_summary, parse_report, soft
 
 SNAPSHOT_MAX_LATENCY = 1.0   # the contract
 LATENCIES = []                   # (GIL held?, [seconds]) of every run with snapshots
@@ -29,7 +29,9 @@ def evaluate(sc, interp, lib):
     want_lib_status = sc.lib_exit if sc.lib_exit is not None else sc.exit
     err_lines = text(lib_run.stderr).splitlines(True)
     summaries = [i for i, l in enumerate(err_lines) if SUMMARY_RE.match(l.rstrip("\n"))]
-
+    shutdown_lines = [i for i, l in enumerate(err_lines) if SHUTDOWN_RE.match(l.rstrip("\n"))]
+    # An expected shutdown line is checked below, against its report.
+    expected_lines = set(summaries) | (set(shutdown_lines) if sc.shutdown is not None else set())
     def transparency():
         check(plain.status == sc.exit,
               "exit status without the library %s, expected %s; stderr: %r"
@@ -47,9 +49,10 @@ def evaluate(sc, interp, lib):
         check(plain.files == [], "files left in the cwd without the library: %s" % plain.files)
 
     def stderr():
-        rest = "".join(l for i, l in enumerate(err_lines) if i not in summaries)
+        rest = "".join(l for i, l in enumerate(err_lines) if i not in expected_lines)
         check(rest == text(plain.stderr),
-              "stderr differs with the library (summary line aside): %r vs %r without"
+              "stderr differs with the library (summary and expected shutdown lines aside): "
+              "%r vs %r without"
               % (short(rest, 600), short(text(plain.stderr), 600)))
 
     for group in (transparency, status, stdout, stderr):
@@ -112,14 +115,18 @@ def evaluate(sc, interp, lib):
             if rep is not None:
                 check_summary(named[path][0], rep, path)
         if sc.expect_none and not (sc.child.expects and verbosity >= 1):
-            check(lib_run.stderr == b"",
+            rest = "".join(l for i, l in enumerate(err_lines) if i not in shutdown_lines
+                           or sc.shutdown is None)
+            check(rest == "",
                   "stderr not empty with the library for an expect-none scenario: %r"
                   % short(text(lib_run.stderr)))
 
     soft(errors, summary)
     if report is not None:
         check_report(sc, sc, interp, lib_run, report, errors, reason=sc.reason,
-                     pid=lib_run.pid, ppid=os.getpid(), what="")
+                     pid=lib_run.pid, ppid=os.getpid(), what="",
+                     incomplete="required" if sc.reason == "shutdown" and
+                     (sc.shutdown or {}).get("incomplete") == "yes" else "null")
     for c in children:
         name = "r.%d.json" % c
         what = "child %d's report: " % c
@@ -143,6 +150,33 @@ def evaluate(sc, interp, lib):
             continue
         check_report(sc, exp, interp, lib_run, rep, errors, reason=reason,
                      pid=lib_run.pid, ppid=os.getpid(), what=what)
+
+    def shutdown():
+        # One shutdown report and one line when the scenario expects them;
+        # none at all otherwise.
+        lines = [err_lines[i].rstrip("\n") for i in shutdown_lines]
+        if sc.shutdown is None:
+            check(not lines, "shutdown line(s) on stderr although no shutdown was expected: %r"
+                  % lines)
+            check(not lib_run.shutdowns, "%d report(s) with reason \"shutdown\" written although "
+                  "no shutdown was expected" % len(lib_run.shutdowns))
+            check(report is None or "shutdown" not in report,
+                  "the last report has a shutdown object although none was expected: %r"
+                  % (report or {}).get("shutdown"))
+            return
+        check(len(lib_run.shutdowns) == 1, "%d reports with reason \"shutdown\" were written, "
+              "expected one" % len(lib_run.shutdowns))
+        check(len(lines) == 1 or verbosity < 1, "%d shutdown lines on stderr, expected one: %r"
+              % (len(lines), lines))
+        after_signal, data = lib_run.shutdowns[0]
+        rep = parse_report(data, "the shutdown report")
+        check_report(sc, None, interp, lib_run, rep, errors, reason="shutdown", pid=lib_run.pid,
+                     ppid=os.getpid(), what="the shutdown report: ",
+                     incomplete="required" if sc.shutdown.get("incomplete") == "yes" else "null")
+        check_shutdown(sc, rep, lines[0] if lines else None, report_path, after_signal,
+                       report)
+
+    soft(errors, shutdown)
 
     snapshot_steps = sum(n for step, n in sc.steps if step == "snapshot")
     if snapshot_steps:

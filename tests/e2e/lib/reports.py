@@ -9,8 +9,10 @@ import re
 import threading
 
 from . import ROOT
-from common import Failure, check, SUMMARY_RE
-from taskleak.contract import KINDS, OPTIONS, STATES, VERSION  # (checked against C)
+from common import Failure, check, SHUTDOWN_RE, SUMMARY_RE
+from taskleak.contract import (KINDS, OPTIONS, SHUTDOWN_CAUSES, SNAPSHOT_REASONS, STATES,
+                               THREAD_WHYS, VERSION)  # (checked against C)
+from .scenario import WHYS
 
 OPTION_KEYS = tuple(key for key, _, _, _, _ in OPTIONS)
 
@@ -31,7 +33,6 @@ TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
 # The reasons of reports with every live task: the dump signal's, and the
 # snapshot a program asks for (taskleak_snapshot_now).
-SNAPSHOTS = ("signal", "snapshot")
 
 
 def soft(errors, fn, *args):
@@ -436,7 +437,7 @@ def check_deadlocks(sc, rep):
     """The report's deadlocks are exactly the scenario's `deadlock:` lines
     (snapshots) or `exit-deadlock:` lines (the exit report), by the
     coroutines of each cycle: none, unless declared."""
-    want = sc.deadlocks if rep.get("reason") == "signal" else sc.exit_deadlocks
+    want = sc.deadlocks if rep.get("reason") in SNAPSHOT_REASONS else sc.exit_deadlocks
     coro = {e["task"]["id"]: e["task"]["coro"]
             for e in list(rep.get("live_tasks") or []) + list(rep.get("leaks") or [])}
     got = sorted(sorted(coro.get(i, "?") for i in d["tasks"]) for d in rep.get("deadlocks") or [])
@@ -478,9 +479,10 @@ def check_report(sc, exp, interp, run, rep, errors, reason, pid, ppid, what="",
         count_explained(rep)
         if exp is not None:
             soft(errs, check_expectations, sc, exp, pid, rep)
-        if reason == "signal":
+        if reason in SNAPSHOT_REASONS:
             soft(errs, check_live, sc, rep, pid)
-        if reason in ("signal", "exit") and not incomplete_ok(rep):
+            soft(errs, check_threads, sc, rep)
+        if (reason in SNAPSHOT_REASONS or reason == "exit") and not incomplete_ok(rep):
             soft(errs, check_deadlocks, sc, rep)
     errors.extend(what + e for e in errs)
 
@@ -515,11 +517,16 @@ def check_header(sc, interp, run, rep, reason="exit", pid=None, ppid=None, incom
               "could not be taken)" % inc)
     else:
         check(inc is None or (isinstance(inc, str) and inc), "incomplete %r" % inc)
-    if reason in SNAPSHOTS:
+    if reason in SNAPSHOT_REASONS:
         check(isinstance(rep.get("live_tasks"), list),
               "live_tasks %r in a %s report" % (rep.get("live_tasks"), reason))
+        check(isinstance(rep.get("threads"), list),
+              "threads %r in a %s report" % (rep.get("threads"), reason))
     else:
-        check("live_tasks" not in rep, "live_tasks in a report that is no snapshot")
+        check("live_tasks" not in rep and "threads" not in rep,
+              "live_tasks or threads in a report whose reason is %s" % reason)
+    if reason == "shutdown":   # (the reports after one say it too)
+        check(isinstance(rep.get("shutdown"), dict), "no shutdown object in a shutdown report")
 
     opts = rep.get("options")
     check(isinstance(opts, dict), "options %r" % opts)
@@ -559,6 +566,43 @@ def check_shapes(rep):
     for e in rep.get("live_tasks") or []:
         check(isinstance(e, dict), "live_tasks entry %r" % e)
         check_leak_shape(e, rep, opts, live=True)
+    if "threads" in rep:
+        check_threads_shape(rep, opts)
+
+
+def check_threads_shape(rep, opts):
+    """Every thread entry, and that the main thread comes first, once."""
+    threads = rep["threads"]
+    unresolved = rep.get("incomplete") is not None
+    idents = []
+    for i, t in enumerate(threads):
+        w = "threads[%d] (%s)" % (i, t.get("name") if isinstance(t, dict) else t)
+        check(isinstance(t, dict), "%s is not an object" % w)
+        check(t.get("name") is None or isinstance(t["name"], str), "%s: name %r" % (w, t.get("name")))
+        check(is_int(t.get("ident")) and t["ident"] > 0, "%s: ident %r" % (w, t.get("ident")))
+        check(t.get("native_id") is None or (is_int(t["native_id"]) and t["native_id"] > 0),
+              "%s: native_id %r" % (w, t.get("native_id")))
+        check(t.get("daemon") in (True, False, None), "%s: daemon %r" % (w, t.get("daemon")))
+        check(t.get("main") in (True, False), "%s: main %r" % (w, t.get("main")))
+        check_pyframes(t.get("python_stack"), w + " python_stack", opts["stack_depth"], unresolved)
+        check(t["python_stack"] or t.get("name"), "%s: no stack and no name (taskleak's own "
+              "thread?)" % w)
+        check(t.get("why") is None or t["why"] in THREAD_WHYS, "%s: why %r" % (w, t.get("why")))
+        check(t.get("exit_waits") is (t.get("why") is not None),
+              "%s: exit_waits %r with why %r" % (w, t.get("exit_waits"), t.get("why")))
+        check(not (t["main"] and t["exit_waits"]), "%s: the exit waits for the main thread" % w)
+        job = t.get("job")
+        check(job is None or (isinstance(job, dict) and isinstance(job.get("function"), str)),
+              "%s: job %r" % (w, job))
+        check(job is None or t["why"] in (WHYS["default-executor"], WHYS["executor"]),
+              "%s: a job but why %r" % (w, t["why"]))
+        check(t["why"] not in (WHYS["default-executor"], WHYS["executor"]) or job is not None,
+              "%s: a pool's worker running a job, but no job" % w)
+        idents.append(t["ident"])
+    check(len(set(idents)) == len(idents), "a thread is listed twice: idents %s" % idents)
+    mains = [i for i, t in enumerate(threads) if t["main"]]
+    if not unresolved:
+        check(mains == [0], "the main thread is at %s in threads, expected first and once" % mains)
 
 
 def check_counts(rep):
@@ -566,7 +610,7 @@ def check_counts(rep):
     opts, stats, leaks = rep["options"], rep["stats"], rep["leaks"]
     leaks_stats = stats["leaks"]
     reason = rep["reason"]
-    if reason not in SNAPSHOTS:   # a snapshot is written even when no task was made
+    if reason not in SNAPSHOT_REASONS:   # a snapshot is written even when no task was made
         check(stats["tasks_created"] >= 1, "stats.tasks_created is 0 in a %s report" % reason)
     check(stats["tasks_done"] + stats["tasks_live"] <= stats["tasks_created"],
           "stats: tasks_done %d + tasks_live %d > tasks_created %d"
@@ -597,7 +641,7 @@ def check_counts(rep):
               "stats at exit: tasks_created %d, tasks_done %d, tasks_live %d, but every "
               "task had ended (no stuck/destroyed/pending-at-exit leak)"
               % (stats["tasks_created"], stats["tasks_done"], stats["tasks_live"]))
-    if reason in SNAPSHOTS:
+    if reason in SNAPSHOT_REASONS:
         live = rep["live_tasks"]
         check(len(live) == stats["tasks_live"],
               "%d live_tasks in a snapshot, stats.tasks_live is %d (live_tasks: every live "
@@ -696,3 +740,85 @@ def check_live(sc, rep, pid):
                 declared.add(id(e))
     check_no_undeclared_never(live, declared, "live task")
 
+
+
+def thread_matches(sc, attrs, t):
+    """Whether thread T is one the `thread:` line ATTRS selects (by name, else
+    by job, else by stack marker)."""
+    if "name" in attrs:
+        return t.get("name") == attrs["name"]
+    if "job" in attrs:
+        return (t.get("job") or {}).get("function") == attrs["job"]
+    if "stack" in attrs:
+        lines = marker_lines(sc, "thread", attrs["stack"])
+        return bool(set(frame_lines(t.get("python_stack") or [], sc.path)) & set(lines or []))
+    return t.get("main") is (attrs.get("main") == "yes")
+
+
+def check_threads(sc, rep):
+    """The `thread:` lines against a snapshot's or shutdown report's threads."""
+    threads = rep["threads"]
+    got = ", ".join("%s%s" % (t.get("name"), "*" if t.get("exit_waits") else "")
+                    for t in threads) or "none"
+    yes_no = {"yes": True, "no": False, "null": None}
+    for attrs in sc.threads:
+        sel = [t for t in threads if thread_matches(sc, attrs, t)]
+        check(sel, "expect-thread %s: no such thread in threads: %s (* the exit waits for it)"
+              % (" ".join("%s=%s" % kv for kv in sorted(attrs.items())), got))
+        for t in sel:
+            w = "thread %s" % t.get("name")
+            for key in ("main", "daemon", "exit_waits"):
+                if key in attrs:
+                    check(t.get(key) is yes_no[attrs[key]], "%s: %s %r, expected %s"
+                          % (w, key, t.get(key), attrs[key]))
+            if "why" in attrs:
+                check(t.get("why") == WHYS[attrs["why"]], "%s: why %r, expected %r"
+                      % (w, t.get("why"), WHYS[attrs["why"]]))
+            if "job" in attrs:
+                job = t.get("job") or {}
+                check(job.get("function") == attrs["job"], "%s: job %r, expected %s"
+                      % (w, job, attrs["job"]))
+            if "stack" in attrs:
+                lines = marker_lines(sc, "thread", attrs["stack"])
+                check(set(frame_lines(t["python_stack"], sc.path)) & set(lines),
+                      "%s: python_stack has no frame at %s:%s (%s)"
+                      % (w, sc.name, lines, fmt_stack(t["python_stack"])))
+
+
+def check_shutdown(sc, rep, line, report_path, after_signal, final):
+    """The shutdown report (one, reason shutdown), the stderr line naming it,
+    and the exit report after it, against the scenario's `shutdown:` line."""
+    want = sc.shutdown
+    sd = rep.get("shutdown")
+    timeout = float(rep["options"]["shutdown_timeout"])
+    check(isinstance(sd, dict) and sd.get("cause") in SHUTDOWN_CAUSES, "shutdown %r" % sd)
+    check(is_num(sd.get("t")) and is_num(sd.get("blocked_for")) and sd.get("timeout") == timeout,
+          "shutdown %r (shutdown_timeout %s)" % (sd, timeout))
+    check(sd["blocked_for"] >= timeout - 1e-3 and abs(rep["t"] - sd["t"] - sd["blocked_for"]) < 1e-3,
+          "the shutdown report came %.3fs after the shutdown started at %s (report t %s), "
+          "before shutdown_timeout %s" % (sd["blocked_for"], sd["t"], rep["t"], timeout))
+    if any(st == "signal" for st, _ in sc.steps):
+        # Seen by the runner no sooner than the timeout after it sent the signal.
+        check(after_signal >= timeout - 0.01, "the shutdown report appeared %.3fs after the "
+              "signal, before shutdown_timeout %s" % (after_signal, timeout))
+    if "cause" in want:
+        check(sd["cause"] == want["cause"], "shutdown cause %r, expected %r" % (sd["cause"], want["cause"]))
+    if "signal" in want:
+        check(sd.get("signal") == want["signal"], "shutdown signal %r, expected %r"
+              % (sd.get("signal"), want["signal"]))
+    else:
+        check(sd.get("signal") is None or sd["cause"] == "signal", "shutdown %r" % sd)
+    if line is not None:
+        m = SHUTDOWN_RE.match(line)
+        check(m.group(3) == report_path, "the shutdown line names %r, the report is %s: %r"
+              % (m.group(3), report_path, line))
+        check(float(m.group(1)) >= round(timeout, 1) - 0.05 and
+              abs(float(m.group(1)) - sd["blocked_for"]) < 0.06,
+              "the shutdown line says %s s, the report %.3f s: %r"
+              % (m.group(1), sd["blocked_for"], line))
+        for text_ in want["blocker"]:
+            check(text_ in line, "the shutdown line does not name %r: %r" % (text_, line))
+    if final is not None and final.get("reason") == "exit":
+        check(final.get("shutdown", {}).get("cause") == sd["cause"],
+              "the exit report after the shutdown report has shutdown %r, expected cause %r"
+              % (final.get("shutdown"), sd["cause"]))

@@ -16,6 +16,9 @@ import common  # tests/common.py (lib/__init__.py puts it on sys.path)
 from common import Failure, REPORT_NAME_RE
 
 SNAPSHOT_DEADLINE = 5.0      # waiting for one snapshot (the contract says 1 s)
+SHUTDOWN_DEADLINE = 5.0      # a shutdown report, after shutdown_timeout: its slack
+TL_WATCH_EVERY = 1.0         # collector/watchdog.h: how often the library looks for one
+BUILT_ENV = "TASKLEAK_E2E_BUILT"  # the directory of the scenario's helpers (`# build:`)
 STORM_QUIET = 0.3            # no write for this long: the storm's work is over
 STORM_DEADLINE = 10.0
 E2E_DIR_ENV = "TASKLEAK_E2E_DIR"
@@ -37,6 +40,8 @@ class Run:
         self.children = []           # pids the program wrote to $TASKLEAK_E2E_DIR/children
         self.observed = {}           # label -> bytes the program saved
         self.snapshots = []          # [(latency seconds, bytes)]
+        self.shutdowns = []          # every shutdown report seen: [(seconds after the last signal, bytes)]
+        self.shutdown_waited = False  # a shutdown-report step waited for one
         self.storms = []             # [dict]
         self.step_errors = []        # soft failures found while the program ran
 
@@ -177,6 +182,12 @@ def run_interactive(sc, argv, env, cwd, with_lib):
     def is_snapshot(ev):
         return ev[1] == report_name and ev[2] is not None and report_reason(ev[2]) == "signal"
 
+    def is_shutdown(ev):
+        return ev[1] == report_name and ev[2] is not None and report_reason(ev[2]) == "shutdown"
+
+    last_signal = last_mark = start  # the last signal sent; the last step done
+    timeout_option = float(sc.option("shutdown_timeout", "10"))
+    waited = False
     try:
         for step, arg in sc.steps:
             if step == "wait-line":
@@ -187,9 +198,21 @@ def run_interactive(sc, argv, env, cwd, with_lib):
                     raise Failure("no stdout line %r within %gs (stdout so far: %r)"
                                   % (arg, sc.timeout, short(text(b"".join(out.lines)))))
                 cursor = got
+                last_mark = time.monotonic()
             elif step == "signal":
                 alive("before signal %d" % arg)
                 os.kill(p.pid, arg)
+                last_signal = last_mark = time.monotonic()
+            elif step == "shutdown-report" and with_lib:
+                waited = True
+                ev = watcher.wait_for(is_shutdown, 0, min(deadline, last_mark + timeout_option
+                                                          + TL_WATCH_EVERY + SHUTDOWN_DEADLINE))
+                if ev is None:
+                    alive("while a shutdown report was due")
+                    errors.append("no report with reason \"shutdown\" within %gs of the last "
+                                  "step (shutdown_timeout %g)" % (
+                                      timeout_option + TL_WATCH_EVERY + SHUTDOWN_DEADLINE,
+                                      timeout_option))
             elif step == "close-stdin":
                 p.stdin.close()
             elif step == "snapshot" and with_lib:
@@ -259,12 +282,43 @@ def run_interactive(sc, argv, env, cwd, with_lib):
     run = Run(argv, p.returncode, b"".join(out.join(10)), b"".join(err.join(10)), p.pid,
               sorted(os.listdir(cwd)))
     run.step_errors, run.snapshots, run.storms = errors, snapshots, storms
+    if watcher:
+        run.shutdowns = [(ev[0] - last_signal, ev[2]) for ev in watcher.events if is_shutdown(ev)]
+    run.shutdown_waited = waited
     return run
+
+
+_built = {}
+_built_lock = threading.Lock()
+
+
+def build_helpers(sc):
+    """The directory of the scenario's `# build:` helpers, each C file built
+    once per run into <stem>.so (in /tmp: the sid chroot sees it)."""
+    with _built_lock:
+        key = tuple(sc.builds)
+        if key in _built:
+            return _built[key]
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if not cc:
+            raise common.Skip("cc is absent: the scenario's helpers cannot be built")
+        out = common.mkdtemp("taskleak-e2e-built-")
+        for name in sc.builds:
+            src = os.path.join(os.path.dirname(sc.path), name)
+            so = os.path.join(out, os.path.splitext(name)[0] + ".so")
+            r = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", so, src, "-ldl"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=common.env(drop=E2E_DROP), timeout=120)
+            if r.returncode != 0:
+                raise Failure("cannot build %s: %s" % (name, short(text(r.stdout))))
+        _built[key] = out
+        return out
 
 
 def run_scenario(sc, interp, lib):
     argv = [interp.path] + sc.args + [sc.path]
     results = {}
+    built = {BUILT_ENV: build_helpers(sc)} if sc.builds else {}
     for with_lib in (True, False):
         tmp = common.mkdtemp("taskleak-e2e-")
         supp_dir = common.mkdtemp("taskleak-e2e-supp-")
@@ -279,7 +333,7 @@ def run_scenario(sc, interp, lib):
                     f.write("".join(line + "\n" for line in sc.suppressions))
                 opts.append(("suppressions", supp))
             env = common.env(lib=lib if with_lib else None, options=opts, drop=E2E_DROP,
-                             extra=dict(sc.env, **{E2E_DIR_ENV: side}))
+                             extra=dict(sc.env, **dict(built, **{E2E_DIR_ENV: side})))
             if sc.steps:
                 try:
                     run = run_interactive(sc, argv, env, tmp, with_lib)

@@ -11,7 +11,7 @@ import signal
 from taskleak.contract import KINDS  # (checked against C; lib/__init__.py finds it)
 
 DEFAULT_TIMEOUT = 60.0
-MARKER = r"<-\s*(create|cancel|await|caught|delivered)(?::([\w.-]+))?"
+MARKER = r"<-\s*(create|cancel|await|caught|delivered|thread)(?::([\w.-]+))?"
 MARKERS_RE = re.compile(r"#((?:\s*%s)+)\s*$" % MARKER)  # one or more at a line's end
 DIRECTIVE_RE = re.compile(r"^#\s*([a-z][a-z-]*)\s*(?::\s*(.*?))?\s*$")
 KNOWN_DIRECTIVES = {"expect", "expect-none", "expect-no-report", "expect-count",
@@ -20,8 +20,10 @@ KNOWN_DIRECTIVES = {"expect", "expect-none", "expect-no-report", "expect-count",
                     "lib-exit", "timeout", "suppress", "reason", "children",
                     "child-expect", "child-expect-none", "child-incomplete",
                     "observe", "expect-observed", "step", "live", "live-count",
-                    "snapshot-incomplete", "variant", "deadlock", "exit-deadlock"}
-NO_VALUE_DIRECTIVES = ("expect-none", "expect-no-report", "child-expect-none")
+                    "snapshot-incomplete", "variant", "deadlock", "exit-deadlock",
+                    "expect-shutdown", "expect-no-shutdown", "expect-thread", "build-helper"}
+NO_VALUE_DIRECTIVES = ("expect-none", "expect-no-report", "child-expect-none",
+                       "expect-no-shutdown")
 EXPECT_KEYS = {"coro", "name", "state", "result_type", "result_repr",
                "exception_type", "exception_message", "message", "scope",
                "cancels", "main_thread", "create", "cancel", "await", "resolved",
@@ -31,9 +33,14 @@ EXPECT_KEYS = {"coro", "name", "state", "result_type", "result_repr",
 LIVE_KEYS = (EXPECT_KEYS - {"result_type", "result_repr", "exception_type",
                             "exception_message", "resolved", "forwarded_from",
                             "caught", "delivered"}) | {"awaited_by"}
-REASONS = ("exit", "periodic", "signal", "request", "snapshot")
+REASONS = ("exit", "periodic", "signal", "request", "snapshot", "shutdown")
 STEP_ARGS = {"wait-line": "text", "signal": "signal", "close-stdin": None,
-             "snapshot": "count", "storm": "count"}
+             "snapshot": "count", "storm": "count", "shutdown-report": None}
+SHUTDOWN_KEYS = {"cause", "signal", "blocker", "incomplete"}
+THREAD_KEYS = {"name", "main", "daemon", "exit_waits", "why", "job", "stack"}
+WHYS = {"non-daemon": "non-daemon thread",
+        "default-executor": "default executor worker running a job",
+        "executor": "executor worker running a job", "none": None}
 
 
 # ---------------------------------------------------------------- scenarios
@@ -74,7 +81,12 @@ class Scenario(ExpectSet):
         self.exit = 0
         self.lib_exit = None
         self.timeout = DEFAULT_TIMEOUT
-        self.markers = {"create": {}, "cancel": {}, "await": {}, "caught": {}, "delivered": {}}  # kind -> label -> [lines]
+        self.markers = {"create": {}, "cancel": {}, "await": {}, "caught": {}, "delivered": {},
+                        "thread": {}}  # kind -> label -> [lines]
+        self.shutdown = None         # {key: value}, `blocker` a list
+        self.expect_no_shutdown = False
+        self.threads = []            # [{key: value}]
+        self.builds = []             # C files of helpers, beside the scenario
         self.suppressions = []
         self.variants = []           # [(name, [(directive, value)])]
         self.error = None
@@ -105,6 +117,8 @@ class Scenario(ExpectSet):
                 if d and d.group(1) in KNOWN_DIRECTIVES and \
                         (d.group(2) is not None or d.group(1) in NO_VALUE_DIRECTIVES):
                     self._directive(d.group(1), d.group(2) or "")
+        if self.expect_no_shutdown:
+            self.shutdown = None  # the default; said aloud where a shutdown looks likely
         if self.expect_none and (self.expects or self.expect_no_report):
             raise ValueError("expect-none combined with other expectations")
         if not (self.expects or self.expect_none or self.expect_no_report):
@@ -115,10 +129,17 @@ class Scenario(ExpectSet):
         if self.children and not (self.child.expects or self.child.expect_none):
             raise ValueError("children without child-expect/child-expect-none")
         if (self.live or self.live_count is not None) and \
-                not any(st == "snapshot" for st, _ in self.steps):
-            raise ValueError("live lines without a snapshot step")
+                not any(st in ("snapshot", "shutdown-report") for st, _ in self.steps):
+            raise ValueError("live lines without a snapshot or shutdown-report step")
         if self.expect_no_report and (self.steps or self.children or self.observed):
             raise ValueError("expect-no-report with steps, children or observe")
+        has_report_step = any(st == "shutdown-report" for st, _ in self.steps)
+        if (self.shutdown is not None) != has_report_step:
+            raise ValueError("expect-shutdown needs a shutdown-report step, and the other way")
+        if self.shutdown is not None and self.expect_no_shutdown:
+            raise ValueError("expect-shutdown and expect-no-shutdown")
+        if self.threads and not (has_report_step or any(st == "snapshot" for st, _ in self.steps)):
+            raise ValueError("expect-thread lines without a snapshot or shutdown-report step")
 
     @staticmethod
     def _expect_line(value, keys, what):
@@ -163,6 +184,27 @@ class Scenario(ExpectSet):
             self.expects.append(self._expect_line(value, EXPECT_KEYS, "expect"))
         elif key == "expect-none":
             self.expect_none = True
+        elif key == "expect-no-shutdown":
+            self.expect_no_shutdown = True
+        elif key == "expect-shutdown":
+            self.shutdown = {"blocker": []}
+            for w in shlex.split(value):
+                k, sep, v = w.partition("=")
+                if not sep or k not in SHUTDOWN_KEYS:
+                    raise ValueError("expect-shutdown: bad attribute %r" % w)
+                if k == "blocker":
+                    self.shutdown["blocker"].append(v)
+                else:
+                    self.shutdown[k] = v
+        elif key == "expect-thread":
+            attrs = self._attrs(shlex.split(value), THREAD_KEYS, "expect-thread")
+            if "why" in attrs and attrs["why"] not in WHYS:
+                raise ValueError("expect-thread: why=%s is none of %s" % (attrs["why"], sorted(WHYS)))
+            if not attrs:
+                raise ValueError("expect-thread: no attribute")
+            self.threads.append(attrs)
+        elif key == "build-helper":
+            self.builds.extend(value.split())
         elif key == "expect-no-report":
             self.expect_no_report = True
         elif key == "reason":

@@ -117,3 +117,22 @@ async def await_report(pred, what, save_as=None):
         if rep is not None:
             return rep
         await asyncio.sleep(POLL)
+
+
+def on_stdin_closed(callback):
+    """Calls callback() from a daemon thread once stdin reaches its end (the
+    runner's `close-stdin` step): how a scenario that hangs on purpose is
+    released, with or without the library."""
+    import threading
+
+    def watch():
+        while sys.stdin.buffer.read(4096):
+            pass
+        callback()
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
+
+
+def helper(name):
+    """A `# build-helper: NAME.c` library, loaded with ctypes.CDLL."""
+    import ctypes
+    return ctypes.CDLL(os.path.join(os.environ["TASKLEAK_E2E_BUILT"], name + ".so"))

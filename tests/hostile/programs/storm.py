@@ -2,13 +2,20 @@
 signal.  Prints `ready` once asyncio is up (the library's handler is in
 place from then on), then deterministic counts.  Blocking calls that a
 signal interrupts (sleep, select, pipe reads, a child process) are part of
-the work."""
+the work.  With the argument `sigterm`, the storm is of SIGTERM, which the
+program handles itself (a handler that counts, through signal.signal: the
+library's sigaction wrapper stands in between) and survives."""
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
+
+TERMS = []
+if sys.argv[1:] == ["sigterm"]:
+    signal.signal(signal.SIGTERM, lambda signum, frame: TERMS.append(signum))
 
 ROUNDS = 200
 
@@ -69,6 +76,9 @@ async def main():
     th.join()
     os.close(r)
     print(results, "piped", got[0])
+    if sys.argv[1:] == ["sigterm"]:
+        sys.stdin.readline()  # the runner's storm is over: no SIGTERM comes at exit
+        print("SIGTERM handled:", bool(TERMS), set(TERMS) == {signal.SIGTERM})
 
 
 asyncio.run(main())

@@ -65,6 +65,8 @@ def flag_options(args, report_dir):
         options["grace"] = repr(args.grace)
     if args.interval is not None:
         options["interval"] = repr(args.interval)
+    if args.shutdown_timeout is not None:
+        options["shutdown_timeout"] = repr(args.shutdown_timeout)
     if args.no_native:
         options["native"] = "0"
     if args.suppressions is not None:
@@ -193,6 +195,10 @@ def add_parser(commands, formatter):
     run.add_argument("--interval", metavar="S", type=nonnegative_seconds,
                      help="seconds between periodic reports; 0 = only at exit "
                           "and on signal (library default 1.0)")
+    run.add_argument("--shutdown-timeout", metavar="S", type=nonnegative_seconds,
+                     help="seconds a shutdown (SIGTERM, Ctrl-C, asyncio.run's end, the "
+                          "exit) may take before a report names what blocks it; 0 = off "
+                          "(library default 10)")
     run.add_argument("--no-native", action="store_true",
                      help="do not capture native backtraces (faster)")
     run.add_argument("--suppressions", metavar="F",

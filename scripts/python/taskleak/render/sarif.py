@@ -8,8 +8,8 @@ from urllib.parse import quote
 from . import Renderer
 from ..contract import DESCRIPTIONS, ERROR_KINDS, FIXES, KINDS, VERSION
 from ..fields import dict_of, dicts_in, line_number, text
-from ..frames import frame_site, show_path, site_frame
-from ..model import ending, leak_kind
+from ..frames import frame_site, is_runtime_frame, show_path, site_frame
+from ..model import ending, leak_kind, shutdown_blockers, shutdown_phrase, thread_label
 from ..waits import deadlock_lines, tasks_of
 
 DEADLOCK = "deadlock"
@@ -43,9 +43,14 @@ def sarif_document(reports, root):
                for report in reports for leak in report.leaks]
     results += [result for report in reports
                 for result in deadlock_results(report, len(kinds), root)]
+    rules = [sarif_rule(kind) for kind in kinds] + [DEADLOCK_RULE]
+    blocked = [r for r in reports if r.doc.get("reason") == "shutdown" and r.shutdown]
+    if blocked:
+        rules.append(SHUTDOWN_RULE)
+        results += [shutdown_result(r, len(rules) - 1, root) for r in blocked]
     run = {"tool": {"driver": {"name": "taskleak", "version": VERSION,
                                "semanticVersion": VERSION,
-                               "rules": [sarif_rule(kind) for kind in kinds] + [DEADLOCK_RULE]}},
+                               "rules": rules}},
            "results": results,
            "columnKind": "unicodeCodePoints"}
     if root:
@@ -216,3 +221,58 @@ def fingerprint(kind, task, frame, root):
         parts += [show_path(text(frame.get("file")), root), text(frame.get("function"))]
     return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:32]
 
+
+
+SHUTDOWN_FULL = ("The process was still alive shutdown_timeout seconds after it started to "
+                 "shut down (a handled SIGTERM or SIGINT, asyncio.run cancelling the "
+                 "remaining tasks or shutting its default executor down, the interpreter's "
+                 "exit): the pending tasks no other task awaits, and the threads the exit "
+                 "waits for, block it.")
+SHUTDOWN_FIX = ("bound cleanup awaits with asyncio.timeout(), make workers and threads "
+                "stop when asked (daemon threads, cancellable jobs)")
+SHUTDOWN_RULE = {"id": "shutdown_blocked", "name": "ShutdownBlocked",
+                 "shortDescription": {"text": "A shutdown took longer than shutdown_timeout"},
+                 "fullDescription": {"text": SHUTDOWN_FULL},
+                 "help": {"text": "%s\nFix: %s." % (SHUTDOWN_FULL, SHUTDOWN_FIX),
+                          "markdown": "%s\n\n**Fix:** %s." % (SHUTDOWN_FULL, SHUTDOWN_FIX)},
+                 "defaultConfiguration": {"level": "warning"},
+                 "properties": {"tags": ["asyncio", "concurrency", "reliability"]}}
+
+
+def blocker_frame(entry):
+    """Where a blocker is in the program's code: a task's suspension site, a
+    thread's job or site; None when only the runtime's frames say."""
+    job = dict_of(entry.get("job"))
+    if job.get("file") is not None:
+        return job
+    frame = site_frame(dicts_in(entry.get("awaiting") if "awaiting" in entry
+                                else entry.get("python_stack")))
+    return frame if frame is not None and not is_runtime_frame(frame) else None
+
+
+def shutdown_result(report, rule_index, root):
+    tasks, threads = shutdown_blockers(report)
+    named = ["%s (%s)" % (text(dict_of(t.get("task")).get("name"), "a task"),
+                          text(dict_of(t.get("task")).get("coro"), "?")) for t in tasks]
+    named += [thread_label(t) for t in threads]
+    phrase = shutdown_phrase(report.shutdown)
+    message = phrase[:1].upper() + phrase[1:]
+    message += (" by " + ", ".join(named) if named else "") + "."
+    locations = [sarif_location(f, root, "blocker %d" % i)
+                 for i, f in enumerate((blocker_frame(e) for e in tasks + threads), 1)
+                 if f is not None]
+    result = {"ruleId": "shutdown_blocked", "ruleIndex": rule_index, "level": "warning",
+              "message": {"text": message},
+              "locations": locations[:1],
+              "properties": {"pid": report.pid, "cause": report.shutdown.get("cause"),
+                             "blockedFor": report.shutdown.get("blocked_for")}}
+    if len(locations) > 1:
+        related = locations[1:]
+        for number_, location in enumerate(related, 1):
+            location["id"] = number_
+        result["relatedLocations"] = related
+    stacks = [sarif_stack("where %s is" % thread_label(t), dicts_in(t.get("python_stack")), root)
+              for t in threads if dicts_in(t.get("python_stack"))]
+    if stacks:
+        result["stacks"] = stacks
+    return result

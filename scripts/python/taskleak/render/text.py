@@ -7,8 +7,8 @@ from . import Renderer
 from ..contract import FIXES
 from ..fields import count, dict_of, dicts_in, fmt_t, list_of, number, one_line, plural, text
 from ..frames import frame_site, native_lines, site_frame, source_hint, stack_lines
-from ..model import (ending, group_leaks, merged_suppressions, sorted_tasks,
-                     summary_line, task_label)
+from ..model import (ending, group_leaks, merged_suppressions, shutdown_phrase,
+                     sorted_tasks, summary_line, task_label, thread_label)
 from ..waits import blocker_lines, deadlock_lines, tasks_of, wait_line
 
 
@@ -70,7 +70,7 @@ class TextRenderer(Renderer):
         sections = [deadlock_lines(r) for r in reports if deadlock_lines(r)]
         sections += [self.group_lines(group)
                      for group in group_leaks(reports, self.root)]
-        sections += [self.snapshot_lines(r, deadlocks=False) for r in reports if r.live_tasks]
+        sections += [self.snapshot_lines(r, deadlocks=False) for r in reports if r.is_snapshot()]
         notes = self.note_lines(reports)
         if notes:
             sections.append(notes)
@@ -188,12 +188,47 @@ class TextRenderer(Renderer):
             plural(len(report.live_tasks), "live task"), fmt_t(report.doc.get("t")),
             {"snapshot": "snapshot", "shutdown": "shutdown report"}.get(
                 reason, reason + " snapshot"))
-        lines = [head] + (deadlock_lines(report) if deadlocks else []) + \
-            blocker_lines(report, self.root)
+        lines = [head]
+        if report.shutdown and report.doc.get("reason") == "shutdown":
+            lines.append("%s%s (it started at %s)" % (indent, shutdown_phrase(report.shutdown),
+                                                    fmt_t(report.shutdown.get("t"))))
+        lines += (deadlock_lines(report) if deadlocks else []) + blocker_lines(report, self.root)
         tasks = tasks_of(report)
         for task in sorted_tasks(report.live_tasks):
             lines += self.live_task_lines(task, report.live_tasks, indent, report, tasks)
+        return lines + self.thread_lines(report, indent)
+
+    # -- threads (snapshots): those the exit waits for, with their stacks --
+
+    def thread_lines(self, report, indent):
+        threads = report.threads
+        waited = [t for t in threads if t.get("exit_waits") is True]
+        main = [t for t in threads if t.get("main") is True]
+        lines = []
+        if waited:
+            lines.append("%sthe exit waits for %s:" % (indent, plural(len(waited), "thread")))
+            for thread in waited:
+                lines += self.one_thread_lines(thread, indent + "  ")
+        if main and report.doc.get("reason") == "shutdown":
+            lines.append(indent + "where the main thread is:")
+            lines += self.stack(dicts_in(main[0].get("python_stack")), indent + "  ")
+        others = len(threads) - len(waited) - len(main)
+        if others > 0:
+            lines.append("%s%s the exit does not wait for (daemon threads, idle pool workers)"
+                         % (indent, plural(others, "other thread")))
         return lines
+
+    def one_thread_lines(self, thread, indent):
+        head = indent + thread_label(thread)
+        if thread.get("native_id") is not None:
+            head += " (native id %s)" % text(thread.get("native_id"))
+        head += ": " + text(thread.get("why"), "the exit waits for it")
+        job = dict_of(thread.get("job"))
+        if job and job.get("file") is not None:
+            head += ", job " + self.site(job)
+        elif job:
+            head += ", job %s (a C function)" % text(job.get("function"), "?")
+        return [head] + self.stack(dicts_in(thread.get("python_stack")), indent + "  ")
 
     def live_task_lines(self, snapshot, all_tasks, indent, report=None, tasks=None):
         task = dict_of(snapshot.get("task"))
