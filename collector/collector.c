@@ -116,7 +116,7 @@ static void *gil_helper(void *arg)
     int rc = tl_collect_in_slices(job->mode, slice_done, NULL, &C.abort_wait, &found);
     free(job);
     if (found.live) /* a snapshot: who waits for whom, without the GIL */
-        tl_waits_analyze_live(found.live, found.n_live, &found.deadlocks);
+        tl_collected_explain(&found);
     tl_collector_set_found(&found);
     pthread_mutex_lock(&C.lock);
     C.gil_busy = 0;
@@ -623,7 +623,7 @@ int tl_collector_report_now(int snapshot)
     if (!C.finished) {
         tl_collect_all(snapshot ? TL_COLLECT_SNAPSHOT : TL_COLLECT_PERIODIC, &C.found);
         if (C.found.live) /* who waits for whom: the GIL helper's step, here in line */
-            tl_waits_analyze_live(C.found.live, C.found.n_live, &C.found.deadlocks);
+            tl_collected_explain(&C.found);
         rc = write_report(snapshot ? TL_REASON_SNAPSHOT : TL_REASON_REQUEST, NULL) ? -1 : 0;
         tl_collected_free(&C.found);
     }

@@ -131,7 +131,11 @@ static json_t *waits_for(const struct tl_wait *w)
         json_object_set_new(e, "thread", w->thread ? json_pack("{s:s, s:I}", "name", w->thread,
                                                                "native_id", (json_int_t)w->thread_id)
                                                    : json_null());
-    if (w->job)
+    const struct tl_resolved_stack *job = w->job_frame ? tl_depot_resolved(&tl_py_stacks, w->job_frame)
+                                                       : NULL;
+    if (job && job->n && job->frames[0].function)
+        json_object_set_new(e, "job", json_string(job->frames[0].function));
+    else if (w->job)
         json_object_set_new(e, "job", json_string(w->job));
     if (w->waking)
         json_object_set_new(e, "waking", json_true());

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pyside.h"
 #include "core/tasks.h"
+#include "core/threads.h"
 
 const char *const tl_wait_kind_names[TL_N_WAIT_KINDS] = {
 #define X(constant, name) name,
@@ -450,4 +452,26 @@ void tl_waits_analyze_live(struct tl_leak *live, size_t n, struct tl_deadlocks *
     if (waiters)
         tl_waits_analyze(waiters, k, out);
     free(waiters);
+}
+
+void tl_collected_explain(struct tl_collected *c)
+{
+    for (size_t i = 0; i < c->n_live; i++) {
+        struct tl_wait *w = c->live[i].outcome.wait;
+        if (!w || w->kind != TL_WAIT_EXECUTOR || w->thread)
+            continue;
+        for (size_t k = 0; k < c->threads.n; k++) {
+            const struct tl_thread *t = &c->threads.items[k];
+            if (!t->job_future || t->job_future != w->object)
+                continue;
+            w->thread = strdup(t->name ? t->name : "?");
+            w->thread_id = t->native_id;
+            w->job_frame = t->job;
+            if (!t->job && t->job_name)
+                w->job = strdup(t->job_name);
+            break;
+        }
+    }
+    tl_deadlocks_free(&c->deadlocks);
+    tl_waits_analyze_live(c->live, c->n_live, &c->deadlocks);
 }

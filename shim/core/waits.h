@@ -43,7 +43,8 @@ struct tl_wait {
     int8_t waking;      /* already woken (its future is done, a cancel is pending) */
     char *thread;       /* executor: the worker thread running the job, if it runs */
     long thread_id;     /* its native id */
-    char *job;          /* executor: the job's function */
+    char *job;          /* executor: the job's function, when it has no frame */
+    uint32_t job_frame; /* executor: the job's own frame (a one-frame stack) */
     char *never;        /* why it can never end; NULL when it may */
 };
 
@@ -101,5 +102,9 @@ void tl_waits_analyze(struct tl_waiter *tasks, size_t n, struct tl_deadlocks *ou
  * outcomes explain).  No Python: a snapshot's runs without the GIL. */
 struct tl_leak;
 void tl_waits_analyze_live(struct tl_leak *live, size_t n, struct tl_deadlocks *out);
+/* A snapshot's whole explanation: each executor wait's worker thread (by
+ * its job's concurrent future), then tl_waits_analyze_live.  No Python. */
+struct tl_collected;
+void tl_collected_explain(struct tl_collected *c);
 
 #endif

@@ -54,6 +54,8 @@ EXPECTED = [
     "waits for an item from Queue app.q",
     "waits for Future fut in orphan_future; it can never wake: nothing else references the "
     "future, so it can never complete",
+    "the exit waits for 1 thread:",
+    "default executor worker running a job, job app.py:17 in blocking_job",
 ]
 
 

@@ -418,6 +418,11 @@ def check_waits(attrs, e, w, live):
     if "deadline" in attrs:
         check((wf.get("deadline") is not None) == (attrs["deadline"] == "yes"),
               "%s: deadline %r, expected %s" % (w, wf.get("deadline"), attrs["deadline"]))
+    if "waits_job" in attrs:  # executor: the worker running the job, and the job
+        check(wf.get("job") == attrs["waits_job"] and isinstance(wf.get("thread"), dict)
+              and wf["thread"].get("name"),
+              "%s: waits_for job %r on thread %r, expected job %s on a named thread"
+              % (w, wf.get("job"), wf.get("thread"), attrs["waits_job"]))
     if "locks_held" in attrs:
         held = e.get("locks_held") or []
         check(len(held) == int(attrs["locks_held"]), "%s: locks_held %r, expected %s"

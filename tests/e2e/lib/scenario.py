@@ -29,7 +29,7 @@ EXPECT_KEYS = {"coro", "name", "state", "result_type", "result_repr",
                "cancels", "main_thread", "create", "cancel", "await", "resolved",
                "forwarded_from", "await_chain", "id", "caught", "delivered", "opaque",
                "waits", "waits_name", "waits_call", "waits_tasks", "held_by", "holders",
-               "never", "deadline", "locks_held"}
+               "never", "deadline", "locks_held", "waits_job"}
 LIVE_KEYS = (EXPECT_KEYS - {"result_type", "result_repr", "exception_type",
                             "exception_message", "resolved", "forwarded_from",
                             "caught", "delivered"}) | {"awaited_by"}

@@ -18,7 +18,7 @@
 # live: coro=producer waits=queue_put waits_call=Queue.put never=no await_chain=producer
 # live: coro=stream_reader waits=stream_read never=no await_chain=stream_reader
 # live: coro=stream_writer waits=stream_write never=no await_chain=stream_writer
-# live: coro=offload waits=executor never=no await_chain=offload
+# live: coro=offload waits=executor waits_job=blocking_job never=no await_chain=offload
 # live: coro=child waits=subprocess never=no await_chain=child
 # live: coro=blocker waits=future never=no await_chain=blocker
 # expect-none
