@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <stdio.h>
+#include <string.h>
 
 struct tl_py_api tl_py;
 
@@ -64,6 +65,28 @@ PyObject *tl_py_instance_item(PyObject *obj, const char *key)
         tl_py.Py_DecRef(d);
     tl_py.PyErr_Clear();
     return v;
+}
+
+PyObject *tl_py_attr(PyObject *obj, const char *name)
+{
+    PyObject *v = obj ? tl_py.PyObject_GetAttrString(obj, name) : NULL;
+    if (!v)
+        tl_py.PyErr_Clear();
+    return v;
+}
+
+PyObject *tl_py_module(const char *name)
+{
+    PyObject *modules = tl_py.PySys_GetObject("modules");
+    return modules ? tl_py.PyDict_GetItemString(modules, name) : NULL;
+}
+
+char *tl_py_utf8_copy(PyObject *str)
+{
+    const char *u = str ? tl_py.PyUnicode_AsUTF8(str) : NULL;
+    if (!u)
+        tl_py.PyErr_Clear();
+    return u ? strdup(u) : NULL;
 }
 
 void tl_py_register(const char *module, const char *function, PyMethodDef *def,

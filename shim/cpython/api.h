@@ -128,6 +128,13 @@ int tl_py_resolve(void);
  * without attribute lookup: no property or __getattr__ of the program's
  * runs.  NULL when absent; errors are cleared.  GIL held. */
 PyObject *tl_py_instance_item(PyObject *obj, const char *key);
+/* obj.name (a new reference), or NULL with the error cleared (NULL obj
+ * too).  For objects of CPython's and asyncio's own types. */
+PyObject *tl_py_attr(PyObject *obj, const char *name);
+/* sys.modules[name] (borrowed), or NULL: never an import. */
+PyObject *tl_py_module(const char *name);
+/* A str's UTF-8 text as a malloc'd copy, or NULL (error cleared). */
+char *tl_py_utf8_copy(PyObject *str);
 
 /* module.function(fn) or, with `keywords`, module.function(kw=fn, ...): the
  * way a C function of ours registers as a Python callback (atexit.register,

@@ -55,25 +55,11 @@ static struct {
     struct tl_memo roles;
 } K;
 
-static PyObject *attr(PyObject *obj, const char *name)
-{
-    PyObject *v = obj ? tl_py.PyObject_GetAttrString(obj, name) : NULL;
-    if (!v)
-        tl_py.PyErr_Clear();
-    return v;
-}
-
-static PyObject *module(const char *name)
-{
-    PyObject *modules = tl_py.PySys_GetObject("modules");
-    return modules ? tl_py.PyDict_GetItemString(modules, name) : NULL; /* borrowed */
-}
-
 /* A function of a class, as its dict has it (what bound methods hold). */
 static PyObject *class_function(const char *mod, const char *cls, const char *name)
 {
-    PyObject *type = attr(module(mod), cls);
-    PyObject *dict = attr(type, "__dict__");
+    PyObject *type = tl_py_attr(tl_py_module(mod), cls);
+    PyObject *dict = tl_py_attr(type, "__dict__");
     PyObject *key = tl_py.PyUnicode_FromString(name);
     PyObject *fn = dict && key ? tl_py.PyObject_GetItem(dict, key) : NULL;
     tl_py.PyErr_Clear();
@@ -87,12 +73,12 @@ static PyObject *class_function(const char *mod, const char *cls, const char *na
 /* The code object named `name` among a function's constants. */
 static PyObject *inner_code(PyObject *fn, const char *name)
 {
-    PyObject *code = attr(fn, "__code__"), *consts = attr(code, "co_consts"), *found = NULL;
+    PyObject *code = tl_py_attr(fn, "__code__"), *consts = tl_py_attr(code, "co_consts"), *found = NULL;
     for (Py_ssize_t i = 0; consts && !found && i < tl_py.PyTuple_Size(consts); i++) {
         PyObject *c = tl_py.PyTuple_GetItem(consts, i);
         if (!c || TL_TYPE(c) != tl_py.CodeType)
             continue;
-        PyObject *n = attr(c, "co_name");
+        PyObject *n = tl_py_attr(c, "co_name");
         const char *s = n ? tl_py.PyUnicode_AsUTF8(n) : NULL;
         if (s && !strcmp(s, name)) {
             found = c;
@@ -116,18 +102,18 @@ static void load(void)
     K.loaded = 1;
     tl_memo_init(&K.roles);
     for (int i = 0; i < N_TYPES; i++)
-        K.type[i] = attr(module(type_names[i].module), type_names[i].name);
+        K.type[i] = tl_py_attr(tl_py_module(type_names[i].module), type_names[i].name);
     K.mixin_aexit = class_function("asyncio.locks", "_ContextManagerMixin", "__aexit__");
     PyObject *aenter = class_function("asyncio.locks", "_ContextManagerMixin", "__aenter__");
-    K.mixin_aenter_code = attr(aenter, "__code__");
+    K.mixin_aenter_code = tl_py_attr(aenter, "__code__");
     if (aenter)
         tl_py.Py_DecRef(aenter);
     K.timeout_aexit = class_function("asyncio.timeouts", "Timeout", "__aexit__");
-    PyObject *chain_future = attr(module("asyncio.futures"), "_chain_future");
+    PyObject *chain_future = tl_py_attr(tl_py_module("asyncio.futures"), "_chain_future");
     K.check_cancel_code = inner_code(chain_future, "_call_check_cancel");
     if (chain_future)
         tl_py.Py_DecRef(chain_future);
-    K.getweakrefcount = attr(module("_weakref"), "getweakrefcount");
+    K.getweakrefcount = tl_py_attr(tl_py_module("_weakref"), "getweakrefcount");
     tl_py.PyErr_Clear();
 }
 
@@ -146,34 +132,11 @@ static int is_future(PyObject *obj)
     return is_a(obj, FUTURE_C) || is_a(obj, FUTURE_PY);
 }
 
-/* An instance dictionary's entry, without attribute lookup (new ref). */
-static PyObject *dict_item(PyObject *obj, const char *key)
-{
-    if (!obj)
-        return NULL;
-    PyObject *d = tl_py.PyObject_GenericGetDict(obj, NULL);
-    PyObject *v = d ? tl_py.PyDict_GetItemString(d, key) : NULL;
-    if (v)
-        tl_py.Py_IncRef(v);
-    if (d)
-        tl_py.Py_DecRef(d);
-    tl_py.PyErr_Clear();
-    return v;
-}
-
-static char *utf8(PyObject *s)
-{
-    const char *u = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
-    if (!u)
-        tl_py.PyErr_Clear();
-    return u ? strdup(u) : NULL;
-}
-
 /* "module.Qualname" of an object's type. */
 static char *type_of(PyObject *obj)
 {
     PyObject *type = TL_TYPE(obj);
-    PyObject *mod = attr(type, "__module__"), *qual = attr(type, "__qualname__");
+    PyObject *mod = tl_py_attr(type, "__module__"), *qual = tl_py_attr(type, "__qualname__");
     const char *m = mod ? tl_py.PyUnicode_AsUTF8(mod) : NULL, *q = qual ? tl_py.PyUnicode_AsUTF8(qual) : NULL;
     char buf[256];
     if (m && q && strcmp(m, "builtins"))
@@ -213,7 +176,7 @@ static const struct {
 
 static enum role compute_role(PyObject *code)
 {
-    PyObject *f = attr(code, "co_filename"), *n = attr(code, "co_name");
+    PyObject *f = tl_py_attr(code, "co_filename"), *n = tl_py_attr(code, "co_name");
     const char *file = f ? tl_py.PyUnicode_AsUTF8(f) : NULL, *name = n ? tl_py.PyUnicode_AsUTF8(n) : NULL;
     const char *in = file ? strstr(file, "/asyncio/") : NULL;
     enum role r = in ? R_ASYNCIO : R_NONE;
@@ -248,7 +211,7 @@ static enum role role_of(PyObject *gen, PyObject **code_out)
 
 static int first_is_self(PyObject *code)
 {
-    PyObject *names = attr(code, "co_varnames");
+    PyObject *names = tl_py_attr(code, "co_varnames");
     PyObject *first = names && tl_py.PyTuple_Size(names) > 0 ? tl_py.PyTuple_GetItem(names, 0) : NULL;
     const char *s = first ? tl_py.PyUnicode_AsUTF8(first) : NULL;
     int yes = s && !strcmp(s, "self");
@@ -260,8 +223,8 @@ static int first_is_self(PyObject *code)
 
 static char *qualname_of(PyObject *code, PyObject *self)
 {
-    PyObject *q = attr(code, tl_caps.qualname ? "co_qualname" : "co_name");
-    char *name = utf8(q);
+    PyObject *q = tl_py_attr(code, tl_caps.qualname ? "co_qualname" : "co_name");
+    char *name = tl_py_utf8_copy(q);
     if (q)
         tl_py.Py_DecRef(q);
     if (name && self && !tl_caps.qualname && first_is_self(code)) { /* 3.8-3.10: Type.method */
@@ -300,7 +263,7 @@ static PyObject *local(PyObject *gen, const char *name)
     struct slots s;
     if (!read_slots(gen, TL_SLOTS_LOCALS, &s))
         return NULL;
-    PyObject *names = attr(s.code, "co_varnames"), *found = NULL;
+    PyObject *names = tl_py_attr(s.code, "co_varnames"), *found = NULL;
     for (int i = 0; names && !found && i < s.n && i < tl_py.PyTuple_Size(names); i++) {
         const char *n = tl_py.PyUnicode_AsUTF8(tl_py.PyTuple_GetItem(names, i));
         if (n && !strcmp(n, name))
@@ -324,7 +287,7 @@ static PyObject *first_local(PyObject *gen)
  * < 0 when there is none.  The default loop's time is CLOCK_MONOTONIC. */
 static double deadline_of(PyObject *obj, const char *field)
 {
-    PyObject *v = attr(obj, field);
+    PyObject *v = tl_py_attr(obj, field);
     double when = v && v != tl_py.None ? tl_py.PyFloat_AsDouble(v) : -1;
     tl_py.PyErr_Clear();
     if (v)
@@ -377,7 +340,7 @@ static void set_object(struct tl_wait *w, PyObject *obj)
 
 static int8_t flag(PyObject *obj, const char *key)
 {
-    PyObject *v = dict_item(obj, key);
+    PyObject *v = tl_py_instance_item(obj, key);
     int8_t r = v ? (int8_t)(tl_py.PyObject_IsTrue(v) == 1) : -1;
     tl_py.PyErr_Clear();
     if (v)
@@ -392,14 +355,14 @@ static int8_t taken(PyObject *obj)
     if (is_a(obj, LOCK))
         return flag(obj, "_locked");
     if (is_a(obj, CONDITION)) {
-        PyObject *lock = dict_item(obj, "_lock");
+        PyObject *lock = tl_py_instance_item(obj, "_lock");
         int8_t t = is_a(lock, LOCK) ? flag(lock, "_locked") : -1;
         if (lock)
             tl_py.Py_DecRef(lock);
         return t;
     }
     if (is_a(obj, SEMAPHORE)) {
-        PyObject *v = dict_item(obj, "_value");
+        PyObject *v = tl_py_instance_item(obj, "_value");
         long n = v ? tl_py.PyLong_AsLong(v) : -1;
         tl_py.PyErr_Clear();
         if (v)
@@ -482,18 +445,18 @@ static void by_role(struct tl_wait *w, enum role role, PyObject *frame, PyObject
  * it in its closure).  New reference, or NULL. */
 static PyObject *concurrent_source(PyObject *fut)
 {
-    PyObject *callbacks = K.check_cancel_code ? attr(fut, "_callbacks") : NULL, *found = NULL;
+    PyObject *callbacks = K.check_cancel_code ? tl_py_attr(fut, "_callbacks") : NULL, *found = NULL;
     PyObject *it = callbacks && callbacks != tl_py.None ? tl_py.PyObject_GetIter(callbacks) : NULL;
     for (PyObject *cb; it && !found && (cb = tl_py.PyIter_Next(it));) {
         Py_ssize_t k = tl_py.PyTuple_Size(cb); /* (callback, context) */
         PyObject *f = k >= 1 ? tl_py.PyTuple_GetItem(cb, 0) : cb;
         tl_py.PyErr_Clear();
-        PyObject *code = attr(f, "__code__");
+        PyObject *code = tl_py_attr(f, "__code__");
         if (code == K.check_cancel_code) {
-            PyObject *cells = attr(f, "__closure__");
+            PyObject *cells = tl_py_attr(f, "__closure__");
             for (Py_ssize_t i = 0; cells && !found && i < tl_py.PyTuple_Size(cells); i++) {
-                PyObject *v = attr(tl_py.PyTuple_GetItem(cells, i), "cell_contents");
-                PyObject *mod = v ? attr(TL_TYPE(v), "__module__") : NULL;
+                PyObject *v = tl_py_attr(tl_py.PyTuple_GetItem(cells, i), "cell_contents");
+                PyObject *mod = v ? tl_py_attr(TL_TYPE(v), "__module__") : NULL;
                 const char *m = mod ? tl_py.PyUnicode_AsUTF8(mod) : NULL;
                 if (m && !strcmp(m, "concurrent.futures._base"))
                     found = v;
@@ -528,7 +491,7 @@ static void by_waiter(struct tl_wait *w, PyObject *waiter)
     } else if (!strcmp(TL_FIELD(TL_TYPE(waiter), TL_OFF_TP_NAME, const char *), "_GatheringFuture")) {
         w->kind = TL_WAIT_GATHER;
         set_object(w, waiter);
-        PyObject *children = dict_item(waiter, "_children");
+        PyObject *children = tl_py_instance_item(waiter, "_children");
         add_tasks_of(w, children);
         if (children)
             tl_py.Py_DecRef(children);
@@ -563,7 +526,7 @@ static char *attribute_holding(PyObject *holder, PyObject *obj)
 {
     PyObject *d = tl_py.PyObject_GenericGetDict(holder, NULL);
     PyObject *k = d ? key_of(d, obj, 64) : NULL;
-    char *name = utf8(k);
+    char *name = tl_py_utf8_copy(k);
     tl_py.PyErr_Clear();
     if (k)
         tl_py.Py_DecRef(k);
@@ -581,7 +544,7 @@ static void name_by_frames(struct tl_wait *w, const struct tl_chain *c, int user
         struct slots s;
         if (!read_slots(c->items[i], TL_SLOTS_LOCALS, &s))
             continue;
-        PyObject *names = attr(s.code, "co_varnames");
+        PyObject *names = tl_py_attr(s.code, "co_varnames");
         Py_ssize_t n_names = names ? tl_py.PyTuple_Size(names) : 0;
         char buf[256];
         for (int k = 0; k < s.n && k < n_names && !w->name; k++) {
@@ -770,7 +733,7 @@ static const char *never_reason(enum tl_wait_kind kind)
 
 static int truthy(PyObject *obj, const char *name)
 {
-    PyObject *v = attr(obj, name);
+    PyObject *v = tl_py_attr(obj, name);
     int r = v && tl_py.PyObject_IsTrue(v) == 1;
     tl_py.PyErr_Clear();
     if (v)
@@ -786,7 +749,7 @@ void tl_explain_task(PyObject *task, const struct tl_chain *c, struct tl_outcome
         return;
     w->deadline = -1;
     w->taken = -1;
-    PyObject *waiter = attr(task, "_fut_waiter");
+    PyObject *waiter = tl_py_attr(task, "_fut_waiter");
     if (waiter == tl_py.None) {
         tl_py.Py_DecRef(waiter);
         waiter = NULL;
@@ -902,14 +865,14 @@ struct tl_global_names *tl_explain_names_begin(const uintptr_t *objects, size_t 
 /* How a person names a module's global: `app.lock` for `python3 app.py`. */
 static char *module_name(PyObject *dict)
 {
-    char *name = utf8(tl_py.PyDict_GetItemString(dict, "__name__"));
+    char *name = tl_py_utf8_copy(tl_py.PyDict_GetItemString(dict, "__name__"));
     if (name && !strcmp(name, "__main__")) {
         /* CPython removes __main__.__file__ once the script has run (at exit). */
         PyObject *argv = tl_py.PySys_GetObject("argv");
         PyObject *path = tl_py.PyDict_GetItemString(dict, "__file__");
         if ((!path || path == tl_py.None) && argv && tl_py.PyList_Size(argv) > 0)
             path = tl_py.PyList_GetItem(argv, 0);
-        char *file = path && path != tl_py.None ? utf8(path) : NULL;
+        char *file = path && path != tl_py.None ? tl_py_utf8_copy(path) : NULL;
         const char *base = file ? strrchr(file, '/') : NULL;
         base = base ? base + 1 : file;
         if (base && *base) {

@@ -41,28 +41,17 @@ struct types {
     PyObject *socket_fileno, *fileio_fileno, *raw, *buffer; /* C-level descriptors */
 };
 
-static PyObject *attr(PyObject *obj, const char *name)
-{
-    PyObject *v = obj ? tl_py.PyObject_GetAttrString(obj, name) : NULL;
-    if (!v)
-        tl_py.PyErr_Clear();
-    return v;
-}
-
 static void load_types(struct types *t)
 {
     memset(t, 0, sizeof *t);
-    PyObject *modules = tl_py.PySys_GetObject("modules");
-    for (int i = 0; modules && i < N_TYPES; i++) {
-        PyObject *mod = tl_py.PyDict_GetItemString(modules, known[i].module);
-        t->type[i] = mod ? attr(mod, known[i].name) : NULL;
-    }
+    for (int i = 0; i < N_TYPES; i++)
+        t->type[i] = tl_py_attr(tl_py_module(known[i].module), known[i].name);
     /* Descriptors taken from CPython's own C types: calling them on an
      * instance of a subclass still runs only that C code. */
-    t->socket_fileno = attr(t->type[SOCKET], "fileno");
-    t->fileio_fileno = attr(t->type[FILE_IO], "fileno");
-    t->raw = attr(t->type[BUFFERED_R], "raw");
-    t->buffer = attr(t->type[TEXT_IO], "buffer");
+    t->socket_fileno = tl_py_attr(t->type[SOCKET], "fileno");
+    t->fileio_fileno = tl_py_attr(t->type[FILE_IO], "fileno");
+    t->raw = tl_py_attr(t->type[BUFFERED_R], "raw");
+    t->buffer = tl_py_attr(t->type[TEXT_IO], "buffer");
 }
 
 static void drop_types(struct types *t)
@@ -83,7 +72,7 @@ static PyObject *apply(PyObject *descr, PyObject *obj, int is_method)
 {
     if (!descr)
         return NULL;
-    PyObject *get = is_method ? NULL : attr(descr, "__get__");
+    PyObject *get = is_method ? NULL : tl_py_attr(descr, "__get__");
     PyObject *v = tl_py.PyObject_CallFunctionObjArgs(get ? get : descr, obj, NULL);
     if (get)
         tl_py.Py_DecRef(get);
@@ -228,8 +217,8 @@ void tl_holdings_of(PyObject *const *coros, int n_coros, struct tl_holdings *out
     for (int c = 0; c < n_coros && out->n < TL_MAX_HOLDINGS; c++) {
         PyObject *code = NULL, *values[64];
         int n = tl_frames_locals_of_generator(coros[c], &code, values, 64);
-        PyObject *names = n ? attr(code, "co_varnames") : NULL;
-        PyObject *function = n ? attr(code, "co_name") : NULL;
+        PyObject *names = n ? tl_py_attr(code, "co_varnames") : NULL;
+        PyObject *function = n ? tl_py_attr(code, "co_name") : NULL;
         for (int i = 0; i < n && i < (names ? tl_py.PyTuple_Size(names) : 0); i++) {
             const char *kind = NULL;
             int fd = values[i] ? classify(&t, values[i], &kind) : -1;

@@ -22,13 +22,8 @@ static PyObject *cancelled_error;
 
 static PyObject *cancelled_error_class(void)
 {
-    if (!cancelled_error) {
-        PyObject *modules = tl_py.PySys_GetObject("modules");
-        PyObject *mod = modules ? tl_py.PyDict_GetItemString(modules, "asyncio.exceptions") : NULL;
-        cancelled_error = mod ? tl_py.PyObject_GetAttrString(mod, "CancelledError") : NULL;
-        if (!cancelled_error)
-            tl_py.PyErr_Clear();
-    }
+    if (!cancelled_error)
+        cancelled_error = tl_py_attr(tl_py_module("asyncio.exceptions"), "CancelledError");
     return cancelled_error;
 }
 

@@ -52,16 +52,6 @@ static PyObject *call(PyObject *obj, PyObject *name)
     return v;
 }
 
-static char *utf8_copy(PyObject *s)
-{
-    const char *u = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
-    if (!u) {
-        tl_py.PyErr_Clear();
-        return NULL;
-    }
-    return strdup(u);
-}
-
 enum tl_state tl_pytask_state(PyObject *task, int detail)
 {
     PyObject *s = get(task, s_state);
@@ -156,7 +146,7 @@ static char *type_name(PyObject *obj)
 static char *text_of(PyObject *obj, PyObject *(*fn)(PyObject *))
 {
     PyObject *s = fn(obj);
-    char *text = utf8_copy(s);
+    char *text = tl_py_utf8_copy(s);
     if (!s)
         tl_py.PyErr_Clear();
     else

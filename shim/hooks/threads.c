@@ -38,12 +38,7 @@ struct tl_threads_gather {
 
 static PyObject *threading_attr(const char *name)
 {
-    PyObject *modules = tl_py.PySys_GetObject("modules");
-    PyObject *mod = modules ? tl_py.PyDict_GetItemString(modules, "threading") : NULL;
-    PyObject *v = mod ? tl_py.PyObject_GetAttrString(mod, name) : NULL;
-    if (!v)
-        tl_py.PyErr_Clear();
-    return v;
+    return tl_py_attr(tl_py_module("threading"), name);
 }
 
 unsigned long tl_threads_main_ident(void)
@@ -77,14 +72,6 @@ void *tl_threads_state_of(unsigned long ident)
         found = ts; /* the oldest, listed last */
     }
     return found;
-}
-
-static char *utf8_copy(PyObject *s)
-{
-    const char *u = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
-    if (!u)
-        tl_py.PyErr_Clear();
-    return u ? strdup(u) : NULL;
 }
 
 struct tl_threads_gather *tl_threads_begin(void)
@@ -146,7 +133,7 @@ static char *callable_name(PyObject *fn)
     const char *type = fn ? TL_FIELD(TL_TYPE(fn), TL_OFF_TP_NAME, const char *) : NULL;
     if (type && !strcmp(type, "builtin_function_or_method")) {
         PyObject *q = tl_py.PyObject_GetAttrString(fn, "__qualname__");
-        char *name = utf8_copy(q);
+        char *name = tl_py_utf8_copy(q);
         if (q)
             tl_py.Py_DecRef(q);
         tl_py.PyErr_Clear();
@@ -187,7 +174,7 @@ static void read_thread_object(struct tl_thread *t, PyObject *thread)
     PyObject *name = tl_py_instance_item(thread, "_name");
     PyObject *daemon = tl_py_instance_item(thread, "_daemonic");
     PyObject *native = tl_py_instance_item(thread, "_native_id");
-    t->name = utf8_copy(name);
+    t->name = tl_py_utf8_copy(name);
     int d = daemon ? tl_py.PyObject_IsTrue(daemon) : -1;
     t->daemon = (int8_t)(d < 0 ? -1 : d);
     if (t->native_id < 0 && native && native != tl_py.None) {

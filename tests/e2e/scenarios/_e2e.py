@@ -136,3 +136,17 @@ def helper(name):
     """A `# build-helper: NAME.c` library, loaded with ctypes.CDLL."""
     import ctypes
     return ctypes.CDLL(os.path.join(os.environ["TASKLEAK_E2E_BUILT"], name + ".so"))
+
+
+async def ready_until_stdin_closes(rounds=3):
+    """Let every task reach its wait (a few rounds of the loop: no timing),
+    print "ready" (the runner's `wait-line ready`), then wait until stdin is
+    closed (the runner's `close-stdin`)."""
+    loop = asyncio.get_running_loop()
+    eof = loop.create_future()
+    loop.add_reader(sys.stdin.fileno(), lambda: eof.done() or eof.set_result(None))
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+    print("ready", flush=True)
+    await eof
+    loop.remove_reader(sys.stdin.fileno())

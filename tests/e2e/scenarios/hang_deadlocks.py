@@ -23,7 +23,8 @@
 # live: coro=timed_q waits=lock held_by=timed_p never=no locks_held=1 await_chain=timed_q
 # expect-none
 import asyncio
-import sys
+
+import _e2e
 
 L = {}
 
@@ -89,14 +90,10 @@ async def timed_q(both):
             pass
 
 
-def ready():
-    print("ready", flush=True)
-
 
 async def main():
     for name in ("a", "b", "x1", "x2", "x3", "s", "p1", "p2"):
         L[name] = asyncio.Lock()
-    loop = asyncio.get_running_loop()
     both, timed = asyncio.Event(), asyncio.Event()
     started, all_in = [asyncio.Event() for _ in range(3)], asyncio.Event()
     tasks = [asyncio.ensure_future(pair_a(both)), asyncio.ensure_future(pair_b(both))]
@@ -108,13 +105,7 @@ async def main():
     all_in.set()
     tasks += [asyncio.ensure_future(self_lock()), asyncio.ensure_future(bystander())]
     tasks += [asyncio.ensure_future(timed_p(timed)), asyncio.ensure_future(timed_q(timed))]
-    eof = loop.create_future()
-    loop.add_reader(sys.stdin.fileno(), lambda: eof.done() or eof.set_result(None))
-    for _ in range(3):  # a few rounds of the loop: each task reaches its last wait
-        await asyncio.sleep(0)
-    loop.call_soon(ready)
-    await eof
-    loop.remove_reader(sys.stdin.fileno())
+    await _e2e.ready_until_stdin_closes(3)
     for t in tasks:
         t.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)

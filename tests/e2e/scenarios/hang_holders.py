@@ -12,7 +12,8 @@
 # live: coro=wants_two waits=lock held_by=none holders=unknown never=no await_chain=wants_two
 # expect-none
 import asyncio
-import sys
+
+import _e2e
 
 ONE = TWO = release = None
 
@@ -51,22 +52,12 @@ async def wants_two():
         pass
 
 
-def ready():
-    print("ready", flush=True)
-
 
 async def main():
     global ONE, TWO, release
     ONE, TWO, release = asyncio.Lock(), asyncio.Lock(), asyncio.Event()
-    loop = asyncio.get_running_loop()
     tasks = [asyncio.ensure_future(c()) for c in (keeps_one, wants_one, keeps_two, also_keeps_two, wants_two)]
-    eof = loop.create_future()
-    loop.add_reader(sys.stdin.fileno(), lambda: eof.done() or eof.set_result(None))
-    for _ in range(3):
-        await asyncio.sleep(0)
-    loop.call_soon(ready)
-    await eof
-    loop.remove_reader(sys.stdin.fileno())
+    await _e2e.ready_until_stdin_closes(3)
     release.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     print(results)

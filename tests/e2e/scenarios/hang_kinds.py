@@ -27,6 +27,8 @@ import socket
 import sys
 import threading
 
+import _e2e
+
 release = None
 job_release = threading.Event()
 
@@ -100,9 +102,6 @@ async def child(proc):
     return await proc.wait()  # <- await:child
 
 
-def ready():
-    print("ready", flush=True)
-
 
 async def main():
     global release
@@ -131,13 +130,7 @@ async def main():
               asyncio.ensure_future(producer(q)), asyncio.ensure_future(stream_reader(reader)),
               asyncio.ensure_future(offload()), asyncio.ensure_future(child(proc))]
     streamer = asyncio.ensure_future(stream_writer(writer))
-    eof = loop.create_future()
-    loop.add_reader(sys.stdin.fileno(), lambda: eof.done() or eof.set_result(None))
-    for _ in range(5):
-        await asyncio.sleep(0)
-    loop.call_soon(ready)
-    await eof
-    loop.remove_reader(sys.stdin.fileno())
+    await _e2e.ready_until_stdin_closes(5)
     release.set()
     gate.set_result("gate")
     q.get_nowait()

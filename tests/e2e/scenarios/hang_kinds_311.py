@@ -13,7 +13,8 @@
 # live: coro=group_child waits=event never=no
 # expect-none
 import asyncio
-import sys
+
+import _e2e
 
 release = None
 
@@ -36,24 +37,14 @@ async def group_parent():
         tg.create_task(group_child())
 
 
-def ready():
-    print("ready", flush=True)
-
 
 async def main():
     global release
     release = asyncio.Event()
-    loop = asyncio.get_running_loop()
     barrier = asyncio.Barrier(3)
     tasks = [asyncio.ensure_future(at_barrier(barrier)), asyncio.ensure_future(at_barrier(barrier)),
              asyncio.ensure_future(bounded()), asyncio.ensure_future(group_parent())]
-    eof = loop.create_future()
-    loop.add_reader(sys.stdin.fileno(), lambda: eof.done() or eof.set_result(None))
-    for _ in range(3):
-        await asyncio.sleep(0)
-    loop.call_soon(ready)
-    await eof
-    loop.remove_reader(sys.stdin.fileno())
+    await _e2e.ready_until_stdin_closes(3)
     release.set()
     await barrier.wait()
     results = await asyncio.gather(*tasks, return_exceptions=True)

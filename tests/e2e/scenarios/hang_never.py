@@ -23,7 +23,8 @@
 # expect-none
 import asyncio
 import socket
-import sys
+
+import _e2e
 
 GLOBAL_EVENT = None
 REGISTRY = {}
@@ -85,14 +86,10 @@ async def reader(sock):
     return await asyncio.get_running_loop().sock_recv(sock, 16)  # <- await:reader
 
 
-def ready():
-    print("ready", flush=True)
-
 
 async def main():
     global GLOBAL_EVENT
     GLOBAL_EVENT = asyncio.Event()
-    loop = asyncio.get_running_loop()
     a, b = socket.socketpair()
     a.setblocking(False)
     release, conn = asyncio.Event(), Conn()
@@ -104,13 +101,7 @@ async def main():
               asyncio.ensure_future(keeper(conn, release)), asyncio.ensure_future(registered()),
               asyncio.ensure_future(reader(a))]
     del conn
-    eof = loop.create_future()
-    loop.add_reader(sys.stdin.fileno(), lambda: eof.done() or eof.set_result(None))
-    for _ in range(3):
-        await asyncio.sleep(0)
-    loop.call_soon(ready)
-    await eof
-    loop.remove_reader(sys.stdin.fileno())
+    await _e2e.ready_until_stdin_closes(3)
     for t in never:
         t.cancel()
     GLOBAL_EVENT.set()
