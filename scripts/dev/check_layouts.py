@@ -20,10 +20,12 @@ The first form picks the row of sys.version_info's minor and build kind
   * reads created, suspended and finished generators and coroutines (one of
     them an asyncio task's) through gen_frame, gen_state / gen_finished,
     frame_locals and code_nlocals: their code, the line they wait at, and the
-    very objects their frame's f_locals holds;
+    very objects their frame's f_locals holds; and their __qualname__ object
+    through gen_qualname;
   * ts_interp: PyInterpreterState_Main() in the main thread (and the second);
+  * tuple_items: a tuple's first item;
   * 3.13+: the cookie of _PyRuntime.debug_offsets and the row's value in
-    every .dbg slot.
+    every .dbg slot (gen_name: gi_name, which gen_qualname follows).
 
 It prints "OK <version> <label>" and exits 0, or "FAIL ..." lines and exits 1;
 "SKIP <version>: no row" (exit 0) for a version outside the range of
@@ -54,9 +56,10 @@ DEBUG = int(hasattr(sys, "gettotalrefcount"))
 FIELDS = ("minor", "debug", "ts_frame", "ts_cframe", "cframe_current", "ts_interp",
           "frame_back", "frame_code", "frame_instr", "frame_owner", "owner_skip",
           "stackref_mask", "code_adaptive", "instr_unit", "gen_frame", "gen_state",
-          "gen_finished", "frame_locals", "code_nlocals", "dbg")
+          "gen_finished", "frame_locals", "code_nlocals", "gen_qualname", "tuple_items", "dbg")
 DBG_FIELDS = ("ts_frame", "ts_interp", "frame_back", "frame_code", "frame_instr",
-              "frame_owner", "code_adaptive", "gen_frame", "gen_state", "frame_locals")
+              "frame_owner", "code_adaptive", "gen_frame", "gen_state", "frame_locals",
+              "gen_name", "tuple_items")
 OB_TYPE = 8            # offsetof(PyObject, ob_type): shim/cpython/offsets.h
 OWNED_BY_GENERATOR = 1  # 3.11+ FRAME_OWNED_BY_GENERATOR (else _THREAD, 0)
 GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
@@ -253,6 +256,15 @@ def check_stack(label, min_skipped=1):
              % (label, skipped, min_skipped))
 
 
+def check_tuple():
+    """What api.c's tl_py_tuple_first() reads: a tuple's first item."""
+    for t in ((object(),), tuple(range(3)), ("x", 1)):
+        if ptr(id(t) + L.tuple_items) != id(t[0]):
+            fail("tuple_items: %#x at the offset, not the first item %#x"
+                 % (ptr(id(t) + L.tuple_items), id(t[0])))
+            return
+
+
 def check_interp(label):
     ts = api.PyThreadState_Get()
     interp, main = ptr(ts + L.ts_interp), api.PyInterpreterState_Main()
@@ -321,11 +333,19 @@ def gen_parts(obj):
     return obj.gi_code, obj.gi_frame
 
 
+def check_qualname(obj, label):
+    """What frames.c's tl_frames_generator_qualname() reads."""
+    q = ptr(id(obj) + L.gen_qualname)
+    if q != id(obj.__qualname__):
+        fail("%s: gen_qualname holds %#x, not its __qualname__ %#x" % (label, q, id(obj.__qualname__)))
+
+
 def check_suspended(obj, label, started=True):
     """What frames.c's tl_frames_of_generator() and
     tl_frames_locals_of_generator() read of a created or suspended one."""
     code, pyframe = gen_parts(obj)
     base = id(obj)
+    check_qualname(obj, label)
     if L.gen_state >= 0:
         state = i8(base + L.gen_state)
         if state >= L.gen_finished:
@@ -444,9 +464,12 @@ def check_debug_offsets():
         slot = L.dbg[field]
         if slot >= 0:
             value = ctypes.c_uint64.from_address(rt + 8 * slot).value
-            if value != getattr(L, field):
-                fail(".dbg.%s = %d: debug_offsets slot %d holds %d, the row says %s = %d"
-                     % (field, slot, slot, value, field, getattr(L, field)))
+            # gi_name: gi_qualname, which the row has, follows it
+            row_field, want = (("gen_qualname", L.gen_qualname - ctypes.sizeof(VP))
+                               if field == "gen_name" else (field, getattr(L, field)))
+            if value != want:
+                fail(".dbg.%s = %d: debug_offsets slot %d holds %d, the row's %s gives %d"
+                     % (field, slot, slot, value, row_field, want))
 
 
 # ---- main ------------------------------------------------------------------------
@@ -478,6 +501,7 @@ def check(label, layouts):
     api.PyInterpreterState_Main.argtypes = []
     scenarios = [
         ("main thread interp", lambda: check_interp("main thread")),
+        ("tuple", check_tuple),
         ("plain", lambda: outer("plain calls")),
         ("generator", lambda: next(in_generator())),
         ("C -> Python", c_reentry),

@@ -63,9 +63,13 @@ done
  *   frame_locals    the frame's local variables (f_localsplus / localsplus);
  *   code_nlocals    how many there are: co_nlocals (3.8-3.10, plain locals
  *                   first), co_nlocalsplus (3.11+); 3.14+ tag them like f_executable
+ *   gen_qualname    a coroutine's or generator's __qualname__ (gi_qualname,
+ *                   cr_qualname: the same head)
+ *   tuple_items     a tuple's first item (ob_item; 3.14 added ob_hash before it)
  *   op_*            opcodes that sys.monitoring's handler sites are read by
  *   dbg             3.13+: the slot (uint64_t index) of the same field in
- *                   _PyRuntime.debug_offsets, checked at start-up
+ *                   _PyRuntime.debug_offsets, checked at start-up (gen_name:
+ *                   gi_name, which gen_qualname follows)
  */
 HDR
     printf '%s' "$rows"

@@ -50,7 +50,12 @@ int main(void)
     long frame_back, frame_code, frame_instr, instr_unit, gen_frame;
     long dbg_ts_frame = -1, dbg_ts_interp = -1, dbg_frame_back = -1, dbg_frame_code = -1,
          dbg_frame_instr = -1, dbg_frame_owner = -1, dbg_code_adaptive = -1, dbg_gen_frame = -1,
-         dbg_gen_state = -1, dbg_frame_locals = -1;
+         dbg_gen_state = -1, dbg_frame_locals = -1, dbg_gen_name = -1, dbg_tuple_items = -1;
+    /* A coroutine's and a generator's __qualname__ (the same head). */
+    long gen_qualname = offsetof(PyGenObject, gi_qualname);
+    same("PyCoroObject.cr_qualname", offsetof(PyCoroObject, cr_qualname), gen_qualname);
+    same("PyGenObject.gi_qualname after gi_name", offsetof(PyGenObject, gi_name) + sizeof(PyObject *),
+         gen_qualname);
 #ifdef Py_DEBUG
     int debug = 1;
 #else
@@ -121,6 +126,8 @@ int main(void)
     dbg_gen_frame = DBG(gen_object.gi_iframe);
     dbg_gen_state = DBG(gen_object.gi_frame_state);
     dbg_frame_locals = DBG(interpreter_frame.localsplus);
+    dbg_gen_name = DBG(gen_object.gi_name); /* gi_qualname follows it (checked above) */
+    dbg_tuple_items = DBG(tuple_object.ob_item);
 #endif
     same("PyObject.ob_type", offsetof(PyObject, ob_type), TL_OFF_OB_TYPE);
     same("PyTypeObject.tp_name", offsetof(PyTypeObject, tp_name), TL_OFF_TP_NAME);
@@ -129,6 +136,8 @@ int main(void)
     same("PyMethodDescrObject.d_method", offsetof(PyMethodDescrObject, d_method), TL_OFF_DESCR_METHOD);
     same("PyWrapperDescrObject.d_wrapped", offsetof(PyWrapperDescrObject, d_wrapped),
          TL_OFF_DESCR_WRAPPED);
+    same("PyGetSetDescrObject.d_getset", offsetof(PyGetSetDescrObject, d_getset), TL_OFF_DESCR_GETSET);
+    same("PyVarObject.ob_size", offsetof(PyVarObject, ob_size), TL_OFF_VAR_SIZE);
     same("METH_FASTCALL", METH_FASTCALL, TL_METH_FASTCALL);
     same("METH_NOARGS", METH_NOARGS, TL_METH_NOARGS);
     same("METH_KEYWORDS", METH_KEYWORDS, TL_METH_KEYWORDS);
@@ -143,13 +152,15 @@ int main(void)
            owner_skip, stackref_mask, code_adaptive, instr_unit);
     printf("    .gen_frame = %ld, .gen_state = %ld, .gen_finished = %ld,\n", gen_frame, gen_state,
            gen_finished);
-    printf("    .frame_locals = %ld, .code_nlocals = %ld,\n", frame_locals, code_nlocals);
+    printf("    .frame_locals = %ld, .code_nlocals = %ld, .gen_qualname = %ld, .tuple_items = %ld,\n",
+           frame_locals, code_nlocals, gen_qualname, (long)offsetof(PyTupleObject, ob_item));
     printf("    .op_push_exc_info = %ld, .op_with_except_start = %ld,\n", op_push_exc_info,
            op_with_except_start);
     printf("    .dbg = {.ts_frame = %ld, .ts_interp = %ld, .frame_back = %ld, .frame_code = %ld,\n",
            dbg_ts_frame, dbg_ts_interp, dbg_frame_back, dbg_frame_code);
     printf("            .frame_instr = %ld, .frame_owner = %ld, .code_adaptive = %ld, .gen_frame = %ld,\n",
            dbg_frame_instr, dbg_frame_owner, dbg_code_adaptive, dbg_gen_frame);
-    printf("            .gen_state = %ld, .frame_locals = %ld})\n", dbg_gen_state, dbg_frame_locals);
+    printf("            .gen_state = %ld, .frame_locals = %ld, .gen_name = %ld, .tuple_items = %ld})\n",
+           dbg_gen_state, dbg_frame_locals, dbg_gen_name, dbg_tuple_items);
     return 0;
 }

@@ -31,6 +31,14 @@ typedef struct {
     const char *ml_doc;
 } PyMethodDef;
 
+typedef struct {
+    const char *name;
+    PyObject *(*get)(PyObject *, void *);
+    int (*set)(PyObject *, PyObject *, void *);
+    const char *doc;
+    void *closure;
+} PyGetSetDef;
+
 #define TL_PYMEM_DOMAIN_RAW 0
 
 #define TL_FIELD(obj, off, type) (*(type *)((char *)(obj) + (off)))
@@ -99,9 +107,9 @@ typedef struct {
 #define TL_PY_DECLARE(ret, name, params) ret(*name) params;
 struct tl_py_api {
     TL_PY_FUNCTIONS(TL_PY_DECLARE)
-    PyObject *None;
+    PyObject *None, *True;
     PyObject *CodeType;
-    PyObject *CoroType, *GenType;
+    PyObject *CoroType, *GenType, *TupleType;
     void *runtime;            /* _PyRuntime */
     size_t runtime_size;      /* from the ELF symbol table; 0 if unknown */
     int major, minor, micro;  /* from Py_GetVersion() */
@@ -119,5 +127,14 @@ int tl_py_resolve(void);
  * os.register_at_fork).  GIL held; errors are cleared. */
 void tl_py_register(const char *module, const char *function, PyMethodDef *def,
                     const char *const *keywords);
+
+/* The C definition behind a method (a method_descriptor) or an attribute (a
+ * getset_descriptor) of a built-in type, which keeps it: the hooks call
+ * the C function itself, with no lookup.  NULL when `name` is something
+ * else.  GIL held; errors are cleared. */
+PyMethodDef *tl_py_method_def(PyObject *type, const char *name);
+PyGetSetDef *tl_py_getset_def(PyObject *type, const char *name);
+/* The first item of an exact tuple (borrowed), read in place; else NULL. */
+PyObject *tl_py_tuple_first(PyObject *obj);
 
 #endif

@@ -10,6 +10,8 @@
 #define TL_OFF_TP_FINALIZE 392
 #define TL_OFF_DESCR_METHOD 40  /* PyMethodDescrObject.d_method */
 #define TL_OFF_DESCR_WRAPPED 48 /* PyWrapperDescrObject.d_wrapped */
+#define TL_OFF_DESCR_GETSET 40  /* PyGetSetDescrObject.d_getset */
+#define TL_OFF_VAR_SIZE 16      /* PyVarObject.ob_size */
 
 #define TL_METH_VARARGS 0x0001
 #define TL_METH_KEYWORDS 0x0002

@@ -55,6 +55,9 @@ static int check_debug_offsets(const struct tl_layout *l, char *why, size_t size
         {"gen_object.gi_iframe", l->dbg.gen_frame, l->gen_frame},
         {"gen_object.gi_frame_state", l->dbg.gen_state, l->gen_state},
         {"interpreter_frame.localsplus", l->dbg.frame_locals, l->frame_locals},
+        /* gi_qualname, read by the spawn hook, follows gi_name */
+        {"gen_object.gi_name", l->dbg.gen_name, l->gen_qualname - (int)sizeof(void *)},
+        {"tuple_object.ob_item", l->dbg.tuple_items, l->tuple_items},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (fields[i].slot < 0 || d[fields[i].slot] == (uint64_t)fields[i].want)

@@ -29,7 +29,9 @@ static void fake_runtime(const struct tl_layout *l, uint64_t version_hex)
                             {l->dbg.frame_back, l->frame_back},   {l->dbg.frame_code, l->frame_code},
                             {l->dbg.frame_instr, l->frame_instr}, {l->dbg.frame_owner, l->frame_owner},
                             {l->dbg.code_adaptive, l->code_adaptive}, {l->dbg.gen_frame, l->gen_frame},
-                            {l->dbg.gen_state, l->gen_state}, {l->dbg.frame_locals, l->frame_locals}};
+                            {l->dbg.gen_state, l->gen_state}, {l->dbg.frame_locals, l->frame_locals},
+                            {l->dbg.gen_name, l->gen_qualname - (int)sizeof(void *)},
+                            {l->dbg.tuple_items, l->tuple_items}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (pairs[i][0] >= 0)
             runtime[pairs[i][0]] = (uint64_t)pairs[i][1];
@@ -58,6 +60,11 @@ int main(void)
         CHECK(tl_caps.task_lists == (minor >= 14));
         runtime[l->dbg.frame_owner] += 8; /* a patch release moved a field */
         CHECK(!pick(minor, why, sizeof why) && strstr(why, "interpreter_frame.owner"));
+        if (l->dbg.gen_name >= 0) { /* gi_qualname, which the spawn hook reads, moved */
+            fake_runtime(l, hex);
+            runtime[l->dbg.gen_name] += 8;
+            CHECK(!pick(minor, why, sizeof why) && strstr(why, "gen_object.gi_name"));
+        }
         fake_runtime(l, hex);
         runtime[2] = 1; /* free_threaded */
         CHECK(!pick(minor, why, sizeof why) && strstr(why, "free-threaded"));
