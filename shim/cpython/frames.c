@@ -10,9 +10,8 @@
 
 #define L tl_layout
 
-static void *current_frame(void)
+static void *current_frame(const char *ts)
 {
-    char *ts = tl_py.PyThreadState_Get();
     if (L->ts_cframe >= 0) {
         char *cframe = TL_FIELD(ts, L->ts_cframe, char *);
         return cframe ? TL_FIELD(cframe, L->cframe_current, void *) : NULL;
@@ -20,14 +19,19 @@ static void *current_frame(void)
     return TL_FIELD(ts, L->ts_frame, void *);
 }
 
-int tl_frames_in_main_interpreter(void)
+void *tl_frames_main_thread_state(void)
 {
     static void *main_interp; /* the same for the life of the process */
     void *m = __atomic_load_n(&main_interp, __ATOMIC_RELAXED);
     if (!m) /* any thread may be first: subinterpreters have GILs of their own */
         __atomic_store_n(&main_interp, m = tl_py.PyInterpreterState_Main(), __ATOMIC_RELAXED);
     void *ts = tl_py.PyThreadState_Get();
-    return TL_FIELD(ts, L->ts_interp, void *) == m;
+    return TL_FIELD(ts, L->ts_interp, void *) == m ? ts : NULL;
+}
+
+int tl_frames_in_main_interpreter(void)
+{
+    return tl_frames_main_thread_state() != NULL;
 }
 
 /* A frame's code object, or NULL (3.14+: f_executable is a tagged stackref). */
@@ -67,17 +71,108 @@ static inline int read_frame(char *f, uintptr_t *pair)
     return 1;
 }
 
-int tl_frames_capture(uintptr_t *words, int max_frames)
+/* A frame's position as it is stored: 3.8-3.10 f_lasti, 3.11+ a pointer
+ * into the code.  With the same code object, the same value is the same
+ * offset, so a comparison needs no arithmetic. */
+static inline uintptr_t frame_position(const struct tl_layout *l, const char *f)
 {
-    /* The hot loop: the layout in locals, read once. */
+    return l->code_adaptive < 0 ? (uintptr_t)(intptr_t)TL_FIELD(f, l->frame_instr, int)
+                                : TL_FIELD(f, l->frame_instr, uintptr_t);
+}
+
+/* The executable of the interpreter's entry frames, the frames a walk
+ * passes over (3.12: the "<interpreter trampoline>" code object, 3.13+:
+ * None): alive as long as the interpreter, and never the code of a frame a
+ * trace counts.  Learned from the first one, checked; 0 until then. */
+static uintptr_t entry_exec;
+
+static int is_entry_exec(uintptr_t raw)
+{
+    uintptr_t known = __atomic_load_n(&entry_exec, __ATOMIC_RELAXED);
+    if (known)
+        return raw == known;
+    PyObject *obj = (PyObject *)(raw & ~(uintptr_t)L->stackref_mask);
+    int ok = obj == tl_py.None;
+    if (!ok && obj && TL_TYPE(obj) == tl_py.CodeType) {
+        char *function, *file;
+        int line;
+        tl_frames_resolve((uintptr_t)obj, 0, &function, &file, &line);
+        ok = function && !strcmp(function, "<interpreter trampoline>");
+        free(function);
+        free(file);
+    }
+    if (ok)
+        __atomic_store_n(&entry_exec, raw, __ATOMIC_RELAXED);
+    return ok;
+}
+
+int tl_frames_capture(void *ts, uintptr_t *words, int max_frames, struct tl_frame_keys *keys)
+{
+    /* The layout in locals, read once. */
     const int back = L->frame_back, owner = L->frame_owner, skip = L->owner_skip;
-    int n = 0;
-    for (char *f = current_frame(); f && n < max_frames; f = TL_FIELD(f, back, char *)) {
-        if (skip >= 0 && TL_FIELD(f, owner, char) >= skip)
-            continue; /* an entry frame: no Python code of its own */
-        n += read_frame(f, &words[2 * n]);
+    int n = 0, k = 0, keep = keys != NULL;
+    char *f = current_frame(ts);
+    for (; f && n < max_frames; f = TL_FIELD(f, back, char *)) {
+        int counted = !(skip >= 0 && TL_FIELD(f, owner, char) >= skip) && /* an entry frame */
+                      read_frame(f, &words[2 * n]);
+        if (keep) {
+            /* Every frame walked, as stored: 3.14+ a tagged reference.  A
+             * frame not counted may only be an entry frame. */
+            uintptr_t raw = TL_FIELD(f, L->frame_code, uintptr_t);
+            keep = k < keys->capacity && (counted || is_entry_exec(raw));
+            if (keep)
+                keys->key[k++] = (struct tl_frame_key){raw, frame_position(L, f)};
+        }
+        n += counted;
+    }
+    if (keys) {
+        keys->n = keep ? k : -1;
+        keys->whole = f == NULL;
     }
     return n;
+}
+
+/* The comparison walk, instantiated per shape of frame (the flags are
+ * constants in each caller): per frame four loads and three compares. */
+#define FRAME_IS(f, key)                                                       \
+    ((f) && TL_FIELD(f, code_at, uintptr_t) == (key)->code &&                 \
+     (lasti ? (uintptr_t)(intptr_t)TL_FIELD(f, instr_at, int)                  \
+            : TL_FIELD(f, instr_at, uintptr_t)) == (key)->instr)
+
+static inline __attribute__((always_inline)) int same_walk(const char *f,
+                                                           const struct tl_frame_keys *keys,
+                                                           int back, int code_at, int instr_at,
+                                                           const int lasti)
+{
+    const struct tl_frame_key *k = keys->key, *end = k + keys->n;
+    for (; k + 2 <= end; k += 2) { /* two a round: half the loop's own work */
+        if (!FRAME_IS(f, k))
+            return 0;
+        f = TL_FIELD(f, back, const char *);
+        if (!FRAME_IS(f, k + 1))
+            return 0;
+        f = TL_FIELD(f, back, const char *);
+    }
+    if (k < end) {
+        if (!FRAME_IS(f, k))
+            return 0;
+        f = TL_FIELD(f, back, const char *);
+    }
+    /* A trace cut at max_frames: the callers beyond do not matter.  One
+     * that ended with the stack: so must this one. */
+    return !keys->whole || f == NULL;
+}
+#undef FRAME_IS
+
+int tl_frames_same(void *ts, const struct tl_frame_keys *keys)
+{
+    const struct tl_layout *l = L;
+    if (keys->n < 0)
+        return 0;
+    const char *f = current_frame(ts);
+    if (l->code_adaptive < 0) /* 3.8-3.10: f_lasti */
+        return same_walk(f, keys, l->frame_back, l->frame_code, l->frame_instr, 1);
+    return same_walk(f, keys, l->frame_back, l->frame_code, l->frame_instr, 0);
 }
 
 int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **values, int max)
@@ -103,6 +198,14 @@ enum tl_handler tl_frames_handler(PyObject *code, long offset)
     if (instr[0] != L->op_push_exc_info)
         return TL_HANDLER_NONE; /* the await machinery's own cleanup */
     return instr[2] == L->op_with_except_start ? TL_HANDLER_WITH : TL_HANDLER_EXCEPT;
+}
+
+PyObject *tl_frames_generator_qualname(PyObject *obj)
+{
+    PyObject *type = TL_TYPE(obj);
+    return type == tl_py.CoroType || type == tl_py.GenType
+               ? TL_FIELD(obj, L->gen_qualname, PyObject *)
+               : NULL;
 }
 
 int tl_frames_of_generator(PyObject *gen, uintptr_t *pair)

@@ -1,6 +1,7 @@
 /* Stacks, names and per-code facts, for the hooks and the collection. */
 #include "hooks/capture.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +16,81 @@
  * is library code.  The depots keep the code objects alive. */
 static struct tl_memo native_of_py, scope_of_code, library_code;
 
+/* What a thread remembers of its last hooks, so that a task created where
+ * the last one was costs comparisons only: per site, the last stack's frame
+ * keys (only ever those of an interned stack, whose code objects the depot
+ * keeps alive) and its id; the last coroutine name and cancel scope.  On
+ * the heap, found through one TLS pointer (initial-exec TLS must stay
+ * small); freed when the thread ends. */
+struct last_stack {
+    uint32_t id; /* 0: nothing remembered */
+    struct tl_frame_keys keys;
+};
+struct thread_memory {
+    struct last_stack stacks[TL_N_SITES];
+    uintptr_t name_str; /* a str the names depot holds */
+    uint32_t name_id;
+    uint32_t scope_stack, scope;
+    struct tl_frame_key keys[];
+};
+/* A walk passes over the interpreter's entry frames too: room for them. */
+#define KEYS_PER_SITE(depth) (2 * (depth) + 16)
+static __thread struct thread_memory *mine __attribute__((tls_model("initial-exec")));
+/* This thread's last native stack answer: a loop spawning from one place
+ * takes no lock there (small: initial-exec TLS must fit the loader's
+ * surplus). */
+static __thread struct {
+    uint32_t py, native;
+} last_native __attribute__((tls_model("initial-exec")));
+static pthread_key_t mine_key;
+static int have_key;
+
+static void forget_thread(void *memory)
+{
+    if (memory == mine)
+        mine = NULL; /* a hook after this (thread teardown) starts afresh */
+    free(memory);
+}
+
+static struct thread_memory *thread_memory(void)
+{
+    struct thread_memory *m = mine;
+    if (__builtin_expect(m != NULL, 1))
+        return m;
+    int per_site = KEYS_PER_SITE(tl_opt.stack_depth);
+    m = calloc(1, sizeof *m + (size_t)TL_N_SITES * per_site * sizeof m->keys[0]);
+    if (!m)
+        return NULL;
+    for (int i = 0; i < TL_N_SITES; i++) {
+        m->stacks[i].keys.key = m->keys + (size_t)i * per_site;
+        m->stacks[i].keys.capacity = per_site;
+    }
+    if (have_key)
+        pthread_setspecific(mine_key, m);
+    return mine = m;
+}
+
 void tl_capture_init(void)
 {
     tl_memo_init(&native_of_py);
     tl_memo_init(&scope_of_code);
     tl_memo_init(&library_code);
+    if (!have_key)
+        have_key = pthread_key_create(&mine_key, forget_thread) == 0;
+}
+
+void tl_capture_after_fork_child(void)
+{
+    /* The forking thread's memory is still right (the depots are kept), but
+     * nothing a thread remembered outlives a fork. */
+    last_native.py = 0;
+    struct thread_memory *m = mine;
+    if (!m)
+        return;
+    for (int i = 0; i < TL_N_SITES; i++)
+        m->stacks[i].id = 0;
+    m->name_str = 0;
+    m->scope_stack = 0;
 }
 
 uint32_t tl_capture_intern_py(const uintptr_t *words, int frames)
@@ -35,7 +106,24 @@ uint32_t tl_capture_intern_py(const uintptr_t *words, int frames)
 uint32_t tl_capture_py(int depth)
 {
     uintptr_t words[2 * 256];
-    return tl_capture_intern_py(words, tl_frames_capture(words, depth));
+    return tl_capture_intern_py(words,
+                                tl_frames_capture(tl_py.PyThreadState_Get(), words, depth, NULL));
+}
+
+uint32_t tl_capture_stack(void *ts, enum tl_capture_site site)
+{
+    struct thread_memory *m = thread_memory();
+    if (!m)
+        return tl_capture_py(tl_opt.stack_depth);
+    struct last_stack *last = &m->stacks[site];
+    if (last->id && tl_frames_same(ts, &last->keys))
+        return last->id;
+    uintptr_t words[2 * 256];
+    int n = tl_frames_capture(ts, words, tl_opt.stack_depth, &last->keys);
+    /* Remembered only once interned: the keys' code objects are then the
+     * depot's, alive for good (id 0: out of memory, nothing remembered). */
+    last->id = tl_capture_intern_py(words, n);
+    return last->id;
 }
 
 /* The native stack under a given Python creation stack is the same from one
@@ -43,15 +131,10 @@ uint32_t tl_capture_py(int depth)
  * so it is unwound once per distinct Python stack. */
 uint32_t tl_capture_native(uint32_t py)
 {
-    /* This thread's last answer: a loop spawning from one place takes no
-     * lock here (small: initial-exec TLS must fit the loader's surplus). */
-    static __thread struct {
-        uint32_t py, native;
-    } last __attribute__((tls_model("initial-exec")));
     if (!tl_opt.native)
         return 0;
-    if (py && last.py == py)
-        return last.native;
+    if (py && last_native.py == py)
+        return last_native.native;
     uint32_t id;
     if (!py || !tl_memo_get(&native_of_py, py, &id)) {
         uintptr_t ips[256];
@@ -60,8 +143,8 @@ uint32_t tl_capture_native(uint32_t py)
         tl_memo_put(&native_of_py, py, id);
     }
     if (py) {
-        last.py = py;
-        last.native = id;
+        last_native.py = py;
+        last_native.native = id;
     }
     return id;
 }
@@ -70,6 +153,9 @@ uint32_t tl_capture_name(PyObject *str)
 {
     if (!str)
         return 0;
+    struct thread_memory *m = thread_memory();
+    if (m && m->name_str == (uintptr_t)str)
+        return m->name_id;
     int is_new;
     uintptr_t w = (uintptr_t)str;
     uint32_t id = tl_depot_put(&tl_names, &w, 1, &is_new);
@@ -81,6 +167,10 @@ uint32_t tl_capture_name(PyObject *str)
             tl_py.PyErr_Clear();
         if (text && tl_depot_set_resolved(&tl_names, id, text) < 0)
             free(text);
+    }
+    if (m && id) { /* the depot holds the str: its address stays its own */
+        m->name_str = (uintptr_t)str;
+        m->name_id = id;
     }
     return id;
 }
@@ -105,9 +195,17 @@ static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
 
 int tl_capture_scope_of_stack(uint32_t stack)
 {
+    struct thread_memory *m = thread_memory();
+    if (m && stack && m->scope_stack == stack)
+        return (int)m->scope;
     uint32_t n;
     const uintptr_t *w = tl_depot_get(&tl_py_stacks, stack, &n);
-    return w && n ? (int)code_fact(&scope_of_code, w[0], 0) : TL_SCOPE_NONE;
+    int scope = w && n ? (int)code_fact(&scope_of_code, w[0], 0) : TL_SCOPE_NONE;
+    if (m) {
+        m->scope_stack = stack;
+        m->scope = (uint32_t)scope;
+    }
+    return scope;
 }
 
 int tl_capture_is_library_code(uintptr_t code)
