@@ -23,7 +23,8 @@ The first form picks the row of sys.version_info's minor and build kind
     very objects their frame's f_locals holds; and their __qualname__ object
     through gen_qualname;
   * ts_interp: PyInterpreterState_Main() in the main thread (and the second);
-  * tuple_items: a tuple's first item;
+  * tuple_items: a tuple's first item; code_name and code_filename: a code
+    object's co_qualname (co_name before 3.11) and co_filename;
   * 3.13+: the cookie of _PyRuntime.debug_offsets and the row's value in
     every .dbg slot (gen_name: gi_name, which gen_qualname follows).
 
@@ -56,10 +57,11 @@ DEBUG = int(hasattr(sys, "gettotalrefcount"))
 FIELDS = ("minor", "debug", "ts_frame", "ts_cframe", "cframe_current", "ts_interp",
           "frame_back", "frame_code", "frame_instr", "frame_owner", "owner_skip",
           "stackref_mask", "code_adaptive", "instr_unit", "gen_frame", "gen_state",
-          "gen_finished", "frame_locals", "code_nlocals", "gen_qualname", "tuple_items", "dbg")
+          "gen_finished", "frame_locals", "code_nlocals", "gen_qualname", "tuple_items",
+          "code_name", "code_filename", "dbg")
 DBG_FIELDS = ("ts_frame", "ts_interp", "frame_back", "frame_code", "frame_instr",
               "frame_owner", "code_adaptive", "gen_frame", "gen_state", "frame_locals",
-              "gen_name", "tuple_items")
+              "gen_name", "tuple_items", "code_name", "code_filename")
 OB_TYPE = 8            # offsetof(PyObject, ob_type): shim/cpython/offsets.h
 OWNED_BY_GENERATOR = 1  # 3.11+ FRAME_OWNED_BY_GENERATOR (else _THREAD, 0)
 GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
@@ -254,6 +256,18 @@ def check_stack(label, min_skipped=1):
     if L.owner_skip >= 0 and skipped < min_skipped:
         fail("%s: %d frames with owner >= owner_skip, expected at least %d (C entries)"
              % (label, skipped, min_skipped))
+
+
+def check_code_names():
+    """What frames.c's tl_frames_resolve() reads of a code object."""
+    for co in (check_code_names.__code__, (lambda: 0).__code__, traceback.format_exc.__code__):
+        name = co.co_qualname if MINOR >= 11 else co.co_name
+        if ptr(id(co) + L.code_name) != id(name):
+            fail("code_name: %#x at the offset, not the code's %s %#x"
+                 % (ptr(id(co) + L.code_name), "co_qualname" if MINOR >= 11 else "co_name", id(name)))
+        if ptr(id(co) + L.code_filename) != id(co.co_filename):
+            fail("code_filename: %#x at the offset, not co_filename %#x"
+                 % (ptr(id(co) + L.code_filename), id(co.co_filename)))
 
 
 def check_tuple():
@@ -502,6 +516,7 @@ def check(label, layouts):
     scenarios = [
         ("main thread interp", lambda: check_interp("main thread")),
         ("tuple", check_tuple),
+        ("code names", check_code_names),
         ("plain", lambda: outer("plain calls")),
         ("generator", lambda: next(in_generator())),
         ("C -> Python", c_reentry),

@@ -50,7 +50,13 @@ int main(void)
     long frame_back, frame_code, frame_instr, instr_unit, gen_frame;
     long dbg_ts_frame = -1, dbg_ts_interp = -1, dbg_frame_back = -1, dbg_frame_code = -1,
          dbg_frame_instr = -1, dbg_frame_owner = -1, dbg_code_adaptive = -1, dbg_gen_frame = -1,
-         dbg_gen_state = -1, dbg_frame_locals = -1, dbg_gen_name = -1, dbg_tuple_items = -1;
+         dbg_gen_state = -1, dbg_frame_locals = -1, dbg_gen_name = -1, dbg_tuple_items = -1,
+         dbg_code_name = -1, dbg_code_filename = -1;
+#if PY_VERSION_HEX >= 0x030B0000
+    long code_name = offsetof(PyCodeObject, co_qualname); /* what a report calls the function */
+#else
+    long code_name = offsetof(PyCodeObject, co_name);
+#endif
     /* A coroutine's and a generator's __qualname__ (the same head). */
     long gen_qualname = offsetof(PyGenObject, gi_qualname);
     same("PyCoroObject.cr_qualname", offsetof(PyCoroObject, cr_qualname), gen_qualname);
@@ -121,6 +127,8 @@ int main(void)
     dbg_frame_instr = DBG(interpreter_frame.instr_ptr);
     dbg_frame_owner = DBG(interpreter_frame.owner);
     dbg_code_adaptive = DBG(code_object.co_code_adaptive);
+    dbg_code_name = DBG(code_object.qualname);
+    dbg_code_filename = DBG(code_object.filename);
 #endif
 #if PY_VERSION_HEX >= 0x030E0000
     dbg_gen_frame = DBG(gen_object.gi_iframe);
@@ -154,13 +162,16 @@ int main(void)
            gen_finished);
     printf("    .frame_locals = %ld, .code_nlocals = %ld, .gen_qualname = %ld, .tuple_items = %ld,\n",
            frame_locals, code_nlocals, gen_qualname, (long)offsetof(PyTupleObject, ob_item));
+    printf("    .code_name = %ld, .code_filename = %ld,\n", code_name,
+           (long)offsetof(PyCodeObject, co_filename));
     printf("    .op_push_exc_info = %ld, .op_with_except_start = %ld,\n", op_push_exc_info,
            op_with_except_start);
     printf("    .dbg = {.ts_frame = %ld, .ts_interp = %ld, .frame_back = %ld, .frame_code = %ld,\n",
            dbg_ts_frame, dbg_ts_interp, dbg_frame_back, dbg_frame_code);
     printf("            .frame_instr = %ld, .frame_owner = %ld, .code_adaptive = %ld, .gen_frame = %ld,\n",
            dbg_frame_instr, dbg_frame_owner, dbg_code_adaptive, dbg_gen_frame);
-    printf("            .gen_state = %ld, .frame_locals = %ld, .gen_name = %ld, .tuple_items = %ld})\n",
+    printf("            .gen_state = %ld, .frame_locals = %ld, .gen_name = %ld, .tuple_items = %ld,\n",
            dbg_gen_state, dbg_frame_locals, dbg_gen_name, dbg_tuple_items);
+    printf("            .code_name = %ld, .code_filename = %ld})\n", dbg_code_name, dbg_code_filename);
     return 0;
 }

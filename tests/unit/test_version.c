@@ -31,7 +31,9 @@ static void fake_runtime(const struct tl_layout *l, uint64_t version_hex)
                             {l->dbg.code_adaptive, l->code_adaptive}, {l->dbg.gen_frame, l->gen_frame},
                             {l->dbg.gen_state, l->gen_state}, {l->dbg.frame_locals, l->frame_locals},
                             {l->dbg.gen_name, l->gen_qualname - (int)sizeof(void *)},
-                            {l->dbg.tuple_items, l->tuple_items}};
+                            {l->dbg.tuple_items, l->tuple_items},
+                            {l->dbg.code_name, l->code_name},
+                            {l->dbg.code_filename, l->code_filename}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (pairs[i][0] >= 0)
             runtime[pairs[i][0]] = (uint64_t)pairs[i][1];
