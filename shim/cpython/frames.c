@@ -214,25 +214,28 @@ int tl_frames_of_generator(PyObject *gen, uintptr_t *pair)
     return f ? read_frame(f, pair) : 0;
 }
 
-static char *attr_utf8(PyObject *obj, const char *name)
+/* A code object's str field (layouts.inc) as UTF-8, or NULL: the str's
+ * own buffer, which lives as long as the str, hence as the code object. */
+static const char *code_str(PyObject *co, int at)
 {
-    PyObject *v = tl_py.PyObject_GetAttrString(obj, name);
-    if (!v) {
+    PyObject *s = TL_FIELD(co, at, PyObject *);
+    const char *u = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
+    if (!u)
         tl_py.PyErr_Clear();
-        return NULL;
-    }
-    const char *s = tl_py.PyUnicode_AsUTF8(v);
-    char *copy = s ? strdup(s) : NULL;
-    if (!s)
-        tl_py.PyErr_Clear();
-    tl_py.Py_DecRef(v);
-    return copy;
+    return u;
+}
+
+void tl_frames_names(uintptr_t code, const char **function, const char **file)
+{
+    *function = code_str((PyObject *)code, L->code_name);
+    *file = code_str((PyObject *)code, L->code_filename);
 }
 
 void tl_frames_resolve(uintptr_t code, uintptr_t offset, char **function, char **file, int *line)
 {
-    PyObject *co = (PyObject *)code;
-    *function = attr_utf8(co, tl_caps.qualname ? "co_qualname" : "co_name");
-    *file = attr_utf8(co, "co_filename");
-    *line = tl_py.PyCode_Addr2Line(co, (int)(intptr_t)offset);
+    const char *f, *n;
+    tl_frames_names(code, &f, &n);
+    *function = f ? strdup(f) : NULL;
+    *file = n ? strdup(n) : NULL;
+    *line = tl_py.PyCode_Addr2Line((PyObject *)code, (int)(intptr_t)offset);
 }

@@ -61,5 +61,8 @@ int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **val
  * file and the line, -1 when unknown.  Strings are malloc'd; NULL on
  * failure. */
 void tl_frames_resolve(uintptr_t code, uintptr_t offset, char **function, char **file, int *line);
+/* The same names, borrowed: UTF-8 the code object's strs hold (valid while
+ * it lives; NULL on failure). */
+void tl_frames_names(uintptr_t code, const char **function, const char **file);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/lock.h"
 #include "core/memo.h"
 #include "core/options.h"
 #include "core/scopes.h"
@@ -15,6 +16,19 @@
 /* Python stack id -> native stack id; code object -> scope; code object ->
  * is library code.  The depots keep the code objects alive. */
 static struct tl_memo native_of_py, scope_of_code, library_code;
+/* Resolving stacks to lines: most frames are shared by many stacks, so a
+ * code object's names are read once (code -> index in `names`), and the
+ * resolved stacks point to them (the code objects' own strings: the depot
+ * keeps those objects for good); each line is looked up once (code and
+ * offset -> line + 2).  Used under the GIL; the table has its own lock. */
+static struct tl_memo names_of_code, line_of_frame;
+static struct {
+    struct tl_lock lock;
+    struct code_names {
+        const char *function, *file; /* the code object's own strs' UTF-8 */
+    } *items;
+    uint32_t n, cap;
+} names = {.lock = TL_LOCK_INITIALIZER};
 
 /* What a thread remembers of its last hooks, so that a task created where
  * the last one was costs comparisons only: per site, the last stack's frame
@@ -75,6 +89,8 @@ void tl_capture_init(void)
     tl_memo_init(&native_of_py);
     tl_memo_init(&scope_of_code);
     tl_memo_init(&library_code);
+    tl_memo_init(&names_of_code);
+    tl_memo_init(&line_of_frame);
     if (!have_key)
         have_key = pthread_key_create(&mine_key, forget_thread) == 0;
 }
@@ -213,6 +229,57 @@ int tl_capture_is_library_code(uintptr_t code)
     return (int)code_fact(&library_code, code, 1);
 }
 
+/* The names of a code object, read once: the UTF-8 of its own strs, which
+ * live as long as it (the depot keeps it for good); resolved stacks share
+ * them. */
+static struct code_names names_of(uintptr_t code)
+{
+    uint32_t i;
+    struct code_names cn = {NULL, NULL};
+    if (tl_memo_get(&names_of_code, code, &i)) {
+        tl_lock(&names.lock);
+        cn = names.items[i];
+        tl_unlock(&names.lock);
+        return cn;
+    }
+    tl_frames_names(code, &cn.function, &cn.file);
+    tl_lock(&names.lock);
+    if (names.n == names.cap) {
+        uint32_t cap = names.cap ? names.cap * 2 : 256;
+        struct code_names *items = realloc(names.items, cap * sizeof *items);
+        if (items) {
+            names.items = items;
+            names.cap = cap;
+        }
+    }
+    int stored = names.n < names.cap;
+    if (stored)
+        names.items[i = names.n++] = cn;
+    tl_unlock(&names.lock);
+    if (stored)
+        tl_memo_put(&names_of_code, code, i);
+    return cn;
+}
+
+/* One frame: the code's shared names, and its line (remembered per code
+ * and offset: a shared frame's line is looked up once). */
+static void resolve_frame(uintptr_t code, uintptr_t offset, struct tl_pyframe *f)
+{
+    struct code_names cn = names_of(code);
+    f->function = cn.function;
+    f->file = cn.file;
+    /* code < 2^48 on x86_64 and aarch64: an offset below 2^16 fits above it */
+    uintptr_t key = offset < 0xFFFF && code < ((uintptr_t)1 << 48) ? code | offset << 48 : 0;
+    uint32_t line;
+    if (key && tl_memo_get(&line_of_frame, key, &line)) {
+        f->line = (int)line - 2;
+        return;
+    }
+    f->line = tl_py.PyCode_Addr2Line((PyObject *)code, (int)(intptr_t)offset);
+    if (key)
+        tl_memo_put(&line_of_frame, key, (uint32_t)(f->line + 2));
+}
+
 const struct tl_resolved_stack *tl_capture_resolve(uint32_t id)
 {
     const struct tl_resolved_stack *done = tl_depot_resolved(&tl_py_stacks, id);
@@ -224,12 +291,10 @@ const struct tl_resolved_stack *tl_capture_resolve(uint32_t id)
     if (!r)
         return NULL;
     r->n = n / 2;
-    for (uint32_t i = 0; i < r->n; i++) {
-        struct tl_pyframe *f = &r->frames[i];
-        tl_frames_resolve(w[2 * i], w[2 * i + 1], &f->function, &f->file, &f->line);
-    }
+    for (uint32_t i = 0; i < r->n; i++)
+        resolve_frame(w[2 * i], w[2 * i + 1], &r->frames[i]);
     if (tl_depot_set_resolved(&tl_py_stacks, id, r) < 0) {
-        tl_resolved_stack_free(r);
+        tl_resolved_stack_free(r); /* the names are the table's */
         return tl_depot_resolved(&tl_py_stacks, id);
     }
     return r;
