@@ -15,10 +15,16 @@ minus the same without it.  With --split N, the N functions whose cost per
 task grew most with the library (any object: the library's own, and what it
 calls in libc and CPython), from callgrind_annotate.
 
-The sid chroot's interpreters run under the chroot's own valgrind (installed
-with apt-get in the chroot when missing and we are root).  PYTHONHASHSEED=0,
-so that two runs of the same program count the same.  Standard library only;
-bench/run.py uses it for its callgrind rows.
+Every run gets a clean environment (env -i: PATH, PYTHONHASHSEED=0, so that
+two runs of the same program count the same), and the runs without the
+library get its two variables under other names of the same length: the
+environment's size moves the interpreter's memory layout and with it hash
+collisions in CPython's caches (pyenv 3.10, deep churn: 744 Ir/task).  The
+program's thread is counted apart (--separate-threads), and so are the
+library's collector and helper threads.  The sid chroot's interpreters run
+under the chroot's own valgrind (installed with apt-get in the chroot when
+missing and we are root).  Standard library only; bench/run.py uses it for
+its callgrind rows.
 """
 
 import argparse
@@ -70,17 +76,24 @@ def valgrind_argv(interp):
     return ["env"], None
 
 
-def run_one(interp, lib, options, kind, n, out_file, cwd):
+# Without the library, the same variables under names of the same length:
+# the environment's size moves the interpreter's memory layout, and with it
+# hash collisions in CPython's caches (pyenv 3.10, deep churn: two
+# variables more or less change the no-library count by 744 Ir/task).
+PADDED = {"LD_PRELOAD": "XX_PRELOAD", "TASKLEAK_OPTIONS": "XXSKLEAK_OPTIONS"}
+
+
+def run_one(interp, lib, options, kind, n, out_file, cwd, active=True):
     """(Ir of all threads, Ir of the program's thread) of one callgrind run,
-    or raises RuntimeError.  OUT_FILE-01 is the program's thread."""
+    or raises RuntimeError.  OUT_FILE-01 is the program's thread.  Not
+    ACTIVE: the library's variables are there under other names."""
     prefix, why = valgrind_argv(interp)
     if prefix is None:
         raise RuntimeError(why)
     env = {"PYTHONHASHSEED": "0", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    if lib:
-        env["LD_PRELOAD"] = lib
-        env["TASKLEAK_OPTIONS"] = options
-    argv = prefix + ["%s=%s" % kv for kv in sorted(env.items())] + [
+    for name, value in (("LD_PRELOAD", lib), ("TASKLEAK_OPTIONS", options)):
+        env[name if active else PADDED[name]] = value
+    argv = prefix + ["-i"] + ["%s=%s" % kv for kv in sorted(env.items())] + [
         "valgrind", "--tool=callgrind", "--separate-threads=yes", "--callgrind-out-file=" + out_file,
         interp.argv0, WORKLOADS_PY, "churn", kind, "--tasks", str(n), "--batch", str(BATCH)]
     if interp.sid:
@@ -135,15 +148,15 @@ def annotate(cg_file, lib_name):
 
 def measure(interp, lib, mode, kind, tmp, tasks=TASKS, split=False):
     """{"per_task": Ir per task, "main": the same on the program's thread
-    only, "rows": {(fn, obj): Ir per task, that thread}} for MODE ("none" for
-    no library).  The other threads are the library's collector (a report
+    only, "rows": {(fn, obj): Ir per task, that thread}} for MODE ("none":
+    LIB is not loaded, its variables are padded).  The other threads are the library's collector (a report
     a second, stretched some 50 times under valgrind)."""
     ir, main, rows = [], [], []
     for n in tasks:
         d = tempfile.mkdtemp(prefix="cg.", dir=tmp)
         opts = "report_path=%s/tl.%%p.json" % d + (":native=0" if mode == "native=0" else "")
         out = os.path.join(d, "out.cg")
-        total, mine = run_one(interp, lib if mode != "none" else None, opts, kind, n, out, d)
+        total, mine = run_one(interp, lib, opts, kind, n, out, d, active=mode != "none")
         ir.append(total)
         main.append(mine)
         if mode != "none" and not common.report_paths(d):
@@ -171,12 +184,13 @@ def split_lines(base, lib, top, lib_name):
     return lines
 
 
-def cached_base(path, interp, kind, tasks, tmp, split):
+def cached_base(path, interp, lib, kind, tasks, tmp, split):
     """measure() without the library, remembered in PATH (a JSON file) by
-    interpreter, workload and the workloads' source: it is deterministic."""
+    interpreter, workload, the workloads' source and the length of the
+    library's path (the padded environment's size): it is deterministic."""
     with open(WORKLOADS_PY, "rb") as f:
-        key = "5|%s|%s|%s|%s|%s|%s" % (interp.path, interp.version_str, kind, tasks, split,
-                                     hashlib.sha256(f.read()).hexdigest()[:12])
+        key = "6|%s|%s|%s|%s|%s|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
+                                        len(lib), hashlib.sha256(f.read()).hexdigest()[:12])
     try:
         with open(path) as f:
             cache = json.load(f)
@@ -186,7 +200,7 @@ def cached_base(path, interp, kind, tasks, tmp, split):
         got = cache[key]
         return {"per_task": got["per_task"], "main": got["main"],
                 "rows": {tuple(k.split("\t")): v for k, v in got["rows"].items()}}
-    got = measure(interp, None, "none", kind, tmp, tasks, split)
+    got = measure(interp, lib, "none", kind, tmp, tasks, split)
     cache[key] = {"per_task": got["per_task"], "main": got["main"],
                   "rows": {"\t".join(k): v for k, v in got["rows"].items()}}
     with open(path + ".tmp", "w") as f:
@@ -214,9 +228,9 @@ def main():
         for interp in interps:
             for kind in a.kind.split(","):
                 if a.base_cache:
-                    base = cached_base(a.base_cache, interp, kind, tasks, tmp, a.split > 0)
+                    base = cached_base(a.base_cache, interp, lib, kind, tasks, tmp, a.split > 0)
                 else:
-                    base = measure(interp, None, "none", kind, tmp, tasks, a.split > 0)
+                    base = measure(interp, lib, "none", kind, tmp, tasks, a.split > 0)
                 print("%s %s churn: no library %.0f Ir/task" % (interp.label, kind, base["per_task"]))
                 for mode in a.mode.split(","):
                     got = measure(interp, lib, mode, kind, tmp, tasks, a.split > 0)

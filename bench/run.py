@@ -483,7 +483,7 @@ def run_callgrind(interps, lib, jobs, cache, tmp, errors):
         it, kind, mode = job
         try:
             if mode == "none" and cache:
-                got = callgrind.cached_base(cache, it.py, kind, callgrind.TASKS, tmp, True)
+                got = callgrind.cached_base(cache, it.py, lib, kind, callgrind.TASKS, tmp, True)
             else:
                 got = callgrind.measure(it.py, lib, mode, kind, tmp, split=True)
         except (RuntimeError, OSError, subprocess.SubprocessError) as e:
