@@ -170,7 +170,24 @@ int tl_frames_same(void *ts, const struct tl_frame_keys *keys)
     if (keys->n < 0)
         return 0;
     const char *f = current_frame(ts);
-    if (l->code_adaptive < 0) /* 3.8-3.10: f_lasti */
+    const int lasti = l->code_adaptive < 0; /* 3.8-3.10: f_lasti */
+    /* The walk is a chain of `previous` loads.  For the shapes the rows of
+     * layouts.inc have, the offsets are constants in the instructions (a
+     * cycle less a frame than an offset in a register); each shape is
+     * taken only where this build's row has exactly its values. */
+#define SHAPE(back, code, instr, is_lasti)                                     \
+    (l->frame_back == (back) && l->frame_code == (code) && l->frame_instr == (instr) && \
+     lasti == (is_lasti))
+    if (SHAPE(8, 0, 56, 0)) /* 3.12 - 3.15 */
+        return same_walk(f, keys, 8, 0, 56, 0);
+    if (SHAPE(48, 32, 56, 0)) /* 3.11 */
+        return same_walk(f, keys, 48, 32, 56, 0);
+    if (SHAPE(24, 32, 104, 1)) /* 3.8, 3.9 */
+        return same_walk(f, keys, 24, 32, 104, 1);
+    if (SHAPE(24, 32, 96, 1)) /* 3.10 */
+        return same_walk(f, keys, 24, 32, 96, 1);
+#undef SHAPE
+    if (lasti)
         return same_walk(f, keys, l->frame_back, l->frame_code, l->frame_instr, 1);
     return same_walk(f, keys, l->frame_back, l->frame_code, l->frame_instr, 0);
 }
