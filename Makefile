@@ -21,7 +21,7 @@ LIB_SRC := $(ROOT_SRC) $(PART_SRC)
 # Everything but the root, for the unit tests: they link what they use.
 CORE_AR := $(BUILD)/libtaskleak-parts.a
 PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
-UNIT_TESTS := options depot memo tasks report output suppressions layout version lock
+UNIT_TESTS := options depot memo tasks report output suppressions layout version lock clock
 
 .PHONY: all deps test unit layers e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 bench bench-smoke profile \
         demo install asan clean check-exports package-test pytest-plugin
