@@ -4,11 +4,12 @@
 
     python3 bench/run.py [--lib PATH] [-k PATTERN]... [--python LABEL|PATH]...
                          [--quick] [--out docs/benchmarks.md] [--reps N] [--no-install]
+                         [--cg-jobs N] [--cg-cache FILE]
     make bench K=deep PY=sid-3.14        (the same, from make)
 
--k keeps the workloads whose name (shallow, deep, cancel, aiohttp, memory,
-lag) contains a pattern; --python takes labels as `python3 tests/pythons.py`
-prints them, or paths.
+-k keeps the workloads whose name (callgrind, shallow, deep, cancel, aiohttp,
+memory, lag) contains a pattern; --python takes labels as `python3
+tests/pythons.py` prints them, or paths.
 
 Every workload runs in a fresh child interpreter per sample, under each mode:
 
@@ -21,8 +22,13 @@ Library modes always get `report_path=<temp dir>/tl.%p.json` and nothing else
 (no `interval=0`: the defaults are what users get), and each run's report is
 read back to check that the library was active (tasks_created, and
 cancel_requests for cancel churn).  Samples alternate between modes within
-each repetition (none, default, native=0, debug, none, default, ...); a ratio
-is the median over repetitions of that repetition's mode / none.
+each repetition, in the reverse order every other repetition (none, default,
+native=0, debug; debug, native=0, default, none; ...), so that a drift of the
+machine's speed weighs on every mode alike; a ratio is the median over
+repetitions of that repetition's mode / none, and the Noise section gives the
+range and the quartiles of those per-repetition ratios.  Churn samples also
+measure the process's CPU time (all its threads), which a busy machine
+disturbs less than the clock: the CPU-time rows have no budget.
 
 Workloads (bench/workloads.py, bench/aiohttp_server.py):
   shallow churn   create + gather trivial tasks in batches of 1000; ns/task
@@ -33,13 +39,23 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
                   default loop and uvloop; the server stops by itself
   memory          peak RSS (VmHWM) after 1M and 2M finished tasks; MiB over
                   no library at 1M, and the growth from 1M to 2M
+  callgrind       instructions per task added by the library, deep and cancel
+                  churn, default and native=0 (bench/callgrind.py: valgrind's
+                  callgrind, a 10k- and a 30k-task run, PYTHONHASHSEED=0):
+                  the program's thread (the hooks) against the budget, all
+                  threads beside it (the collector's once-a-second report is
+                  stretched some 50 times under valgrind, so that figure
+                  moves with the load), and where the instructions go.  Runs
+                  before the timed workloads, --cg-jobs at a time (default 2);
+                  --cg-cache FILE remembers the no-library runs, which are
+                  deterministic.  Not in --quick (minutes per interpreter).
 
 Interpreters (tests/common.py, which also names the columns): /usr/bin/python3,
 the newest pyenv CPython of each supported minor and the Debian sid chroot's
 (not their debug builds); a supported minor none of them has is a SKIP column.
 `--python LABEL|PATH` (repeatable) replaces that list.
 
-Prints the ratio table (marked against the budget of issue 5), then the
+Prints the ratio table (marked against the budget of issue 20), then the
 absolute numbers, on stdout; progress goes to stderr.  `--out FILE` also
 writes the same document to FILE, keeping anything below the line
 `<!-- notes: kept by bench/run.py -->` of an existing FILE.
@@ -69,6 +85,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import common  # noqa: E402  (tests/common.py: interpreters, environment, reports)
+import callgrind  # noqa: E402  (bench/callgrind.py: instructions per task)
 
 WORKLOADS_PY = os.path.join(HERE, "workloads.py")
 SERVER_PY = os.path.join(HERE, "aiohttp_server.py")
@@ -82,21 +99,24 @@ CHURN = ["shallow", "deep", "cancel"]
 CHURN_LABEL = {"shallow": "shallow churn", "deep": "deep churn (20 frames)",
                "cancel": "cancel churn"}
 LOOPS = ["asyncio", "uvloop"]
-ALL_WORKLOADS = CHURN + ["aiohttp", "memory", "lag"]
+ALL_WORKLOADS = CHURN + ["aiohttp", "memory", "lag", "callgrind"]
 LAG_SITES = [1000, 10000]
 LAG_BUDGET_MS = 1.0  # issue 11: within 1 ms of the lag without the library
 
-# Budget (issue 5).  churn: ratio <= limit; aiohttp: ratio >= limit.
-CHURN_BUDGET = {("deep", "default"): 1.10, ("deep", "native=0"): 1.05,
-                ("cancel", "default"): 1.25, ("cancel", "native=0"): 1.25}
-AIOHTTP_BUDGET = 0.97
+# Budget (issue 20).  churn: ratio <= limit; aiohttp: ratio >= limit;
+# callgrind: instructions per task added, the program's thread, <= limit.
+CHURN_BUDGET = {("deep", "default"): 1.05, ("deep", "native=0"): 1.05,
+                ("cancel", "default"): 1.10, ("cancel", "native=0"): 1.10}
+AIOHTTP_BUDGET = 0.98
+IR_BUDGET = {"deep": 1000, "cancel": 2500}
+CG_KINDS = ["deep", "cancel"]
 MEM_BUDGET_MIB = 16.0
 MEM_FLAT_MIB = 1.0   # growth 1M->2M may exceed no library's by at most this
 
-FULL = {"reps": 5, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
+FULL = {"reps": 7, "debug_reps": 3, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
         "debug_div": 20, "batch": 1000, "mem_tasks": 2000000, "mem_reps": 1,
         "wrk_seconds": 3, "wrk_reps": 5, "lag_reps": 3, "lag_seconds": 2.3}
-QUICK = {"reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 2000},
+QUICK = {"reps": 1, "debug_reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 2000},
          "debug_div": 10, "batch": 1000, "mem_tasks": 20000, "mem_reps": 1,
          "wrk_seconds": 1, "wrk_reps": 1, "lag_reps": 1, "lag_seconds": 1.2}
 
@@ -369,8 +389,11 @@ def run_churn(r, interp, cfg, res, kinds):
     for kind in kinds:
         n = cfg["churn_tasks"][kind]
         samples = {m: [] for m in MODES}
+        cpu = {m: [] for m in MODES}
         for rep in range(cfg["reps"]):
-            for mode in MODES:
+            # Asyncio debug is for reference only (and slow): a few reps.
+            modes = [m for m in MODES if m != "debug" or rep < cfg["debug_reps"]]
+            for mode in modes if rep % 2 == 0 else modes[::-1]:
                 tasks = max(cfg["batch"], n // cfg["debug_div"]) if mode == "debug" else n
                 what = "%s %s churn rep %d" % (interp.label, kind, rep + 1)
                 out = r.child(interp, mode, ["churn", kind, "--tasks", str(tasks),
@@ -378,6 +401,7 @@ def run_churn(r, interp, cfg, res, kinds):
                               min_tasks=tasks, min_cancels=tasks if kind == "cancel" else 0,
                               timeout=600)
                 samples[mode].append(out["ns_per_task"] if out else None)
+                cpu[mode].append(out.get("cpu_ns_per_task") if out else None)
                 if out and mode == "default" and kind in ("deep", "cancel"):
                     extra = {k: v for k, v in out.get("stats", {}).items()
                              if k not in ("tasks_created", "tasks_done", "tasks_live",
@@ -387,8 +411,9 @@ def run_churn(r, interp, cfg, res, kinds):
                             "tasks": out["stats"].get("tasks_created"), "extra": extra}
             log("  %s rep %d: %s" % (kind, rep + 1, "  ".join(
                 "%s %s" % (m, "%.0f ns" % samples[m][-1] if samples[m][-1] else "ERR")
-                for m in MODES)))
+                for m in modes)))
         res[("churn", kind)] = samples
+        res[("cpu", kind)] = cpu
 
 
 def run_aiohttp(r, interp, cfg, res, have_wrk):
@@ -451,6 +476,51 @@ def run_lag(r, interp, cfg, res):
                 "%s %s" % (m, "max %.1f / p99 %.2f ms" % s[-1] if s[-1] else "ERR")
                 for m, s in samples.items())))
         res[("lag", sites)] = (samples, spawn_ns)
+
+
+def run_callgrind(interps, lib, jobs, cache, tmp, errors):
+    """{label: {(kind, mode): measure() result}} for every interpreter, in a
+    pool of JOBS (callgrind counts do not depend on the load)."""
+    import concurrent.futures
+    work = [(it, kind, mode) for it in interps if not it.skip
+            for kind in CG_KINDS for mode in ["none"] + LIB_MODES]
+
+    def one(job):
+        it, kind, mode = job
+        try:
+            if mode == "none" and cache:
+                got = callgrind.cached_base(cache, it.py, lib, kind, callgrind.TASKS, tmp, True)
+            else:
+                got = callgrind.measure(it.py, lib, mode, kind, tmp, split=True)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            return job, None, str(e)
+        return job, got, None
+
+    out = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        for (it, kind, mode), got, err in ex.map(one, work):
+            if err:
+                errors.append("%s callgrind %s churn [%s]: %s" % (it.label, kind, mode, err))
+                continue
+            out.setdefault(it.label, {})[(kind, mode)] = got
+            log("  callgrind %s %s churn %s: %.0f Ir/task, the program's thread %.0f"
+                % (it.label, kind, mode, got["per_task"], got["main"]))
+    return out
+
+
+def cg_extra(res, kind, mode, which="main"):
+    """Ir per task the library adds (MODE over none), or None."""
+    got = res.get(("cg", kind))
+    if not got or mode not in got or "none" not in got:
+        return None
+    return got[mode][which] - got["none"][which]
+
+
+def cell_cg(res, kind, mode):
+    x = cg_extra(res, kind, mode)
+    if x is None:
+        return "–"
+    return "%s %s" % ("{:,.0f}".format(x), OK if x <= IR_BUDGET[kind] else MISS)
 
 
 def cell_lag(res, sites, which):
@@ -540,14 +610,31 @@ def cell_memory(res, mode, which):
     return "%+.1f MiB %s" % (grow, OK if grow - grow0 <= MEM_FLAT_MIB else MISS)
 
 
+def cell_cpu(res, kind, mode):
+    s = res.get(("cpu", kind))
+    if s is None:
+        return "–"
+    rs = paired_ratios(s, mode)
+    return fmt_ratio(median(rs)) if rs else "–"
+
+
 def ratio_rows():
     rows = []
+    for kind in CG_KINDS:
+        for mode in LIB_MODES:
+            rows.append(("instructions per task added, %s (callgrind, the program's thread)"
+                         % CHURN_LABEL[kind], MODE_LABEL[mode], "≤ {:,}".format(IR_BUDGET[kind]),
+                         lambda res, k=kind, m=mode: cell_cg(res, k, m)))
     for kind in CHURN:
         for mode in ["default", "native=0", "debug"]:
             lim = CHURN_BUDGET.get((kind, mode))
             rows.append((CHURN_LABEL[kind], MODE_LABEL[mode],
                          "≤ %.2f" % lim if lim else "–",
                          lambda res, k=kind, m=mode: cell_churn(res, k, m)))
+        if kind != "shallow":
+            for mode in LIB_MODES:
+                rows.append((CHURN_LABEL[kind] + ", CPU time", MODE_LABEL[mode], "–",
+                             lambda res, k=kind, m=mode: cell_cpu(res, k, m)))
     for loop in LOOPS:
         for mode in LIB_MODES:
             rows.append(("aiohttp req/s, %s loop" % loop, MODE_LABEL[mode], "≥ %.2f" % AIOHTTP_BUDGET,
@@ -576,8 +663,37 @@ def spread(xs):
     return " ±%.0f%%" % (50.0 * (max(xs) - min(xs)) / m) if m else ""
 
 
+def quartiles(xs):
+    xs = sorted(xs)
+    if len(xs) < 4:
+        return xs[0], xs[-1]
+    q = statistics.quantiles(xs, n=4)
+    return q[0], q[2]
+
+
+def cell_noise(res, kind, mode):
+    s = res.get(("churn", kind))
+    rs = paired_ratios(s, mode) if s else []
+    if not rs:
+        return "–"
+    lo, hi = quartiles(rs)
+    return "%.2f–%.2f (p25–p75 %.2f–%.2f, n=%d)" % (min(rs), max(rs), lo, hi, len(rs))
+
+
 def abs_rows():
     rows = []
+    for kind in CG_KINDS:
+        for mode in ["none"] + LIB_MODES:
+            def f(res, k=kind, m=mode):
+                got = res.get(("cg", k))
+                if not got or m not in got:
+                    return "–"
+                if m == "none":
+                    return "{:,.0f}".format(got[m]["per_task"])
+                return "{:,.0f} (all threads +{:,.0f})".format(
+                    got[m]["per_task"], got[m]["per_task"] - got["none"]["per_task"])
+            rows.append(("instructions per task, %s (callgrind)" % CHURN_LABEL[kind],
+                         MODE_LABEL[mode], f))
     for kind in CHURN:
         for mode in MODES:
             def f(res, k=kind, m=mode):
@@ -608,6 +724,27 @@ def abs_rows():
                 return "ERR"
             return "%.1f / %.1f" % (median([x[0] for x in xs]), median([x[1] for x in xs]))
         rows.append(("peak RSS at %s / %s tasks, MiB" % tuple(MEM_MARKS), MODE_LABEL[mode], f))
+    return rows
+
+
+def noise_rows():
+    rows = []
+    for kind in CHURN:
+        for mode in LIB_MODES:
+            rows.append(("%s, per-repetition ratios" % CHURN_LABEL[kind], MODE_LABEL[mode],
+                         lambda res, k=kind, m=mode: cell_noise(res, k, m)))
+    for loop in LOOPS:
+        for mode in LIB_MODES:
+            def f(res, l=loop, m=mode):
+                s = res.get(("aiohttp", l))
+                if not isinstance(s, dict):
+                    return s if isinstance(s, str) else "–"
+                rs = paired_ratios(s, m)
+                if not rs:
+                    return "–"
+                lo, hi = quartiles(rs)
+                return "%.3f–%.3f (p25–p75 %.3f–%.3f, n=%d)" % (min(rs), max(rs), lo, hi, len(rs))
+            rows.append(("aiohttp req/s, %s loop, per-repetition ratios" % loop, MODE_LABEL[mode], f))
     return rows
 
 
@@ -646,6 +783,12 @@ def misses(interps, results):
         res = results.get(it.label)
         if not res:
             continue
+        for kind in CG_KINDS:
+            for mode in LIB_MODES:
+                x = cg_extra(res, kind, mode)
+                if x is not None and x > IR_BUDGET[kind]:
+                    out.append("%s, instructions per task added, %s, %s: {:,.0f} > {:,}".format(
+                        x, IR_BUDGET[kind]) % (it.label, CHURN_LABEL[kind], mode))
         for kind in CHURN:
             s = res.get(("churn", kind))
             for mode in LIB_MODES:
@@ -708,12 +851,16 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
     lines.append("- Interpreters: %s." % "; ".join(
         "%s%s" % (it.label, " `%s`" % it.path if it.path else "") for it in interps))
     lines.append("- Method: each sample is a fresh child process; within a repetition the modes "
-                 "alternate (no library, default, `native=0`, asyncio debug); a ratio is the median "
-                 "over %d repetitions of that repetition's ratio to no library. Churn: %s tasks per "
-                 "sample in batches of %d (asyncio debug: 1/%d of that), after an untimed warm-up of "
-                 "5%%. aiohttp: `wrk -t1 -c32 -d%ds` on 127.0.0.1, %d repetitions. Memory: VmHWM "
-                 "after %s and %s finished tasks (batches of %d), %d repetition(s)."
-                 % (cfg["reps"], "/".join("%s %d" % (k, cfg["churn_tasks"][k]) for k in CHURN),
+                 "alternate (no library, default, `native=0`, asyncio debug in the first %d), in "
+                 "the reverse order every other repetition; a ratio is the median over %d "
+                 "repetitions of that repetition's ratio to no library (their spread: Noise). "
+                 "Churn: %s tasks per sample in batches of %d (asyncio debug: 1/%d of that), after "
+                 "an untimed warm-up of 5%%. aiohttp: `wrk -t1 -c32 -d%ds` on 127.0.0.1, %d "
+                 "repetitions. Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
+                 "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
+                 "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0."
+                 % (cfg["debug_reps"], cfg["reps"],
+                    "/".join("%s %d" % (k, cfg["churn_tasks"][k]) for k in CHURN),
                     cfg["batch"], cfg["debug_div"], cfg["wrk_seconds"], cfg["wrk_reps"],
                     "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
                     cfg["batch"], cfg["mem_reps"]))
@@ -725,7 +872,9 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
     lines.append("")
     lines.append("Churn: time per task, lower is better (asyncio debug for reference, no budget). "
                  "aiohttp: requests/s, higher is better. Memory: MiB. "
-                 "%s within the budget of issue 5, %s over it; shallow churn has no budget." % (OK, MISS))
+                 "Instructions: callgrind's count per task over no library, the program's thread "
+                 "(deterministic). %s within the budget of issue 20, %s over it; shallow churn and "
+                 "CPU time have no budget." % (OK, MISS))
     lines.append("")
     rows = []
     for wl, mode, budget, fn in ratio_rows():
@@ -748,6 +897,41 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                                   for it in interps])
     lines.append(md_table(["workload", "mode"] + cols, rows))
     lines.append("")
+    lines.append("## Noise")
+    lines.append("")
+    lines.append("The ratio of each repetition to the no-library sample next to it: the range, "
+                 "and the quartiles. A budget line inside that range is within the noise of this "
+                 "run.")
+    lines.append("")
+    rows = []
+    for wl, mode, fn in noise_rows():
+        rows.append([wl, mode] + [it.skip if it.skip else fn(results.get(it.label, {}))
+                                  for it in interps])
+    lines.append(md_table(["workload", "mode"] + cols, rows))
+    lines.append("")
+    splits = [(it.label, kind, results[it.label][("cg", kind)]) for it in interps
+              if not it.skip and it.label in results for kind in CG_KINDS
+              if ("cg", kind) in results[it.label]]
+    if splits:
+        lines.append("## Where the library's instructions go (callgrind)")
+        lines.append("")
+        lines.append("Default options, the program's thread, instructions per task over no "
+                     "library by function (`bench/callgrind.py --split`): the library's own "
+                     "(with link-time optimisation, what a function inlines counts as its), then "
+                     "what grew in other objects (libc, CPython; `?` where a stripped object's "
+                     "address cannot be told apart).")
+        lines.append("")
+        for label, kind, got in splits:
+            if "none" in got and "default" in got:
+                lines.append("<details><summary>%s, %s: +%.0f</summary>" % (
+                    label, CHURN_LABEL[kind], got["default"]["main"] - got["none"]["main"]))
+                lines.append("")
+                lines.append("```")
+                lines.extend(callgrind.split_lines(got["none"], got["default"], 14,
+                                                   "libtaskleak.so"))
+                lines.append("```")
+                lines.append("</details>")
+                lines.append("")
     if hook_stats:
         lines.append("## Library self-accounting")
         lines.append("")
@@ -781,13 +965,17 @@ def main():
                     % ",".join(ALL_WORKLOADS))
     ap.add_argument("--no-install", action="store_true",
                     help="never apt-get install wrk, python3-aiohttp, python3-uvloop")
+    ap.add_argument("--cg-jobs", type=int, default=2, help="callgrind runs at a time (default 2)")
+    ap.add_argument("--cg-cache", metavar="FILE",
+                    help="remember the no-library callgrind runs in FILE (deterministic)")
     args = ap.parse_args()
 
     cfg = dict(QUICK if args.quick else FULL)
     if args.reps:
         cfg["reps"] = cfg["wrk_reps"] = args.reps
     MEM_MARKS[:] = [count_label(cfg["mem_tasks"] // 2), count_label(cfg["mem_tasks"])]
-    only = set(args.only.split(",")) if args.only else set(ALL_WORKLOADS)
+    only = set(args.only.split(",")) if args.only else set(ALL_WORKLOADS) - (
+        {"callgrind"} if args.quick else set())
     bad = only - set(ALL_WORKLOADS)
     if bad:
         ap.error("unknown workload(s): %s" % ", ".join(sorted(bad)))
@@ -817,12 +1005,21 @@ def main():
         linfo = lib_info(lib)
         r = Runner(lib, tmp)
         results = {}
+        if "callgrind" in only:
+            log("bench: callgrind, %d at a time" % args.cg_jobs)
+            for label, got in run_callgrind(interps, lib, args.cg_jobs, args.cg_cache, tmp,
+                                            r.errors).items():
+                res = results.setdefault(label, {})
+                for (kind, mode), v in got.items():
+                    res.setdefault(("cg", kind), {})[mode] = v
         for it in interps:
             if it.skip:
                 log("bench: %s: %s" % (it.label, it.skip))
                 continue
             log("bench: %s (%s)" % (it.label, it.path))
             res = results.setdefault(it.label, {})
+            if not only - {"callgrind"}:
+                continue
             kinds = [k for k in CHURN if k in only]
             if kinds:
                 run_churn(r, it, cfg, res, kinds)

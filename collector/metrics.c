@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prometheus metrics in the text exposition format (version 0.0.4), for
  * node_exporter's textfile collector: one file per process (metrics_path,
  * %p = pid), replaced atomically at every report so that a scrape never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prometheus metrics: the text exposition format, for node_exporter's
  * textfile collector, written at every report (option metrics_path). */
 #ifndef TL_METRICS_H

@@ -331,19 +331,21 @@ static json_t *stats_object(const struct tl_stats *s)
 static json_t *hooks_object(void)
 {
     json_t *hooks = json_object();
-    uint64_t calls = 0, ticks = 0;
+    uint64_t calls = 0;
+    double ns = 0;
     for (int h = 0; h < TL_N_HOOKS; h++) {
         struct tl_hook_stats st = tl_hook_stats[h];
+        double hook_ns = tl_hook_ns(&st); /* the task hooks time a sample of calls */
         calls += st.calls;
-        ticks += st.ticks;
+        ns += hook_ns;
         json_object_set_new(hooks, tl_hook_names[h], json_pack("{s:I, s:I}",
-            "calls", (json_int_t)st.calls, "ns", (json_int_t)tl_ticks_to_ns(st.ticks)));
+            "calls", (json_int_t)st.calls, "ns", (json_int_t)hook_ns));
     }
     /* The collector's slices: also their longest hold of the GIL. */
     json_object_set_new(json_object_get(hooks, "collect"), "max_ns",
                         json_integer((json_int_t)tl_ticks_to_ns(tl_collect_max_ticks)));
     json_object_set_new(hooks, "total", json_pack("{s:I, s:I}", "calls", (json_int_t)calls,
-                                                  "ns", (json_int_t)tl_ticks_to_ns(ticks)));
+                                                  "ns", (json_int_t)ns));
     return hooks;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shutdown watchdog's schedule and its stderr line. */
 #include "collector/watchdog.h"
 

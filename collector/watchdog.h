@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shutdown watchdog, seen from the collector: when it must look, when a
  * shutdown has lasted too long, and the line that says what blocks it.
  * collector.c runs the collections and writes the report. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Make libtaskleak.so self-contained for a wheel, as auditwheel repairs a
 wheel: every shared library it needs beyond the few every Linux has (the
 manylinux policy's: glibc's own, libgcc_s, libstdc++) is copied beside it

@@ -22,7 +22,8 @@ The first form picks the row of sys.version_info's minor and build kind
   * reads created, suspended and finished generators, coroutines and async
     generators (one of them an asyncio task's) through gen_frame, gen_state /
     gen_finished, frame_locals and code_nlocals: their code, the line they
-    wait at, and the very objects their frame's f_locals holds;
+    wait at, and the very objects their frame's f_locals holds; and their
+    __qualname__ object through gen_qualname;
   * the objects an await passes through to an async generator (offsets.h's
     TL_OFF_AGEN_DRIVER_TARGET): async_generator_asend and _athrow hold the
     generator there, anext_awaitable (3.10+) the asend, and their type
@@ -30,8 +31,10 @@ The first form picks the row of sys.version_info's minor and build kind
   * ts_interp: PyInterpreterState_Main() in the main thread (and the second);
   * ts_thread_id and ts_native_id (3.11+): threading.get_ident() and
     get_native_id() in the main thread and the second;
+  * tuple_items: a tuple's first item; code_name and code_filename: a code
+    object's co_qualname (co_name before 3.11) and co_filename;
   * 3.13+: the cookie of _PyRuntime.debug_offsets and the row's value in
-    every .dbg slot.
+    every .dbg slot (gen_name: gi_name, which gen_qualname follows).
 
 It prints "OK <version> <label>" and exits 0, or "FAIL ..." lines and exits 1;
 "SKIP <version>: no row" (exit 0) for a version outside the range of
@@ -65,10 +68,12 @@ FIELDS = ("minor", "debug", "ts_frame", "ts_cframe", "cframe_current", "ts_inter
           "ts_thread_id", "ts_native_id",
           "frame_back", "frame_code", "frame_instr", "frame_owner", "owner_skip",
           "stackref_mask", "code_adaptive", "instr_unit", "gen_frame", "gen_state",
-          "gen_finished", "frame_locals", "code_nlocals", "dbg")
+          "gen_finished", "frame_locals", "code_nlocals", "gen_qualname", "tuple_items",
+          "code_name", "code_filename", "dbg")
 DBG_FIELDS = ("ts_frame", "ts_interp", "frame_back", "frame_code", "frame_instr",
               "frame_owner", "code_adaptive", "gen_frame", "gen_state", "frame_locals",
-              "ts_thread_id", "ts_native_id")
+              "ts_thread_id", "ts_native_id", "gen_name", "tuple_items", "code_name",
+              "code_filename")
 OB_TYPE = 8            # offsetof(PyObject, ob_type): shim/cpython/offsets.h
 TP_NAME = 24           # offsetof(PyTypeObject, tp_name): shim/cpython/offsets.h
 OWNED_BY_GENERATOR = 1  # 3.11+ FRAME_OWNED_BY_GENERATOR (else _THREAD, 0)
@@ -266,6 +271,27 @@ def check_stack(label, min_skipped=1):
              % (label, skipped, min_skipped))
 
 
+def check_code_names():
+    """What frames.c's tl_frames_resolve() reads of a code object."""
+    for co in (check_code_names.__code__, (lambda: 0).__code__, traceback.format_exc.__code__):
+        name = co.co_qualname if MINOR >= 11 else co.co_name
+        if ptr(id(co) + L.code_name) != id(name):
+            fail("code_name: %#x at the offset, not the code's %s %#x"
+                 % (ptr(id(co) + L.code_name), "co_qualname" if MINOR >= 11 else "co_name", id(name)))
+        if ptr(id(co) + L.code_filename) != id(co.co_filename):
+            fail("code_filename: %#x at the offset, not co_filename %#x"
+                 % (ptr(id(co) + L.code_filename), id(co.co_filename)))
+
+
+def check_tuple():
+    """What api.c's tl_py_tuple_first() reads: a tuple's first item."""
+    for t in ((object(),), tuple(range(3)), ("x", 1)):
+        if ptr(id(t) + L.tuple_items) != id(t[0]):
+            fail("tuple_items: %#x at the offset, not the first item %#x"
+                 % (ptr(id(t) + L.tuple_items), id(t[0])))
+            return
+
+
 def check_interp(label):
     ts = api.PyThreadState_Get()
     interp, main = ptr(ts + L.ts_interp), api.PyInterpreterState_Main()
@@ -404,11 +430,19 @@ def async_generators():
         run_to_end(b.aclose())
 
 
+def check_qualname(obj, label):
+    """What frames.c's tl_frames_generator_qualname() reads."""
+    q = ptr(id(obj) + L.gen_qualname)
+    if q != id(obj.__qualname__):
+        fail("%s: gen_qualname holds %#x, not its __qualname__ %#x" % (label, q, id(obj.__qualname__)))
+
+
 def check_suspended(obj, label, started=True):
     """What frames.c's tl_frames_of_generator() and
     tl_frames_locals_of_generator() read of a created or suspended one."""
     code, pyframe = gen_parts(obj)
     base = id(obj)
+    check_qualname(obj, label)
     if L.gen_state >= 0:
         state = i8(base + L.gen_state)
         if state >= L.gen_finished:
@@ -527,9 +561,12 @@ def check_debug_offsets():
         slot = L.dbg[field]
         if slot >= 0:
             value = ctypes.c_uint64.from_address(rt + 8 * slot).value
-            if value != getattr(L, field):
-                fail(".dbg.%s = %d: debug_offsets slot %d holds %d, the row says %s = %d"
-                     % (field, slot, slot, value, field, getattr(L, field)))
+            # gi_name: gi_qualname, which the row has, follows it
+            row_field, want = (("gen_qualname", L.gen_qualname - ctypes.sizeof(VP))
+                               if field == "gen_name" else (field, getattr(L, field)))
+            if value != want:
+                fail(".dbg.%s = %d: debug_offsets slot %d holds %d, the row's %s gives %d"
+                     % (field, slot, slot, value, row_field, want))
 
 
 # ---- main ------------------------------------------------------------------------
@@ -561,6 +598,8 @@ def check(label, layouts):
     api.PyInterpreterState_Main.argtypes = []
     scenarios = [
         ("main thread interp", lambda: check_interp("main thread")),
+        ("tuple", check_tuple),
+        ("code names", check_code_names),
         ("plain", lambda: outer("plain calls")),
         ("generator", lambda: next(in_generator())),
         ("C -> Python", c_reentry),

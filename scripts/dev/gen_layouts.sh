@@ -79,9 +79,15 @@ done
  *   gen_executing   whose state is >= gen_executing (FRAME_EXECUTING) runs:
  *                   its saved stack top is stale (3.8-3.9: f_stacktop is
  *                   NULL while it runs)
+ *   gen_qualname    a coroutine's or generator's __qualname__ (gi_qualname,
+ *                   cr_qualname: the same head)
+ *   tuple_items     a tuple's first item (ob_item; 3.14 added ob_hash before it)
+ *   code_name       the function's name in a report: co_qualname (3.11+), co_name
+ *   code_filename   co_filename
  *   op_*            opcodes that sys.monitoring's handler sites are read by
  *   dbg             3.13+: the slot (uint64_t index) of the same field in
- *                   _PyRuntime.debug_offsets, checked at start-up
+ *                   _PyRuntime.debug_offsets, checked at start-up (gen_name:
+ *                   gi_name, which gen_qualname follows)
  */
 HDR
     printf '%s' "$rows"

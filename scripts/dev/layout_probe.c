@@ -53,7 +53,18 @@ int main(void)
     long dbg_ts_frame = -1, dbg_ts_interp = -1, dbg_frame_back = -1, dbg_frame_code = -1,
          dbg_frame_instr = -1, dbg_frame_owner = -1, dbg_code_adaptive = -1, dbg_gen_frame = -1,
          dbg_gen_state = -1, dbg_frame_locals = -1, dbg_frame_stacktop = -1,
-         dbg_ts_thread_id = -1, dbg_ts_native_id = -1;
+         dbg_ts_thread_id = -1, dbg_ts_native_id = -1, dbg_gen_name = -1, dbg_tuple_items = -1,
+         dbg_code_name = -1, dbg_code_filename = -1;
+#if PY_VERSION_HEX >= 0x030B0000
+    long code_name = offsetof(PyCodeObject, co_qualname); /* what a report calls the function */
+#else
+    long code_name = offsetof(PyCodeObject, co_name);
+#endif
+    /* A coroutine's and a generator's __qualname__ (the same head). */
+    long gen_qualname = offsetof(PyGenObject, gi_qualname);
+    same("PyCoroObject.cr_qualname", offsetof(PyCoroObject, cr_qualname), gen_qualname);
+    same("PyGenObject.gi_qualname after gi_name", offsetof(PyGenObject, gi_name) + sizeof(PyObject *),
+         gen_qualname);
 #ifdef Py_DEBUG
     int debug = 1;
 #else
@@ -140,12 +151,16 @@ int main(void)
     dbg_code_adaptive = DBG(code_object.co_code_adaptive);
     dbg_ts_thread_id = DBG(thread_state.thread_id);
     dbg_ts_native_id = DBG(thread_state.native_thread_id);
+    dbg_code_name = DBG(code_object.qualname);
+    dbg_code_filename = DBG(code_object.filename);
 #endif
 #if PY_VERSION_HEX >= 0x030E0000
     dbg_gen_frame = DBG(gen_object.gi_iframe);
     dbg_gen_state = DBG(gen_object.gi_frame_state);
     dbg_frame_locals = DBG(interpreter_frame.localsplus);
     dbg_frame_stacktop = DBG(interpreter_frame.stackpointer);
+    dbg_gen_name = DBG(gen_object.gi_name); /* gi_qualname follows it (checked above) */
+    dbg_tuple_items = DBG(tuple_object.ob_item);
 #endif
     same("PyObject.ob_type", offsetof(PyObject, ob_type), TL_OFF_OB_TYPE);
     same("PyTypeObject.tp_name", offsetof(PyTypeObject, tp_name), TL_OFF_TP_NAME);
@@ -154,6 +169,8 @@ int main(void)
     same("PyMethodDescrObject.d_method", offsetof(PyMethodDescrObject, d_method), TL_OFF_DESCR_METHOD);
     same("PyWrapperDescrObject.d_wrapped", offsetof(PyWrapperDescrObject, d_wrapped),
          TL_OFF_DESCR_WRAPPED);
+    same("PyGetSetDescrObject.d_getset", offsetof(PyGetSetDescrObject, d_getset), TL_OFF_DESCR_GETSET);
+    same("PyVarObject.ob_size", offsetof(PyVarObject, ob_size), TL_OFF_VAR_SIZE);
     same("METH_FASTCALL", METH_FASTCALL, TL_METH_FASTCALL);
     same("METH_NOARGS", METH_NOARGS, TL_METH_NOARGS);
     same("METH_KEYWORDS", METH_KEYWORDS, TL_METH_KEYWORDS);
@@ -170,7 +187,10 @@ int main(void)
            owner_skip, stackref_mask, code_adaptive, instr_unit);
     printf("    .gen_frame = %ld, .gen_state = %ld, .gen_finished = %ld,\n", gen_frame, gen_state,
            gen_finished);
-    printf("    .frame_locals = %ld, .code_nlocals = %ld,\n", frame_locals, code_nlocals);
+    printf("    .frame_locals = %ld, .code_nlocals = %ld, .gen_qualname = %ld, .tuple_items = %ld,\n",
+           frame_locals, code_nlocals, gen_qualname, (long)offsetof(PyTupleObject, ob_item));
+    printf("    .code_name = %ld, .code_filename = %ld,\n", code_name,
+           (long)offsetof(PyCodeObject, co_filename));
     printf("    .frame_stack = %ld, .frame_stacktop = %ld, .stacktop_kind = %ld,\n", frame_stack,
            frame_stacktop, stacktop_kind);
     printf("    .frame_state = %ld, .gen_executing = %ld,\n", frame_state, gen_executing);
@@ -182,7 +202,8 @@ int main(void)
            dbg_frame_instr, dbg_frame_owner, dbg_code_adaptive, dbg_gen_frame);
     printf("            .gen_state = %ld, .frame_locals = %ld, .frame_stacktop = %ld,\n",
            dbg_gen_state, dbg_frame_locals, dbg_frame_stacktop);
-    printf("            .ts_thread_id = %ld, .ts_native_id = %ld})\n", dbg_ts_thread_id,
-           dbg_ts_native_id);
+    printf("            .ts_thread_id = %ld, .ts_native_id = %ld, .gen_name = %ld, .tuple_items = %ld,\n",
+           dbg_ts_thread_id, dbg_ts_native_id, dbg_gen_name, dbg_tuple_items);
+    printf("            .code_name = %ld, .code_filename = %ld})\n", dbg_code_name, dbg_code_filename);
     return 0;
 }

@@ -2,8 +2,10 @@
 /* Clock, thread ids and the shared depots. */
 #include "core/core.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,9 +46,54 @@ __attribute__((constructor(101))) static void core_init(void)
     tl_depot_init(&tl_names);
 }
 
+/* Seconds per tick (a double's bits; 0 until known), measured over the
+ * span since start, which tl_now() lengthens as it goes: the error of a
+ * converted time stays a few clock reads' jitter. */
+static uint64_t rate_bits, rate_span;
+static int ticks_are_clock = -1; /* unknown yet */
+
+/* The TSC keeps time only where the kernel itself trusts it for
+ * CLOCK_MONOTONIC (synchronised and constant-rate on every CPU). */
+static int tsc_keeps_time(void)
+{
+#if defined(__x86_64__)
+    char buf[32] = "";
+    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                  O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    return n >= 3 && !strncmp(buf, "tsc", 3) && (buf[3] == '\n' || buf[3] == 0);
+#else
+    return 1; /* tl_ticks() is CLOCK_MONOTONIC itself */
+#endif
+}
+
 double tl_now(void)
 {
-    return monotonic() - start;
+    double t = monotonic() - start;
+    uint64_t span = tl_ticks() - start_ticks;
+    int usable = __atomic_load_n(&ticks_are_clock, __ATOMIC_RELAXED);
+    if (usable < 0)
+        __atomic_store_n(&ticks_are_clock, usable = tsc_keeps_time(), __ATOMIC_RELAXED);
+    if (usable && t > 0.001 && span / 2 > __atomic_load_n(&rate_span, __ATOMIC_RELAXED)) {
+        double rate = t / (double)span;
+        uint64_t bits;
+        memcpy(&bits, &rate, sizeof bits);
+        __atomic_store_n(&rate_bits, bits, __ATOMIC_RELAXED);
+        __atomic_store_n(&rate_span, span, __ATOMIC_RELAXED);
+    }
+    return t;
+}
+
+double tl_time_of(uint64_t ticks)
+{
+    uint64_t bits = __atomic_load_n(&rate_bits, __ATOMIC_RELAXED);
+    if (!bits)
+        return tl_now();
+    double rate;
+    memcpy(&rate, &bits, sizeof rate);
+    return (double)(int64_t)(ticks - start_ticks) * rate;
 }
 
 double tl_from_monotonic(double seconds)
@@ -60,6 +107,11 @@ double tl_ticks_to_ns(uint64_t ticks)
     double elapsed = tl_now();
     uint64_t spent = tl_ticks() - start_ticks;
     return spent && elapsed > 0 ? (double)ticks * elapsed * 1e9 / (double)spent : 0;
+}
+
+double tl_hook_ns(const struct tl_hook_stats *s)
+{
+    return s->timed ? tl_ticks_to_ns(s->ticks) * (double)s->calls / (double)s->timed : 0;
 }
 
 pid_t tl_thread_id(void)

@@ -23,7 +23,8 @@ enum tl_hook { TL_HOOK_SPAWN, TL_HOOK_CANCEL, TL_HOOK_UNCANCEL, TL_HOOK_DESTROY,
                TL_HOOK_HANDLED, TL_HOOK_COLLECT, TL_N_HOOKS };
 extern const char *const tl_hook_names[TL_N_HOOKS];
 struct tl_hook_stats {
-    uint64_t calls, ticks;
+    uint64_t calls;        /* every call */
+    uint64_t timed, ticks; /* the calls that were timed, and their time */
 };
 /* The longest single hold of the GIL by the collector's slices. */
 extern uint64_t tl_collect_max_ticks;
@@ -43,9 +44,30 @@ static inline uint64_t tl_ticks(void)
 static inline void tl_hook_account(enum tl_hook hook, uint64_t ticks, int calls)
 {
     tl_hook_stats[hook].calls += (uint64_t)calls;
+    tl_hook_stats[hook].timed += (uint64_t)calls;
     tl_hook_stats[hook].ticks += ticks;
 }
+/* The task hooks time one call in TL_HOOK_SAMPLE (a clock read costs as
+ * much as a small hook): tl_hook_begin counts the call and says whether it
+ * is timed; tl_hook_timed adds a timed call's ticks (`calls`: 1 when the
+ * call ends there).  The report scales the time to every call. */
+#define TL_HOOK_SAMPLE 16
+static inline int tl_hook_begin(enum tl_hook hook)
+{
+    return tl_hook_stats[hook].calls++ % TL_HOOK_SAMPLE == 0;
+}
+static inline void tl_hook_timed(enum tl_hook hook, uint64_t ticks, int calls)
+{
+    tl_hook_stats[hook].timed += (uint64_t)calls;
+    tl_hook_stats[hook].ticks += ticks;
+}
+/* A hook's time in ns, scaled from its timed calls to all of them. */
+double tl_hook_ns(const struct tl_hook_stats *s);
 double tl_ticks_to_ns(uint64_t ticks);
+/* tl_now() at the time of a tl_ticks() value, without reading the clock
+ * again: where the kernel keeps time with the TSC, ticks are converted at
+ * the rate tl_now() keeps calibrating; elsewhere it is tl_now() itself. */
+double tl_time_of(uint64_t ticks);
 pid_t tl_thread_id(void);
 /* One line on stderr, at most once per `key` (a static flag). */
 void tl_warn_once(int *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

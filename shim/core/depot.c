@@ -18,7 +18,7 @@ struct tl_depot_entry {
 void tl_depot_init(struct tl_depot *d)
 {
     memset(d, 0, sizeof *d);
-    pthread_mutex_init(&d->lock, NULL);
+    d->lock = (struct tl_lock)TL_LOCK_INITIALIZER;
 }
 
 /* Four independent multiply chains (the hot path hashes ~50 words a task),
@@ -124,7 +124,7 @@ uint32_t tl_depot_put(struct tl_depot *d, const uintptr_t *w, uint32_t n,
     struct cached *c = &cache[h % CACHE_SLOTS];
     if (c->depot == d && c->hash == h && c->n == n && !memcmp(c->words, w, n * sizeof *w))
         return c->id;
-    pthread_mutex_lock(&d->lock);
+    tl_lock(&d->lock);
     if (d->nbuckets) {
         for (uint32_t i = d->buckets[h & (d->nbuckets - 1)]; i; i = d->entries[i - 1].next) {
             const struct tl_depot_entry *e = &d->entries[i - 1];
@@ -140,41 +140,41 @@ uint32_t tl_depot_put(struct tl_depot *d, const uintptr_t *w, uint32_t n,
     }
     if (id)
         *c = (struct cached){d, h, d->entries[id - 1].words, n, id};
-    pthread_mutex_unlock(&d->lock);
+    tl_unlock(&d->lock);
     return id;
 }
 
 const uintptr_t *tl_depot_get(struct tl_depot *d, uint32_t id, uint32_t *n)
 {
     const uintptr_t *w = NULL;
-    pthread_mutex_lock(&d->lock);
+    tl_lock(&d->lock);
     if (id >= 1 && id <= d->count) {
         w = d->entries[id - 1].words;
         *n = d->entries[id - 1].n;
     }
-    pthread_mutex_unlock(&d->lock);
+    tl_unlock(&d->lock);
     return w;
 }
 
 void *tl_depot_resolved(struct tl_depot *d, uint32_t id)
 {
     void *r = NULL;
-    pthread_mutex_lock(&d->lock);
+    tl_lock(&d->lock);
     if (id >= 1 && id <= d->count)
         r = d->entries[id - 1].resolved;
-    pthread_mutex_unlock(&d->lock);
+    tl_unlock(&d->lock);
     return r;
 }
 
 int tl_depot_set_resolved(struct tl_depot *d, uint32_t id, void *resolved)
 {
     int rc = -1;
-    pthread_mutex_lock(&d->lock);
+    tl_lock(&d->lock);
     if (id >= 1 && id <= d->count && !d->entries[id - 1].resolved) {
         d->entries[id - 1].resolved = resolved;
         rc = 0;
     }
-    pthread_mutex_unlock(&d->lock);
+    tl_unlock(&d->lock);
     return rc;
 }
 
@@ -190,31 +190,26 @@ void tl_depot_destroy(struct tl_depot *d)
     }
     free(d->entries);
     free(d->buckets);
-    pthread_mutex_destroy(&d->lock);
     memset(d, 0, sizeof *d);
 }
 
 uint32_t tl_depot_count(struct tl_depot *d)
 {
-    pthread_mutex_lock(&d->lock);
+    tl_lock(&d->lock);
     uint32_t n = d->count;
-    pthread_mutex_unlock(&d->lock);
+    tl_unlock(&d->lock);
     return n;
 }
 
 void tl_resolved_stack_free(struct tl_resolved_stack *r)
 {
-    for (uint32_t i = 0; r && i < r->n; i++) {
-        free(r->frames[i].function);
-        free(r->frames[i].file);
-    }
     free(r);
 }
 
 size_t tl_depot_bytes(struct tl_depot *d)
 {
-    pthread_mutex_lock(&d->lock);
+    tl_lock(&d->lock);
     size_t n = d->bytes;
-    pthread_mutex_unlock(&d->lock);
+    tl_unlock(&d->lock);
     return n;
 }

@@ -4,13 +4,15 @@
 #ifndef TL_DEPOT_H
 #define TL_DEPOT_H
 
-#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "core/lock.h"
 
 struct tl_depot_entry;
 
 struct tl_depot {
-    pthread_mutex_t lock;
+    struct tl_lock lock;
     struct tl_depot_entry *entries; /* index = id - 1 */
     uint32_t count, capacity;
     uint32_t *buckets; /* entry index + 1, chained through entries */
@@ -42,16 +44,18 @@ uint32_t tl_depot_count(struct tl_depot *d);
 size_t tl_depot_bytes(struct tl_depot *d);
 
 /* A Python trace of a depot, resolved to names and lines: the depot's
- * `resolved` slot holds one (capture.c fills it, the report reads it). */
+ * `resolved` slot holds one (capture.c fills it, the report reads it).  The
+ * names are not the stack's own: they are the code objects' (kept for good
+ * by the depot), shared by every stack through that code. */
 struct tl_pyframe {
-    char *function, *file;
+    const char *function, *file;
     int line; /* -1 when unknown */
 };
 struct tl_resolved_stack {
     uint32_t n;
     struct tl_pyframe frames[];
 };
-void tl_resolved_stack_free(struct tl_resolved_stack *r);
+void tl_resolved_stack_free(struct tl_resolved_stack *r); /* not its names */
 
 /* Free everything (tests; the process's own depots live until exit). */
 void tl_depot_destroy(struct tl_depot *d);

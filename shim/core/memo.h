@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* A memo table: what was computed once per key (a code object, a stack id),
- * remembered as a small number.  Thread-safe; grows, never shrinks. */
+ * remembered as a small number.  Thread-safe; grows a little at each put
+ * (no call rehashes the whole table), never shrinks. */
 #ifndef TL_MEMO_H
 #define TL_MEMO_H
 
-#include <pthread.h>
 #include <stdint.h>
 
+#include "core/lock.h"
+
 struct tl_memo {
-    pthread_mutex_t lock;
+    struct tl_lock lock;
     struct tl_memo_slot *slots; /* open addressing; key 0 marks a free slot */
-    uint32_t capacity, used;    /* capacity is 0 or a power of two */
+    uint32_t capacity, used;    /* capacity is 0 or a power of two; used: keys */
+    struct tl_memo_slot *old;   /* the table before the last growth, being moved */
+    uint32_t old_capacity, old_next;
 };
 
 void tl_memo_init(struct tl_memo *m);

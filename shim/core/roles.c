@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The table of roles: a file's ending and a function's qualified name. */
 #include "core/roles.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The pieces of the standard library that tell a shutdown and an executor's
  * job apart: asyncio's runner and loop, threading's exit, the
  * concurrent.futures thread pool.  Known by file and function. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shutdown clock: two atomic words, each a whole (time, cause, signal)
  * so that a reader never sees half of one.  Time in microseconds since the
  * library started (tl_now()), in the high 52 bits. */

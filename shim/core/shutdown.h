@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* When the process started to shut down, and why: the watchdog's clock
  * (collector/watchdog.c reads it).  Plain C; the setters are
  * async-signal-safe (a signal handler calls one): a few atomic words. */

@@ -2,14 +2,15 @@
 /* The task table and the leak list. */
 #include "core/tasks.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "core/lock.h"
 #include "core/verdict.h"
 
 static struct {
-    pthread_mutex_t lock;
+    struct tl_lock lock;
     struct tl_task **buckets;
     size_t nbuckets;
     uint64_t next_id;
@@ -18,7 +19,17 @@ static struct {
     struct tl_leak *leaks, *last_leak;
     uint64_t n_leaks;
     int max_leaks;
-} T = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    /* Records and cancels of ended tasks, for the next ones (chained
+     * through hnext / next): a task churn costs no malloc. */
+    struct tl_task *free_tasks;
+    struct tl_cancel *free_cancels;
+    unsigned n_free_tasks, n_free_cancels;
+    /* The records with a watch (cancelled, not judged ended): what a sweep
+     * looks at, without walking the table. */
+    struct tl_task *watched, *last_watched;
+} T = {.lock = TL_LOCK_INITIALIZER};
+
+#define FREE_MAX 4096 /* of each: about 0.5 MiB kept at most */
 
 static size_t slot_of(uintptr_t addr, size_t n)
 {
@@ -63,6 +74,38 @@ static struct tl_task **find(uintptr_t addr)
     return *p ? p : NULL;
 }
 
+static void watch_link(struct tl_task *rec)
+{
+    rec->wnext = NULL;
+    rec->wprev = T.last_watched;
+    if (T.last_watched)
+        T.last_watched->wnext = rec;
+    else
+        T.watched = rec;
+    T.last_watched = rec;
+}
+
+static void watch_unlink(struct tl_task *rec)
+{
+    if (rec->wprev)
+        rec->wprev->wnext = rec->wnext;
+    else
+        T.watched = rec->wnext;
+    if (rec->wnext)
+        rec->wnext->wprev = rec->wprev;
+    else
+        T.last_watched = rec->wprev;
+    rec->wnext = rec->wprev = NULL;
+}
+
+/* A copy of a record for a leak or a snapshot: none of the table's links. */
+static void detach_copy(struct tl_task *copy)
+{
+    copy->hnext = copy->wnext = copy->wprev = NULL;
+    copy->watch = NULL;
+    copy->stuck = NULL;
+}
+
 static void free_cancels(struct tl_cancel *c)
 {
     while (c) {
@@ -70,6 +113,50 @@ static void free_cancels(struct tl_cancel *c)
         free(c->message);
         free(c);
         c = next;
+    }
+}
+
+/* The free lists (lock held). */
+static struct tl_task *new_record(void)
+{
+    struct tl_task *rec = T.free_tasks;
+    if (!rec)
+        return malloc(sizeof *rec);
+    T.free_tasks = rec->hnext;
+    T.n_free_tasks--;
+    return rec;
+}
+
+static struct tl_cancel *new_cancel(void)
+{
+    struct tl_cancel *c = T.free_cancels;
+    if (!c)
+        return malloc(sizeof *c);
+    T.free_cancels = c->next;
+    T.n_free_cancels--;
+    return c;
+}
+
+/* Recycle a record that left the table, and its cancels (lock held). */
+static void recycle(struct tl_task *rec)
+{
+    for (struct tl_cancel *c = rec->cancels, *next; c; c = next) {
+        next = c->next;
+        free(c->message);
+        if (T.n_free_cancels < FREE_MAX) {
+            c->next = T.free_cancels;
+            T.free_cancels = c;
+            T.n_free_cancels++;
+        } else {
+            free(c);
+        }
+    }
+    if (T.n_free_tasks < FREE_MAX) {
+        rec->hnext = T.free_tasks;
+        T.free_tasks = rec;
+        T.n_free_tasks++;
+    } else {
+        free(rec);
     }
 }
 
@@ -82,6 +169,8 @@ static struct tl_task *unlink_task(uintptr_t addr)
     *p = t->hnext;
     T.records--;
     T.ended_alive -= t->ended;
+    if (t->watch)
+        watch_unlink(t);
     return t;
 }
 
@@ -93,52 +182,48 @@ uint64_t tl_tasks_created(void)
 uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
                          uint32_t created_native, pid_t thread_id, double t)
 {
-    struct tl_task *rec = calloc(1, sizeof *rec);
-    if (!rec)
+    tl_lock(&T.lock);
+    struct tl_task *rec = new_record();
+    if (!rec) {
+        tl_unlock(&T.lock);
         return 0;
-    rec->addr = addr;
-    rec->coro = coro;
-    rec->created_py = created_py;
-    rec->created_native = created_native;
-    rec->thread_id = thread_id;
-    rec->t_created = t;
-    pthread_mutex_lock(&T.lock);
+    }
     /* __init__ called again on a live task: the new call wins. */
     struct tl_task *old = unlink_task(addr);
     maybe_grow();
-    rec->id = ++T.next_id;
+    uint64_t id = 0;
     T.stats.tasks_created++;
+    T.next_id++;
     if (T.nbuckets) {
+        *rec = (struct tl_task){.addr = addr, .id = T.next_id, .t_created = t,
+                                .thread_id = thread_id, .coro = coro, .created_py = created_py,
+                                .created_native = created_native};
         size_t s = slot_of(addr, T.nbuckets);
         rec->hnext = T.buckets[s];
         T.buckets[s] = rec;
         T.records++;
-    }
-    uint64_t id = T.nbuckets ? rec->id : 0;
-    pthread_mutex_unlock(&T.lock);
-    if (old) {
-        free_cancels(old->cancels);
-        free(old); /* its watch, if any, is a leaked weakref: harmless */
-    }
-    if (!id)
+        id = rec->id;
+    } else {
         free(rec);
+    }
+    if (old) /* its watch, if any, is a leaked weakref: harmless */
+        recycle(old);
+    tl_unlock(&T.lock);
     return id;
 }
 
 int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
-                      uint64_t forwarded_from, char *message, uint32_t delivered)
+                      uint64_t forwarded_from, char *message, uint32_t delivered, void **watch)
 {
-    struct tl_cancel *c = calloc(1, sizeof *c);
-    if (!c) {
-        free(message);
-        return -1;
-    }
-    *c = (struct tl_cancel){NULL, t, stack, (uint8_t)scope, forwarded_from, message, delivered, 0};
     int first = -1;
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     struct tl_task **p = find(addr);
+    struct tl_cancel *c = p ? new_cancel() : NULL;
     T.stats.cancel_requests++;
-    if (p) {
+    if (c) {
+        *c = (struct tl_cancel){NULL, t, stack, (uint8_t)scope, forwarded_from, message,
+                                delivered, 0};
+        message = NULL;
         struct tl_task *rec = *p;
         first = rec->n_effective == 0;
         if (first)
@@ -150,43 +235,35 @@ int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
         else
             rec->cancels = c;
         rec->last_cancel = c;
-        c = NULL;
+        if (watch && *watch && !rec->watch) {
+            rec->watch = *watch;
+            *watch = NULL;
+            watch_link(rec);
+        }
     }
-    pthread_mutex_unlock(&T.lock);
-    if (c) {
-        free(c->message);
-        free(c);
-    }
+    tl_unlock(&T.lock);
+    free(message);
     return first;
 }
 
 void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind)
 {
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     struct tl_task **p = find(addr);
     if (p && (*p)->last_cancel) {
         (*p)->last_cancel->caught = site;
         (*p)->catch_kind = (uint8_t)kind;
     }
-    pthread_mutex_unlock(&T.lock);
-}
-
-void tl_task_watch(uintptr_t addr, void *watch)
-{
-    pthread_mutex_lock(&T.lock);
-    struct tl_task **p = find(addr);
-    if (p && !(*p)->watch)
-        (*p)->watch = watch;
-    pthread_mutex_unlock(&T.lock);
+    tl_unlock(&T.lock);
 }
 
 void tl_task_uncancelled(uintptr_t addr, int by_scope)
 {
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     struct tl_task **p = find(addr);
     if (p && by_scope)
         (*p)->n_scope_uncancel++;
-    pthread_mutex_unlock(&T.lock);
+    tl_unlock(&T.lock);
 }
 
 static void fill_view(const struct tl_task *t, struct tl_task_view *v)
@@ -199,20 +276,20 @@ static void fill_view(const struct tl_task *t, struct tl_task_view *v)
 
 uint64_t tl_task_id(uintptr_t addr)
 {
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     struct tl_task **p = find(addr);
     uint64_t id = p ? (*p)->id : 0;
-    pthread_mutex_unlock(&T.lock);
+    tl_unlock(&T.lock);
     return id;
 }
 
 int tl_task_view(uintptr_t addr, struct tl_task_view *out)
 {
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     struct tl_task **p = find(addr);
     if (p)
         fill_view(*p, out);
-    pthread_mutex_unlock(&T.lock);
+    tl_unlock(&T.lock);
     return p != NULL;
 }
 
@@ -237,9 +314,7 @@ static struct tl_cancel *copy_cancels(const struct tl_cancel *c)
 static void copy_record(struct tl_leak *out, const struct tl_task *rec)
 {
     out->task = *rec;
-    out->task.hnext = NULL;
-    out->task.watch = NULL;
-    out->task.stuck = NULL;
+    detach_copy(&out->task);
     out->task.cancels = copy_cancels(rec->cancels);
 }
 
@@ -271,18 +346,42 @@ static struct tl_leak *add_leak(const struct tl_task *rec, enum tl_kind kind,
     return l;
 }
 
-static void resolve_stuck(struct tl_task *rec, const struct tl_outcome *o, double t)
+static void resolve_stuck(struct tl_task *rec, enum tl_state st, double t)
 {
     if (rec->stuck && rec->stuck->t_resolved < 0) {
         rec->stuck->t_resolved = t;
-        rec->stuck->resolved_state = o->state;
+        rec->stuck->resolved_state = st;
     }
+}
+
+int tl_task_ended_quietly(uintptr_t addr, enum tl_state st, void **watch)
+{
+    *watch = NULL;
+    tl_lock(&T.lock);
+    struct tl_task **p = find(addr);
+    int quiet = p ? tl_verdict_quiet(*p, st) : -1;
+    if (quiet == 1) {
+        struct tl_task *rec = *p;
+        *p = rec->hnext;
+        T.records--;
+        T.ended_alive -= rec->ended;
+        if (rec->watch)
+            watch_unlink(rec);
+        if (!rec->ended)
+            T.stats.tasks_done++;
+        if (rec->stuck)
+            resolve_stuck(rec, st, tl_now());
+        *watch = rec->watch;
+        recycle(rec);
+    }
+    tl_unlock(&T.lock);
+    return quiet;
 }
 
 void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
                         struct tl_outcome *outcome, double t)
 {
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     struct tl_task *rec = unlink_task(addr);
     void *watch = NULL;
     if (rec) {
@@ -290,18 +389,16 @@ void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
         if (done && !rec->ended)
             T.stats.tasks_done++;
         if (done)
-            resolve_stuck(rec, outcome, t);
+            resolve_stuck(rec, outcome ? outcome->state : TL_FINISHED, t);
         if (leak_kind != TL_NO_LEAK)
             add_leak(rec, leak_kind, outcome, done ? t : -1);
         watch = rec->watch;
     }
     if (outcome)
         tl_outcome_free(outcome); /* what add_leak did not take */
-    pthread_mutex_unlock(&T.lock);
-    if (rec) {
-        free_cancels(rec->cancels);
-        free(rec);
-    }
+    if (rec)
+        recycle(rec);
+    tl_unlock(&T.lock);
     return watch;
 }
 
@@ -309,18 +406,20 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, enum tl_kind kind,
                      struct tl_outcome *outcome, double t)
 {
     void *watch = NULL;
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     struct tl_task **p = find(addr);
     struct tl_task *rec = p && (*p)->id == id ? *p : NULL;
     enum tl_kind leak_kind = rec ? tl_verdict_once(rec, done, kind) : TL_NO_LEAK;
     if (rec && done && !rec->ended) {
-        resolve_stuck(rec, outcome, t);
+        resolve_stuck(rec, outcome->state, t);
         if (!rec->ended) {
             T.stats.tasks_done++;
             T.ended_alive++;
         }
         rec->ended = 1;
         watch = rec->watch;
+        if (watch)
+            watch_unlink(rec);
         rec->watch = NULL;
     }
     if (leak_kind != TL_NO_LEAK) {
@@ -329,7 +428,7 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, enum tl_kind kind,
             rec->stuck = l;
     }
     tl_outcome_free(outcome); /* what add_leak did not take */
-    pthread_mutex_unlock(&T.lock);
+    tl_unlock(&T.lock);
     return watch;
 }
 
@@ -342,7 +441,7 @@ static int cmp_addr(const void *a, const void *b)
 void tl_tasks_end_all_but(uintptr_t *pending, size_t n)
 {
     qsort(pending, n, sizeof *pending, cmp_addr);
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     for (size_t i = 0; i < T.nbuckets; i++)
         for (struct tl_task *t = T.buckets[i]; t; t = t->hnext)
             if (!t->ended && !t->watch && !bsearch(&t->addr, pending, n, sizeof *pending, cmp_addr)) {
@@ -350,18 +449,17 @@ void tl_tasks_end_all_but(uintptr_t *pending, size_t n)
                 T.stats.tasks_done++;
                 T.ended_alive++;
             }
-    pthread_mutex_unlock(&T.lock);
+    tl_unlock(&T.lock);
 }
 
 size_t tl_tasks_watched(struct tl_task_view *out, size_t max)
 {
     size_t n = 0;
-    pthread_mutex_lock(&T.lock);
-    for (size_t i = 0; i < T.nbuckets && n < max; i++)
-        for (struct tl_task *t = T.buckets[i]; t && n < max; t = t->hnext)
-            if (t->watch && !t->ended)
-                fill_view(t, &out[n++]);
-    pthread_mutex_unlock(&T.lock);
+    tl_lock(&T.lock);
+    for (struct tl_task *t = T.watched; t && n < max; t = t->wnext)
+        if (!t->ended)
+            fill_view(t, &out[n++]);
+    tl_unlock(&T.lock);
     return n;
 }
 
@@ -371,7 +469,7 @@ void tl_tasks_visit(struct tl_stats *stats, tl_leak_visitor visit, void *ctx)
      * hooks never wait for a report on the table lock.  Leaks are only ever
      * appended, and what they point to never changes; the copies take the
      * fields a stuck entry's resolution may still change. */
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     *stats = T.stats;
     stats->tasks_live = T.records - T.ended_alive;
     size_t n = (size_t)T.n_leaks, i = 0;
@@ -379,12 +477,12 @@ void tl_tasks_visit(struct tl_stats *stats, tl_leak_visitor visit, void *ctx)
     if (!copies) { /* no memory: visit in place, as the slow path */
         for (const struct tl_leak *l = T.leaks; l; l = l->next)
             visit(ctx, l);
-        pthread_mutex_unlock(&T.lock);
+        tl_unlock(&T.lock);
         return;
     }
     for (const struct tl_leak *l = T.leaks; l && i < n; l = l->next)
         copies[i++] = *l;
-    pthread_mutex_unlock(&T.lock);
+    tl_unlock(&T.lock);
     for (size_t k = 0; k < i; k++)
         visit(ctx, &copies[k]);
     free(copies);
@@ -394,11 +492,11 @@ int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
                      struct tl_leak *out)
 {
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     struct tl_task **p = find(addr);
     if (p)
         copy_record(out, *p);
-    pthread_mutex_unlock(&T.lock);
+    tl_unlock(&T.lock);
     if (!p) {
         tl_outcome_free(outcome);
         return 0;
@@ -412,7 +510,7 @@ int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
 size_t tl_tasks_snapshot_all(struct tl_leak **out)
 {
     size_t n = 0;
-    pthread_mutex_lock(&T.lock);
+    tl_lock(&T.lock);
     struct tl_leak *items = calloc(T.records ? T.records : 1, sizeof *items);
     for (size_t i = 0; items && i < T.nbuckets; i++)
         for (struct tl_task *t = T.buckets[i]; t; t = t->hnext) {
@@ -423,7 +521,7 @@ size_t tl_tasks_snapshot_all(struct tl_leak **out)
             l->outcome.state = TL_PENDING;
             l->t_ended = l->t_resolved = -1;
         }
-    pthread_mutex_unlock(&T.lock);
+    tl_unlock(&T.lock);
     *out = items;
     return n;
 }
@@ -472,7 +570,7 @@ void tl_tasks_reset_after_fork(void)
 {
     /* The child owns nothing of the parent's: drop records and leaks. The
      * memory is the parent's copy; leaking it is cheaper than walking it. */
-    pthread_mutex_init(&T.lock, NULL);
+    tl_lock_reset(&T.lock);
     T.buckets = NULL;
     T.nbuckets = 0;
     T.leaks = T.last_leak = NULL;
@@ -480,4 +578,8 @@ void tl_tasks_reset_after_fork(void)
     T.records = T.ended_alive = 0;
     memset(&T.stats, 0, sizeof T.stats);
     T.next_id = 0;
+    T.free_tasks = NULL;
+    T.free_cancels = NULL;
+    T.watched = T.last_watched = NULL;
+    T.n_free_tasks = T.n_free_cancels = 0;
 }

@@ -43,6 +43,7 @@ enum tl_catch {
 
 struct tl_task {
     struct tl_task *hnext;
+    struct tl_task *wnext, *wprev; /* the watched records, in the order watched */
     uintptr_t addr;
     uint64_t id;
     double t_created, t_first_cancel;
@@ -131,20 +132,28 @@ void tl_tasks_reset_after_fork(void);
 
 uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
                          uint32_t created_native, pid_t thread_id, double t);
-/* Record an effective cancel.  Returns 1 when it is the task's first, so the
- * hooks can attach their watch (tl_task_watch), 0 otherwise, -1 if unknown. */
+/* Record an effective cancel.  Returns 1 when it is the task's first, 0
+ * otherwise, -1 if unknown.  `*watch` (the hooks' weak reference; may be
+ * NULL) is taken, and set to NULL, when the record has none yet: the caller
+ * releases what is left. */
 int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
                       uint64_t forwarded_from, char *message /* taken */,
-                      uint32_t delivered);
+                      uint32_t delivered, void **watch);
 /* A handler caught a CancelledError in the task: note it on its last
  * cancel.  Ignored for tasks never cancelled. */
 void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind);
-void tl_task_watch(uintptr_t addr, void *watch);
 void tl_task_uncancelled(uintptr_t addr, int by_scope);
 uint64_t tl_task_id(uintptr_t addr);
 
 /* Look a record up without taking it; 0 if absent. */
 int tl_task_view(uintptr_t addr, struct tl_task_view *out);
+
+/* A task being destroyed in state `st`: when no rule can make that ending a
+ * leak (tl_verdict_quiet), its record goes as tl_task_destroyed would take
+ * it, and 1 is returned with the watch to release in `*watch`; 0 when the
+ * ending must be judged (the record stays); -1 for an unknown task.  The
+ * common ending, in one lock. */
+int tl_task_ended_quietly(uintptr_t addr, enum tl_state st, void **watch);
 
 /* Remove the record of a task that is being destroyed.  Unless `kind` is
  * TL_NO_LEAK (or a sweep judged it already) the record becomes a leak with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Thread records: their names and their release. */
 #include "core/threads.h"
 

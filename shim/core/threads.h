@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The interpreter's threads as a snapshot found them (hooks/threads.c
  * gathers them under the GIL; the report lists them): plain records. */
 #ifndef TL_THREADS_H

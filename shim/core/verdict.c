@@ -50,7 +50,8 @@ enum tl_kind tl_verdict_destroyed(const struct tl_task_view *v, enum tl_state st
         return TL_NO_LEAK;
     if (st == TL_PENDING)
         return TL_DESTROYED_PENDING;
-    if (v->n_effective && !v->ended && tl_is_swallowed(v, st, cancelling(task)))
+    if (v->n_effective && !v->ended && (st == TL_FINISHED || st == TL_FAILED) &&
+        tl_is_swallowed(v, st, cancelling(task)))
         return TL_SWALLOWED_CANCEL;
     return TL_NO_LEAK;
 }
@@ -69,6 +70,11 @@ enum tl_kind tl_verdict_watched(const struct tl_task_view *v, enum tl_state st, 
 enum tl_kind tl_verdict_at_exit(enum tl_state st)
 {
     return st == TL_PENDING ? TL_PENDING_AT_EXIT : TL_NO_LEAK;
+}
+
+int tl_verdict_quiet(const struct tl_task *rec, enum tl_state st)
+{
+    return st != TL_PENDING && (rec->n_effective == 0 || st == TL_CANCELLED);
 }
 
 /* A sweep and a snapshot, or a hook that ran Python code without the GIL in

@@ -38,6 +38,9 @@ enum tl_kind tl_verdict_watched(const struct tl_task_view *v, enum tl_state st, 
                                 double grace, tl_cancelling_fn cancelling, void *task);
 /* A task alive at exit. */
 enum tl_kind tl_verdict_at_exit(enum tl_state st);
+/* An ending no rule can make a leak: done, and never cancelled or ended
+ * cancelled.  Such a record needs no outcome and no judging. */
+int tl_verdict_quiet(const struct tl_task *rec, enum tl_state st);
 /* One verdict per ending: `kind` for record `rec` (table lock held), unless
  * a sweep, a snapshot or the destruction already judged that ending. */
 enum tl_kind tl_verdict_once(const struct tl_task *rec, int done, enum tl_kind kind);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reasoning over all pending tasks at once: holders, deadlocks, "never". */
 #include "core/waits.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What pending tasks wait for, and what follows from all of them at once:
  * who holds the lock a task waits for, which tasks deadlock, which waits
  * can never end.  Plain C: the hooks read each task (hooks/explain.c), this

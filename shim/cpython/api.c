@@ -2,6 +2,8 @@
 /* Resolve the CPython C API with dlsym: see api.h for why. */
 #include "cpython/api.h"
 
+#include "cpython/layout.h"
+
 #include <dlfcn.h>
 #include <link.h>
 #include <stdio.h>
@@ -35,18 +37,20 @@ int tl_py_resolve(void)
     tl_py.SystemExit = exc_system_exit ? *exc_system_exit : NULL;
     tl_py.KeyboardInterrupt = exc_interrupt ? *exc_interrupt : NULL;
     tl_py.BaseExceptionGroup = exc_group ? *exc_group : NULL;
+    tl_py.True = dlsym(RTLD_DEFAULT, "_Py_TrueStruct");
     tl_py.CodeType = dlsym(RTLD_DEFAULT, "PyCode_Type");
     tl_py.CoroType = dlsym(RTLD_DEFAULT, "PyCoro_Type");
     tl_py.GenType = dlsym(RTLD_DEFAULT, "PyGen_Type");
     tl_py.AsyncGenType = dlsym(RTLD_DEFAULT, "PyAsyncGen_Type");
     tl_py.MethodType = dlsym(RTLD_DEFAULT, "PyMethod_Type");
+    tl_py.TupleType = dlsym(RTLD_DEFAULT, "PyTuple_Type");
     tl_py.runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
     *(void **)&tl_py.IsFinalizing = dlsym(RTLD_DEFAULT, "Py_IsFinalizing");
     if (!tl_py.IsFinalizing)
         *(void **)&tl_py.IsFinalizing = dlsym(RTLD_DEFAULT, "_Py_IsFinalizing");
-    if (!tl_py.None || !tl_py.SystemExit || !tl_py.KeyboardInterrupt || !tl_py.CodeType ||
-        !tl_py.CoroType || !tl_py.GenType || !tl_py.AsyncGenType || !tl_py.MethodType ||
-        !tl_py.runtime || !tl_py.IsFinalizing)
+    if (!tl_py.None || !tl_py.True || !tl_py.SystemExit || !tl_py.KeyboardInterrupt ||
+        !tl_py.CodeType || !tl_py.CoroType || !tl_py.GenType || !tl_py.AsyncGenType ||
+        !tl_py.MethodType || !tl_py.TupleType || !tl_py.runtime || !tl_py.IsFinalizing)
         return -1;
     tl_py.runtime_size = symbol_size(tl_py.runtime);
     if (sscanf(tl_py.Py_GetVersion(), "%d.%d.%d", &tl_py.major, &tl_py.minor,
@@ -114,4 +118,37 @@ void tl_py_register(const char *module, const char *function, PyMethodDef *def,
     for (int i = 0; i < 6; i++)
         if (refs[i])
             tl_py.Py_DecRef(refs[i]);
+}
+
+/* The descriptor `name` of a type when its type is `kind` (GIL held). */
+static PyObject *descriptor(PyObject *type, const char *name, const char *kind)
+{
+    PyObject *descr = tl_py.PyObject_GetAttrString(type, name);
+    if (!descr) {
+        tl_py.PyErr_Clear();
+        return NULL;
+    }
+    const char *tname = TL_FIELD(TL_TYPE(descr), TL_OFF_TP_NAME, const char *);
+    int ok = tname && !strcmp(tname, kind);
+    tl_py.Py_DecRef(descr); /* the type keeps it */
+    return ok ? descr : NULL;
+}
+
+PyMethodDef *tl_py_method_def(PyObject *type, const char *name)
+{
+    PyObject *d = descriptor(type, name, "method_descriptor");
+    return d ? TL_FIELD(d, TL_OFF_DESCR_METHOD, PyMethodDef *) : NULL;
+}
+
+PyGetSetDef *tl_py_getset_def(PyObject *type, const char *name)
+{
+    PyObject *d = descriptor(type, name, "getset_descriptor");
+    return d ? TL_FIELD(d, TL_OFF_DESCR_GETSET, PyGetSetDef *) : NULL;
+}
+
+PyObject *tl_py_tuple_first(PyObject *obj)
+{
+    return obj && TL_TYPE(obj) == tl_py.TupleType && TL_FIELD(obj, TL_OFF_VAR_SIZE, Py_ssize_t) > 0
+               ? TL_FIELD(obj, tl_layout->tuple_items, PyObject *)
+               : NULL;
 }

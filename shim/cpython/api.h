@@ -32,6 +32,14 @@ typedef struct {
     const char *ml_doc;
 } PyMethodDef;
 
+typedef struct {
+    const char *name;
+    PyObject *(*get)(PyObject *, void *);
+    int (*set)(PyObject *, PyObject *, void *);
+    const char *doc;
+    void *closure;
+} PyGetSetDef;
+
 #define TL_PYMEM_DOMAIN_RAW 0
 
 #define TL_FIELD(obj, off, type) (*(type *)((char *)(obj) + (off)))
@@ -106,11 +114,11 @@ typedef struct {
 #define TL_PY_DECLARE(ret, name, params) ret(*name) params;
 struct tl_py_api {
     TL_PY_FUNCTIONS(TL_PY_DECLARE)
-    PyObject *None;
+    PyObject *None, *True;
     PyObject *SystemExit, *KeyboardInterrupt; /* the exception types; */
     PyObject *BaseExceptionGroup;             /* NULL before 3.11 */
     PyObject *CodeType;
-    PyObject *CoroType, *GenType, *AsyncGenType, *MethodType;
+    PyObject *CoroType, *GenType, *AsyncGenType, *MethodType, *TupleType;
     int (*IsFinalizing)(void); /* Py_IsFinalizing (3.13+), _Py_IsFinalizing before */
     void *runtime;            /* _PyRuntime */
     size_t runtime_size;      /* from the ELF symbol table; 0 if unknown */
@@ -141,5 +149,14 @@ char *tl_py_utf8_copy(PyObject *str);
  * os.register_at_fork).  GIL held; errors are cleared. */
 void tl_py_register(const char *module, const char *function, PyMethodDef *def,
                     const char *const *keywords);
+
+/* The C definition behind a method (a method_descriptor) or an attribute (a
+ * getset_descriptor) of a built-in type, which keeps it: the hooks call
+ * the C function itself, with no lookup.  NULL when `name` is something
+ * else.  GIL held; errors are cleared. */
+PyMethodDef *tl_py_method_def(PyObject *type, const char *name);
+PyGetSetDef *tl_py_getset_def(PyObject *type, const char *name);
+/* The first item of an exact tuple (borrowed), read in place; else NULL. */
+PyObject *tl_py_tuple_first(PyObject *obj);
 
 #endif

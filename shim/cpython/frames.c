@@ -12,7 +12,7 @@
 #define L tl_layout
 
 /* The frame a thread state runs, or NULL. */
-static inline void *thread_frame(char *ts)
+static void *current_frame(const char *ts)
 {
     if (L->ts_cframe >= 0) {
         char *cframe = TL_FIELD(ts, L->ts_cframe, char *);
@@ -21,19 +21,19 @@ static inline void *thread_frame(char *ts)
     return TL_FIELD(ts, L->ts_frame, void *);
 }
 
-static void *current_frame(void)
-{
-    return thread_frame(tl_py.PyThreadState_Get());
-}
-
-int tl_frames_in_main_interpreter(void)
+void *tl_frames_main_thread_state(void)
 {
     static void *main_interp; /* the same for the life of the process */
     void *m = __atomic_load_n(&main_interp, __ATOMIC_RELAXED);
     if (!m) /* any thread may be first: subinterpreters have GILs of their own */
         __atomic_store_n(&main_interp, m = tl_py.PyInterpreterState_Main(), __ATOMIC_RELAXED);
     void *ts = tl_py.PyThreadState_Get();
-    return TL_FIELD(ts, L->ts_interp, void *) == m;
+    return TL_FIELD(ts, L->ts_interp, void *) == m ? ts : NULL;
+}
+
+int tl_frames_in_main_interpreter(void)
+{
+    return tl_frames_main_thread_state() != NULL;
 }
 
 /* A frame's code object, or NULL (3.14+: f_executable is a tagged stackref). */
@@ -73,15 +73,63 @@ static inline int read_frame(char *f, uintptr_t *pair)
     return 1;
 }
 
-int tl_frames_capture(uintptr_t *words, int max_frames)
+/* A frame's position as it is stored: 3.8-3.10 f_lasti, 3.11+ a pointer
+ * into the code.  With the same code object, the same value is the same
+ * offset, so a comparison needs no arithmetic. */
+static inline uintptr_t frame_position(const struct tl_layout *l, const char *f)
 {
-    /* The hot loop: the layout in locals, read once. */
+    return l->code_adaptive < 0 ? (uintptr_t)(intptr_t)TL_FIELD(f, l->frame_instr, int)
+                                : TL_FIELD(f, l->frame_instr, uintptr_t);
+}
+
+/* The executable of the interpreter's entry frames, the frames a walk
+ * passes over (3.12: the "<interpreter trampoline>" code object, 3.13+:
+ * None): alive as long as the interpreter, and never the code of a frame a
+ * trace counts.  Learned from the first one, checked; 0 until then. */
+static uintptr_t entry_exec;
+
+static int is_entry_exec(uintptr_t raw)
+{
+    uintptr_t known = __atomic_load_n(&entry_exec, __ATOMIC_RELAXED);
+    if (known)
+        return raw == known;
+    PyObject *obj = (PyObject *)(raw & ~(uintptr_t)L->stackref_mask);
+    int ok = obj == tl_py.None;
+    if (!ok && obj && TL_TYPE(obj) == tl_py.CodeType) {
+        char *function, *file;
+        int line;
+        tl_frames_resolve((uintptr_t)obj, 0, &function, &file, &line);
+        ok = function && !strcmp(function, "<interpreter trampoline>");
+        free(function);
+        free(file);
+    }
+    if (ok)
+        __atomic_store_n(&entry_exec, raw, __ATOMIC_RELAXED);
+    return ok;
+}
+
+int tl_frames_capture(void *ts, uintptr_t *words, int max_frames, struct tl_frame_keys *keys)
+{
+    /* The layout in locals, read once. */
     const int back = L->frame_back, owner = L->frame_owner, skip = L->owner_skip;
-    int n = 0;
-    for (char *f = current_frame(); f && n < max_frames; f = TL_FIELD(f, back, char *)) {
-        if (skip >= 0 && TL_FIELD(f, owner, char) >= skip)
-            continue; /* an entry frame: no Python code of its own */
-        n += read_frame(f, &words[2 * n]);
+    int n = 0, k = 0, keep = keys != NULL;
+    char *f = current_frame(ts);
+    for (; f && n < max_frames; f = TL_FIELD(f, back, char *)) {
+        int counted = !(skip >= 0 && TL_FIELD(f, owner, char) >= skip) && /* an entry frame */
+                      read_frame(f, &words[2 * n]);
+        if (keep) {
+            /* Every frame walked, as stored: 3.14+ a tagged reference.  A
+             * frame not counted may only be an entry frame. */
+            uintptr_t raw = TL_FIELD(f, L->frame_code, uintptr_t);
+            keep = k < keys->capacity && (counted || is_entry_exec(raw));
+            if (keep)
+                keys->key[k++] = (struct tl_frame_key){raw, frame_position(L, f)};
+        }
+        n += counted;
+    }
+    if (keys) {
+        keys->n = keep ? k : -1;
+        keys->whole = f == NULL;
     }
     return n;
 }
@@ -108,7 +156,7 @@ int tl_frames_capture_thread(void *ts, uintptr_t *words, PyObject **first_locals
 {
     const int back = L->frame_back, owner = L->frame_owner, skip = L->owner_skip;
     int n = 0;
-    for (char *f = thread_frame(ts); f && n < max_frames; f = TL_FIELD(f, back, char *)) {
+    for (char *f = current_frame(ts); f && n < max_frames; f = TL_FIELD(f, back, char *)) {
         if (skip >= 0 && TL_FIELD(f, owner, char) >= skip)
             continue;
         if (!read_frame(f, &words[2 * n]))
@@ -118,6 +166,66 @@ int tl_frames_capture_thread(void *ts, uintptr_t *words, PyObject **first_locals
         n++;
     }
     return n;
+}
+
+/* The comparison walk, instantiated per shape of frame (the flags are
+ * constants in each caller): per frame four loads and three compares. */
+#define FRAME_IS(f, key)                                                       \
+    ((f) && TL_FIELD(f, code_at, uintptr_t) == (key)->code &&                 \
+     (lasti ? (uintptr_t)(intptr_t)TL_FIELD(f, instr_at, int)                  \
+            : TL_FIELD(f, instr_at, uintptr_t)) == (key)->instr)
+
+static inline __attribute__((always_inline)) int same_walk(const char *f,
+                                                           const struct tl_frame_keys *keys,
+                                                           int back, int code_at, int instr_at,
+                                                           const int lasti)
+{
+    const struct tl_frame_key *k = keys->key, *end = k + keys->n;
+    for (; k + 2 <= end; k += 2) { /* two a round: half the loop's own work */
+        if (!FRAME_IS(f, k))
+            return 0;
+        f = TL_FIELD(f, back, const char *);
+        if (!FRAME_IS(f, k + 1))
+            return 0;
+        f = TL_FIELD(f, back, const char *);
+    }
+    if (k < end) {
+        if (!FRAME_IS(f, k))
+            return 0;
+        f = TL_FIELD(f, back, const char *);
+    }
+    /* A trace cut at max_frames: the callers beyond do not matter.  One
+     * that ended with the stack: so must this one. */
+    return !keys->whole || f == NULL;
+}
+#undef FRAME_IS
+
+int tl_frames_same(void *ts, const struct tl_frame_keys *keys)
+{
+    const struct tl_layout *l = L;
+    if (keys->n < 0)
+        return 0;
+    const char *f = current_frame(ts);
+    const int lasti = l->code_adaptive < 0; /* 3.8-3.10: f_lasti */
+    /* The walk is a chain of `previous` loads.  For the shapes the rows of
+     * layouts.inc have, the offsets are constants in the instructions (a
+     * cycle less a frame than an offset in a register); each shape is
+     * taken only where this build's row has exactly its values. */
+#define SHAPE(back, code, instr, is_lasti)                                     \
+    (l->frame_back == (back) && l->frame_code == (code) && l->frame_instr == (instr) && \
+     lasti == (is_lasti))
+    if (SHAPE(8, 0, 56, 0)) /* 3.12 - 3.15 */
+        return same_walk(f, keys, 8, 0, 56, 0);
+    if (SHAPE(48, 32, 56, 0)) /* 3.11 */
+        return same_walk(f, keys, 48, 32, 56, 0);
+    if (SHAPE(24, 32, 104, 1)) /* 3.8, 3.9 */
+        return same_walk(f, keys, 24, 32, 104, 1);
+    if (SHAPE(24, 32, 96, 1)) /* 3.10 */
+        return same_walk(f, keys, 24, 32, 96, 1);
+#undef SHAPE
+    if (lasti)
+        return same_walk(f, keys, l->frame_back, l->frame_code, l->frame_instr, 1);
+    return same_walk(f, keys, l->frame_back, l->frame_code, l->frame_instr, 0);
 }
 
 int tl_frames_locals_of_generator(PyObject *gen, PyObject **code, PyObject **values, int max)
@@ -199,31 +307,42 @@ enum tl_handler tl_frames_handler(PyObject *code, long offset)
     return instr[2] == L->op_with_except_start ? TL_HANDLER_WITH : TL_HANDLER_EXCEPT;
 }
 
+PyObject *tl_frames_generator_qualname(PyObject *obj)
+{
+    PyObject *type = TL_TYPE(obj);
+    return type == tl_py.CoroType || type == tl_py.GenType
+               ? TL_FIELD(obj, L->gen_qualname, PyObject *)
+               : NULL;
+}
+
 int tl_frames_of_generator(PyObject *gen, uintptr_t *pair)
 {
     char *f = generator_frame(gen);
     return f ? read_frame(f, pair) : 0;
 }
 
-static char *attr_utf8(PyObject *obj, const char *name)
+/* A code object's str field (layouts.inc) as UTF-8, or NULL: the str's
+ * own buffer, which lives as long as the str, hence as the code object. */
+static const char *code_str(PyObject *co, int at)
 {
-    PyObject *v = tl_py.PyObject_GetAttrString(obj, name);
-    if (!v) {
+    PyObject *s = TL_FIELD(co, at, PyObject *);
+    const char *u = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
+    if (!u)
         tl_py.PyErr_Clear();
-        return NULL;
-    }
-    const char *s = tl_py.PyUnicode_AsUTF8(v);
-    char *copy = s ? strdup(s) : NULL;
-    if (!s)
-        tl_py.PyErr_Clear();
-    tl_py.Py_DecRef(v);
-    return copy;
+    return u;
+}
+
+void tl_frames_names(uintptr_t code, const char **function, const char **file)
+{
+    *function = code_str((PyObject *)code, L->code_name);
+    *file = code_str((PyObject *)code, L->code_filename);
 }
 
 void tl_frames_resolve(uintptr_t code, uintptr_t offset, char **function, char **file, int *line)
 {
-    PyObject *co = (PyObject *)code;
-    *function = attr_utf8(co, tl_caps.qualname ? "co_qualname" : "co_name");
-    *file = attr_utf8(co, "co_filename");
-    *line = tl_py.PyCode_Addr2Line(co, (int)(intptr_t)offset);
+    const char *f, *n;
+    tl_frames_names(code, &f, &n);
+    *function = f ? strdup(f) : NULL;
+    *file = n ? strdup(n) : NULL;
+    *line = tl_py.PyCode_Addr2Line((PyObject *)code, (int)(intptr_t)offset);
 }

@@ -10,10 +10,33 @@
 
 /* Whether the calling thread runs in the main interpreter (GIL held). */
 int tl_frames_in_main_interpreter(void);
+/* The calling thread's state when it runs the main interpreter, else NULL
+ * (GIL held): one read of it serves a whole hook. */
+void *tl_frames_main_thread_state(void);
 
-/* Walk the calling thread's frames (GIL held), innermost first, writing
- * (code object, byte offset) pairs: 2 words a frame.  Returns frames. */
-int tl_frames_capture(uintptr_t *words, int max_frames);
+/* A frame as it is stored: its executable (the raw field: 3.14+ a tagged
+ * reference) and its position in that code (the raw field too). */
+struct tl_frame_key {
+    uintptr_t code, instr;
+};
+/* The keys of every frame a capture walked (those of the interpreter's
+ * entry frames too, which a trace leaves out), up to `capacity`.  Two
+ * walks with the same keys give the same trace, as long as the code
+ * objects of the keys live: interned ones (the depot keeps them). */
+struct tl_frame_keys {
+    int n;     /* -1: not comparable (too many, or a frame of an unknown kind) */
+    int whole; /* the walk ended with the stack, not at max_frames */
+    int capacity;
+    struct tl_frame_key *key;
+};
+
+/* Walk the frames of thread state `ts` (the caller's, GIL held), innermost
+ * first, writing (code object, byte offset) pairs: 2 words a frame, at most
+ * max_frames; and, with `keys`, every walked frame's key.  Returns frames. */
+int tl_frames_capture(void *ts, uintptr_t *words, int max_frames, struct tl_frame_keys *keys);
+/* Whether a walk of `ts` with the same max_frames would give the keys of
+ * `keys` (some loads and compares a frame: no hash, no lock). */
+int tl_frames_same(void *ts, const struct tl_frame_keys *keys);
 
 /* Another thread of the interpreter, by its thread state (GIL held): its
  * threading.get_ident(), its native id (-1 before 3.11, where the thread
@@ -27,6 +50,10 @@ int tl_frames_capture_thread(void *ts, uintptr_t *words, PyObject **first_locals
 /* The (code, offset) pair of a suspended coroutine or generator, read from
  * its own frame without materializing a frame object.  Returns 0 if none. */
 int tl_frames_of_generator(PyObject *gen, uintptr_t *pair);
+
+/* A coroutine's or generator's __qualname__ (borrowed) read from its
+ * object; NULL for any other type (a coroutine of another kind). */
+PyObject *tl_frames_generator_qualname(PyObject *obj);
 
 /* What the exception handler at a byte offset of a code object is (3.12+,
  * for sys.monitoring's EXCEPTION_HANDLED): a `with` statement's exit, an
@@ -55,5 +82,8 @@ PyObject *tl_frames_slot_object(uintptr_t slot, int *owned);
  * file and the line, -1 when unknown.  Strings are malloc'd; NULL on
  * failure. */
 void tl_frames_resolve(uintptr_t code, uintptr_t offset, char **function, char **file, int *line);
+/* The same names, borrowed: UTF-8 the code object's strs hold (valid while
+ * it lives; NULL on failure). */
+void tl_frames_names(uintptr_t code, const char **function, const char **file);
 
 #endif

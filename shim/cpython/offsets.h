@@ -11,6 +11,8 @@
 #define TL_OFF_TP_FINALIZE 392
 #define TL_OFF_DESCR_METHOD 40  /* PyMethodDescrObject.d_method */
 #define TL_OFF_DESCR_WRAPPED 48 /* PyWrapperDescrObject.d_wrapped */
+#define TL_OFF_DESCR_GETSET 40  /* PyGetSetDescrObject.d_getset */
+#define TL_OFF_VAR_SIZE 16      /* PyVarObject.ob_size */
 /* Where an await passes through to, right after PyObject_HEAD (the structs
  * are private to Objects/genobject.c and iterobject.c, 3.8-3.15):
  * async_generator_asend.ags_gen, async_generator_athrow.agt_gen (the

@@ -59,6 +59,11 @@ static int check_debug_offsets(const struct tl_layout *l, char *why, size_t size
         {"interpreter_frame.stackpointer", l->dbg.frame_stacktop, l->frame_stacktop},
         {"thread_state.thread_id", l->dbg.ts_thread_id, l->ts_thread_id},
         {"thread_state.native_thread_id", l->dbg.ts_native_id, l->ts_native_id},
+        /* gi_qualname, read by the spawn hook, follows gi_name */
+        {"gen_object.gi_name", l->dbg.gen_name, l->gen_qualname - (int)sizeof(void *)},
+        {"tuple_object.ob_item", l->dbg.tuple_items, l->tuple_items},
+        {"code_object.qualname", l->dbg.code_name, l->code_name},
+        {"code_object.filename", l->dbg.code_filename, l->code_filename},
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (fields[i].slot < 0 || d[fields[i].slot] == (uint64_t)fields[i].want)

@@ -2,10 +2,12 @@
 /* Stacks, names and per-code facts, for the hooks and the collection. */
 #include "hooks/capture.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "core/lock.h"
 #include "core/memo.h"
 #include "core/options.h"
 #include "core/roles.h"
@@ -18,6 +20,73 @@
  * code; code object -> role (roles.h).  The depots keep the code objects
  * alive. */
 static struct tl_memo native_of_py, scope_of_code, library_code, role_of_code;
+/* Resolving stacks to lines: most frames are shared by many stacks, so a
+ * code object's names are read once (code -> index in `names`), and the
+ * resolved stacks point to them (the code objects' own strings: the depot
+ * keeps those objects for good); each line is looked up once (code and
+ * offset -> line + 2).  Used under the GIL; the table has its own lock. */
+static struct tl_memo names_of_code, line_of_frame;
+static struct {
+    struct tl_lock lock;
+    struct code_names {
+        const char *function, *file; /* the code object's own strs' UTF-8 */
+    } *items;
+    uint32_t n, cap;
+} names = {.lock = TL_LOCK_INITIALIZER};
+
+/* What a thread remembers of its last hooks, so that a task created where
+ * the last one was costs comparisons only: per site, the last stack's frame
+ * keys (only ever those of an interned stack, whose code objects the depot
+ * keeps alive) and its id; the last coroutine name and cancel scope.  On
+ * the heap, found through one TLS pointer (initial-exec TLS must stay
+ * small); freed when the thread ends. */
+struct last_stack {
+    uint32_t id; /* 0: nothing remembered */
+    struct tl_frame_keys keys;
+};
+struct thread_memory {
+    struct last_stack stacks[TL_N_SITES];
+    uintptr_t name_str; /* a str the names depot holds */
+    uint32_t name_id;
+    uint32_t scope_stack, scope;
+    struct tl_frame_key keys[];
+};
+/* A walk passes over the interpreter's entry frames too: room for them. */
+#define KEYS_PER_SITE(depth) (2 * (depth) + 16)
+static __thread struct thread_memory *mine __attribute__((tls_model("initial-exec")));
+/* This thread's last native stack answer: a loop spawning from one place
+ * takes no lock there (small: initial-exec TLS must fit the loader's
+ * surplus). */
+static __thread struct {
+    uint32_t py, native;
+} last_native __attribute__((tls_model("initial-exec")));
+static pthread_key_t mine_key;
+static int have_key;
+
+static void forget_thread(void *memory)
+{
+    if (memory == mine)
+        mine = NULL; /* a hook after this (thread teardown) starts afresh */
+    free(memory);
+}
+
+static struct thread_memory *thread_memory(void)
+{
+    struct thread_memory *m = mine;
+    if (__builtin_expect(m != NULL, 1))
+        return m;
+    int per_site = KEYS_PER_SITE(tl_opt.stack_depth);
+    m = calloc(1, sizeof *m + (size_t)TL_N_SITES * per_site * sizeof m->keys[0]);
+    if (!m)
+        return NULL;
+    for (int i = 0; i < TL_N_SITES; i++) {
+        m->stacks[i].keys.key = m->keys + (size_t)i * per_site;
+        m->stacks[i].keys.capacity = per_site;
+    }
+    if (have_key)
+        pthread_setspecific(mine_key, m);
+    return mine = m;
+}
 
 void tl_capture_init(void)
 {
@@ -25,6 +94,24 @@ void tl_capture_init(void)
     tl_memo_init(&scope_of_code);
     tl_memo_init(&library_code);
     tl_memo_init(&role_of_code);
+    tl_memo_init(&names_of_code);
+    tl_memo_init(&line_of_frame);
+    if (!have_key)
+        have_key = pthread_key_create(&mine_key, forget_thread) == 0;
+}
+
+void tl_capture_after_fork_child(void)
+{
+    /* The forking thread's memory is still right (the depots are kept), but
+     * nothing a thread remembered outlives a fork. */
+    last_native.py = 0;
+    struct thread_memory *m = mine;
+    if (!m)
+        return;
+    for (int i = 0; i < TL_N_SITES; i++)
+        m->stacks[i].id = 0;
+    m->name_str = 0;
+    m->scope_stack = 0;
 }
 
 uint32_t tl_capture_intern_py(const uintptr_t *words, int frames)
@@ -40,7 +127,24 @@ uint32_t tl_capture_intern_py(const uintptr_t *words, int frames)
 uint32_t tl_capture_py(int depth)
 {
     uintptr_t words[2 * 256];
-    return tl_capture_intern_py(words, tl_frames_capture(words, depth));
+    return tl_capture_intern_py(words,
+                                tl_frames_capture(tl_py.PyThreadState_Get(), words, depth, NULL));
+}
+
+uint32_t tl_capture_stack(void *ts, enum tl_capture_site site)
+{
+    struct thread_memory *m = thread_memory();
+    if (!m)
+        return tl_capture_py(tl_opt.stack_depth);
+    struct last_stack *last = &m->stacks[site];
+    if (last->id && tl_frames_same(ts, &last->keys))
+        return last->id;
+    uintptr_t words[2 * 256];
+    int n = tl_frames_capture(ts, words, tl_opt.stack_depth, &last->keys);
+    /* Remembered only once interned: the keys' code objects are then the
+     * depot's, alive for good (id 0: out of memory, nothing remembered). */
+    last->id = tl_capture_intern_py(words, n);
+    return last->id;
 }
 
 /* The native stack under a given Python creation stack is the same from one
@@ -48,15 +152,10 @@ uint32_t tl_capture_py(int depth)
  * so it is unwound once per distinct Python stack. */
 uint32_t tl_capture_native(uint32_t py)
 {
-    /* This thread's last answer: a loop spawning from one place takes no
-     * lock here (small: initial-exec TLS must fit the loader's surplus). */
-    static __thread struct {
-        uint32_t py, native;
-    } last __attribute__((tls_model("initial-exec")));
     if (!tl_opt.native)
         return 0;
-    if (py && last.py == py)
-        return last.native;
+    if (py && last_native.py == py)
+        return last_native.native;
     uint32_t id;
     if (!py || !tl_memo_get(&native_of_py, py, &id)) {
         uintptr_t ips[256];
@@ -65,8 +164,8 @@ uint32_t tl_capture_native(uint32_t py)
         tl_memo_put(&native_of_py, py, id);
     }
     if (py) {
-        last.py = py;
-        last.native = id;
+        last_native.py = py;
+        last_native.native = id;
     }
     return id;
 }
@@ -75,6 +174,9 @@ uint32_t tl_capture_name(PyObject *str)
 {
     if (!str)
         return 0;
+    struct thread_memory *m = thread_memory();
+    if (m && m->name_str == (uintptr_t)str)
+        return m->name_id;
     int is_new;
     uintptr_t w = (uintptr_t)str;
     uint32_t id = tl_depot_put(&tl_names, &w, 1, &is_new);
@@ -86,6 +188,10 @@ uint32_t tl_capture_name(PyObject *str)
             tl_py.PyErr_Clear();
         if (text && tl_depot_set_resolved(&tl_names, id, text) < 0)
             free(text);
+    }
+    if (m && id) { /* the depot holds the str: its address stays its own */
+        m->name_str = (uintptr_t)str;
+        m->name_id = id;
     }
     return id;
 }
@@ -119,9 +225,17 @@ static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
 
 int tl_capture_scope_of_stack(uint32_t stack)
 {
+    struct thread_memory *m = thread_memory();
+    if (m && stack && m->scope_stack == stack)
+        return (int)m->scope;
     uint32_t n;
     const uintptr_t *w = tl_depot_get(&tl_py_stacks, stack, &n);
-    return w && n ? (int)code_fact(&scope_of_code, w[0], 0) : TL_SCOPE_NONE;
+    int scope = w && n ? (int)code_fact(&scope_of_code, w[0], 0) : TL_SCOPE_NONE;
+    if (m) {
+        m->scope_stack = stack;
+        m->scope = (uint32_t)scope;
+    }
+    return scope;
 }
 
 int tl_capture_code_role(uintptr_t code)
@@ -132,6 +246,57 @@ int tl_capture_code_role(uintptr_t code)
 int tl_capture_is_library_code(uintptr_t code)
 {
     return (int)code_fact(&library_code, code, 1);
+}
+
+/* The names of a code object, read once: the UTF-8 of its own strs, which
+ * live as long as it (the depot keeps it for good); resolved stacks share
+ * them. */
+static struct code_names names_of(uintptr_t code)
+{
+    uint32_t i;
+    struct code_names cn = {NULL, NULL};
+    if (tl_memo_get(&names_of_code, code, &i)) {
+        tl_lock(&names.lock);
+        cn = names.items[i];
+        tl_unlock(&names.lock);
+        return cn;
+    }
+    tl_frames_names(code, &cn.function, &cn.file);
+    tl_lock(&names.lock);
+    if (names.n == names.cap) {
+        uint32_t cap = names.cap ? names.cap * 2 : 256;
+        struct code_names *items = realloc(names.items, cap * sizeof *items);
+        if (items) {
+            names.items = items;
+            names.cap = cap;
+        }
+    }
+    int stored = names.n < names.cap;
+    if (stored)
+        names.items[i = names.n++] = cn;
+    tl_unlock(&names.lock);
+    if (stored)
+        tl_memo_put(&names_of_code, code, i);
+    return cn;
+}
+
+/* One frame: the code's shared names, and its line (remembered per code
+ * and offset: a shared frame's line is looked up once). */
+static void resolve_frame(uintptr_t code, uintptr_t offset, struct tl_pyframe *f)
+{
+    struct code_names cn = names_of(code);
+    f->function = cn.function;
+    f->file = cn.file;
+    /* code < 2^48 on x86_64 and aarch64: an offset below 2^16 fits above it */
+    uintptr_t key = offset < 0xFFFF && code < ((uintptr_t)1 << 48) ? code | offset << 48 : 0;
+    uint32_t line;
+    if (key && tl_memo_get(&line_of_frame, key, &line)) {
+        f->line = (int)line - 2;
+        return;
+    }
+    f->line = tl_py.PyCode_Addr2Line((PyObject *)code, (int)(intptr_t)offset);
+    if (key)
+        tl_memo_put(&line_of_frame, key, (uint32_t)(f->line + 2));
 }
 
 const struct tl_resolved_stack *tl_capture_resolve(uint32_t id)
@@ -145,12 +310,10 @@ const struct tl_resolved_stack *tl_capture_resolve(uint32_t id)
     if (!r)
         return NULL;
     r->n = n / 2;
-    for (uint32_t i = 0; i < r->n; i++) {
-        struct tl_pyframe *f = &r->frames[i];
-        tl_frames_resolve(w[2 * i], w[2 * i + 1], &f->function, &f->file, &f->line);
-    }
+    for (uint32_t i = 0; i < r->n; i++)
+        resolve_frame(w[2 * i], w[2 * i + 1], &r->frames[i]);
     if (tl_depot_set_resolved(&tl_py_stacks, id, r) < 0) {
-        tl_resolved_stack_free(r);
+        tl_resolved_stack_free(r); /* the names are the table's */
         return tl_depot_resolved(&tl_py_stacks, id);
     }
     return r;

@@ -11,11 +11,18 @@
 #include "cpython/api.h"
 
 void tl_capture_init(void);
+/* Fork child: what the threads remembered is forgotten. */
+void tl_capture_after_fork_child(void);
 /* Intern (code, offset) pairs, `frames` of them; the depot keeps the code
  * objects alive (their addresses are the keys).  0 when out of memory. */
 uint32_t tl_capture_intern_py(const uintptr_t *words, int frames);
 /* The calling thread's Python stack, at most `depth` frames. */
 uint32_t tl_capture_py(int depth);
+/* The same at most tl_opt.stack_depth frames deep, for a hook (ts: the
+ * thread's state): each thread remembers its last stack per site, and a
+ * stack equal to it, frame by frame, costs a comparison, not a hash. */
+enum tl_capture_site { TL_SITE_SPAWN, TL_SITE_CANCEL, TL_N_SITES };
+uint32_t tl_capture_stack(void *ts, enum tl_capture_site site);
 /* The native stack under Python stack `py` (unwound once per distinct
  * Python stack); 0 with native=0. */
 uint32_t tl_capture_native(uint32_t py);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The collection before a report (core/pyside.h), GIL held: look for a
  * shutdown, judge the watched tasks, then (snapshot) the other threads,
  * then (exit, snapshot) read every live task and what it waits for,

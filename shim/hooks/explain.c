@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Why a pending task does not move on.
  *
  * What it waits for is told by the innermost run of asyncio's own frames in

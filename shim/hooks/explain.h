@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Why a pending task does not move on, read from the task and its await
  * chain at collection time (GIL held; no code of the program runs): what
  * it waits for (core/waits.h), the locks it holds, and whether nothing but

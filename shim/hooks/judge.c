@@ -21,13 +21,12 @@ int tl_judge_stopped(void)
     return stopped;
 }
 
-void tl_judge_watch(PyObject *task)
+void *tl_judge_new_watch(PyObject *task)
 {
     PyObject *watch = tl_py.PyWeakref_NewRef(task, NULL);
-    if (watch)
-        tl_task_watch((uintptr_t)task, watch);
-    else
+    if (!watch)
         tl_py.PyErr_Clear();
+    return watch;
 }
 
 void tl_judge_release_watch(void *watch)

@@ -25,9 +25,10 @@ void tl_judge_found_ended(PyObject *task, enum tl_state st);
 void tl_judge_stop(void);
 int tl_judge_stopped(void);
 
-/* Watch a task once cancelled: the table keeps a weak reference, which the
- * sweeps follow.  Released when the task is judged. */
-void tl_judge_watch(PyObject *task);
+/* A watch on a cancelled task: a weak reference (NULL if none could be
+ * made), for the table (tl_task_cancelled), whose sweeps follow it.
+ * Released when the task is judged, or at once if the table had one. */
+void *tl_judge_new_watch(PyObject *task);
 void tl_judge_release_watch(void *watch);
 
 #endif

@@ -37,13 +37,38 @@ static enum tl_catch handler_kind(PyObject *code, long offset)
     return h == TL_HANDLER_WITH ? TL_CATCH_WITH : TL_CATCH_USER;
 }
 
+/* Whether an exception is a CancelledError.  Every handled exception of
+ * the program comes here: the last type that is not one is remembered (a
+ * reference kept, so that its address stays its own). */
+static int is_cancelled_error(PyObject *exc)
+{
+    static PyObject *last_other;
+    PyObject *cls = cancelled_error_class(), *type = TL_TYPE(exc);
+    if (!cls || type == last_other)
+        return 0;
+    if (type == cls)
+        return 1;
+    int yes = tl_py.PyObject_IsInstance(exc, cls);
+    if (yes < 0)
+        tl_py.PyErr_Clear();
+    if (yes == 0) {
+        tl_py.Py_IncRef(type);
+        if (last_other)
+            tl_py.Py_DecRef(last_other);
+        last_other = type;
+    }
+    return yes == 1;
+}
+
 static PyObject *on_handled(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    uint64_t t0 = tl_ticks();
-    PyObject *cls = nargs == 3 ? cancelled_error_class() : NULL;
-    if (cls && (TL_TYPE(args[2]) == cls || tl_py.PyObject_IsInstance(args[2], cls) == 1)) {
+    int timed = tl_hook_begin(TL_HOOK_HANDLED);
+    uint64_t t0 = timed ? tl_ticks() : 0;
+    if (nargs == 3 && is_cancelled_error(args[2])) {
         long offset = tl_py.PyLong_AsLong(args[1]);
+        if (offset == -1)
+            tl_py.PyErr_Clear();
         enum tl_catch kind = offset >= 0 && TL_TYPE(args[0]) == tl_py.CodeType
                                  ? handler_kind(args[0], offset)
                                  : TL_CATCH_NONE;
@@ -56,9 +81,11 @@ static PyObject *on_handled(PyObject *self, PyObject *const *args, Py_ssize_t na
         }
         if (task)
             tl_py.Py_DecRef(task);
+        else if (kind != TL_CATCH_NONE)
+            tl_py.PyErr_Clear();
     }
-    tl_py.PyErr_Clear();
-    tl_hook_account(TL_HOOK_HANDLED, tl_ticks() - t0, 1);
+    if (timed)
+        tl_hook_timed(TL_HOOK_HANDLED, tl_ticks() - t0, 1);
     tl_py.Py_IncRef(tl_py.None);
     return tl_py.None;
 }

@@ -18,7 +18,32 @@ static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
     *s_name, *s_must_cancel, *s_cancel_message, *s_children, *s_awaited_by, *s_ag_await,
     *s_exceptions;
 
-int tl_pytask_init(void)
+/* The C functions behind what the hooks read of a Task and its coroutines,
+ * found once: a call of each, no attribute lookup or method call through
+ * Python, and no error to clear. */
+typedef PyObject *(*noargs_fn)(PyObject *, PyObject *);
+static PyObject *task_type; /* the first patched: the main interpreter's */
+static PyGetSetDef *cr_await_def, *gi_yieldfrom_def;
+static noargs_fn get_coro_fn, cancelling_fn, done_fn, cancelled_fn;
+
+static noargs_fn noargs_method(PyObject *type, const char *name)
+{
+    PyMethodDef *def = tl_py_method_def(type, name);
+    return def && def->ml_flags == TL_METH_NOARGS ? (noargs_fn)def->ml_meth : NULL;
+}
+
+static void find_c_functions(PyObject *type)
+{
+    task_type = type;
+    cr_await_def = tl_py_getset_def(tl_py.CoroType, "cr_await");
+    gi_yieldfrom_def = tl_py_getset_def(tl_py.GenType, "gi_yieldfrom");
+    get_coro_fn = noargs_method(type, "get_coro");
+    done_fn = noargs_method(type, "done");
+    cancelled_fn = noargs_method(type, "cancelled");
+    cancelling_fn = tl_caps.cancelling ? noargs_method(type, "cancelling") : NULL;
+}
+
+int tl_pytask_init(PyObject *type)
 {
     static const char *const names[] = {"__qualname__", "_state", "_exception", "_result",
                                         "get_name", "cancelling", "get_coro", "cr_await",
@@ -33,7 +58,17 @@ int tl_pytask_init(void)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!*slots[i] && !(*slots[i] = tl_py.PyUnicode_InternFromString(names[i])))
             return -1;
+    if (!task_type)
+        find_c_functions(type);
     return 0;
+}
+
+/* An object with _asyncio.Task's C layout (its type or a subclass): its C
+ * functions may be called on it. */
+static int is_c_task(PyObject *task)
+{
+    PyObject *type = TL_TYPE(task);
+    return type == task_type || (task_type && tl_py.PyType_IsSubtype(type, task_type));
 }
 
 static PyObject *get(PyObject *obj, PyObject *name)
@@ -52,18 +87,45 @@ static PyObject *call(PyObject *obj, PyObject *name)
     return v;
 }
 
+/* Future.cancelled() or done() of a C task: True, False, or -1 if unknown
+ * (they neither raise nor touch the error indicator). */
+static int c_bool(noargs_fn fn, PyObject *task)
+{
+    PyObject *r = fn(task, NULL);
+    if (!r)
+        return -1;
+    int yes = r == tl_py.True;
+    tl_py.Py_DecRef(r);
+    return yes;
+}
+
+int tl_pytask_state_fast(PyObject *task, enum tl_state *st)
+{
+    if (!cancelled_fn || !done_fn || !is_c_task(task))
+        return 0;
+    int cancelled = c_bool(cancelled_fn, task);
+    int done = cancelled == 1 ? 1 : cancelled == 0 ? c_bool(done_fn, task) : -1;
+    if (done < 0)
+        return 0;
+    *st = cancelled ? TL_CANCELLED : done ? TL_FINISHED : TL_PENDING;
+    return 1;
+}
+
 enum tl_state tl_pytask_state(PyObject *task, int detail)
 {
-    PyObject *s = get(task, s_state);
-    const char *text = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
     enum tl_state st = TL_PENDING;
-    if (!text)
-        tl_py.PyErr_Clear();
-    else if (!strcmp(text, "CANCELLED"))
-        st = TL_CANCELLED;
-    else if (!strcmp(text, "FINISHED") && !detail)
-        st = TL_FINISHED;
-    else if (!strcmp(text, "FINISHED")) {
+    PyObject *s = NULL;
+    if (!tl_pytask_state_fast(task, &st)) {
+        s = get(task, s_state);
+        const char *text = s ? tl_py.PyUnicode_AsUTF8(s) : NULL;
+        if (!text)
+            tl_py.PyErr_Clear();
+        else if (!strcmp(text, "CANCELLED"))
+            st = TL_CANCELLED;
+        else if (!strcmp(text, "FINISHED"))
+            st = TL_FINISHED;
+    }
+    if (st == TL_FINISHED && detail) {
         PyObject *exc = get(task, s_exception);
         st = exc && exc != tl_py.None ? TL_FAILED : TL_FINISHED;
         if (exc)
@@ -113,7 +175,8 @@ long tl_pytask_cancelling(PyObject *task)
 {
     if (!tl_caps.cancelling)
         return -1;
-    PyObject *v = call(task, s_cancelling);
+    PyObject *v = cancelling_fn && is_c_task(task) ? cancelling_fn(task, NULL)
+                                                   : call(task, s_cancelling);
     long n = v ? tl_py.PyLong_AsLong(v) : 0;
     if (v)
         tl_py.Py_DecRef(v);
@@ -172,6 +235,9 @@ char *tl_pytask_cancel_message(PyObject *task)
 
 uint32_t tl_pytask_coro_name(PyObject *coro)
 {
+    PyObject *fast = coro ? tl_frames_generator_qualname(coro) : NULL;
+    if (fast)
+        return tl_capture_name(fast);
     PyObject *q = coro ? get(coro, s_qualname) : NULL;
     uint32_t id = tl_capture_name(q);
     if (q)
@@ -179,9 +245,28 @@ uint32_t tl_pytask_coro_name(PyObject *coro)
     return id;
 }
 
+/* Task.get_coro(), a new reference (only of a pending task: 3.12.1's
+ * crashes on an eager task that finished). */
+static PyObject *coro_of(PyObject *task)
+{
+    if (get_coro_fn && is_c_task(task))
+        return get_coro_fn(task, NULL);
+    return call(task, s_get_coro);
+}
+
+/* What a coroutine (cr_await) or generator (gi_yieldfrom) awaits, a new
+ * reference, or NULL. */
+static PyObject *awaited_by_generator(PyObject *obj, PyObject *type)
+{
+    PyGetSetDef *def = type == tl_py.CoroType ? cr_await_def : gi_yieldfrom_def;
+    if (def)
+        return def->get(obj, def->closure);
+    return get(obj, type == tl_py.CoroType ? s_cr_await : s_gi_yieldfrom);
+}
+
 uint32_t tl_pytask_task_coro_name(PyObject *task)
 {
-    PyObject *coro = call(task, s_get_coro);
+    PyObject *coro = coro_of(task);
     uint32_t id = tl_pytask_coro_name(coro);
     if (coro)
         tl_py.Py_DecRef(coro);
@@ -221,14 +306,12 @@ void tl_pytask_chain(PyObject *task, struct tl_chain *c, int max)
 {
     c->n = 0;
     c->opaque = NULL;
-    PyObject *obj = call(task, s_get_coro), *next;
+    PyObject *obj = coro_of(task), *next;
     for (int hops = 0; obj && c->n < max && hops < 2 * max; hops++) {
         PyObject *type = TL_TYPE(obj);
         if (type == tl_py.CoroType || type == tl_py.GenType || type == tl_py.AsyncGenType) {
             c->items[c->n++] = obj;
-            obj = get(obj, type == tl_py.CoroType   ? s_cr_await
-                           : type == tl_py.GenType ? s_gi_yieldfrom
-                                                   : s_ag_await);
+            obj = type == tl_py.AsyncGenType ? get(obj, s_ag_await) : awaited_by_generator(obj, type);
         } else if ((next = passes_to(obj))) {
             tl_py.Py_IncRef(next);
             tl_py.Py_DecRef(obj);

@@ -10,8 +10,9 @@
 #include "core/tasks.h"
 #include "cpython/api.h"
 
-/* The attribute and method names, interned once.  0, or -1 out of memory. */
-int tl_pytask_init(void);
+/* The attribute and method names, interned once, and the C functions of
+ * `task_type` (the first time).  0, or -1 out of memory. */
+int tl_pytask_init(PyObject *task_type);
 
 /* PENDING, CANCELLED or FINISHED; with `detail`, FINISHED is split into
  * finished and failed (one more attribute read, only worth it for a task
@@ -21,6 +22,10 @@ enum tl_state tl_pytask_state(PyObject *task, int detail);
  * SystemExit or KeyboardInterrupt, or a group of nothing but those (and
  * CancelledErrors) with at least one of them. */
 int tl_pytask_failed_with_exit(PyObject *task);
+/* The same without detail, through Future's own C cancelled() and done(): 1
+ * and `*st`, or 0 when it cannot be read so.  Neither raises nor touches
+ * the error indicator (a finalizer's caller may have an exception set). */
+int tl_pytask_state_fast(PyObject *task, enum tl_state *st);
 /* Task.cancelling(), or -1 where it does not exist (3.8-3.10). */
 long tl_pytask_cancelling(PyObject *task);
 /* Cancels asked for and not yet seen through: cancelling() (3.11+), or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Watching for a shutdown from the Python side.  asyncio.run's end is
  * tentative: a program may call asyncio.run again and again (a test suite
  * does), so the shutdown of a loop counts only while that loop, held by a

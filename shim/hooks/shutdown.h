@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Python side of the shutdown watchdog (GIL held): what tells that the
  * main thread's event loop is shutting down, or that the interpreter's exit
  * waits for threads.  The clock itself is core/shutdown.h's. */

@@ -38,58 +38,77 @@ static void *orig_cancel, *orig_uncancel;
 static PyObject *patched[MAX_TYPES];
 static int n_patched;
 
-/* The task whose cancel() is running on this thread, to attribute the
- * cancels C forwards from it to the task it awaits. */
-static __thread uint64_t cancelling_task __attribute__((tls_model("initial-exec")));
+/* The task whose cancel() is running on this thread (its address), to
+ * attribute the cancels C forwards from it to the task it awaits. */
+static __thread uintptr_t cancelling_task __attribute__((tls_model("initial-exec")));
 
 /* ---- hooks ------------------------------------------------------------- */
 
+/* __init__'s coro: the first positional argument, or the keyword. */
 static PyObject *coro_arg(PyObject *args, PyObject *kwds)
 {
-    if (args && tl_py.PyTuple_Size(args) > 0)
-        return tl_py.PyTuple_GetItem(args, 0);
-    tl_py.PyErr_Clear();
-    return kwds ? tl_py.PyDict_GetItemString(kwds, "coro") : NULL;
+    PyObject *coro = tl_py_tuple_first(args);
+    return coro || !kwds ? coro : tl_py.PyDict_GetItemString(kwds, "coro");
 }
 
-/* Only the main interpreter is audited.  Subinterpreters share the method
+/* Only the main interpreter is audited: each hook starts with the calling
+ * thread's state, NULL for any other.  Subinterpreters share the method
  * tables (3.12+) and, before, the Task type itself; an isolated one runs
  * under its own GIL, and its objects die with it: nothing of theirs may
  * reach the depots, which the main interpreter resolves later. */
-static int foreign_interpreter(void)
+static void *main_thread_state(void)
 {
-    return !tl_frames_in_main_interpreter();
+    return tl_frames_main_thread_state();
 }
 
 static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    if (foreign_interpreter())
+    void *ts = main_thread_state();
+    if (!ts)
         return orig_init(self, args, kwds);
     uint64_t t0 = tl_ticks();
+    int timed = tl_hook_begin(TL_HOOK_SPAWN);
     uint32_t coro_name = tl_pytask_coro_name(coro_arg(args, kwds));
-    uint32_t py = tl_capture_py(tl_opt.stack_depth);
+    uint32_t py = tl_capture_stack(ts, TL_SITE_SPAWN);
     uint32_t native = tl_capture_native(py);
     /* Recorded before the real __init__: an eager task runs inside it. */
-    tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), tl_now());
+    tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), tl_time_of(t0));
     tl_collector_poke_fn();
-    tl_hook_account(TL_HOOK_SPAWN, tl_ticks() - t0, 1);
+    if (timed)
+        tl_hook_timed(TL_HOOK_SPAWN, tl_ticks() - t0, 1);
     int rc = orig_init(self, args, kwds);
     if (rc < 0)
         tl_task_destroyed((uintptr_t)self, 0, TL_NO_LEAK, NULL, 0);
     return rc;
 }
 
+/* The common ending (done, and never cancelled or ended cancelled) in one
+ * lock, without Python calls or the clock; any other is judged. */
 static void hook_finalize(PyObject *self)
 {
-    uint64_t t0 = tl_ticks();
-    struct tl_task_view v;
-    if (tl_task_view((uintptr_t)self, &v)) {
-        PyObject *t, *val, *tb;
-        tl_py.PyErr_Fetch(&t, &val, &tb);
-        tl_judge_destroyed(self, &v);
-        tl_py.PyErr_Restore(t, val, tb);
+    if (!main_thread_state()) {
+        orig_finalize(self);
+        return;
     }
-    tl_hook_account(TL_HOOK_DESTROY, tl_ticks() - t0, 1);
+    int timed = tl_hook_begin(TL_HOOK_DESTROY);
+    uint64_t t0 = timed ? tl_ticks() : 0;
+    enum tl_state st;
+    void *watch = NULL;
+    int quiet = tl_pytask_state_fast(self, &st) ? tl_task_ended_quietly((uintptr_t)self, st, &watch)
+                                                : 0;
+    if (quiet) {
+        tl_judge_release_watch(watch);
+    } else {
+        struct tl_task_view v;
+        if (tl_task_view((uintptr_t)self, &v)) {
+            PyObject *t, *val, *tb;
+            tl_py.PyErr_Fetch(&t, &val, &tb);
+            tl_judge_destroyed(self, &v);
+            tl_py.PyErr_Restore(t, val, tb);
+        }
+    }
+    if (timed)
+        tl_hook_timed(TL_HOOK_DESTROY, tl_ticks() - t0, 1);
     orig_finalize(self);
 }
 
@@ -105,60 +124,80 @@ static char *message_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
     return tl_pytask_str(msg);
 }
 
-static PyObject *cancel_common(PyObject *self, PyObject *result, uint32_t stack,
-                               uint64_t outer, char *message)
+/* What the cancel hooks carry across the real cancel(). */
+struct cancel_call {
+    uint64_t t0;
+    int timed;
+    uintptr_t outer; /* the task whose cancel() forwarded this one, or 0 */
+    uint32_t stack;  /* the canceller's */
+    char *message;
+};
+
+static void cancel_begin(void *ts, PyObject *self, struct cancel_call *c)
 {
-    uint64_t t0 = tl_ticks();
+    c->t0 = tl_ticks();
+    c->timed = tl_hook_begin(TL_HOOK_CANCEL);
+    c->outer = cancelling_task;
+    c->stack = tl_capture_stack(ts, TL_SITE_CANCEL);
+    cancelling_task = (uintptr_t)self;
+    if (c->timed)
+        tl_hook_timed(TL_HOOK_CANCEL, tl_ticks() - c->t0, 0);
+}
+
+static PyObject *cancel_end(PyObject *self, PyObject *result, struct cancel_call *c)
+{
+    cancelling_task = c->outer;
+    uint64_t t0 = c->timed ? tl_ticks() : 0;
     if (result && result != tl_py.None && tl_py.PyObject_IsTrue(result) == 1) {
-        int scope = outer ? TL_SCOPE_NONE : tl_capture_scope_of_stack(stack);
+        uint64_t outer = c->outer ? tl_task_id(c->outer) : 0;
+        int scope = outer ? TL_SCOPE_NONE : tl_capture_scope_of_stack(c->stack);
         if (__builtin_expect(scope & TL_CAPTURE_AT_SHUTDOWN, 0)) { /* asyncio.run's end */
             scope &= ~TL_CAPTURE_AT_SHUTDOWN;
             tl_shutdown_runner_cancelled(self);
         }
         /* Still suspended where the CancelledError will be delivered. */
         uint32_t delivered = tl_pytask_awaiting(self);
-        if (tl_task_cancelled((uintptr_t)self, tl_now(), stack, scope, outer, message,
-                              delivered) == 1)
-            tl_judge_watch(self);
+        void *watch = tl_judge_new_watch(self);
+        tl_task_cancelled((uintptr_t)self, tl_time_of(c->t0), c->stack, scope, outer, c->message,
+                          delivered, &watch);
+        tl_judge_release_watch(watch);
     } else {
-        free(message);
+        free(c->message);
     }
-    tl_hook_account(TL_HOOK_CANCEL, tl_ticks() - t0, 1);
+    if (c->timed)
+        tl_hook_timed(TL_HOOK_CANCEL, tl_ticks() - t0, 1);
     return result;
 }
 
 static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
                                       Py_ssize_t nargs, PyObject *kwnames)
 {
-    if (foreign_interpreter())
+    void *ts = main_thread_state();
+    if (!ts)
         return ((fastcall_kw_fn)orig_cancel)(self, args, nargs, kwnames);
-    uint64_t t0 = tl_ticks(), outer = cancelling_task;
-    uint32_t stack = tl_capture_py(tl_opt.stack_depth);
-    char *message = message_arg(args, nargs, kwnames);
-    cancelling_task = tl_task_id((uintptr_t)self);
-    tl_hook_account(TL_HOOK_CANCEL, tl_ticks() - t0, 0);
+    struct cancel_call c;
+    cancel_begin(ts, self, &c);
+    c.message = message_arg(args, nargs, kwnames);
     PyObject *r = ((fastcall_kw_fn)orig_cancel)(self, args, nargs, kwnames);
-    cancelling_task = outer;
-    return cancel_common(self, r, stack, outer, message);
+    return cancel_end(self, r, &c);
 }
 
 static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
 {
-    if (foreign_interpreter())
+    void *ts = main_thread_state();
+    if (!ts)
         return ((noargs_fn)orig_cancel)(self, unused);
-    uint64_t t0 = tl_ticks(), outer = cancelling_task;
-    uint32_t stack = tl_capture_py(tl_opt.stack_depth);
-    cancelling_task = tl_task_id((uintptr_t)self);
-    tl_hook_account(TL_HOOK_CANCEL, tl_ticks() - t0, 0);
+    struct cancel_call c;
+    cancel_begin(ts, self, &c);
+    c.message = NULL;
     PyObject *r = ((noargs_fn)orig_cancel)(self, unused);
-    cancelling_task = outer;
-    return cancel_common(self, r, stack, outer, NULL);
+    return cancel_end(self, r, &c);
 }
 
 static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
 {
     PyObject *r = ((noargs_fn)orig_uncancel)(self, unused);
-    if (foreign_interpreter())
+    if (!main_thread_state())
         return r;
     uint64_t t0 = tl_ticks();
     if (r)
@@ -169,21 +208,6 @@ static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
 }
 
 /* ---- patching ---------------------------------------------------------- */
-
-static PyMethodDef *method_def(PyObject *type, const char *name)
-{
-    PyObject *descr = tl_py.PyObject_GetAttrString(type, name);
-    if (!descr) {
-        tl_py.PyErr_Clear();
-        return NULL;
-    }
-    const char *tname = TL_FIELD(TL_TYPE(descr), TL_OFF_TP_NAME, const char *);
-    PyMethodDef *def = NULL;
-    if (tname && !strcmp(tname, "method_descriptor"))
-        def = TL_FIELD(descr, TL_OFF_DESCR_METHOD, PyMethodDef *);
-    tl_py.Py_DecRef(descr);
-    return def;
-}
 
 /* Point a slot wrapper (`__init__`, `__del__`) at our hook, where it still
  * holds the original: Python subclasses call through it. */
@@ -207,8 +231,8 @@ static int patch_methods(PyObject *type)
 {
     if (orig_cancel)
         return 0;
-    PyMethodDef *cancel = method_def(type, "cancel");
-    PyMethodDef *uncancel = tl_caps.cancelling ? method_def(type, "uncancel") : NULL;
+    PyMethodDef *cancel = tl_py_method_def(type, "cancel");
+    PyMethodDef *uncancel = tl_caps.cancelling ? tl_py_method_def(type, "uncancel") : NULL;
     if (!cancel || (tl_caps.cancelling && !uncancel))
         return -1;
     int cancel_flags = cancel->ml_flags & ~0x0030 /* METH_CLASS|METH_STATIC */;
@@ -233,7 +257,7 @@ int tl_task_hooks_patch(PyObject *type)
     for (int i = 0; i < n_patched; i++)
         if (patched[i] == type)
             return 0;
-    if (n_patched == MAX_TYPES || tl_pytask_init() < 0)
+    if (n_patched == MAX_TYPES || tl_pytask_init(type) < 0)
         return -1;
     if (!n_patched)
         tl_capture_init();
@@ -265,10 +289,12 @@ static void adopt(PyObject *task)
     if (!tl_task_spawned((uintptr_t)task, tl_pytask_task_coro_name(task), 0, 0, 0, -1))
         return;
     long n = tl_pytask_cancels_outstanding(task);
-    for (long i = 0; i < n && i < 16; i++)
-        if (tl_task_cancelled((uintptr_t)task, -1, 0, TL_SCOPE_NONE, 0,
-                              tl_pytask_cancel_message(task), 0) == 1)
-            tl_judge_watch(task);
+    for (long i = 0; i < n && i < 16; i++) {
+        void *watch = tl_judge_new_watch(task);
+        tl_task_cancelled((uintptr_t)task, -1, 0, TL_SCOPE_NONE, 0, tl_pytask_cancel_message(task),
+                          0, &watch);
+        tl_judge_release_watch(watch);
+    }
     tl_py.PyErr_Clear();
 }
 

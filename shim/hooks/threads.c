@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The interpreter's other threads, read in place: the thread states of the
  * main interpreter (their frames, as frames.c walks them), threading's
  * Thread objects by their instance dictionary (threading._active), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The other threads of the interpreter, for a snapshot (GIL held): each
  * one's Python stack, name, ids, daemon flag, and whether the exit waits
  * for it.  Nothing of the program runs: thread states and frames are read

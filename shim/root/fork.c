@@ -13,6 +13,7 @@
 #include "core/core.h"
 #include "core/tasks.h"
 #include "cpython/api.h"
+#include "hooks/capture.h"
 #include "hooks/gil.h"
 #include "hooks/shutdown.h"
 
@@ -34,6 +35,7 @@ static void in_child(void)
 {
     tl_gil_fork_child();
     tl_tasks_reset_after_fork();
+    tl_capture_after_fork_child();
     tl_core_after_fork_child();
     tl_shutdown_forget();
     tl_collector_after_fork_child(forking_from_main_thread);

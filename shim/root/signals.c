@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signals the program handles, observed: `sigaction` is interposed, and a
  * handler the program installs for SIGTERM, SIGINT, SIGHUP or SIGQUIT is
  * wrapped so that its delivery starts the shutdown watchdog's clock

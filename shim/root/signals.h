@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sigaction, interposed: the program's handlers for SIGTERM, SIGINT,
  * SIGHUP and SIGQUIT are wrapped, so that their delivery starts the
  * shutdown watchdog's clock (signals.c says how it stays transparent). */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A headless Chromium driven through the DevTools protocol over a pipe
 (--remote-debugging-pipe: commands on its fd 3, answers and events on its
 fd 4, each JSON message ended by a NUL byte).  Standard library only: no

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The metrics where a fleet reads them: Debian's prometheus-node-exporter
 (textfile collector on a temporary directory) and Debian's prometheus
 scraping it, both on 127.0.0.1 at free ports, with a temporary data

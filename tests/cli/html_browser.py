@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The HTML report in a real browser: Debian's headless Chromium, driven
 through the DevTools protocol over a pipe (tests/cli/chromium.py).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The HTML renderer without a browser (tests/cli/html_browser.py drives
 one): the page is self-contained and small, report text cannot become
 markup, the page's data says what the reports say (groups, tasks, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`taskleak metrics` and taskleak.metrics: the exposition text of a report
 is the library's (collector/metrics.c): the same program label (compared
 with the library's own function, linked from the parts archive), families,

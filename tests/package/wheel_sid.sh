@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The wheel on a machine without the build machine's libraries: the Debian
 # sid chroot's python3.14 with libunwind8 and libjansson4 removed, in an
 # overlay of the shared chroot (its own upper layer on a tmpfs: the chroot

@@ -15,6 +15,10 @@ int main(void)
     CHECK(offsetof(PyTypeObject, tp_finalize) == TL_OFF_TP_FINALIZE);
     CHECK(offsetof(PyMethodDescrObject, d_method) == TL_OFF_DESCR_METHOD);
     CHECK(offsetof(PyWrapperDescrObject, d_wrapped) == TL_OFF_DESCR_WRAPPED);
+    CHECK(offsetof(PyGetSetDescrObject, d_getset) == TL_OFF_DESCR_GETSET);
+    CHECK(offsetof(PyVarObject, ob_size) == TL_OFF_VAR_SIZE);
+    /* api.h's copy of the public struct the state and cr_await getters use */
+    CHECK(offsetof(PyGetSetDef, get) == sizeof(void *) && offsetof(PyGetSetDef, closure) == 4 * sizeof(void *));
     CHECK(METH_FASTCALL == TL_METH_FASTCALL && METH_NOARGS == TL_METH_NOARGS);
     CHECK(METH_KEYWORDS == TL_METH_KEYWORDS);
     CHECK(sizeof(PyObject) == TL_OFF_AGEN_DRIVER_TARGET); /* the field after the head */

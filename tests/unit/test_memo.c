@@ -30,5 +30,22 @@ int main(void)
     CHECK(m.used == 100000 && m.capacity >= 2 * m.used);
     tl_memo_destroy(&m);
     CHECK(!tl_memo_get(&m, 4096, &v));
+
+    /* A growth moves the old table a few entries a put: every key stays
+     * found meanwhile, and a put during the move keeps its newer value. */
+    tl_memo_init(&m);
+    for (uintptr_t k = 1; k <= 128; k++)
+        tl_memo_put(&m, k * 8, (uint32_t)k);
+    tl_memo_put(&m, 129 * 8, 129); /* half full: a new table, the old one moving */
+    CHECK(m.old != NULL && m.capacity == 512);
+    tl_memo_put(&m, 3 * 8, 333);
+    all = 1;
+    for (uintptr_t k = 1; k <= 129; k++)
+        all &= tl_memo_get(&m, k * 8, &v) && v == (k == 3 ? 333u : (uint32_t)k);
+    CHECK(all && m.used == 129);
+    for (uintptr_t k = 130; m.old && k < 1000; k++) /* the move ends */
+        tl_memo_put(&m, k * 8, (uint32_t)k);
+    CHECK(m.old == NULL && tl_memo_get(&m, 3 * 8, &v) && v == 333);
+    tl_memo_destroy(&m);
     return check_summary("memo");
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prometheus metrics: the program label, the exposition text, the atomic
  * file at metrics_path (the stuck gauge from the leak table). */
 #include <dirent.h>
@@ -102,7 +103,7 @@ int main(void)
     tl_tasks_init(10);
     tl_task_spawned(0x1000, 1, 1, 0, 42, 0.0);
     tl_task_spawned(0x2000, 1, 1, 0, 42, 0.0);
-    tl_task_cancelled(0x1000, 0.5, 7, 0, 0, NULL, 0);
+    tl_task_cancelled(0x1000, 0.5, 7, 0, 0, NULL, 0, NULL);
     struct tl_outcome pending;
     memset(&pending, 0, sizeof pending);
     tl_task_judged(0x1000, 1, 0, TL_STUCK_AFTER_CANCEL, &pending, 6.0);

@@ -20,7 +20,7 @@ int main(void)
     int is_new, n = tl_unwind_capture(ips, 4, 0);
     uint32_t native = tl_depot_put(&tl_native_stacks, ips, (uint32_t)n, &is_new);
     tl_task_spawned(0xabc0, 0, 0, native, 77, 0.25);
-    tl_task_cancelled(0xabc0, 0.5, 0, 0, 0, strdup("bye"), 0);
+    tl_task_cancelled(0xabc0, 0.5, 0, 0, 0, strdup("bye"), 0, NULL);
     struct tl_outcome o = {.state = TL_FAILED};
     o.name = strdup("Task-1");
     o.type = strdup("ValueError");

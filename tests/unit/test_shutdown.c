@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shutdown watchdog's pieces without Python: the clock (first cause
  * wins, tentative causes withdrawn, SIGHUP/SIGQUIT only dating a shutdown
  * another cause confirms), the standard library's roles, the deadline and

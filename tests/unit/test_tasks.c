@@ -35,6 +35,7 @@ int main(void)
     tl_tasks_init(2);
     struct tl_stats s;
     struct count c = {0};
+    struct tl_task_view v0;
 
     /* Ids in creation order from 1; records found by address. */
     CHECK(tl_task_spawned(0x1000, 1, 1, 0, 42, 0.0) == 1);
@@ -49,13 +50,64 @@ int main(void)
     tl_tasks_visit(&s, count_leak, &c);
     CHECK(s.tasks_created == 50002 && s.tasks_live == 2 && s.tasks_done == 50000);
 
+    /* The common endings in one call (tl_task_ended_quietly): done and never
+     * cancelled, or ended cancelled.  A record with a cancel that ended
+     * otherwise, or one still pending, stays for judging. */
+    tl_tasks_visit(&s, count_leak, &c);
+    uint64_t created = s.tasks_created, done = s.tasks_done;
+    CHECK(tl_task_spawned(0x5000, 1, 1, 0, 42, 0.0) && tl_task_spawned(0x6000, 1, 1, 0, 42, 0.0));
+    CHECK(tl_task_spawned(0x7000, 1, 1, 0, 42, 0.0));
+    void *gone = &c;
+    CHECK(tl_task_ended_quietly(0x5000, TL_PENDING, &gone) == 0 && gone == NULL);
+    CHECK(tl_task_ended_quietly(0x5000, TL_FINISHED, &gone) == 1 && gone == NULL);
+    CHECK(tl_task_ended_quietly(0x5000, TL_FINISHED, &gone) == -1 && !tl_task_id(0x5000));
+    int watch_c;
+    gone = &watch_c;
+    tl_task_cancelled(0x6000, 0.1, 7, 0, 0, strdup("m"), 0, &gone);
+    tl_task_cancelled(0x7000, 0.1, 7, 0, 0, NULL, 0, NULL);
+    CHECK(tl_task_ended_quietly(0x7000, TL_FINISHED, &gone) == 0 && tl_task_id(0x7000));
+    CHECK(tl_task_ended_quietly(0x6000, TL_CANCELLED, &gone) == 1 && gone == &watch_c);
+    CHECK(tl_task_destroyed(0x7000, 1, TL_NO_LEAK, NULL, 1.0) == NULL);
+    tl_tasks_visit(&s, count_leak, &c);
+    CHECK(s.tasks_created == created + 3 && s.tasks_done == done + 3 && c.n == 0);
+    /* Recycled records start clean: a new task on an old record. */
+    CHECK(tl_task_spawned(0x6000, 9, 8, 7, 42, 2.0) && tl_task_view(0x6000, &v0));
+    CHECK(v0.n_effective == 0 && !v0.watch && !v0.has_stuck && v0.created_py == 8);
+    CHECK(tl_task_ended_quietly(0x6000, TL_FINISHED, &gone) == 1);
+
+    /* The sweeps see the watched records only, in the order watched; one
+     * leaves the list when judged ended or when it goes. */
+    int wa, wb, wc;
+    void *pw[3] = {&wa, &wb, &wc};
+    for (int i = 0; i < 3; i++) {
+        CHECK(tl_task_spawned(0x8000 + 16 * (uintptr_t)i, 1, 1, 0, 42, 0.0));
+        tl_task_cancelled(0x8000 + 16 * (uintptr_t)i, 0.1, 7, 0, 0, NULL, 0, &pw[i]);
+    }
+    struct tl_task_view views[8];
+    CHECK(tl_tasks_watched(views, 8) == 3 && views[0].watch == &wa && views[2].watch == &wc);
+    struct tl_outcome ended = {.state = TL_CANCELLED};
+    CHECK(tl_task_judged(0x8010, tl_task_id(0x8010), 1, TL_NO_LEAK, &ended, 1.0) == &wb);
+    CHECK(tl_tasks_watched(views, 8) == 2 && views[1].watch == &wc);
+    CHECK(tl_task_destroyed(0x8000, 1, TL_NO_LEAK, NULL, 1.0) == &wa);
+    CHECK(tl_tasks_watched(views, 8) == 1 && views[0].watch == &wc);
+    CHECK(tl_task_ended_quietly(0x8020, TL_CANCELLED, &gone) == 1 && gone == &wc);
+    CHECK(tl_tasks_watched(views, 8) == 0);
+    tl_task_ended_quietly(0x8010, TL_CANCELLED, &gone);
+
     /* A cancel: first returns 1, later ones 0; the message is kept. */
-    CHECK(tl_task_cancelled(0x1000, 0.5, 7, 0, 0, strdup("shutdown"), 0) == 1);
-    CHECK(tl_task_cancelled(0x1000, 0.6, 7, 2, 0, NULL, 0) == 0);
-    CHECK(tl_task_cancelled(0x9999, 0.6, 7, 0, 0, NULL, 0) == -1);
+    /* The record takes the first watch it is given; the caller keeps the
+     * others (to release). */
+    int watch_a, watch_b;
+    void *watch = &watch_a;
+    CHECK(tl_task_cancelled(0x1000, 0.5, 7, 0, 0, strdup("shutdown"), 0, &watch) == 1);
+    CHECK(watch == NULL);
+    watch = &watch_b;
+    CHECK(tl_task_cancelled(0x1000, 0.6, 7, 2, 0, NULL, 0, &watch) == 0);
+    CHECK(watch == &watch_b);
+    CHECK(tl_task_cancelled(0x9999, 0.6, 7, 0, 0, NULL, 0, &watch) == -1 && watch == &watch_b);
     struct tl_task_view v;
     CHECK(tl_task_view(0x1000, &v) && v.n_effective == 2 && v.n_scope == 1);
-    CHECK(v.t_first_cancel == 0.5);
+    CHECK(v.t_first_cancel == 0.5 && v.watch == &watch_a);
 
     /* Verdicts (3.11+ with cancelling(), 3.8-3.10 without). */
     CHECK(tl_is_swallowed(&v, TL_FINISHED, 2));  /* 2 outstanding, 1 the scope's */
@@ -104,7 +156,7 @@ int main(void)
     memset(&c, 0, sizeof c);
     tl_tasks_visit(&s, count_leak, &c);
     CHECK(c.n == 2 && s.leaks[TL_DESTROYED_PENDING] == 1 && s.leaks_omitted == 1);
-    CHECK(s.cancel_requests == 3 && s.tasks_live == 0);
+    CHECK(s.cancel_requests == 8 && s.tasks_live == 0); /* 5 of the quiet endings above */
 
     /* The stuck entry was resolved by the destruction. */
     return check_summary("tasks");

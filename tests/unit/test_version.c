@@ -33,7 +33,11 @@ static void fake_runtime(const struct tl_layout *l, uint64_t version_hex)
                             {l->dbg.gen_state, l->gen_state}, {l->dbg.frame_locals, l->frame_locals},
                             {l->dbg.frame_stacktop, l->frame_stacktop},
                             {l->dbg.ts_thread_id, l->ts_thread_id},
-                            {l->dbg.ts_native_id, l->ts_native_id}};
+                            {l->dbg.ts_native_id, l->ts_native_id},
+                            {l->dbg.gen_name, l->gen_qualname - (int)sizeof(void *)},
+                            {l->dbg.tuple_items, l->tuple_items},
+                            {l->dbg.code_name, l->code_name},
+                            {l->dbg.code_filename, l->code_filename}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (pairs[i][0] >= 0)
             runtime[pairs[i][0]] = (uint64_t)pairs[i][1];
@@ -62,6 +66,11 @@ int main(void)
         CHECK(tl_caps.task_lists == (minor >= 14));
         runtime[l->dbg.frame_owner] += 8; /* a patch release moved a field */
         CHECK(!pick(minor, why, sizeof why) && strstr(why, "interpreter_frame.owner"));
+        if (l->dbg.gen_name >= 0) { /* gi_qualname, which the spawn hook reads, moved */
+            fake_runtime(l, hex);
+            runtime[l->dbg.gen_name] += 8;
+            CHECK(!pick(minor, why, sizeof why) && strstr(why, "gen_object.gi_name"));
+        }
         fake_runtime(l, hex);
         runtime[l->dbg.ts_native_id] += 8;
         CHECK(!pick(minor, why, sizeof why) && strstr(why, "thread_state.native_thread_id"));

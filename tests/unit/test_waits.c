@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Holders, deadlocks and waits that never end, over hand-made waits. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Prometheus metrics of a report: the text exposition format the library
 writes to metrics_path (collector/metrics.c), from what a report holds.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`taskleak metrics`: a report's numbers in the Prometheus text format."""
 
 from ..errors import CliError

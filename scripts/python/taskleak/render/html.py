@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """HTML: one self-contained page (inline CSS and JavaScript, nothing fetched
 at view time) with three views of the reports:
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The HTML page's stylesheet and script (render/html.py inlines them).
 
 Kept as Python strings so that every way the package is installed (pip,

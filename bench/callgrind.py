@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Instructions per task, counted by valgrind's callgrind (deterministic: the
+load of a shared machine does not change them).
+
+    python3 bench/callgrind.py --lib build/libtaskleak.so [--python PATH]...
+                               [--kind deep,cancel] [--mode default,native=0]
+                               [--split N] [--tasks 10000,30000]
+
+For each interpreter, workload (bench/workloads.py churn deep|cancel) and
+mode, the workload runs twice under callgrind, with --tasks 10000 and 30000;
+instructions per task = (Ir of the large run - Ir of the small run) / (tasks
+created in the large run - in the small one), which leaves out start-up,
+imports and exit.  The library's cost per task is that figure with the library
+minus the same without it.  With --split N, the N functions whose cost per
+task grew most with the library (any object: the library's own, and what it
+calls in libc and CPython), from callgrind_annotate.
+
+Every run gets a clean environment (env -i: PATH, PYTHONHASHSEED=0, so that
+two runs of the same program count the same), and the runs without the
+library get its two variables under other names of the same length: the
+environment's size moves the interpreter's memory layout and with it hash
+collisions in CPython's caches (pyenv 3.10, deep churn: 744 Ir/task).  The
+program's thread is counted apart (--separate-threads), and so are the
+library's collector and helper threads.  The sid chroot's interpreters run
+under the chroot's own valgrind (installed with apt-get in the chroot when
+missing and we are root).  Standard library only; bench/run.py uses it for
+its callgrind rows.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import common  # noqa: E402
+
+WORKLOADS_PY = os.path.join(HERE, "workloads.py")
+TASKS = (10000, 30000)
+BATCH = 1000
+KINDS = ("deep", "cancel")
+MODES = ("default", "native=0")
+
+
+def tasks_run(n, batch=BATCH):
+    """Tasks a `workloads.py churn --tasks N` run creates: the warm-up too."""
+    return n + max(batch, n // 20)
+
+
+def sid_root():
+    return os.environ.get("TASKLEAK_SID_ROOT") or "/var/cache/taskleak/sid"
+
+
+def valgrind_argv(interp):
+    """The argv prefix that runs valgrind for INTERP, or None (and why)."""
+    if interp.sid:
+        root = sid_root()
+        if not os.path.exists(os.path.join(root, "usr/bin/valgrind")):
+            if os.geteuid() != 0:
+                return None, "no valgrind in the sid chroot (chroot %s apt-get install valgrind)" % root
+            subprocess.run(["chroot", root, "sh", "-c",
+                            "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if not os.path.exists(os.path.join(root, "usr/bin/valgrind")):
+                return None, "valgrind would not install in the sid chroot"
+        return ["chroot", root, "env"], None
+    if not shutil.which("valgrind"):
+        return None, "no valgrind (apt-get install valgrind)"
+    return ["env"], None
+
+
+# Without the library, the same variables under names of the same length:
+# the environment's size moves the interpreter's memory layout, and with it
+# hash collisions in CPython's caches (pyenv 3.10, deep churn: two
+# variables more or less change the no-library count by 744 Ir/task).
+PADDED = {"LD_PRELOAD": "XX_PRELOAD", "TASKLEAK_OPTIONS": "XXSKLEAK_OPTIONS"}
+
+
+def run_one(interp, lib, options, kind, n, out_file, cwd, active=True):
+    """(Ir of all threads, Ir of the program's thread) of one callgrind run,
+    or raises RuntimeError.  OUT_FILE-01 is the program's thread.  Not
+    ACTIVE: the library's variables are there under other names."""
+    prefix, why = valgrind_argv(interp)
+    if prefix is None:
+        raise RuntimeError(why)
+    env = {"PYTHONHASHSEED": "0", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    for name, value in (("LD_PRELOAD", lib), ("TASKLEAK_OPTIONS", options)):
+        env[name if active else PADDED[name]] = value
+    argv = prefix + ["-i"] + ["%s=%s" % kv for kv in sorted(env.items())] + [
+        "valgrind", "--tool=callgrind", "--separate-threads=yes", "--callgrind-out-file=" + out_file,
+        interp.argv0, WORKLOADS_PY, "churn", kind, "--tasks", str(n), "--batch", str(BATCH)]
+    if interp.sid:
+        # chroot's cwd is /: the program's relative report path needs ours.
+        argv = prefix[:2] + ["sh", "-c", 'cd "$0" && exec env "$@"', cwd] + argv[3:]
+    p = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=1800, env=common.env())
+    m = re.search(r"Collected : (\d+)", p.stderr)
+    if p.returncode != 0 or not m:
+        raise RuntimeError("callgrind run failed (exit %d): %s" % (p.returncode, p.stderr.strip()[-400:]))
+    main = None
+    try:
+        with open(out_file + "-01") as f:
+            for line in f:
+                if line.startswith("totals:"):
+                    main = int(line.split()[1])
+    except OSError:
+        pass
+    if main is None:
+        raise RuntimeError("callgrind wrote no totals for the program's thread (%s-01)" % out_file)
+    return int(m.group(1)), main
+
+
+def annotate(cg_file, lib_name):
+    """{(function, object basename): self Ir} of a callgrind output file
+    (LIB_NAME: the library's file name)."""
+    # From /: file names stay whole (it shortens those under its directory).
+    p = subprocess.run(["callgrind_annotate", "--threshold=100", "--auto=no", cg_file], cwd="/",
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+    rows = {}
+    for line in p.stdout.splitlines():
+        if line.startswith("-- ") or "=>" in line:
+            break   # the function table is over
+        m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*?)\s*$", line)
+        if not m or m.group(2) == "PROGRAM TOTALS":
+            continue
+        # "file:function [object]"; code inlined from another file has no
+        # [object]: the library's when its file is one of this checkout's.
+        m2 = re.match(r"(.*?):(.*?)(?: \[(.*)\])?$", m.group(2))
+        if not m2:
+            continue
+        fn = re.sub(r"'\d+$", "", m2.group(2))   # recursion levels: one function
+        obj = m2.group(3)
+        if fn.startswith("0x"):
+            obj = "?"   # a stripped object's address: annotate may name another object
+        if obj is None:
+            obj = lib_name if m2.group(1).startswith(ROOT + os.sep) else "?"
+        key = (fn, os.path.basename(obj))
+        rows[key] = rows.get(key, 0) + int(m.group(1).replace(",", ""))
+    return rows
+
+
+def measure(interp, lib, mode, kind, tmp, tasks=TASKS, split=False):
+    """{"per_task": Ir per task, "main": the same on the program's thread
+    only, "rows": {(fn, obj): Ir per task, that thread}} for MODE ("none":
+    LIB is not loaded, its variables are padded).  The other threads are the library's collector (a report
+    a second, stretched some 50 times under valgrind)."""
+    ir, main, rows = [], [], []
+    for n in tasks:
+        d = tempfile.mkdtemp(prefix="cg.", dir=tmp)
+        opts = "report_path=%s/tl.%%p.json" % d + (":native=0" if mode == "native=0" else "")
+        out = os.path.join(d, "out.cg")
+        total, mine = run_one(interp, lib, opts, kind, n, out, d, active=mode != "none")
+        ir.append(total)
+        main.append(mine)
+        if mode != "none" and not common.report_paths(d):
+            raise RuntimeError("%s %s %s: the library wrote no report (inactive?)"
+                               % (interp.label, kind, mode))
+        rows.append(annotate(out + "-01", os.path.basename(lib or "")) if split else {})
+        shutil.rmtree(d, ignore_errors=True)
+    dn = tasks_run(tasks[1]) - tasks_run(tasks[0])
+    per = {k: (rows[1].get(k, 0) - rows[0].get(k, 0)) / dn for k in set(rows[0]) | set(rows[1])}
+    return {"per_task": (ir[1] - ir[0]) / dn, "main": (main[1] - main[0]) / dn, "rows": per}
+
+
+def split_lines(base, lib, top, lib_name):
+    """Lines: where the library's instructions per task go (LIB_NAME: the
+    library's file name, as callgrind names its object)."""
+    grew = {k: lib["rows"].get(k, 0) - base["rows"].get(k, 0)
+            for k in set(lib["rows"]) | set(base["rows"])}
+    own = sorted(((v, k) for k, v in grew.items() if k[1] == lib_name), reverse=True)
+    other = sorted(((v, k) for k, v in grew.items() if k[1] != lib_name), reverse=True)
+    own_total = sum(v for v, _ in own)
+    lines = ["  the library's own functions: %.0f Ir/task" % own_total]
+    lines += ["    %7.0f  %s" % (v, k[0]) for v, k in own[:top] if abs(v) >= 0.5]
+    lines += ["  other objects' functions whose cost grew most (libc, CPython):"]
+    lines += ["    %7.0f  %s [%s]" % (v, k[0], k[1]) for v, k in other[:top] if v >= 0.5]
+    return lines
+
+
+def cached_base(path, interp, lib, kind, tasks, tmp, split):
+    """measure() without the library, remembered in PATH (a JSON file) by
+    interpreter, workload, the workloads' source and the length of the
+    library's path (the padded environment's size): it is deterministic."""
+    with open(WORKLOADS_PY, "rb") as f:
+        key = "6|%s|%s|%s|%s|%s|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
+                                        len(lib), hashlib.sha256(f.read()).hexdigest()[:12])
+    try:
+        with open(path) as f:
+            cache = json.load(f)
+    except (OSError, ValueError):
+        cache = {}
+    if key in cache:
+        got = cache[key]
+        return {"per_task": got["per_task"], "main": got["main"],
+                "rows": {tuple(k.split("\t")): v for k, v in got["rows"].items()}}
+    got = measure(interp, lib, "none", kind, tmp, tasks, split)
+    cache[key] = {"per_task": got["per_task"], "main": got["main"],
+                  "rows": {"\t".join(k): v for k, v in got["rows"].items()}}
+    with open(path + ".tmp", "w") as f:
+        json.dump(cache, f)
+    os.replace(path + ".tmp", path)
+    return got
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--python", action="append", default=[])
+    ap.add_argument("--kind", default=",".join(KINDS))
+    ap.add_argument("--mode", default="default")
+    ap.add_argument("--split", type=int, default=0, metavar="N")
+    ap.add_argument("--tasks", default="%d,%d" % TASKS)
+    ap.add_argument("--base-cache", metavar="FILE",
+                    help="remember the runs without the library in FILE (they are deterministic)")
+    a = ap.parse_args()
+    lib = os.path.abspath(a.lib)
+    tasks = tuple(int(x) for x in a.tasks.split(","))
+    interps = [common.interpreter(p) for p in a.python] or [common.interpreter(common.SYSTEM_PYTHON)]
+    tmp = common.mkdtemp("taskleak-cg.")
+    try:
+        for interp in interps:
+            for kind in a.kind.split(","):
+                if a.base_cache:
+                    base = cached_base(a.base_cache, interp, lib, kind, tasks, tmp, a.split > 0)
+                else:
+                    base = measure(interp, lib, "none", kind, tmp, tasks, a.split > 0)
+                print("%s %s churn: no library %.0f Ir/task" % (interp.label, kind, base["per_task"]))
+                for mode in a.mode.split(","):
+                    got = measure(interp, lib, mode, kind, tmp, tasks, a.split > 0)
+                    extra = got["per_task"] - base["per_task"]
+                    mine = got["main"] - base["main"]
+                    print("%s %s churn, %s: +%.0f Ir/task (+%.1f%%); the program's thread +%.0f"
+                          % (interp.label, kind, mode, extra, 100.0 * extra / base["per_task"], mine))
+                    if a.split:
+                        print("\n".join(split_lines(base, got, a.split, os.path.basename(lib))))
+                sys.stdout.flush()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
