@@ -50,6 +50,10 @@ __attribute__((constructor(101))) static void core_init(void)
  * span since start, which tl_now() lengthens as it goes: the error of a
  * converted time stays a few clock reads' jitter. */
 static uint64_t rate_bits, rate_span;
+union rate_word {
+    double seconds_per_tick;
+    uint64_t bits;
+};
 static int ticks_are_clock = -1; /* unknown yet */
 
 /* The TSC keeps time only where the kernel itself trusts it for
@@ -77,10 +81,8 @@ double tl_now(void)
     if (usable < 0)
         __atomic_store_n(&ticks_are_clock, usable = tsc_keeps_time(), __ATOMIC_RELAXED);
     if (usable && t > 0.001 && span / 2 > __atomic_load_n(&rate_span, __ATOMIC_RELAXED)) {
-        double rate = t / (double)span;
-        uint64_t bits;
-        memcpy(&bits, &rate, sizeof bits);
-        __atomic_store_n(&rate_bits, bits, __ATOMIC_RELAXED);
+        union rate_word rate = {.seconds_per_tick = t / (double)span};
+        __atomic_store_n(&rate_bits, rate.bits, __ATOMIC_RELAXED);
         __atomic_store_n(&rate_span, span, __ATOMIC_RELAXED);
     }
     return t;
@@ -88,12 +90,10 @@ double tl_now(void)
 
 double tl_time_of(uint64_t ticks)
 {
-    uint64_t bits = __atomic_load_n(&rate_bits, __ATOMIC_RELAXED);
-    if (!bits)
+    union rate_word rate = {.bits = __atomic_load_n(&rate_bits, __ATOMIC_RELAXED)};
+    if (!rate.bits)
         return tl_now();
-    double rate;
-    memcpy(&rate, &bits, sizeof rate);
-    return (double)(int64_t)(ticks - start_ticks) * rate;
+    return (double)(int64_t)(ticks - start_ticks) * rate.seconds_per_tick;
 }
 
 double tl_from_monotonic(double seconds)
