@@ -119,6 +119,29 @@ async def await_report(pred, what, save_as=None):
         await asyncio.sleep(POLL)
 
 
+def threads_in(*funcs):
+    """Blocks (time.sleep polls) until each of funcs runs on a thread of its
+    own (a function twice: on two threads): a thread started is not yet a
+    thread that waits where the scenario says."""
+    import collections
+    want = collections.Counter(f.__code__ for f in funcs)
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        have = collections.Counter()
+        for frame in sys._current_frames().values():
+            codes = set()
+            while frame is not None:
+                codes.add(frame.f_code)
+                frame = frame.f_back
+            have.update(codes)
+        if all(have[c] >= n for c, n in want.items()):
+            return
+        if time.monotonic() > deadline:
+            fail("threads did not reach %s within %gs" % (
+                [c.co_name for c in want], DEADLINE))
+        time.sleep(POLL)
+
+
 def on_stdin_closed(callback):
     """Calls callback() from a daemon thread once stdin reaches its end (the
     runner's `close-stdin` step): how a scenario that hangs on purpose is

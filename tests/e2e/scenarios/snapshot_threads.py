@@ -64,6 +64,8 @@ async def main() -> None:
     idle = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="idle")
     idle.submit(int).result()
     jobs = [loop.run_in_executor(None, blocking_job), loop.run_in_executor(pool, os.read, r, 1)]
+    run_job = concurrent.futures.thread._WorkItem.run
+    _e2e.threads_in(upload, beat, raw, blocking_job, run_job, run_job)
     print("ready", flush=True)
     print(await asyncio.gather(*jobs))
     pool.shutdown()
