@@ -324,30 +324,3 @@ struct tl_threads tl_threads_end(struct tl_threads_gather *g)
     free(g);
     return out;
 }
-
-/* Whether a thread runs, now, the job of `cf_future`. */
-static int runs_now(unsigned long ident, PyObject *cf_future)
-{
-    void *ts = tl_threads_state_of(ident);
-    uintptr_t words[2 * MAX_FRAMES];
-    PyObject *firsts[MAX_FRAMES];
-    int n = ts ? tl_frames_capture_thread(ts, words, firsts, MAX_FRAMES) : 0;
-    for (int i = 0; i < n; i++) {
-        if (tl_capture_code_role(words[2 * i]) != TL_ROLE_WORK_ITEM || !firsts[i])
-            continue;
-        PyObject *fut = tl_py_instance_item(firsts[i], "future");
-        if (fut)
-            tl_py.Py_DecRef(fut);
-        return fut == cf_future;
-    }
-    return 0;
-}
-
-int tl_threads_running(const struct tl_threads *threads, PyObject *cf_future)
-{
-    for (size_t k = 0; threads && cf_future && k < threads->n; k++)
-        if (threads->items[k].job_future == (uintptr_t)cf_future &&
-            runs_now(threads->items[k].ident, cf_future))
-            return (int)k;
-    return -1;
-}

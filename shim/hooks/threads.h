@@ -19,13 +19,6 @@ int tl_threads_step(struct tl_threads_gather *g);
  * gathering ended before its last step returns the threads seen so far. */
 struct tl_threads tl_threads_end(struct tl_threads_gather *g);
 
-/* The thread that is running, right now, the job whose
- * concurrent.futures.Future is `cf_future` (run_in_executor's, to_thread's):
- * its index in `threads`, or -1.  A thread's own frames are read again to
- * confirm it (its job may have ended since the records were made), so the
- * answer holds whenever the GIL is held. */
-int tl_threads_running(const struct tl_threads *threads, PyObject *cf_future);
-
 /* The thread state of the thread `ident` (one that runs code, where a
  * state made for a thread not started yet still carries that ident), or
  * NULL once it has ended; never the caller's own (GIL held). */
