@@ -402,6 +402,17 @@ void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
     return watch;
 }
 
+void *tl_task_forget(uintptr_t addr)
+{
+    tl_lock(&T.lock);
+    struct tl_task *rec = unlink_task(addr);
+    void *watch = rec ? rec->watch : NULL;
+    if (rec)
+        recycle(rec);
+    tl_unlock(&T.lock);
+    return watch;
+}
+
 void *tl_task_judged(uintptr_t addr, uint64_t id, int done, enum tl_kind kind,
                      struct tl_outcome *outcome, double t)
 {

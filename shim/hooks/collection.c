@@ -72,8 +72,8 @@ static int grow(void **items, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
-/* Views of every watched record; each holds a reference to its watch, so a
- * collection cut into slices survives the task's destruction in between. */
+/* Views of every watched record; each holds its watch, so a collection cut
+ * into slices survives the task's destruction in between. */
 static size_t watched_views(struct tl_task_view **out)
 {
     size_t cap = 1024, n = 0;
@@ -89,7 +89,7 @@ static size_t watched_views(struct tl_task_view **out)
         cap *= 2;
     }
     for (size_t i = 0; views && i < n; i++)
-        tl_py.Py_IncRef(views[i].watch);
+        tl_judge_hold_watch(views[i].watch);
     *out = views;
     return views ? n : 0;
 }
@@ -267,7 +267,7 @@ static int step_one(struct tl_collection *c)
         if (c->next_view < c->n_views) {
             struct tl_task_view *v = &c->views[c->next_view++];
             tl_judge_watched(v, c->now);
-            tl_py.Py_DecRef(v->watch);
+            tl_judge_release_watch(v->watch);
             return 1;
         }
         if (c->mode == TL_COLLECT_SNAPSHOT) {
@@ -368,7 +368,7 @@ void tl_collect_end(struct tl_collection *c, struct tl_collected *out)
     if (!c)
         return;
     for (size_t i = c->next_view; i < c->n_views; i++)
-        tl_py.Py_DecRef(c->views[i].watch);
+        tl_judge_release_watch(c->views[i].watch);
     int complete = c->phase == DONE;
     if (c->phase <= TASKS)
         for (size_t i = c->next_task; i < c->n_tasks; i++)

@@ -21,17 +21,31 @@ int tl_judge_stopped(void)
     return stopped;
 }
 
-void *tl_judge_new_watch(PyObject *task)
+static void *weak_ref(PyObject *task)
 {
-    PyObject *watch = tl_py.PyWeakref_NewRef(task, NULL);
-    if (!watch)
+    PyObject *ref = tl_py.PyWeakref_NewRef(task, NULL);
+    if (!ref)
         tl_py.PyErr_Clear();
-    return watch;
+    return ref;
+}
+
+/* A weak reference is an allocation the garbage collector tracks: one at
+ * every cancel made it run more often (+1,600 instructions a cancelled
+ * task on 3.13.0). */
+void *tl_judge_new_watch(PyObject *task, int destruction_seen)
+{
+    return destruction_seen ? TL_WATCH_BY_TABLE : weak_ref(task);
+}
+
+void tl_judge_hold_watch(void *watch)
+{
+    if (watch && watch != TL_WATCH_BY_TABLE)
+        tl_py.Py_IncRef(watch);
 }
 
 void tl_judge_release_watch(void *watch)
 {
-    if (watch)
+    if (watch && watch != TL_WATCH_BY_TABLE)
         tl_py.Py_DecRef(watch);
 }
 
@@ -78,14 +92,33 @@ void tl_judge_destroyed(PyObject *task, const struct tl_task_view *v)
     tl_judge_release_watch(tl_task_destroyed((uintptr_t)task, st != TL_PENDING, kind, &o, tl_now()));
 }
 
-void tl_judge_watched(const struct tl_task_view *v, double now)
+/* The task a view watches, a new reference; NULL once it is gone.  Its
+ * record existing now, the GIL held, is proof enough for the table's
+ * watch (the record may have changed since the view was taken). */
+static PyObject *watched_task(const struct tl_task_view *v, struct tl_task_view *fresh)
 {
-    PyObject *task = tl_py.PyWeakref_GetObject(v->watch);
-    if (!task || task == tl_py.None) { /* freed without finalizing */
-        tl_py.PyErr_Clear();
-        return;
+    PyObject *task = NULL;
+    if (v->watch == TL_WATCH_BY_TABLE) {
+        if (tl_task_view(v->addr, fresh) && fresh->id == v->id)
+            task = (PyObject *)v->addr;
+    } else {
+        *fresh = *v;
+        task = v->watch ? tl_py.PyWeakref_GetObject(v->watch) : NULL;
+        if (task == tl_py.None)
+            task = NULL;
+        if (!task)
+            tl_py.PyErr_Clear();
     }
     tl_py.Py_IncRef(task);
+    return task;
+}
+
+void tl_judge_watched(const struct tl_task_view *watched, double now)
+{
+    struct tl_task_view fresh, *v = &fresh;
+    PyObject *task = watched_task(watched, &fresh);
+    if (!task)
+        return;
     enum tl_state st = tl_pytask_state(task, 1);
     enum tl_kind kind = unless_exiting(unless_suppressed(
         tl_verdict_watched(v, st, now, tl_opt.grace, cancelling_of, task), v), st, task);

@@ -25,10 +25,15 @@ void tl_judge_found_ended(PyObject *task, enum tl_state st);
 void tl_judge_stop(void);
 int tl_judge_stopped(void);
 
-/* A watch on a cancelled task: a weak reference (NULL if none could be
- * made), for the table (tl_task_cancelled), whose sweeps follow it.
- * Released when the task is judged, or at once if the table had one. */
-void *tl_judge_new_watch(PyObject *task);
+/* A watch on a cancelled task, for the table (tl_task_cancelled), whose
+ * sweeps follow it: TL_WATCH_BY_TABLE when the task's destruction is sure
+ * to pass the hooks (which drop its record), so that its record existing,
+ * under the GIL, means the task is alive; otherwise a weak reference (NULL
+ * if none could be made).  Released when the task is judged, or at once
+ * if the table had one; a view takes its own with tl_judge_hold_watch. */
+#define TL_WATCH_BY_TABLE ((void *)1)
+void *tl_judge_new_watch(PyObject *task, int destruction_seen);
+void tl_judge_hold_watch(void *watch);
 void tl_judge_release_watch(void *watch);
 
 #endif

@@ -293,13 +293,22 @@ static PyObject *passes_to(PyObject *obj)
     return NULL;
 }
 
-/* Where a chain may end: nothing awaited, or a future's own iterator. */
+/* Where a chain may end: nothing awaited, or a future's own iterator.  The
+ * iterator's type is learnt by name once, then held and compared. */
 static int ends_chain(PyObject *obj)
 {
-    if (obj == tl_py.None)
+    static PyObject *future_iter;
+    PyObject *type = TL_TYPE(obj);
+    if (obj == tl_py.None || type == future_iter)
         return 1;
-    const char *name = TL_FIELD(TL_TYPE(obj), TL_OFF_TP_NAME, const char *);
-    return name && !strcmp(name, "_asyncio.FutureIter");
+    const char *name = TL_FIELD(type, TL_OFF_TP_NAME, const char *);
+    if (!name || strcmp(name, "_asyncio.FutureIter"))
+        return 0;
+    if (!future_iter) {
+        tl_py.Py_IncRef(type);
+        future_iter = type;
+    }
+    return 1;
 }
 
 void tl_pytask_chain(PyObject *task, struct tl_chain *c, int max)
@@ -312,13 +321,14 @@ void tl_pytask_chain(PyObject *task, struct tl_chain *c, int max)
         if (type == tl_py.CoroType || type == tl_py.GenType || type == tl_py.AsyncGenType) {
             c->items[c->n++] = obj;
             obj = type == tl_py.AsyncGenType ? get(obj, s_ag_await) : awaited_by_generator(obj, type);
+        } else if (ends_chain(obj)) {
+            break;
         } else if ((next = passes_to(obj))) {
             tl_py.Py_IncRef(next);
             tl_py.Py_DecRef(obj);
             obj = next;
         } else {
-            if (!ends_chain(obj))
-                c->opaque = TL_FIELD(type, TL_OFF_TP_NAME, const char *);
+            c->opaque = TL_FIELD(type, TL_OFF_TP_NAME, const char *);
             break;
         }
     }

@@ -87,6 +87,9 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
 static void hook_finalize(PyObject *self)
 {
     if (!main_thread_state()) {
+        /* A collection run elsewhere (3.8: one for all interpreters) may
+         * finalize a task of ours: the record must not outlive it. */
+        tl_judge_release_watch(tl_task_forget((uintptr_t)self));
         orig_finalize(self);
         return;
     }
@@ -124,6 +127,14 @@ static char *message_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
     return tl_pytask_str(msg);
 }
 
+/* Whether the task's destruction is sure to pass hook_finalize: an
+ * _asyncio.Task itself, whose type cannot change; not a subclass, which
+ * may override __del__ or predate the hooks. */
+static int destruction_seen(PyObject *task)
+{
+    return n_patched && TL_TYPE(task) == patched[0];
+}
+
 /* What the cancel hooks carry across the real cancel(). */
 struct cancel_call {
     uint64_t t0;
@@ -157,7 +168,7 @@ static PyObject *cancel_end(PyObject *self, PyObject *result, struct cancel_call
         }
         /* Still suspended where the CancelledError will be delivered. */
         uint32_t delivered = tl_pytask_awaiting(self);
-        void *watch = tl_judge_new_watch(self);
+        void *watch = tl_judge_new_watch(self, destruction_seen(self));
         tl_task_cancelled((uintptr_t)self, tl_time_of(c->t0), c->stack, scope, outer, c->message,
                           delivered, &watch);
         tl_judge_release_watch(watch);
@@ -290,7 +301,7 @@ static void adopt(PyObject *task)
         return;
     long n = tl_pytask_cancels_outstanding(task);
     for (long i = 0; i < n && i < 16; i++) {
-        void *watch = tl_judge_new_watch(task);
+        void *watch = tl_judge_new_watch(task, destruction_seen(task));
         tl_task_cancelled((uintptr_t)task, -1, 0, TL_SCOPE_NONE, 0, tl_pytask_cancel_message(task),
                           0, &watch);
         tl_judge_release_watch(watch);
