@@ -101,6 +101,10 @@ CHURN_LABEL = {"shallow": "shallow churn", "deep": "deep churn (20 frames)",
 LOOPS = ["asyncio", "uvloop"]
 ALL_WORKLOADS = CHURN + ["aiohttp", "memory", "lag", "callgrind"]
 LAG_SITES = [1000, 10000]
+# wrk and the server each on a CPU of their own: on a 2-CPU machine they
+# would otherwise take turns on both, and their contention is most of the
+# noise of a requests/s ratio.
+PIN = bool(shutil.which("taskset")) and len(os.sched_getaffinity(0)) >= 2
 LAG_BUDGET_MS = 1.0  # issue 11: within 1 ms of the lag without the library
 
 # Budget (issue 20).  churn: ratio <= limit; aiohttp: ratio >= limit;
@@ -115,7 +119,7 @@ MEM_FLAT_MIB = 1.0   # growth 1M->2M may exceed no library's by at most this
 
 FULL = {"reps": 7, "debug_reps": 3, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
         "debug_div": 20, "batch": 1000, "mem_tasks": 2000000, "mem_reps": 1,
-        "wrk_seconds": 3, "wrk_reps": 5, "lag_reps": 3, "lag_seconds": 2.3}
+        "wrk_seconds": 3, "wrk_reps": 7, "lag_reps": 5, "lag_seconds": 2.3}
 QUICK = {"reps": 1, "debug_reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 2000},
          "debug_div": 10, "batch": 1000, "mem_tasks": 20000, "mem_reps": 1,
          "wrk_seconds": 1, "wrk_reps": 1, "lag_reps": 1, "lag_seconds": 1.2}
@@ -313,14 +317,36 @@ class Runner:
         return stats
 
     def child(self, interp, mode, args, what, min_tasks, min_cancels=0, timeout=300):
-        env, rdir = self.env(mode)
-        try:
-            p = subprocess.run([interp.path, WORKLOADS_PY] + args, env=env, cwd=rdir,
-                               capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.errors.append("%s [%s]: timed out after %ss" % (what, mode, timeout))
-            shutil.rmtree(rdir, ignore_errors=True)
-            return None
+        return self.children(interp, [mode], args, what, min_tasks, min_cancels, timeout)[0]
+
+    def children(self, interp, modes, args, what, min_tasks, min_cancels=0, timeout=300,
+                 cpus=None):
+        """One workload child per mode, all at once, the i-th on cpus[i] when
+        given; their results (None for a failed one), in order."""
+        procs = []
+        for i, mode in enumerate(modes):
+            env, rdir = self.env(mode)
+            pin = ["taskset", "-c", str(cpus[i])] if cpus else []
+            procs.append((mode, rdir, subprocess.Popen(
+                pin + [interp.path, WORKLOADS_PY] + args, env=env, cwd=rdir,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        deadline = time.monotonic() + timeout
+        done = []
+        for mode, rdir, proc in procs:
+            try:
+                out, err = proc.communicate(timeout=max(1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                self.errors.append("%s [%s]: timed out after %ss" % (what, mode, timeout))
+                shutil.rmtree(rdir, ignore_errors=True)
+                done.append(None)
+                continue
+            done.append(self.finish(subprocess.CompletedProcess(proc.args, proc.returncode, out, err),
+                                    mode, rdir, what, min_tasks, min_cancels))
+        return done
+
+    def finish(self, p, mode, rdir, what, min_tasks, min_cancels):
         if p.returncode != 0:
             self.errors.append("%s [%s]: exit %d: %s" % (what, mode, p.returncode,
                                                          p.stderr.strip()[-500:]))
@@ -341,7 +367,9 @@ class Runner:
     def wrk_sample(self, interp, mode, loop, seconds):
         what = "%s aiohttp/%s" % (interp.label, loop)
         env, rdir = self.env(mode)
-        srv = subprocess.Popen([interp.path, SERVER_PY, "--loop", loop,
+        cpus = sorted(os.sched_getaffinity(0))[:2] if PIN else []
+        pin = (lambda i: ["taskset", "-c", str(cpus[i])]) if PIN else (lambda i: [])
+        srv = subprocess.Popen(pin(1) + [interp.path, SERVER_PY, "--loop", loop,
                                 "--max-seconds", str(seconds + 30)],
                                env=env, cwd=rdir, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -354,7 +382,7 @@ class Runner:
                 self.errors.append("%s [%s]: server not ready: %r" % (what, mode, line))
                 return None
             port = int(m.group(1))
-            w = subprocess.run(["wrk", "-t1", "-c32", "-d%ds" % seconds, "--timeout", "2s",
+            w = subprocess.run(pin(0) + ["wrk", "-t1", "-c32", "-d%ds" % seconds, "--timeout", "2s",
                                 "http://127.0.0.1:%d/" % port],
                                capture_output=True, text=True, timeout=seconds + 30)
             m = re.search(r"Requests/sec:\s*([\d.]+)", w.stdout)
@@ -386,33 +414,50 @@ class Runner:
 # ---------------------------------------------------------------- workloads
 
 def run_churn(r, interp, cfg, res, kinds):
+    """Duets (Bulej et al., "Duet benchmarking", 2020): a library mode and no
+    library run at the same time, each on a CPU of its own (swapped every
+    other repetition), so that what slows a shared machine down slows both;
+    without two CPUs, one after the other.  Asyncio debug, for reference,
+    runs beside no library too, in the first repetitions."""
+    cpus = sorted(os.sched_getaffinity(0))[:2] if PIN else None
     for kind in kinds:
         n = cfg["churn_tasks"][kind]
-        samples = {m: [] for m in MODES}
-        cpu = {m: [] for m in MODES}
+        keys = MODES + ["none@" + m for m in MODES if m != "none"]
+        samples, whole, cpu = ({k: [] for k in keys} for _ in range(3))
         for rep in range(cfg["reps"]):
-            # Asyncio debug is for reference only (and slow): a few reps.
-            modes = [m for m in MODES if m != "debug" or rep < cfg["debug_reps"]]
-            for mode in modes if rep % 2 == 0 else modes[::-1]:
+            lib_modes = [m for m in MODES if m != "none" and (m != "debug" or rep < cfg["debug_reps"])]
+            for mode in lib_modes if rep % 2 == 0 else lib_modes[::-1]:
                 tasks = max(cfg["batch"], n // cfg["debug_div"]) if mode == "debug" else n
                 what = "%s %s churn rep %d" % (interp.label, kind, rep + 1)
-                out = r.child(interp, mode, ["churn", kind, "--tasks", str(tasks),
-                                             "--batch", str(cfg["batch"])], what,
-                              min_tasks=tasks, min_cancels=tasks if kind == "cancel" else 0,
-                              timeout=600)
-                samples[mode].append(out["ns_per_task"] if out else None)
-                cpu[mode].append(out.get("cpu_ns_per_task") if out else None)
-                if out and mode == "default" and kind in ("deep", "cancel"):
-                    extra = {k: v for k, v in out.get("stats", {}).items()
-                             if k not in ("tasks_created", "tasks_done", "tasks_live",
-                                          "cancel_requests", "leaks", "leaks_omitted")}
-                    if extra:
-                        r.hook_stats.setdefault(interp.label, {})[kind] = {
-                            "tasks": out["stats"].get("tasks_created"), "extra": extra}
+                args = ["churn", kind, "--tasks", str(tasks), "--batch", str(cfg["batch"])]
+                pair = ["none", mode] if rep % 2 == 0 else [mode, "none"]
+                if cpus:
+                    outs = r.children(interp, pair, args, what, min_tasks=tasks,
+                                      min_cancels=tasks if kind == "cancel" else 0, timeout=600,
+                                      cpus=cpus)
+                else:
+                    outs = [r.child(interp, m, args, what, min_tasks=tasks,
+                                    min_cancels=tasks if kind == "cancel" else 0, timeout=600)
+                            for m in pair]
+                for m, out in zip(pair, outs):
+                    for key in ([m] if m != "none" else ["none", "none@" + mode]):
+                        samples[key].append(out["fastest_batch_ns_per_task"] if out else None)
+                        whole[key].append(out["ns_per_task"] if out else None)
+                        cpu[key].append(out.get("cpu_ns_per_task") if out else None)
+                    if out and m == "default" and kind in ("deep", "cancel"):
+                        extra = {k: v for k, v in out.get("stats", {}).items()
+                                 if k not in ("tasks_created", "tasks_done", "tasks_live",
+                                              "cancel_requests", "leaks", "leaks_omitted")}
+                        if extra:
+                            r.hook_stats.setdefault(interp.label, {})[kind] = {
+                                "tasks": out["stats"].get("tasks_created"), "extra": extra}
             log("  %s rep %d: %s" % (kind, rep + 1, "  ".join(
-                "%s %s" % (m, "%.0f ns" % samples[m][-1] if samples[m][-1] else "ERR")
-                for m in modes)))
+                "%s %s/%s" % (m, "%.0f" % samples[m][-1] if samples[m][-1] else "ERR",
+                              "%.0f ns" % samples["none@" + m][-1] if samples["none@" + m][-1]
+                              else "ERR")
+                for m in lib_modes)))
         res[("churn", kind)] = samples
+        res[("whole", kind)] = whole
         res[("cpu", kind)] = cpu
 
 
@@ -430,7 +475,7 @@ def run_aiohttp(r, interp, cfg, res, have_wrk):
             continue
         samples = {m: [] for m in ["none"] + LIB_MODES}
         for rep in range(cfg["wrk_reps"]):
-            for mode in samples:
+            for mode in list(samples) if rep % 2 == 0 else list(samples)[::-1]:
                 samples[mode].append(r.wrk_sample(interp, mode, loop, cfg["wrk_seconds"]))
             log("  aiohttp/%s rep %d: %s" % (loop, rep + 1, "  ".join(
                 "%s %s" % (m, "%.0f req/s" % s[-1] if s[-1] else "ERR") for m, s in samples.items())))
@@ -461,7 +506,7 @@ def run_lag(r, interp, cfg, res):
     periodic reporting (from the report's own stats.hooks)."""
     for sites in LAG_SITES:
         samples = {m: [] for m in ["none", "default"]}
-        spawn_ns = []
+        spawn_ns, hold_ms = [], []
         for rep in range(cfg["lag_reps"]):
             for mode in samples:
                 what = "%s lag %d sites rep %d" % (interp.label, sites, rep + 1)
@@ -472,10 +517,13 @@ def run_lag(r, interp, cfg, res):
                 spawn = hooks.get("spawn") or {}
                 if spawn.get("calls"):
                     spawn_ns.append(spawn["ns"] / spawn["calls"])
+                collect = hooks.get("collect") or {}
+                if collect.get("calls"):
+                    hold_ms.append(collect["max_ns"] / 1e6)
             log("  lag %d sites rep %d: %s" % (sites, rep + 1, "  ".join(
                 "%s %s" % (m, "max %.1f / p99 %.2f ms" % s[-1] if s[-1] else "ERR")
                 for m, s in samples.items())))
-        res[("lag", sites)] = (samples, spawn_ns)
+        res[("lag", sites)] = (samples, spawn_ns, hold_ms)
 
 
 def run_callgrind(interps, lib, jobs, cache, tmp, errors):
@@ -527,9 +575,14 @@ def cell_lag(res, sites, which):
     got = res.get(("lag", sites))
     if not got:
         return "-"
-    samples, spawn_ns = got
+    samples, spawn_ns, hold_ms = got
     if which == "spawn":
         return "%.0f ns" % median(spawn_ns) if spawn_ns else "-"
+    if which == "hold":
+        if not hold_ms:
+            return "-"
+        x = median(hold_ms)
+        return "%.2f ms %s (max %.2f)" % (x, OK if x <= LAG_BUDGET_MS else MISS, max(hold_ms))
     idx = 0 if which == "max" else 1
     pairs = [(a[idx], b[idx]) for a, b in zip(samples["none"], samples["default"]) if a and b]
     if not pairs:
@@ -543,8 +596,10 @@ def cell_lag(res, sites, which):
 # ---------------------------------------------------------------- tables
 
 def paired_ratios(samples, mode):
+    """Each sample of MODE over the no-library sample it ran beside (churn:
+    `none@MODE`) or next to."""
     out = []
-    for a, b in zip(samples[mode], samples["none"]):
+    for a, b in zip(samples[mode], samples.get("none@" + mode, samples["none"])):
         if a and b:
             out.append(a / b)
     return out
@@ -610,8 +665,8 @@ def cell_memory(res, mode, which):
     return "%+.1f MiB %s" % (grow, OK if grow - grow0 <= MEM_FLAT_MIB else MISS)
 
 
-def cell_cpu(res, kind, mode):
-    s = res.get(("cpu", kind))
+def cell_cpu(res, kind, mode, which="cpu"):
+    s = res.get((which, kind))
     if s is None:
         return "–"
     rs = paired_ratios(s, mode)
@@ -632,9 +687,10 @@ def ratio_rows():
                          "≤ %.2f" % lim if lim else "–",
                          lambda res, k=kind, m=mode: cell_churn(res, k, m)))
         if kind != "shallow":
-            for mode in LIB_MODES:
-                rows.append((CHURN_LABEL[kind] + ", CPU time", MODE_LABEL[mode], "–",
-                             lambda res, k=kind, m=mode: cell_cpu(res, k, m)))
+            for which, label in (("whole", "whole run"), ("cpu", "CPU time")):
+                for mode in LIB_MODES:
+                    rows.append((CHURN_LABEL[kind] + ", " + label, MODE_LABEL[mode], "–",
+                                 lambda res, k=kind, m=mode, w=which: cell_cpu(res, k, m, w)))
     for loop in LOOPS:
         for mode in LIB_MODES:
             rows.append(("aiohttp req/s, %s loop" % loop, MODE_LABEL[mode], "≥ %.2f" % AIOHTTP_BUDGET,
@@ -650,6 +706,9 @@ def ratio_rows():
             rows.append(("loop lag %s, %s distinct sites" % (which, count_label(sites)),
                          MODE_LABEL["default"], "≤ +%g ms over none" % LAG_BUDGET_MS,
                          lambda res, n=sites, w=which: cell_lag(res, n, w)))
+        rows.append(("the collector's longest GIL hold, %s distinct sites (the report's "
+                     "stats.hooks.collect.max_ns)" % count_label(sites), MODE_LABEL["default"],
+                     "≤ %g ms" % LAG_BUDGET_MS, lambda res, n=sites: cell_lag(res, n, "hold")))
         rows.append(("spawn hook, %s distinct sites, periodic reports" % count_label(sites),
                      MODE_LABEL["default"], "–", lambda res, n=sites: cell_lag(res, n, "spawn")))
     return rows
@@ -824,10 +883,12 @@ def misses(interps, results):
                     out.append("%s, memory %s → %s, %s: grew %.1f MiB (no library: %.1f MiB)"
                                % (it.label, MEM_MARKS[0], MEM_MARKS[1], mode, grow, grow0))
         for sites in LAG_SITES:
-            for which in ("max", "p99"):
+            for which in ("max", "p99", "hold"):
                 cell = cell_lag(res, sites, which)
                 if MISS in cell:
-                    out.append("%s, loop lag %s at %s sites: %s" % (it.label, which, sites, cell))
+                    out.append("%s, %s at %s sites: %s" % (
+                        it.label, "the longest GIL hold" if which == "hold" else "loop lag " + which,
+                        sites, cell))
     return out
 
 
@@ -855,14 +916,23 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "the reverse order every other repetition; a ratio is the median over %d "
                  "repetitions of that repetition's ratio to no library (their spread: Noise). "
                  "Churn: %s tasks per sample in batches of %d (asyncio debug: 1/%d of that), after "
-                 "an untimed warm-up of 5%%. aiohttp: `wrk -t1 -c32 -d%ds` on 127.0.0.1, %d "
-                 "repetitions. Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
+                 "an untimed warm-up of 5%%, %s; a sample's time per task is that of its fastest "
+                 "batch (as timeit: other processes only add time, and on this kind of machine "
+                 "they slow one CPU or the other by up to 2x for seconds; the whole run's wall "
+                 "and CPU time, with the collector's periodic work, are their own rows). aiohttp: `wrk -t1 -c32 -d%ds` on 127.0.0.1, %d "
+                 "repetitions%s, the modes alternating as above. Loop lag: %d repetitions. Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0."
                  % (cfg["debug_reps"], cfg["reps"],
                     "/".join("%s %d" % (k, cfg["churn_tasks"][k]) for k in CHURN),
-                    cfg["batch"], cfg["debug_div"], cfg["wrk_seconds"], cfg["wrk_reps"],
-                    "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
+                    cfg["batch"], cfg["debug_div"],
+                    "in duets: each mode runs beside its no-library sample, at the same time and "
+                    "on a CPU of its own (taskset, swapped every other repetition), so that what "
+                    "slows the shared machine slows both" if PIN else
+                    "each mode next to its no-library sample",
+                    cfg["wrk_seconds"], cfg["wrk_reps"],
+                    ", wrk and the server on a CPU each (taskset)" if PIN else "",
+                    cfg["lag_reps"], "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
                     cfg["batch"], cfg["mem_reps"]))
     lines.append("- Library modes set only `TASKLEAK_OPTIONS=report_path=<temp>/tl.%p.json` "
                  "(plus `native=0`); every run's report is read back to check the library was "
@@ -873,8 +943,8 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
     lines.append("Churn: time per task, lower is better (asyncio debug for reference, no budget). "
                  "aiohttp: requests/s, higher is better. Memory: MiB. "
                  "Instructions: callgrind's count per task over no library, the program's thread "
-                 "(deterministic). %s within the budget of issue 20, %s over it; shallow churn and "
-                 "CPU time have no budget." % (OK, MISS))
+                 "(deterministic). %s within the budget of issue 20, %s over it; shallow churn, "
+                 "the whole run and CPU time have no budget." % (OK, MISS))
     lines.append("")
     rows = []
     for wl, mode, budget, fn in ratio_rows():
