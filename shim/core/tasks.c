@@ -9,19 +9,29 @@
 #include "core/lock.h"
 #include "core/verdict.h"
 
+/* A slot of the table: open addressing, linear probing, at most half full.
+ * The key is the task's address, with PLAIN set while the record is as the
+ * spawn made it (no cancel, no verdict, no watch): the common ending needs
+ * the slot alone, not the record, which is out of the cache by then. */
+struct slot {
+    uintptr_t key; /* 0: empty */
+    struct tl_task *rec;
+};
+#define PLAIN ((uintptr_t)1) /* a task's address is even */
+
 static struct {
     struct tl_lock lock;
-    struct tl_task **buckets;
-    size_t nbuckets;
+    struct slot *slots;
+    size_t nslots;
     uint64_t next_id;
     struct tl_stats stats; /* tasks_live: records minus ended_alive */
     uint64_t records, ended_alive;
     struct tl_leak *leaks, *last_leak;
     uint64_t n_leaks;
     int max_leaks;
-    /* Records and cancels of ended tasks, for the next ones (chained
-     * through hnext / next): a task churn costs no malloc. */
-    struct tl_task *free_tasks;
+    /* Records and cancels of ended tasks, for the next ones (cancels
+     * chained through next): a task churn costs no malloc. */
+    struct tl_task *free_tasks[4096];
     struct tl_cancel *free_cancels;
     unsigned n_free_tasks, n_free_cancels;
     /* The records with a watch (cancelled, not judged ended): what a sweep
@@ -29,7 +39,7 @@ static struct {
     struct tl_task *watched, *last_watched;
 } T = {.lock = TL_LOCK_INITIALIZER};
 
-#define FREE_MAX 4096 /* of each: about 0.5 MiB kept at most */
+#define FREE_MAX 4096 /* of each (free_tasks' size): about 0.5 MiB kept at most */
 
 static size_t slot_of(uintptr_t addr, size_t n)
 {
@@ -42,36 +52,72 @@ void tl_tasks_init(int max_leaks)
     T.max_leaks = max_leaks;
 }
 
-/* Grow at load 1; a failed grow only makes chains longer. */
-static void maybe_grow(void)
+static struct slot *find(uintptr_t addr)
 {
-    if (T.records < T.nbuckets)
-        return;
-    size_t n = T.nbuckets ? T.nbuckets * 2 : 4096;
-    struct tl_task **b = calloc(n, sizeof *b);
-    if (!b)
-        return;
-    for (size_t i = 0; i < T.nbuckets; i++) {
-        for (struct tl_task *t = T.buckets[i], *next; t; t = next) {
-            next = t->hnext;
-            size_t s = slot_of(t->addr, n);
-            t->hnext = b[s];
-            b[s] = t;
-        }
+    if (!T.nslots)
+        return NULL;
+    for (size_t i = slot_of(addr, T.nslots);; i = (i + 1) & (T.nslots - 1)) {
+        struct slot *sl = &T.slots[i];
+        if (!sl->key)
+            return NULL;
+        if ((sl->key & ~PLAIN) == addr)
+            return sl;
     }
-    free(T.buckets);
-    T.buckets = b;
-    T.nbuckets = n;
 }
 
-static struct tl_task **find(uintptr_t addr)
+static void put(struct slot *slots, size_t n, uintptr_t key, struct tl_task *rec)
 {
-    if (!T.nbuckets)
-        return NULL;
-    struct tl_task **p = &T.buckets[slot_of(addr, T.nbuckets)];
-    while (*p && (*p)->addr != addr)
-        p = &(*p)->hnext;
-    return *p ? p : NULL;
+    size_t i = slot_of(key & ~PLAIN, n);
+    while (slots[i].key)
+        i = (i + 1) & (n - 1);
+    slots[i] = (struct slot){key, rec};
+}
+
+/* Empty a slot, moving back the later ones of its run that may go there. */
+static void take_out(struct slot *sl)
+{
+    size_t mask = T.nslots - 1, i = (size_t)(sl - T.slots);
+    for (size_t j = (i + 1) & mask; T.slots[j].key; j = (j + 1) & mask) {
+        size_t home = slot_of(T.slots[j].key & ~PLAIN, T.nslots);
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            T.slots[i] = T.slots[j];
+            i = j;
+        }
+    }
+    T.slots[i] = (struct slot){0, NULL};
+}
+
+/* The record of a slot, about to change: no longer plain. */
+static struct tl_task *changing(struct slot *sl)
+{
+    sl->key &= ~PLAIN;
+    return sl->rec;
+}
+
+/* Keep the table at most half full; a failed grow lets it fill to 3/4, and
+ * then new tasks go unrecorded. */
+static void maybe_grow(void)
+{
+    if ((T.records + 1) * 2 <= T.nslots)
+        return;
+    size_t n = T.nslots ? T.nslots * 2 : 4096;
+    struct slot *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return;
+    for (size_t i = 0; i < T.nslots; i++)
+        if (T.slots[i].key)
+            put(slots, n, T.slots[i].key, T.slots[i].rec);
+    free(T.slots);
+    __atomic_store_n(&T.slots, slots, __ATOMIC_RELAXED); /* tl_task_prefetch reads them */
+    __atomic_store_n(&T.nslots, n, __ATOMIC_RELAXED);
+}
+
+void tl_task_prefetch(uintptr_t addr)
+{
+    struct slot *slots = __atomic_load_n(&T.slots, __ATOMIC_RELAXED);
+    size_t n = __atomic_load_n(&T.nslots, __ATOMIC_RELAXED);
+    if (slots && n) /* a stale pair is harmless: a prefetch never faults */
+        __builtin_prefetch(&slots[slot_of(addr, n)]);
 }
 
 static void watch_link(struct tl_task *rec)
@@ -101,7 +147,7 @@ static void watch_unlink(struct tl_task *rec)
 /* A copy of a record for a leak or a snapshot: none of the table's links. */
 static void detach_copy(struct tl_task *copy)
 {
-    copy->hnext = copy->wnext = copy->wprev = NULL;
+    copy->wnext = copy->wprev = NULL;
     copy->watch = NULL;
     copy->stuck = NULL;
 }
@@ -119,12 +165,7 @@ static void free_cancels(struct tl_cancel *c)
 /* The free lists (lock held). */
 static struct tl_task *new_record(void)
 {
-    struct tl_task *rec = T.free_tasks;
-    if (!rec)
-        return malloc(sizeof *rec);
-    T.free_tasks = rec->hnext;
-    T.n_free_tasks--;
-    return rec;
+    return T.n_free_tasks ? T.free_tasks[--T.n_free_tasks] : malloc(sizeof(struct tl_task));
 }
 
 static struct tl_cancel *new_cancel(void)
@@ -135,6 +176,15 @@ static struct tl_cancel *new_cancel(void)
     T.free_cancels = c->next;
     T.n_free_cancels--;
     return c;
+}
+
+/* A record that left the table, without reading it (lock held). */
+static void free_record(struct tl_task *rec)
+{
+    if (T.n_free_tasks < FREE_MAX)
+        T.free_tasks[T.n_free_tasks++] = rec;
+    else
+        free(rec);
 }
 
 /* Recycle a record that left the table, and its cancels (lock held). */
@@ -151,22 +201,16 @@ static void recycle(struct tl_task *rec)
             free(c);
         }
     }
-    if (T.n_free_tasks < FREE_MAX) {
-        rec->hnext = T.free_tasks;
-        T.free_tasks = rec;
-        T.n_free_tasks++;
-    } else {
-        free(rec);
-    }
+    free_record(rec);
 }
 
 static struct tl_task *unlink_task(uintptr_t addr)
 {
-    struct tl_task **p = find(addr);
-    if (!p)
+    struct slot *sl = find(addr);
+    if (!sl)
         return NULL;
-    struct tl_task *t = *p;
-    *p = t->hnext;
+    struct tl_task *t = sl->rec;
+    take_out(sl);
     T.records--;
     T.ended_alive -= t->ended;
     if (t->watch)
@@ -194,13 +238,11 @@ uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
     uint64_t id = 0;
     T.stats.tasks_created++;
     T.next_id++;
-    if (T.nbuckets) {
+    if ((T.records + 1) * 4 <= T.nslots * 3) {
         *rec = (struct tl_task){.addr = addr, .id = T.next_id, .t_created = t,
                                 .thread_id = thread_id, .coro = coro, .created_py = created_py,
                                 .created_native = created_native};
-        size_t s = slot_of(addr, T.nbuckets);
-        rec->hnext = T.buckets[s];
-        T.buckets[s] = rec;
+        put(T.slots, T.nslots, addr | PLAIN, rec);
         T.records++;
         id = rec->id;
     } else {
@@ -217,14 +259,14 @@ int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
 {
     int first = -1;
     tl_lock(&T.lock);
-    struct tl_task **p = find(addr);
-    struct tl_cancel *c = p ? new_cancel() : NULL;
+    struct slot *sl = find(addr);
+    struct tl_cancel *c = sl ? new_cancel() : NULL;
     T.stats.cancel_requests++;
     if (c) {
         *c = (struct tl_cancel){NULL, t, stack, (uint8_t)scope, forwarded_from, message,
                                 delivered, 0};
         message = NULL;
-        struct tl_task *rec = *p;
+        struct tl_task *rec = changing(sl);
         first = rec->n_effective == 0;
         if (first)
             rec->t_first_cancel = t;
@@ -249,10 +291,11 @@ int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
 void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind)
 {
     tl_lock(&T.lock);
-    struct tl_task **p = find(addr);
-    if (p && (*p)->last_cancel) {
-        (*p)->last_cancel->caught = site;
-        (*p)->catch_kind = (uint8_t)kind;
+    struct slot *sl = find(addr);
+    if (sl && sl->rec->last_cancel) {
+        struct tl_task *rec = changing(sl);
+        rec->last_cancel->caught = site;
+        rec->catch_kind = (uint8_t)kind;
     }
     tl_unlock(&T.lock);
 }
@@ -260,9 +303,9 @@ void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind)
 void tl_task_uncancelled(uintptr_t addr, int by_scope)
 {
     tl_lock(&T.lock);
-    struct tl_task **p = find(addr);
-    if (p && by_scope)
-        (*p)->n_scope_uncancel++;
+    struct slot *sl = find(addr);
+    if (sl && by_scope)
+        changing(sl)->n_scope_uncancel++;
     tl_unlock(&T.lock);
 }
 
@@ -277,8 +320,8 @@ static void fill_view(const struct tl_task *t, struct tl_task_view *v)
 uint64_t tl_task_id(uintptr_t addr)
 {
     tl_lock(&T.lock);
-    struct tl_task **p = find(addr);
-    uint64_t id = p ? (*p)->id : 0;
+    struct slot *sl = find(addr);
+    uint64_t id = sl ? sl->rec->id : 0;
     tl_unlock(&T.lock);
     return id;
 }
@@ -286,11 +329,11 @@ uint64_t tl_task_id(uintptr_t addr)
 int tl_task_view(uintptr_t addr, struct tl_task_view *out)
 {
     tl_lock(&T.lock);
-    struct tl_task **p = find(addr);
-    if (p)
-        fill_view(*p, out);
+    struct slot *sl = find(addr);
+    if (sl)
+        fill_view(sl->rec, out);
     tl_unlock(&T.lock);
-    return p != NULL;
+    return sl != NULL;
 }
 
 static struct tl_cancel *copy_cancels(const struct tl_cancel *c)
@@ -358,11 +401,18 @@ int tl_task_ended_quietly(uintptr_t addr, enum tl_state st, void **watch)
 {
     *watch = NULL;
     tl_lock(&T.lock);
-    struct tl_task **p = find(addr);
-    int quiet = p ? tl_verdict_quiet(*p, st) : -1;
-    if (quiet == 1) {
-        struct tl_task *rec = *p;
-        *p = rec->hnext;
+    struct slot *sl = find(addr);
+    /* A plain record has no cancel: tl_verdict_quiet is st != TL_PENDING. */
+    int plain = sl && (sl->key & PLAIN);
+    int quiet = !sl ? -1 : plain ? st != TL_PENDING : tl_verdict_quiet(sl->rec, st);
+    if (quiet == 1 && plain) {
+        free_record(sl->rec);
+        take_out(sl);
+        T.records--;
+        T.stats.tasks_done++;
+    } else if (quiet == 1) {
+        struct tl_task *rec = sl->rec;
+        take_out(sl);
         T.records--;
         T.ended_alive -= rec->ended;
         if (rec->watch)
@@ -418,8 +468,8 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, enum tl_kind kind,
 {
     void *watch = NULL;
     tl_lock(&T.lock);
-    struct tl_task **p = find(addr);
-    struct tl_task *rec = p && (*p)->id == id ? *p : NULL;
+    struct slot *sl = find(addr);
+    struct tl_task *rec = sl && sl->rec->id == id ? changing(sl) : NULL;
     enum tl_kind leak_kind = rec ? tl_verdict_once(rec, done, kind) : TL_NO_LEAK;
     if (rec && done && !rec->ended) {
         resolve_stuck(rec, outcome->state, t);
@@ -453,13 +503,15 @@ void tl_tasks_end_all_but(uintptr_t *pending, size_t n)
 {
     qsort(pending, n, sizeof *pending, cmp_addr);
     tl_lock(&T.lock);
-    for (size_t i = 0; i < T.nbuckets; i++)
-        for (struct tl_task *t = T.buckets[i]; t; t = t->hnext)
-            if (!t->ended && !t->watch && !bsearch(&t->addr, pending, n, sizeof *pending, cmp_addr)) {
-                t->ended = 1;
-                T.stats.tasks_done++;
-                T.ended_alive++;
-            }
+    for (size_t i = 0; i < T.nslots; i++) {
+        struct tl_task *t = T.slots[i].rec;
+        if (T.slots[i].key && !t->ended && !t->watch &&
+            !bsearch(&t->addr, pending, n, sizeof *pending, cmp_addr)) {
+            changing(&T.slots[i])->ended = 1;
+            T.stats.tasks_done++;
+            T.ended_alive++;
+        }
+    }
     tl_unlock(&T.lock);
 }
 
@@ -504,11 +556,11 @@ int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
 {
     memset(out, 0, sizeof *out);
     tl_lock(&T.lock);
-    struct tl_task **p = find(addr);
-    if (p)
-        copy_record(out, *p);
+    struct slot *sl = find(addr);
+    if (sl)
+        copy_record(out, sl->rec);
     tl_unlock(&T.lock);
-    if (!p) {
+    if (!sl) {
         tl_outcome_free(outcome);
         return 0;
     }
@@ -523,15 +575,15 @@ size_t tl_tasks_snapshot_all(struct tl_leak **out)
     size_t n = 0;
     tl_lock(&T.lock);
     struct tl_leak *items = calloc(T.records ? T.records : 1, sizeof *items);
-    for (size_t i = 0; items && i < T.nbuckets; i++)
-        for (struct tl_task *t = T.buckets[i]; t; t = t->hnext) {
-            if (t->ended)
-                continue;
-            struct tl_leak *l = &items[n++];
-            copy_record(l, t);
-            l->outcome.state = TL_PENDING;
-            l->t_ended = l->t_resolved = -1;
-        }
+    for (size_t i = 0; items && i < T.nslots; i++) {
+        struct tl_task *t = T.slots[i].rec;
+        if (!T.slots[i].key || t->ended)
+            continue;
+        struct tl_leak *l = &items[n++];
+        copy_record(l, t);
+        l->outcome.state = TL_PENDING;
+        l->t_ended = l->t_resolved = -1;
+    }
     tl_unlock(&T.lock);
     *out = items;
     return n;
@@ -582,14 +634,13 @@ void tl_tasks_reset_after_fork(void)
     /* The child owns nothing of the parent's: drop records and leaks. The
      * memory is the parent's copy; leaking it is cheaper than walking it. */
     tl_lock_reset(&T.lock);
-    T.buckets = NULL;
-    T.nbuckets = 0;
+    __atomic_store_n(&T.slots, NULL, __ATOMIC_RELAXED);
+    __atomic_store_n(&T.nslots, 0, __ATOMIC_RELAXED);
     T.leaks = T.last_leak = NULL;
     T.n_leaks = 0;
     T.records = T.ended_alive = 0;
     memset(&T.stats, 0, sizeof T.stats);
     T.next_id = 0;
-    T.free_tasks = NULL;
     T.free_cancels = NULL;
     T.watched = T.last_watched = NULL;
     T.n_free_tasks = T.n_free_cancels = 0;

@@ -42,7 +42,6 @@ enum tl_catch {
 };
 
 struct tl_task {
-    struct tl_task *hnext;
     struct tl_task *wnext, *wprev; /* the watched records, in the order watched */
     uintptr_t addr;
     uint64_t id;
@@ -53,7 +52,7 @@ struct tl_task {
     uint32_t n_effective, n_scope, n_scope_uncancel;
     struct tl_cancel *cancels, *last_cancel;
     uint8_t catch_kind;     /* enum tl_catch of the last handler */
-    void *watch;            /* the hooks' weak reference, once cancelled */
+    void *watch;            /* the hooks' watch (hooks/judge.h), once cancelled */
     struct tl_leak *stuck;  /* the stuck_after_cancel entry, if any */
     uint8_t ended;          /* seen done and judged (counted in tasks_done) */
 };
@@ -144,6 +143,10 @@ int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
 void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind);
 void tl_task_uncancelled(uintptr_t addr, int by_scope);
 uint64_t tl_task_id(uintptr_t addr);
+
+/* Start loading the table's slot for `addr` (no lock): a hook calls it on
+ * entry, so that the slot is in cache by the time it takes the lock. */
+void tl_task_prefetch(uintptr_t addr);
 
 /* Look a record up without taking it; 0 if absent. */
 int tl_task_view(uintptr_t addr, struct tl_task_view *out);

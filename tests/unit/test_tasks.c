@@ -50,6 +50,32 @@ int main(void)
     tl_tasks_visit(&s, count_leak, &c);
     CHECK(s.tasks_created == 50002 && s.tasks_live == 2 && s.tasks_done == 50000);
 
+    /* Spawns and endings at random over 3,000 addresses, against a plain
+     * array: every removal keeps every other record findable. */
+    {
+        static uint64_t ids[3000];
+        uint64_t x = 12345;
+        int agree = 1;
+        for (int op = 0; op < 200000; op++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            size_t k = (size_t)(x >> 33) % 3000;
+            uintptr_t addr = 0x7f0000000000u + k * 0x70;
+            void *w;
+            if (ids[k]) {
+                agree &= tl_task_ended_quietly(addr, TL_FINISHED, &w) == 1;
+                ids[k] = 0;
+            } else {
+                ids[k] = tl_task_spawned(addr, 1, 1, 0, 42, 0.0);
+            }
+            size_t probe = (size_t)(x >> 13) % 3000;
+            agree &= tl_task_id(0x7f0000000000u + probe * 0x70) == ids[probe];
+        }
+        CHECK(agree);
+        for (size_t k = 0; k < 3000; k++)
+            if (ids[k])
+                tl_task_destroyed(0x7f0000000000u + k * 0x70, 1, TL_NO_LEAK, NULL, 1.0);
+    }
+
     /* The common endings in one call (tl_task_ended_quietly): done and never
      * cancelled, or ended cancelled.  A record with a cancel that ended
      * otherwise, or one still pending, stays for judging. */
