@@ -41,10 +41,11 @@ static struct {
 
 #define FREE_MAX 4096 /* of each (free_tasks' size): about 0.5 MiB kept at most */
 
+/* Fibonacci hashing: the product's top bits, the best mixed (task
+ * addresses come in arithmetic runs, which linear probing would cluster). */
 static size_t slot_of(uintptr_t addr, size_t n)
 {
-    uint64_t h = (uint64_t)addr * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 32) & (n - 1);
+    return (size_t)(((uint64_t)addr * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctzll(n)));
 }
 
 void tl_tasks_init(int max_leaks)
@@ -108,16 +109,8 @@ static void maybe_grow(void)
         if (T.slots[i].key)
             put(slots, n, T.slots[i].key, T.slots[i].rec);
     free(T.slots);
-    __atomic_store_n(&T.slots, slots, __ATOMIC_RELAXED); /* tl_task_prefetch reads them */
-    __atomic_store_n(&T.nslots, n, __ATOMIC_RELAXED);
-}
-
-void tl_task_prefetch(uintptr_t addr)
-{
-    struct slot *slots = __atomic_load_n(&T.slots, __ATOMIC_RELAXED);
-    size_t n = __atomic_load_n(&T.nslots, __ATOMIC_RELAXED);
-    if (slots && n) /* a stale pair is harmless: a prefetch never faults */
-        __builtin_prefetch(&slots[slot_of(addr, n)]);
+    T.slots = slots;
+    T.nslots = n;
 }
 
 static void watch_link(struct tl_task *rec)
@@ -634,8 +627,8 @@ void tl_tasks_reset_after_fork(void)
     /* The child owns nothing of the parent's: drop records and leaks. The
      * memory is the parent's copy; leaking it is cheaper than walking it. */
     tl_lock_reset(&T.lock);
-    __atomic_store_n(&T.slots, NULL, __ATOMIC_RELAXED);
-    __atomic_store_n(&T.nslots, 0, __ATOMIC_RELAXED);
+    T.slots = NULL;
+    T.nslots = 0;
     T.leaks = T.last_leak = NULL;
     T.n_leaks = 0;
     T.records = T.ended_alive = 0;

@@ -144,10 +144,6 @@ void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind);
 void tl_task_uncancelled(uintptr_t addr, int by_scope);
 uint64_t tl_task_id(uintptr_t addr);
 
-/* Start loading the table's slot for `addr` (no lock): a hook calls it on
- * entry, so that the slot is in cache by the time it takes the lock. */
-void tl_task_prefetch(uintptr_t addr);
-
 /* Look a record up without taking it; 0 if absent. */
 int tl_task_view(uintptr_t addr, struct tl_task_view *out);
 

@@ -66,7 +66,6 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
     void *ts = main_thread_state();
     if (!ts)
         return orig_init(self, args, kwds);
-    tl_task_prefetch((uintptr_t)self);
     uint64_t t0 = tl_ticks();
     int timed = tl_hook_begin(TL_HOOK_SPAWN);
     uint32_t coro_name = tl_pytask_coro_name(coro_arg(args, kwds));
@@ -87,7 +86,6 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
  * lock, without Python calls or the clock; any other is judged. */
 static void hook_finalize(PyObject *self)
 {
-    tl_task_prefetch((uintptr_t)self);
     if (!main_thread_state()) {
         /* A collection run elsewhere (3.8: one for all interpreters) may
          * finalize a task of ours: the record must not outlive it. */
