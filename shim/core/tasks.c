@@ -19,6 +19,8 @@ struct slot {
 };
 #define PLAIN ((uintptr_t)1) /* a task's address is even */
 
+#define FREE_MAX 4096 /* of each: about 0.5 MiB kept at most */
+
 static struct {
     struct tl_lock lock;
     struct slot *slots;
@@ -31,15 +33,13 @@ static struct {
     int max_leaks;
     /* Records and cancels of ended tasks, for the next ones (cancels
      * chained through next): a task churn costs no malloc. */
-    struct tl_task *free_tasks[4096];
+    struct tl_task *free_tasks[FREE_MAX];
     struct tl_cancel *free_cancels;
     unsigned n_free_tasks, n_free_cancels;
     /* The records with a watch (cancelled, not judged ended): what a sweep
      * looks at, without walking the table. */
     struct tl_task *watched, *last_watched;
 } T = {.lock = TL_LOCK_INITIALIZER};
-
-#define FREE_MAX 4096 /* of each (free_tasks' size): about 0.5 MiB kept at most */
 
 /* Fibonacci hashing: the product's top bits, the best mixed (task
  * addresses come in arithmetic runs, which linear probing would cluster). */
@@ -439,17 +439,6 @@ void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
     }
     if (outcome)
         tl_outcome_free(outcome); /* what add_leak did not take */
-    if (rec)
-        recycle(rec);
-    tl_unlock(&T.lock);
-    return watch;
-}
-
-void *tl_task_forget(uintptr_t addr)
-{
-    tl_lock(&T.lock);
-    struct tl_task *rec = unlink_task(addr);
-    void *watch = rec ? rec->watch : NULL;
     if (rec)
         recycle(rec);
     tl_unlock(&T.lock);

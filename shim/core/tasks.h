@@ -162,10 +162,6 @@ int tl_task_ended_quietly(uintptr_t addr, enum tl_state st, void **watch);
 void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
                         struct tl_outcome *outcome, double t);
 
-/* Drop the record of a task destroyed where it cannot be judged; returns
- * its watch, for the hooks to release. */
-void *tl_task_forget(uintptr_t addr);
-
 /* Judge a live record found done or stuck by a sweep: add a leak of `kind`
  * (or none with TL_NO_LEAK), mark it ended when done, resolve its stuck entry.
  * `outcome` is always taken, as above.  Returns the watch to release when

@@ -88,8 +88,9 @@ static void hook_finalize(PyObject *self)
 {
     if (!main_thread_state()) {
         /* A collection run elsewhere (3.8: one for all interpreters) may
-         * finalize a task of ours: the record must not outlive it. */
-        tl_judge_release_watch(tl_task_forget((uintptr_t)self));
+         * finalize a task of ours: the record must not outlive it.  Its
+         * watch, if a weak reference, is left: not this interpreter's. */
+        tl_task_destroyed((uintptr_t)self, 0, TL_NO_LEAK, NULL, 0);
         orig_finalize(self);
         return;
     }
