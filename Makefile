@@ -27,7 +27,7 @@ LIB_SRC := $(ROOT_SRC) $(PART_SRC)
 # Everything but the root, for the unit tests: they link what they use.
 CORE_AR := $(BUILD)/libtaskleak-parts.a
 PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
-UNIT_TESTS := options depot memo tasks report output suppressions layout version waits metrics shutdown \
+UNIT_TESTS := anchors options depot memo tasks report output suppressions layout version waits metrics shutdown \
               lock clock
 
 .PHONY: all deps test check help analyze unit layers e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 \

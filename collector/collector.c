@@ -457,6 +457,7 @@ static void *collector_main(void *arg)
         if (sem_clockwait(&C.wake, CLOCK_MONOTONIC, &until) == 0)
             while (sem_trywait(&C.wake) == 0) /* a storm of posts is one wake-up */
                 ;
+        tl_clock_anchor();
         int snapshot = C.want_snapshot, quit = C.want_quit;
         C.want_snapshot = 0;
         if (quit)

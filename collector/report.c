@@ -179,9 +179,9 @@ static json_t *task_entry(const struct tl_leak *l, const char *kind)
         json_object_set_new(e, "exception", json_pack("{s:o, s:o}",
             "type", str_or_null(o->type), "message", str_or_null(o->text)));
     json_t *created = json_pack("{s:o, s:o, s:o}",
-        "t", t->t_created >= 0 ? json_real(t->t_created) : json_null(),
+        "t", t->created_ticks ? json_real(l->t_created) : json_null(),
         "python_stack", py_stack(t->created_py), "native_stack", native_stack(t->created_native));
-    if (t->t_created < 0) /* found alive when the library was attached */
+    if (!t->created_ticks) /* found alive when the library was attached */
         json_object_set_new(created, "before_attach", json_true());
     json_object_set_new(e, "created", created);
     json_object_set_new(e, "cancels", cancels(t->cancels));

@@ -9,12 +9,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/anchors.h"
+#include "core/lock.h"
 #include "core/options.h"
 
 struct tl_depot tl_py_stacks, tl_native_stacks, tl_names;
 
 static double start;
 static uint64_t start_ticks;
+
+/* Where stored tick stamps get their seconds (tl_time_at): the collector
+ * adds an anchor a second. */
+#define ANCHOR_EVERY 1.0
+static struct tl_anchors anchors;
+static struct tl_lock anchors_lock = TL_LOCK_INITIALIZER;
 
 const char *const tl_hook_names[TL_N_HOOKS] = {"spawn", "cancel", "uncancel", "destroy",
                                                "exception_handled", "collect"};
@@ -41,6 +49,7 @@ __attribute__((constructor(101))) static void core_init(void)
 {
     start = monotonic();
     start_ticks = tl_ticks();
+    tl_anchors_init(&anchors, start_ticks, 0, ANCHOR_EVERY);
     tl_depot_init(&tl_py_stacks);
     tl_depot_init(&tl_native_stacks);
     tl_depot_init(&tl_names);
@@ -96,6 +105,48 @@ double tl_time_of(uint64_t ticks)
     return (double)(int64_t)(ticks - start_ticks) * rate.seconds_per_tick;
 }
 
+/* (ticks, tl_now()) read as close together as the scheduler lets: the
+ * tightest of three tries, ticks taken halfway. */
+static void read_pair(uint64_t *ticks, double *t)
+{
+    uint64_t best = UINT64_MAX;
+    *ticks = 0;
+    *t = 0;
+    for (int i = 0; i < 3; i++) {
+        uint64_t before = tl_ticks();
+        double now = monotonic() - start;
+        uint64_t after = tl_ticks();
+        if (after - before < best) {
+            best = after - before;
+            *ticks = before + best / 2;
+            *t = now;
+        }
+    }
+}
+
+void tl_clock_anchor(void)
+{
+    uint64_t ticks;
+    double t;
+    read_pair(&ticks, &t);
+    tl_lock(&anchors_lock);
+    tl_anchors_add(&anchors, ticks, t);
+    tl_unlock(&anchors_lock);
+}
+
+double tl_time_at(uint64_t ticks)
+{
+    if (!ticks)
+        return -1;
+    uint64_t now_ticks;
+    double now;
+    read_pair(&now_ticks, &now);
+    tl_lock(&anchors_lock);
+    double t = tl_anchors_time(&anchors, ticks, now_ticks, now);
+    tl_unlock(&anchors_lock);
+    return t;
+}
+
 double tl_from_monotonic(double seconds)
 {
     return seconds - start;
@@ -124,6 +175,7 @@ pid_t tl_thread_id(void)
 void tl_core_after_fork_child(void)
 {
     cached_tid = 0;
+    tl_lock_reset(&anchors_lock);
 }
 
 static void vline(const char *fmt, va_list ap)

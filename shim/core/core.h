@@ -68,6 +68,12 @@ double tl_ticks_to_ns(uint64_t ticks);
  * again: where the kernel keeps time with the TSC, ticks are converted at
  * the rate tl_now() keeps calibrating; elsewhere it is tl_now() itself. */
 double tl_time_of(uint64_t ticks);
+/* The tl_now() of a stored tl_ticks() stamp, exact wherever the tick rate
+ * holds for a second (the TSC need not be the kernel's clock); -1 for 0,
+ * the stamp of nothing.  Takes a lock: for reports, not for hooks. */
+double tl_time_at(uint64_t ticks);
+/* The collector's heartbeat: an anchor for tl_time_at. */
+void tl_clock_anchor(void);
 pid_t tl_thread_id(void);
 /* One line on stderr, at most once per `key` (a static flag). */
 void tl_warn_once(int *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -217,7 +217,7 @@ uint64_t tl_tasks_created(void)
 }
 
 uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
-                         uint32_t created_native, pid_t thread_id, double t)
+                         uint32_t created_native, pid_t thread_id, uint64_t ticks)
 {
     tl_lock(&T.lock);
     struct tl_task *rec = new_record();
@@ -232,7 +232,7 @@ uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
     T.stats.tasks_created++;
     T.next_id++;
     if ((T.records + 1) * 4 <= T.nslots * 3) {
-        *rec = (struct tl_task){.addr = addr, .id = T.next_id, .t_created = t,
+        *rec = (struct tl_task){.addr = addr, .id = T.next_id, .created_ticks = ticks,
                                 .thread_id = thread_id, .coro = coro, .created_py = created_py,
                                 .created_native = created_native};
         put(T.slots, T.nslots, addr | PLAIN, rec);
@@ -369,6 +369,7 @@ static struct tl_leak *add_leak(const struct tl_task *rec, enum tl_kind kind,
     }
     l->kind = kind;
     copy_record(l, rec);
+    l->t_created = tl_time_at(rec->created_ticks); /* fixed: the content hash holds */
     l->outcome = *outcome;
     memset(outcome, 0, sizeof *outcome);
     l->t_ended = t_ended;
@@ -548,6 +549,7 @@ int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
     }
     out->outcome = *outcome;
     memset(outcome, 0, sizeof *outcome);
+    out->t_created = tl_time_at(out->task.created_ticks);
     out->t_ended = out->t_resolved = -1;
     return 1;
 }
@@ -567,6 +569,8 @@ size_t tl_tasks_snapshot_all(struct tl_leak **out)
         l->t_ended = l->t_resolved = -1;
     }
     tl_unlock(&T.lock);
+    for (size_t i = 0; i < n; i++) /* outside the lock: the hooks need it */
+        items[i].t_created = tl_time_at(items[i].task.created_ticks);
     *out = items;
     return n;
 }

@@ -45,7 +45,8 @@ struct tl_task {
     struct tl_task *wnext, *wprev; /* the watched records, in the order watched */
     uintptr_t addr;
     uint64_t id;
-    double t_created, t_first_cancel;
+    uint64_t created_ticks; /* tl_ticks() at spawn; 0: alive when the library attached */
+    double t_first_cancel;
     pid_t thread_id;
     uint32_t coro;   /* names depot id of the coroutine's __qualname__ */
     uint32_t created_py, created_native;
@@ -100,6 +101,7 @@ struct tl_leak {
     enum tl_kind kind;
     struct tl_task task;      /* a copy; its cancels are owned by the leak */
     struct tl_outcome outcome;
+    double t_created;         /* the copy's created_ticks in seconds, once */
     double t_ended;           /* < 0 when still pending */
     double t_resolved;        /* stuck only; < 0 while unresolved */
     enum tl_state resolved_state;
@@ -130,7 +132,7 @@ uint64_t tl_tasks_created(void);
 void tl_tasks_reset_after_fork(void);
 
 uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
-                         uint32_t created_native, pid_t thread_id, double t);
+                         uint32_t created_native, pid_t thread_id, uint64_t ticks);
 /* Record an effective cancel.  Returns 1 when it is the task's first, 0
  * otherwise, -1 if unknown.  `*watch` (the hooks' weak reference; may be
  * NULL) is taken, and set to NULL, when the record has none yet: the caller

@@ -72,7 +72,7 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
     uint32_t py = tl_capture_stack(ts, TL_SITE_SPAWN);
     uint32_t native = tl_capture_native(py);
     /* Recorded before the real __init__: an eager task runs inside it. */
-    tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), tl_time_of(t0));
+    tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), t0);
     tl_collector_poke_fn();
     if (timed)
         tl_hook_timed(TL_HOOK_SPAWN, tl_ticks() - t0, 1);
@@ -297,8 +297,8 @@ static void adopt(PyObject *task)
     struct tl_task_view v;
     if (tl_task_view((uintptr_t)task, &v) || tl_pytask_state(task, 0) != TL_PENDING)
         return;
-    /* t < 0: created before the attach, by a stack nobody recorded. */
-    if (!tl_task_spawned((uintptr_t)task, tl_pytask_task_coro_name(task), 0, 0, 0, -1))
+    /* Stamp 0: created before the attach, by a stack nobody recorded. */
+    if (!tl_task_spawned((uintptr_t)task, tl_pytask_task_coro_name(task), 0, 0, 0, 0))
         return;
     long n = tl_pytask_cancels_outstanding(task);
     for (long i = 0; i < n && i < 16; i++) {

@@ -101,8 +101,8 @@ int main(void)
     CHECK(tl_metrics_write("python3\0app.py", 15, "3.11.2", 0) == 0);
     CHECK(entries(dir) == 0);
     tl_tasks_init(10);
-    tl_task_spawned(0x1000, 1, 1, 0, 42, 0.0);
-    tl_task_spawned(0x2000, 1, 1, 0, 42, 0.0);
+    tl_task_spawned(0x1000, 1, 1, 0, 42, 1);
+    tl_task_spawned(0x2000, 1, 1, 0, 42, 1);
     tl_task_cancelled(0x1000, 0.5, 7, 0, 0, NULL, 0, NULL);
     struct tl_outcome pending;
     memset(&pending, 0, sizeof pending);

@@ -19,7 +19,9 @@ int main(void)
     uintptr_t ips[4];
     int is_new, n = tl_unwind_capture(ips, 4, 0);
     uint32_t native = tl_depot_put(&tl_native_stacks, ips, (uint32_t)n, &is_new);
-    tl_task_spawned(0xabc0, 0, 0, native, 77, 0.25);
+    double spawned_after = tl_now();
+    tl_task_spawned(0xabc0, 0, 0, native, 77, tl_ticks());
+    double spawned_before = tl_now();
     tl_task_cancelled(0xabc0, 0.5, 0, 0, 0, strdup("bye"), 0, NULL);
     struct tl_outcome o = {.state = TL_FAILED};
     o.name = strdup("Task-1");
@@ -71,6 +73,8 @@ int main(void)
     json_t *cancel = json_array_get(json_object_get(leak, "cancels"), 0);
     CHECK(!strcmp(json_string_value(json_object_get(cancel, "message")), "bye"));
     CHECK(json_real_value(json_object_get(json_object_get(leak, "ended"), "t")) == 0.75);
+    double created_t = json_real_value(json_object_get(json_object_get(leak, "created"), "t"));
+    CHECK(created_t >= spawned_after - 0.0005 && created_t <= spawned_before + 0.0005);
     json_t *frames = json_object_get(json_object_get(leak, "created"), "native_stack");
     CHECK(json_array_size(frames) == (size_t)n && n > 0);
     json_t *f0 = json_array_get(frames, 0);

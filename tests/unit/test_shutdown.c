@@ -190,7 +190,7 @@ static void deadline(void)
     tl_shutdown_signal(SIGTERM, 1.0);
     CHECK(tl_watchdog_deadline() == -1); /* no task made: no report, no watchdog */
     CHECK(!tl_watchdog_watching());
-    tl_task_spawned(0x10, 0, 0, 0, 1, 0.5);
+    tl_task_spawned(0x10, 0, 0, 0, 1, 1);
     CHECK(tl_watchdog_deadline() == 1.5 && tl_watchdog_watching());
     tl_opt.shutdown_timeout = 0;
     CHECK(tl_watchdog_deadline() == -1 && !tl_watchdog_watching());

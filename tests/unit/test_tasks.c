@@ -38,13 +38,13 @@ int main(void)
     struct tl_task_view v0;
 
     /* Ids in creation order from 1; records found by address. */
-    CHECK(tl_task_spawned(0x1000, 1, 1, 0, 42, 0.0) == 1);
-    CHECK(tl_task_spawned(0x2000, 1, 1, 0, 42, 0.0) == 2);
+    CHECK(tl_task_spawned(0x1000, 1, 1, 0, 42, 1) == 1);
+    CHECK(tl_task_spawned(0x2000, 1, 1, 0, 42, 1) == 2);
     CHECK(tl_task_id(0x2000) == 2 && tl_task_id(0x3000) == 0);
 
     /* Many tasks: the table grows and stays consistent. */
     for (uintptr_t i = 0; i < 50000; i++)
-        tl_task_spawned(0x100000 + i * 16, 1, 1, 0, 42, 0.0);
+        tl_task_spawned(0x100000 + i * 16, 1, 1, 0, 42, 1);
     for (uintptr_t i = 0; i < 50000; i++)
         tl_task_destroyed(0x100000 + i * 16, 1, -1, NULL, 1.0);
     tl_tasks_visit(&s, count_leak, &c);
@@ -65,7 +65,7 @@ int main(void)
                 agree &= tl_task_ended_quietly(addr, TL_FINISHED, &w) == 1;
                 ids[k] = 0;
             } else {
-                ids[k] = tl_task_spawned(addr, 1, 1, 0, 42, 0.0);
+                ids[k] = tl_task_spawned(addr, 1, 1, 0, 42, 1);
             }
             size_t probe = (size_t)(x >> 13) % 3000;
             agree &= tl_task_id(0x7f0000000000u + probe * 0x70) == ids[probe];
@@ -81,8 +81,8 @@ int main(void)
      * otherwise, or one still pending, stays for judging. */
     tl_tasks_visit(&s, count_leak, &c);
     uint64_t created = s.tasks_created, done = s.tasks_done;
-    CHECK(tl_task_spawned(0x5000, 1, 1, 0, 42, 0.0) && tl_task_spawned(0x6000, 1, 1, 0, 42, 0.0));
-    CHECK(tl_task_spawned(0x7000, 1, 1, 0, 42, 0.0));
+    CHECK(tl_task_spawned(0x5000, 1, 1, 0, 42, 1) && tl_task_spawned(0x6000, 1, 1, 0, 42, 1));
+    CHECK(tl_task_spawned(0x7000, 1, 1, 0, 42, 1));
     void *gone = &c;
     CHECK(tl_task_ended_quietly(0x5000, TL_PENDING, &gone) == 0 && gone == NULL);
     CHECK(tl_task_ended_quietly(0x5000, TL_FINISHED, &gone) == 1 && gone == NULL);
@@ -97,7 +97,7 @@ int main(void)
     tl_tasks_visit(&s, count_leak, &c);
     CHECK(s.tasks_created == created + 3 && s.tasks_done == done + 3 && c.n == 0);
     /* Recycled records start clean: a new task on an old record. */
-    CHECK(tl_task_spawned(0x6000, 9, 8, 7, 42, 2.0) && tl_task_view(0x6000, &v0));
+    CHECK(tl_task_spawned(0x6000, 9, 8, 7, 42, 2) && tl_task_view(0x6000, &v0));
     CHECK(v0.n_effective == 0 && !v0.watch && !v0.has_stuck && v0.created_py == 8);
     CHECK(tl_task_ended_quietly(0x6000, TL_FINISHED, &gone) == 1);
 
@@ -106,7 +106,7 @@ int main(void)
     int wa, wb, wc;
     void *pw[3] = {&wa, &wb, &wc};
     for (int i = 0; i < 3; i++) {
-        CHECK(tl_task_spawned(0x8000 + 16 * (uintptr_t)i, 1, 1, 0, 42, 0.0));
+        CHECK(tl_task_spawned(0x8000 + 16 * (uintptr_t)i, 1, 1, 0, 42, 1));
         tl_task_cancelled(0x8000 + 16 * (uintptr_t)i, 0.1, 7, 0, 0, NULL, 0, &pw[i]);
     }
     struct tl_task_view views[8];
