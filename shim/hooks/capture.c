@@ -266,11 +266,14 @@ static struct code_names names_of(uintptr_t code)
     tl_frames_names(code, &cn.function, &cn.file);
     tl_lock(&names.lock);
     if (names.n == names.n_chunks * NAMES_CHUNK) {
-        struct code_names **chunks = realloc(names.chunks, (names.n_chunks + 1) * sizeof *chunks);
+        struct code_names *chunk = malloc(NAMES_CHUNK * sizeof *chunk);
+        struct code_names **chunks =
+            chunk ? realloc(names.chunks, (names.n_chunks + 1) * sizeof *chunks) : NULL;
         if (chunks) {
+            chunks[names.n_chunks++] = chunk;
             names.chunks = chunks;
-            if ((chunks[names.n_chunks] = malloc(NAMES_CHUNK * sizeof **chunks)))
-                names.n_chunks++;
+        } else {
+            free(chunk);
         }
     }
     int stored = names.n < names.n_chunks * NAMES_CHUNK;
