@@ -123,7 +123,7 @@ int tl_frames_capture(void *ts, uintptr_t *words, int max_frames, struct tl_fram
             uintptr_t raw = TL_FIELD(f, L->frame_code, uintptr_t);
             keep = k < keys->capacity && (counted || is_entry_exec(raw));
             if (keep)
-                keys->key[k++] = (struct tl_frame_key){raw, frame_position(L, f)};
+                keys->key[k++] = (struct tl_frame_key){raw, frame_position(L, f), (uintptr_t)f};
         }
         n += counted;
     }
@@ -169,38 +169,67 @@ int tl_frames_capture_thread(void *ts, uintptr_t *words, PyObject **first_locals
 }
 
 /* The comparison walk, instantiated per shape of frame (the flags are
- * constants in each caller): per frame four loads and three compares. */
+ * constants in each caller).  3.11+ compare the instruction pointer
+ * alone: it points into the frame's code object (a trampoline's, a static
+ * array), which the keys' depot keeps alive, so no other code has it.
+ * 3.8-3.10 keep an offset, so the code too. */
 #define FRAME_IS(f, key)                                                       \
-    ((f) && TL_FIELD(f, code_at, uintptr_t) == (key)->code &&                 \
-     (lasti ? (uintptr_t)(intptr_t)TL_FIELD(f, instr_at, int)                  \
-            : TL_FIELD(f, instr_at, uintptr_t)) == (key)->instr)
+    (lasti ? TL_FIELD(f, code_at, uintptr_t) == (key)->code &&                 \
+                 (uintptr_t)(intptr_t)TL_FIELD(f, instr_at, int) == (key)->instr \
+           : TL_FIELD(f, instr_at, uintptr_t) == (key)->instr)
+
+/* Goes to `moved` when frame address f is not `at`: a branch the compiler
+ * cannot reason from, or it would load through f (the `previous` just
+ * loaded) where `at` was meant, and chain the loads again. */
+#if defined(__x86_64__)
+#define GOTO_IF_MOVED(f, at) \
+    __asm__ goto("cmp %0, %1\n\tjne %l[moved]" : : "r"(f), "r"(at) : "cc" : moved)
+#elif defined(__aarch64__)
+#define GOTO_IF_MOVED(f, at) \
+    __asm__ goto("cmp %0, %1\n\tb.ne %l[moved]" : : "r"(f), "r"(at) : "cc" : moved)
+#else
+#define GOTO_IF_MOVED(f, at)                                                   \
+    do {                                                                       \
+        uintptr_t moved_ = (uintptr_t)(f) ^ (uintptr_t)(at);                   \
+        __asm__("" : "+r"(moved_));                                            \
+        if (moved_)                                                            \
+            goto moved;                                                        \
+    } while (0)
+#endif
 
 static inline __attribute__((always_inline)) int same_walk(const char *f,
-                                                           const struct tl_frame_keys *keys,
+                                                           struct tl_frame_keys *keys,
                                                            int back, int code_at, int instr_at,
                                                            const int lasti)
 {
-    const struct tl_frame_key *k = keys->key, *end = k + keys->n;
-    for (; k + 2 <= end; k += 2) { /* two a round: half the loop's own work */
-        if (!FRAME_IS(f, k))
+    struct tl_frame_key *k = keys->key, *end = k + keys->n;
+    /* While each frame is where it was the last time, its loads take the
+     * remembered address, not the `previous` just loaded: the compare of
+     * the two is predicted, so the frames' loads need not wait for one
+     * another (a chain of dependent loads is most of a walk's time).  A
+     * frame is read only once the link to it is checked. */
+    for (; k < end; k++) {
+        const char *at = (const char *)k->frame;
+        GOTO_IF_MOVED(f, at);
+        if (!FRAME_IS(at, k))
             return 0;
-        f = TL_FIELD(f, back, const char *);
-        if (!FRAME_IS(f, k + 1))
-            return 0;
-        f = TL_FIELD(f, back, const char *);
+        f = TL_FIELD(at, back, const char *);
     }
-    if (k < end) {
-        if (!FRAME_IS(f, k))
+moved:
+    for (; k < end; k++) { /* the frames that moved: the plain walk */
+        if (!f || !FRAME_IS(f, k))
             return 0;
+        k->frame = (uintptr_t)f;
         f = TL_FIELD(f, back, const char *);
     }
     /* A trace cut at max_frames: the callers beyond do not matter.  One
      * that ended with the stack: so must this one. */
     return !keys->whole || f == NULL;
 }
+#undef GOTO_IF_MOVED
 #undef FRAME_IS
 
-int tl_frames_same(void *ts, const struct tl_frame_keys *keys)
+int tl_frames_same(void *ts, struct tl_frame_keys *keys)
 {
     const struct tl_layout *l = L;
     if (keys->n < 0)

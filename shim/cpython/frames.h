@@ -15,9 +15,10 @@ int tl_frames_in_main_interpreter(void);
 void *tl_frames_main_thread_state(void);
 
 /* A frame as it is stored: its executable (the raw field: 3.14+ a tagged
- * reference) and its position in that code (the raw field too). */
+ * reference) and its position in that code (the raw field too); and where
+ * the frame was, a guess for the next walk, never read unchecked. */
 struct tl_frame_key {
-    uintptr_t code, instr;
+    uintptr_t code, instr, frame;
 };
 /* The keys of every frame a capture walked (those of the interpreter's
  * entry frames too, which a trace leaves out), up to `capacity`.  Two
@@ -35,8 +36,9 @@ struct tl_frame_keys {
  * max_frames; and, with `keys`, every walked frame's key.  Returns frames. */
 int tl_frames_capture(void *ts, uintptr_t *words, int max_frames, struct tl_frame_keys *keys);
 /* Whether a walk of `ts` with the same max_frames would give the keys of
- * `keys` (some loads and compares a frame: no hash, no lock). */
-int tl_frames_same(void *ts, const struct tl_frame_keys *keys);
+ * `keys` (some loads and compares a frame: no hash, no lock).  Updates the
+ * frames' addresses where they moved. */
+int tl_frames_same(void *ts, struct tl_frame_keys *keys);
 
 /* Another thread of the interpreter, by its thread state (GIL held): its
  * threading.get_ident(), its native id (-1 before 3.11, where the thread
