@@ -9,13 +9,26 @@
 #include "core/lock.h"
 #include "core/verdict.h"
 
+/* What the spawn learns of a task: all there is of one until it is
+ * cancelled, judged or watched (a plain task).  40 bytes where a record
+ * is 128: the memory a churn of tasks keeps touching is a third. */
+struct spawn {
+    uintptr_t addr;
+    uint64_t id, created_ticks;
+    pid_t thread_id;
+    uint32_t coro, created_py, created_native;
+};
+
 /* A slot of the table: open addressing, linear probing, at most half full.
- * The key is the task's address, with PLAIN set while the record is as the
- * spawn made it (no cancel, no verdict, no watch): the common ending needs
- * the slot alone, not the record, which is out of the cache by then. */
+ * The key is the task's address, with PLAIN set while the task has only
+ * its spawn; a record replaces it at the first change.  The common ending
+ * needs the slot alone, not what it points to. */
 struct slot {
     uintptr_t key; /* 0: empty */
-    struct tl_task *rec;
+    union {
+        struct tl_task *rec; /* not PLAIN */
+        struct spawn *spawn; /* PLAIN */
+    };
 };
 #define PLAIN ((uintptr_t)1) /* a task's address is even */
 
@@ -31,11 +44,12 @@ static struct {
     struct tl_leak *leaks, *last_leak;
     uint64_t n_leaks;
     int max_leaks;
-    /* Records and cancels of ended tasks, for the next ones (cancels
-     * chained through next): a task churn costs no malloc. */
+    /* Spawns, records and cancels of ended tasks, for the next ones
+     * (cancels chained through next): a task churn costs no malloc. */
+    struct spawn *free_spawns[FREE_MAX];
     struct tl_task *free_tasks[FREE_MAX];
     struct tl_cancel *free_cancels;
-    unsigned n_free_tasks, n_free_cancels;
+    unsigned n_free_spawns, n_free_tasks, n_free_cancels;
     /* The records with a watch (cancelled, not judged ended): what a sweep
      * looks at, without walking the table. */
     struct tl_task *watched, *last_watched;
@@ -66,12 +80,12 @@ static struct slot *find(uintptr_t addr)
     }
 }
 
-static void put(struct slot *slots, size_t n, uintptr_t key, struct tl_task *rec)
+static void put(struct slot *slots, size_t n, struct slot s)
 {
-    size_t i = slot_of(key & ~PLAIN, n);
+    size_t i = slot_of(s.key & ~PLAIN, n);
     while (slots[i].key)
         i = (i + 1) & (n - 1);
-    slots[i] = (struct slot){key, rec};
+    slots[i] = s;
 }
 
 /* Empty a slot, moving back the later ones of its run that may go there. */
@@ -85,14 +99,59 @@ static void take_out(struct slot *sl)
             i = j;
         }
     }
-    T.slots[i] = (struct slot){0, NULL};
+    T.slots[i] = (struct slot){.key = 0};
 }
 
-/* The record of a slot, about to change: no longer plain. */
+/* The free lists (lock held). */
+static struct spawn *new_spawn(void)
+{
+    return T.n_free_spawns ? T.free_spawns[--T.n_free_spawns] : malloc(sizeof(struct spawn));
+}
+
+static void free_spawn(struct spawn *sp)
+{
+    if (T.n_free_spawns < FREE_MAX)
+        T.free_spawns[T.n_free_spawns++] = sp;
+    else
+        free(sp);
+}
+
+static struct tl_task *new_record(void)
+{
+    return T.n_free_tasks ? T.free_tasks[--T.n_free_tasks] : malloc(sizeof(struct tl_task));
+}
+
+/* The record a plain task would have. */
+static void record_of_spawn(struct tl_task *rec, const struct spawn *sp)
+{
+    *rec = (struct tl_task){.addr = sp->addr, .id = sp->id, .created_ticks = sp->created_ticks,
+                            .thread_id = sp->thread_id, .coro = sp->coro,
+                            .created_py = sp->created_py, .created_native = sp->created_native};
+}
+
+/* A slot's task as a record, to read: a plain one's made in `tmp`. */
+static const struct tl_task *view_of(const struct slot *sl, struct tl_task *tmp)
+{
+    if (!(sl->key & PLAIN))
+        return sl->rec;
+    record_of_spawn(tmp, sl->spawn);
+    return tmp;
+}
+
+/* The record of a slot, about to change: a plain task gets one (NULL: no
+ * memory, the slot is left as it was). */
 static struct tl_task *changing(struct slot *sl)
 {
+    if (!(sl->key & PLAIN))
+        return sl->rec;
+    struct tl_task *rec = new_record();
+    if (!rec)
+        return NULL;
+    record_of_spawn(rec, sl->spawn);
+    free_spawn(sl->spawn);
+    sl->rec = rec;
     sl->key &= ~PLAIN;
-    return sl->rec;
+    return rec;
 }
 
 /* Keep the table at most half full; a failed grow lets it fill to 3/4, and
@@ -107,7 +166,7 @@ static void maybe_grow(void)
         return;
     for (size_t i = 0; i < T.nslots; i++)
         if (T.slots[i].key)
-            put(slots, n, T.slots[i].key, T.slots[i].rec);
+            put(slots, n, T.slots[i]);
     free(T.slots);
     T.slots = slots;
     T.nslots = n;
@@ -155,12 +214,6 @@ static void free_cancels(struct tl_cancel *c)
     }
 }
 
-/* The free lists (lock held). */
-static struct tl_task *new_record(void)
-{
-    return T.n_free_tasks ? T.free_tasks[--T.n_free_tasks] : malloc(sizeof(struct tl_task));
-}
-
 static struct tl_cancel *new_cancel(void)
 {
     struct tl_cancel *c = T.free_cancels;
@@ -197,12 +250,19 @@ static void recycle(struct tl_task *rec)
     free_record(rec);
 }
 
-static struct tl_task *unlink_task(uintptr_t addr)
+/* Take a task out of the table: its record, or a plain one's in `tmp`
+ * (which is not to be recycled). */
+static struct tl_task *unlink_task(uintptr_t addr, struct tl_task *tmp)
 {
     struct slot *sl = find(addr);
     if (!sl)
         return NULL;
     struct tl_task *t = sl->rec;
+    if (sl->key & PLAIN) {
+        record_of_spawn(tmp, sl->spawn);
+        free_spawn(sl->spawn);
+        t = tmp;
+    }
     take_out(sl);
     T.records--;
     T.ended_alive -= t->ended;
@@ -216,33 +276,58 @@ uint64_t tl_tasks_created(void)
     return __atomic_load_n(&T.stats.tasks_created, __ATOMIC_RELAXED);
 }
 
+/* The slot of `addr`, or the empty one where it would go (a table). */
+static struct slot *place(uintptr_t addr)
+{
+    size_t i = slot_of(addr, T.nslots);
+    while (T.slots[i].key && (T.slots[i].key & ~PLAIN) != addr)
+        i = (i + 1) & (T.nslots - 1);
+    return &T.slots[i];
+}
+
+/* Let go of what a slot of the table holds, the slot kept (lock held). */
+static void drop_content(struct slot *sl)
+{
+    if (sl->key & PLAIN) {
+        free_spawn(sl->spawn);
+        return;
+    }
+    struct tl_task *t = sl->rec;
+    T.ended_alive -= t->ended;
+    if (t->watch) /* a leaked weakref: harmless */
+        watch_unlink(t);
+    recycle(t);
+}
+
 uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
                          uint32_t created_native, pid_t thread_id, uint64_t ticks)
 {
     tl_lock(&T.lock);
-    struct tl_task *rec = new_record();
-    if (!rec) {
+    struct spawn *sp = new_spawn();
+    if (!sp) {
         tl_unlock(&T.lock);
         return 0;
     }
-    /* __init__ called again on a live task: the new call wins. */
-    struct tl_task *old = unlink_task(addr);
     maybe_grow();
-    uint64_t id = 0;
     T.stats.tasks_created++;
     T.next_id++;
-    if ((T.records + 1) * 4 <= T.nslots * 3) {
-        *rec = (struct tl_task){.addr = addr, .id = T.next_id, .created_ticks = ticks,
-                                .thread_id = thread_id, .coro = coro, .created_py = created_py,
-                                .created_native = created_native};
-        put(T.slots, T.nslots, addr | PLAIN, rec);
+    /* One probe finds the slot, or the task: __init__ called again on a
+     * live task, where the new call wins. */
+    struct slot *sl = T.nslots ? place(addr) : NULL;
+    if (sl && sl->key)
+        drop_content(sl);
+    else if (sl && (T.records + 1) * 4 <= T.nslots * 3)
         T.records++;
-        id = rec->id;
+    else
+        sl = NULL;
+    uint64_t id = 0;
+    if (sl) {
+        *sp = (struct spawn){addr, T.next_id, ticks, thread_id, coro, created_py, created_native};
+        *sl = (struct slot){.key = addr | PLAIN, .spawn = sp};
+        id = sp->id;
     } else {
-        free(rec);
+        free_spawn(sp);
     }
-    if (old) /* its watch, if any, is a leaked weakref: harmless */
-        recycle(old);
     tl_unlock(&T.lock);
     return id;
 }
@@ -253,13 +338,13 @@ int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
     int first = -1;
     tl_lock(&T.lock);
     struct slot *sl = find(addr);
-    struct tl_cancel *c = sl ? new_cancel() : NULL;
+    struct tl_task *rec = sl ? changing(sl) : NULL;
+    struct tl_cancel *c = rec ? new_cancel() : NULL;
     T.stats.cancel_requests++;
     if (c) {
         *c = (struct tl_cancel){NULL, t, stack, (uint8_t)scope, forwarded_from, message,
                                 delivered, 0};
         message = NULL;
-        struct tl_task *rec = changing(sl);
         first = rec->n_effective == 0;
         if (first)
             rec->t_first_cancel = t;
@@ -285,8 +370,8 @@ void tl_task_caught(uintptr_t addr, uint32_t site, enum tl_catch kind)
 {
     tl_lock(&T.lock);
     struct slot *sl = find(addr);
-    if (sl && sl->rec->last_cancel) {
-        struct tl_task *rec = changing(sl);
+    if (sl && !(sl->key & PLAIN) && sl->rec->last_cancel) { /* a plain one has none */
+        struct tl_task *rec = sl->rec;
         rec->last_cancel->caught = site;
         rec->catch_kind = (uint8_t)kind;
     }
@@ -297,8 +382,9 @@ void tl_task_uncancelled(uintptr_t addr, int by_scope)
 {
     tl_lock(&T.lock);
     struct slot *sl = find(addr);
-    if (sl && by_scope)
-        changing(sl)->n_scope_uncancel++;
+    struct tl_task *rec = sl && by_scope ? changing(sl) : NULL;
+    if (rec)
+        rec->n_scope_uncancel++;
     tl_unlock(&T.lock);
 }
 
@@ -314,7 +400,7 @@ uint64_t tl_task_id(uintptr_t addr)
 {
     tl_lock(&T.lock);
     struct slot *sl = find(addr);
-    uint64_t id = sl ? sl->rec->id : 0;
+    uint64_t id = !sl ? 0 : sl->key & PLAIN ? sl->spawn->id : sl->rec->id;
     tl_unlock(&T.lock);
     return id;
 }
@@ -323,8 +409,9 @@ int tl_task_view(uintptr_t addr, struct tl_task_view *out)
 {
     tl_lock(&T.lock);
     struct slot *sl = find(addr);
+    struct tl_task tmp;
     if (sl)
-        fill_view(sl->rec, out);
+        fill_view(view_of(sl, &tmp), out);
     tl_unlock(&T.lock);
     return sl != NULL;
 }
@@ -400,7 +487,7 @@ int tl_task_ended_quietly(uintptr_t addr, enum tl_state st, void **watch)
     int plain = sl && (sl->key & PLAIN);
     int quiet = !sl ? -1 : plain ? st != TL_PENDING : tl_verdict_quiet(sl->rec, st);
     if (quiet == 1 && plain) {
-        free_record(sl->rec);
+        free_spawn(sl->spawn);
         take_out(sl);
         T.records--;
         T.stats.tasks_done++;
@@ -426,7 +513,7 @@ void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
                         struct tl_outcome *outcome, double t)
 {
     tl_lock(&T.lock);
-    struct tl_task *rec = unlink_task(addr);
+    struct tl_task tmp, *rec = unlink_task(addr, &tmp);
     void *watch = NULL;
     if (rec) {
         enum tl_kind leak_kind = tl_verdict_once(rec, done, kind);
@@ -440,7 +527,7 @@ void *tl_task_destroyed(uintptr_t addr, int done, enum tl_kind kind,
     }
     if (outcome)
         tl_outcome_free(outcome); /* what add_leak did not take */
-    if (rec)
+    if (rec && rec != &tmp)
         recycle(rec);
     tl_unlock(&T.lock);
     return watch;
@@ -452,7 +539,8 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, enum tl_kind kind,
     void *watch = NULL;
     tl_lock(&T.lock);
     struct slot *sl = find(addr);
-    struct tl_task *rec = sl && sl->rec->id == id ? changing(sl) : NULL;
+    struct tl_task tmp;
+    struct tl_task *rec = sl && view_of(sl, &tmp)->id == id ? changing(sl) : NULL;
     enum tl_kind leak_kind = rec ? tl_verdict_once(rec, done, kind) : TL_NO_LEAK;
     if (rec && done && !rec->ended) {
         resolve_stuck(rec, outcome->state, t);
@@ -487,10 +575,21 @@ void tl_tasks_end_all_but(uintptr_t *pending, size_t n)
     qsort(pending, n, sizeof *pending, cmp_addr);
     tl_lock(&T.lock);
     for (size_t i = 0; i < T.nslots; i++) {
-        struct tl_task *t = T.slots[i].rec;
-        if (T.slots[i].key && !t->ended && !t->watch &&
-            !bsearch(&t->addr, pending, n, sizeof *pending, cmp_addr)) {
-            changing(&T.slots[i])->ended = 1;
+        struct slot *sl = &T.slots[i];
+        uintptr_t addr = sl->key & ~PLAIN;
+        if (!sl->key || bsearch(&addr, pending, n, sizeof *pending, cmp_addr))
+            continue;
+        if (sl->key & PLAIN) {
+            /* Nothing left to know of it: out of the table, and the slot
+             * looked at again (take_out may move a later task into it; one
+             * moved from the start, looked at twice, is left as it was). */
+            free_spawn(sl->spawn);
+            take_out(sl);
+            T.records--;
+            T.stats.tasks_done++;
+            i--;
+        } else if (!sl->rec->ended && !sl->rec->watch) {
+            sl->rec->ended = 1;
             T.stats.tasks_done++;
             T.ended_alive++;
         }
@@ -540,8 +639,9 @@ int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
     memset(out, 0, sizeof *out);
     tl_lock(&T.lock);
     struct slot *sl = find(addr);
+    struct tl_task tmp;
     if (sl)
-        copy_record(out, sl->rec);
+        copy_record(out, view_of(sl, &tmp));
     tl_unlock(&T.lock);
     if (!sl) {
         tl_outcome_free(outcome);
@@ -560,8 +660,9 @@ size_t tl_tasks_snapshot_all(struct tl_leak **out)
     tl_lock(&T.lock);
     struct tl_leak *items = calloc(T.records ? T.records : 1, sizeof *items);
     for (size_t i = 0; items && i < T.nslots; i++) {
-        struct tl_task *t = T.slots[i].rec;
-        if (!T.slots[i].key || t->ended)
+        struct tl_task tmp;
+        const struct tl_task *t = T.slots[i].key ? view_of(&T.slots[i], &tmp) : NULL;
+        if (!t || t->ended)
             continue;
         struct tl_leak *l = &items[n++];
         copy_record(l, t);
@@ -629,5 +730,5 @@ void tl_tasks_reset_after_fork(void)
     T.next_id = 0;
     T.free_cancels = NULL;
     T.watched = T.last_watched = NULL;
-    T.n_free_tasks = T.n_free_cancels = 0;
+    T.n_free_spawns = T.n_free_tasks = T.n_free_cancels = 0;
 }

@@ -184,6 +184,65 @@ int main(void)
     CHECK(c.n == 2 && s.leaks[TL_DESTROYED_PENDING] == 1 && s.leaks_omitted == 1);
     CHECK(s.cancel_requests == 8 && s.tasks_live == 0); /* 5 of the quiet endings above */
 
-    /* The stuck entry was resolved by the destruction. */
+    /* A plain task (never cancelled) is its spawn alone: what a snapshot,
+     * a view or a leak says of it comes from there. */
+    CHECK(tl_task_spawned(0xa000, 11, 12, 13, 77, 5) && tl_task_view(0xa000, &v));
+    CHECK(v.created_py == 12 && v.n_effective == 0 && !v.watch);
+    struct tl_leak *snap;
+    CHECK(tl_tasks_snapshot_all(&snap) == 1);
+    CHECK(snap[0].task.addr == 0xa000 && snap[0].task.coro == 11 && snap[0].task.created_py == 12);
+    CHECK(snap[0].task.created_native == 13 && snap[0].task.thread_id == 77 && !snap[0].task.cancels);
+    tl_leak_free(&snap[0]);
+    free(snap);
+    /* __init__ again on it: the new spawn wins. */
+    uint64_t again = tl_task_spawned(0xa000, 21, 22, 23, 78, 6);
+    CHECK(again && tl_task_id(0xa000) == again && tl_task_view(0xa000, &v) && v.created_py == 22);
+    /* And on a cancelled, watched one: the record and its watch go. */
+    int wd;
+    void *pwd = &wd;
+    CHECK(tl_task_spawned(0xb000, 1, 1, 0, 42, 1) && tl_task_cancelled(0xb000, 0.1, 7, 0, 0, NULL, 0, &pwd) == 1);
+    CHECK(tl_tasks_watched(views, 8) == 1);
+    uint64_t renewed = tl_task_spawned(0xb000, 31, 32, 33, 79, 7);
+    CHECK(renewed && tl_tasks_watched(views, 8) == 0 && tl_task_view(0xb000, &v));
+    CHECK(v.n_effective == 0 && !v.watch && v.created_py == 32 && v.id == renewed);
+    CHECK(tl_task_ended_quietly(0xb000, TL_FINISHED, &gone) == 1);
+    o = outcome(TL_PENDING, NULL);
+    tl_tasks_init(3);
+    tl_task_destroyed(0xa000, 0, TL_DESTROYED_PENDING, &o, 10.0);
+    memset(&c, 0, sizeof c);
+    tl_tasks_visit(&s, count_leak, &c);
+    CHECK(c.n == 3 && c.last->kind == TL_DESTROYED_PENDING && c.last->task.id == again);
+    CHECK(c.last->task.coro == 21 && c.last->task.created_native == 23 && c.last->task.thread_id == 78);
+
+    /* At exit, the tasks the runtime no longer lists ended: plain ones
+     * leave the table (which moves the others), recorded ones are marked.
+     * At random addresses (an arithmetic run hashes without collisions),
+     * enough of them that removals shift runs of the table. */
+    {
+        static uintptr_t pending[2000], addrs[6000];
+        size_t n_pending = 0;
+        tl_tasks_visit(&s, count_leak, &c);
+        uint64_t done0 = s.tasks_done, x = 99;
+        for (uintptr_t i = 0; i < 6000; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            uintptr_t addr = addrs[i] = 0x100000000u + (uintptr_t)(x >> 20) * 16;
+            tl_task_spawned(addr, 1, 1, 0, 42, 1);
+            if (i % 3 == 0)
+                pending[n_pending++] = addr;
+            else if (i % 3 == 1)
+                tl_task_cancelled(addr, 0.1, 7, 0, 0, NULL, 0, NULL);
+        }
+        tl_tasks_end_all_but(pending, n_pending);
+        tl_tasks_visit(&s, count_leak, &c);
+        CHECK(s.tasks_live == 2000 && s.tasks_done == done0 + 4000);
+        int kept = 1;
+        for (uintptr_t i = 0; i < 6000; i++)
+            kept &= (tl_task_id(addrs[i]) != 0) == (i % 3 != 2);
+        CHECK(kept);
+        CHECK(tl_tasks_snapshot_all(&snap) == 2000);
+        for (size_t i = 0; i < 2000; i++)
+            tl_leak_free(&snap[i]);
+        free(snap);
+    }
     return check_summary("tasks");
 }
