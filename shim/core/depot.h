@@ -13,10 +13,14 @@ struct tl_depot_entry;
 
 struct tl_depot {
     struct tl_lock lock;
-    struct tl_depot_entry *entries; /* index = id - 1 */
-    uint32_t count, capacity;
+    struct tl_depot_entry **chunks; /* of ENTRY_CHUNK entries: index = id - 1 */
+    uint32_t count, nchunks;
     uint32_t *buckets; /* entry index + 1, chained through entries */
     uint32_t nbuckets;
+    /* The buckets before the last growth, moved to `buckets` a few a put:
+     * those below `moved` are done. */
+    uint32_t *old_buckets;
+    uint32_t old_nbuckets, moved;
     uintptr_t *arena;  /* current chunk of trace words */
     size_t arena_used, arena_size;
     size_t bytes; /* malloc'd by the depot: entries, buckets, arena chunks */

@@ -23,17 +23,31 @@ int main(void)
     CHECK(w && n == 3 && w[2] == 4);
     CHECK(tl_depot_get(&d, 99, &n) == NULL);
 
-    /* Many traces: growth keeps ids and contents stable. */
+    /* Many traces: growth keeps ids and contents stable.  After each new
+     * one an earlier one is found again, so lookups meet the buckets in
+     * every state of their move to a grown array. */
+    int found = 1;
+    uint64_t rnd = 7;
     for (uintptr_t i = 0; i < 200000; i++) {
         uintptr_t t[2] = {i, i * 7};
         tl_depot_put(&d, t, 2, &is_new);
+        rnd = rnd * 6364136223846793005ull + 1442695040888963407ull;
+        uintptr_t j = (uintptr_t)(rnd >> 33) % (i + 1), u[2] = {j, j * 7};
+        found &= tl_depot_put(&d, u, 2, &is_new) == 3 + j + 1 && !is_new;
     }
+    CHECK(found);
     CHECK(tl_depot_count(&d) == 200003);
     uintptr_t probe[2] = {12345, 12345 * 7};
     uint32_t ip = tl_depot_put(&d, probe, 2, &is_new);
     CHECK(!is_new && ip == 3 + 12345 + 1);
     w = tl_depot_get(&d, ia, &n);
     CHECK(w && n == 3 && w[0] == 1 && w[1] == 2 && w[2] == 3);
+    int all = 1; /* every id, across the entries' chunks */
+    for (uintptr_t i = 0; i < 200000; i++) {
+        const uintptr_t *t = tl_depot_get(&d, (uint32_t)(3 + i + 1), &n);
+        all &= t && n == 2 && t[0] == i && t[1] == i * 7;
+    }
+    CHECK(all);
 
     static int x, y;
     CHECK(tl_depot_resolved(&d, ia) == NULL);
