@@ -134,17 +134,26 @@ void tl_clock_anchor(void)
     tl_unlock(&anchors_lock);
 }
 
-double tl_time_at(uint64_t ticks)
+struct tl_time_pair tl_time_pair(void)
+{
+    struct tl_time_pair now;
+    read_pair(&now.ticks, &now.t);
+    return now;
+}
+
+double tl_time_at_pair(uint64_t ticks, struct tl_time_pair now)
 {
     if (!ticks)
         return -1;
-    uint64_t now_ticks;
-    double now;
-    read_pair(&now_ticks, &now);
     tl_lock(&anchors_lock);
-    double t = tl_anchors_time(&anchors, ticks, now_ticks, now);
+    double t = tl_anchors_time(&anchors, ticks, now.ticks, now.t);
     tl_unlock(&anchors_lock);
     return t;
+}
+
+double tl_time_at(uint64_t ticks)
+{
+    return ticks ? tl_time_at_pair(ticks, tl_time_pair()) : -1;
 }
 
 double tl_from_monotonic(double seconds)

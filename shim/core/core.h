@@ -72,6 +72,13 @@ double tl_time_of(uint64_t ticks);
  * holds for a second (the TSC need not be the kernel's clock); -1 for 0,
  * the stamp of nothing.  Takes a lock: for reports, not for hooks. */
 double tl_time_at(uint64_t ticks);
+/* The same for many stamps: the clock read once, by tl_time_pair. */
+struct tl_time_pair {
+    uint64_t ticks;
+    double t;
+};
+struct tl_time_pair tl_time_pair(void);
+double tl_time_at_pair(uint64_t ticks, struct tl_time_pair now);
 /* The collector's heartbeat: an anchor for tl_time_at. */
 void tl_clock_anchor(void);
 pid_t tl_thread_id(void);
