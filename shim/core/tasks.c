@@ -129,6 +129,11 @@ static void record_of_spawn(struct tl_task *rec, const struct spawn *sp)
                             .created_py = sp->created_py, .created_native = sp->created_native};
 }
 
+static uint64_t id_of(const struct slot *sl)
+{
+    return sl->key & PLAIN ? sl->spawn->id : sl->rec->id;
+}
+
 /* A slot's task as a record, to read: a plain one's made in `tmp`. */
 static const struct tl_task *view_of(const struct slot *sl, struct tl_task *tmp)
 {
@@ -400,7 +405,7 @@ uint64_t tl_task_id(uintptr_t addr)
 {
     tl_lock(&T.lock);
     struct slot *sl = find(addr);
-    uint64_t id = !sl ? 0 : sl->key & PLAIN ? sl->spawn->id : sl->rec->id;
+    uint64_t id = sl ? id_of(sl) : 0;
     tl_unlock(&T.lock);
     return id;
 }
@@ -539,8 +544,7 @@ void *tl_task_judged(uintptr_t addr, uint64_t id, int done, enum tl_kind kind,
     void *watch = NULL;
     tl_lock(&T.lock);
     struct slot *sl = find(addr);
-    struct tl_task tmp;
-    struct tl_task *rec = sl && view_of(sl, &tmp)->id == id ? changing(sl) : NULL;
+    struct tl_task *rec = sl && id_of(sl) == id ? changing(sl) : NULL;
     enum tl_kind leak_kind = rec ? tl_verdict_once(rec, done, kind) : TL_NO_LEAK;
     if (rec && done && !rec->ended) {
         resolve_stuck(rec, outcome->state, t);
