@@ -531,6 +531,11 @@ def t_fork_thread(ctx, py, v, mode):
               % (pid, r["stats"]["tasks_created"]))
         if mode == "os.fork":
             check(r["ppid"] == res.pid, "child %d: ppid %s" % (pid, r["ppid"]))
+            # pids in fork order: even children call taskleak_report_now
+            # before os._exit, odd ones end with their thread (the exit report)
+            want = "request" if pids.index(pid) % 2 == 0 else "exit"
+            check(r["reason"] == want, "child %d: a %s report, expected %s"
+                  % (pid, r["reason"], want))
     check(not missing, "no report for %d of %d children (pids %s)" % (len(missing), len(pids), missing))
     check(len(found) == len(pids) + 1, "%d reports for %d processes" % (len(found), len(pids) + 1))
     return "%d children" % len(pids)

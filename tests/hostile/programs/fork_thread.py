@@ -3,10 +3,9 @@ collector writes constantly (the runner sets interval=0.001).
 
 `fork_thread.py os.fork PIDFILE`: a helper thread calls os.fork() 12 times.
 Each child runs its own small asyncio program with one swallowed cancel;
-even children leave with os._exit(0) (periodic reports only) once their
-report lists their leak and no write of theirs is in flight (with the
-library; at once without it), odd ones let the thread end, which ends the process like glibc does
-when its last thread exits.
+even children write their report with taskleak_report_now (with the
+library) and leave with os._exit(0), odd ones let the thread end, which
+ends the process like glibc does when its last thread exits.
 
 `fork_thread.py subprocess PIDFILE`: 4 threads each start 3 Python children
 with subprocess and a preexec_fn (which forces a real fork(), not vfork,
@@ -16,7 +15,7 @@ never fires, so the collector is not stopped first.
 Child pids go to PIDFILE (one a line) so the runner can look for their
 reports; stdout is deterministic."""
 import asyncio
-import json
+import ctypes
 import os
 import subprocess
 import sys
@@ -40,33 +39,20 @@ async def child_worker():
         return "child swallowed"
 
 
-def wait_for_own_report():
-    """With the library, until this process's periodic report lists its leak
-    and no temporary file of its own is left (a report being written), 30 s
-    at most: os._exit writes no exit report, and the runner checks that the
-    last periodic one is there, whole.  Without the library: at once."""
-    opts = dict(kv.split("=", 1) for kv in os.environ.get("TASKLEAK_OPTIONS", "").split(":")
-                if "=" in kv)
-    if "report_path" not in opts:
+def write_own_report():
+    """With the library, write this process's report now: os._exit writes no
+    exit report, and the runner checks that one is there, whole, and that no
+    temporary file is left.  taskleak_report_now waits for a periodic write
+    in flight, and after it the content no longer changes (this child makes
+    no more tasks), so no periodic write can start before os._exit either.
+    Without the library: nothing."""
+    try:
+        report_now = ctypes.PyDLL(None).taskleak_report_now
+    except AttributeError:
         return
-    path = opts["report_path"].replace("%p", str(os.getpid()))
-    folder, temp = os.path.dirname(path), ".taskleak.%d." % os.getpid()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with open(path) as f:
-                listed = any(l["task"]["coro"] == "child_worker" for l in json.load(f)["leaks"])
-        except (OSError, ValueError, KeyError):
-            listed = False
-        if listed and not any(n.startswith(temp) for n in os.listdir(folder)):
-            # and no write since for a while: os._exit in the middle of one
-            # would leave its temporary file (nothing can remove it then)
-            stamp = os.stat(path).st_mtime_ns
-            time.sleep(0.05)
-            if os.stat(path).st_mtime_ns == stamp and \
-                    not any(n.startswith(temp) for n in os.listdir(folder)):
-                return
-        time.sleep(0.005)
+    if report_now() != 0:
+        sys.stderr.write("taskleak_report_now failed in child %d\n" % os.getpid())
+        os._exit(3)
 
 
 async def child_main():
@@ -82,7 +68,7 @@ def forker():
         if pid == 0:
             asyncio.run(child_main())
             if i % 2 == 0:
-                wait_for_own_report()
+                write_own_report()
                 os._exit(0)
             return  # the thread ends: the process ends with status 0
         pids.append(pid)
