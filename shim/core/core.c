@@ -2,10 +2,8 @@
 /* Clock, thread ids and the shared depots. */
 #include "core/core.h"
 
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,7 +16,7 @@ struct tl_depot tl_py_stacks, tl_native_stacks, tl_names;
 static double start;
 static uint64_t start_ticks;
 
-/* Where stored tick stamps get their seconds (tl_time_at): the collector
+/* Where stored tick stamps get their seconds (tl_time_at_pair): the collector
  * adds an anchor a second. */
 #define ANCHOR_EVERY 1.0
 static struct tl_anchors anchors;
@@ -55,54 +53,9 @@ __attribute__((constructor(101))) static void core_init(void)
     tl_depot_init(&tl_names);
 }
 
-/* Seconds per tick (a double's bits; 0 until known), measured over the
- * span since start, which tl_now() lengthens as it goes: the error of a
- * converted time stays a few clock reads' jitter. */
-static uint64_t rate_bits, rate_span;
-union rate_word {
-    double seconds_per_tick;
-    uint64_t bits;
-};
-static int ticks_are_clock = -1; /* unknown yet */
-
-/* The TSC keeps time only where the kernel itself trusts it for
- * CLOCK_MONOTONIC (synchronised and constant-rate on every CPU). */
-static int tsc_keeps_time(void)
-{
-#if defined(__x86_64__)
-    char buf[32] = "";
-    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-                  O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    return n >= 3 && !strncmp(buf, "tsc", 3) && (buf[3] == '\n' || buf[3] == 0);
-#else
-    return 1; /* tl_ticks() is CLOCK_MONOTONIC itself */
-#endif
-}
-
 double tl_now(void)
 {
-    double t = monotonic() - start;
-    uint64_t span = tl_ticks() - start_ticks;
-    int usable = __atomic_load_n(&ticks_are_clock, __ATOMIC_RELAXED);
-    if (usable < 0)
-        __atomic_store_n(&ticks_are_clock, usable = tsc_keeps_time(), __ATOMIC_RELAXED);
-    if (usable && t > 0.001 && span / 2 > __atomic_load_n(&rate_span, __ATOMIC_RELAXED)) {
-        union rate_word rate = {.seconds_per_tick = t / (double)span};
-        __atomic_store_n(&rate_bits, rate.bits, __ATOMIC_RELAXED);
-        __atomic_store_n(&rate_span, span, __ATOMIC_RELAXED);
-    }
-    return t;
-}
-
-double tl_time_of(uint64_t ticks)
-{
-    union rate_word rate = {.bits = __atomic_load_n(&rate_bits, __ATOMIC_RELAXED)};
-    if (!rate.bits)
-        return tl_now();
-    return (double)(int64_t)(ticks - start_ticks) * rate.seconds_per_tick;
+    return monotonic() - start;
 }
 
 /* (ticks, tl_now()) read as close together as the scheduler lets: the
@@ -149,11 +102,6 @@ double tl_time_at_pair(uint64_t ticks, struct tl_time_pair now)
     double t = tl_anchors_time(&anchors, ticks, now.ticks, now.t);
     tl_unlock(&anchors_lock);
     return t;
-}
-
-double tl_time_at(uint64_t ticks)
-{
-    return ticks ? tl_time_at_pair(ticks, tl_time_pair()) : -1;
 }
 
 double tl_from_monotonic(double seconds)

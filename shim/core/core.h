@@ -64,22 +64,18 @@ static inline void tl_hook_timed(enum tl_hook hook, uint64_t ticks, int calls)
 /* A hook's time in ns, scaled from its timed calls to all of them. */
 double tl_hook_ns(const struct tl_hook_stats *s);
 double tl_ticks_to_ns(uint64_t ticks);
-/* tl_now() at the time of a tl_ticks() value, without reading the clock
- * again: where the kernel keeps time with the TSC, ticks are converted at
- * the rate tl_now() keeps calibrating; elsewhere it is tl_now() itself. */
-double tl_time_of(uint64_t ticks);
 /* The tl_now() of a stored tl_ticks() stamp, exact wherever the tick rate
  * holds for a second (the TSC need not be the kernel's clock); -1 for 0,
- * the stamp of nothing.  Takes a lock: for reports, not for hooks. */
-double tl_time_at(uint64_t ticks);
-/* The same for many stamps: the clock read once, by tl_time_pair. */
+ * the stamp of nothing.  `now` is tl_time_pair(): one clock reading for
+ * many stamps.  Takes a lock: for reports and sweeps, not for hooks (they
+ * keep the stamp, no clock read). */
 struct tl_time_pair {
     uint64_t ticks;
     double t;
 };
 struct tl_time_pair tl_time_pair(void);
 double tl_time_at_pair(uint64_t ticks, struct tl_time_pair now);
-/* The collector's heartbeat: an anchor for tl_time_at. */
+/* The collector's heartbeat: an anchor for tl_time_at_pair. */
 void tl_clock_anchor(void);
 pid_t tl_thread_id(void);
 /* One line on stderr, at most once per `key` (a static flag). */

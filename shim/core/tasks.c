@@ -337,7 +337,7 @@ uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
     return id;
 }
 
-int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
+int tl_task_cancelled(uintptr_t addr, uint64_t ticks, uint32_t stack, int scope,
                       uint64_t forwarded_from, char *message, uint32_t delivered, void **watch)
 {
     int first = -1;
@@ -347,12 +347,12 @@ int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
     struct tl_cancel *c = rec ? new_cancel() : NULL;
     T.stats.cancel_requests++;
     if (c) {
-        *c = (struct tl_cancel){NULL, t, stack, (uint8_t)scope, forwarded_from, message,
+        *c = (struct tl_cancel){NULL, ticks, -1, stack, (uint8_t)scope, forwarded_from, message,
                                 delivered, 0};
         message = NULL;
         first = rec->n_effective == 0;
         if (first)
-            rec->t_first_cancel = t;
+            rec->first_cancel_ticks = ticks;
         rec->n_effective++;
         rec->n_scope += scope != 0;
         if (rec->last_cancel)
@@ -395,7 +395,7 @@ void tl_task_uncancelled(uintptr_t addr, int by_scope)
 
 static void fill_view(const struct tl_task *t, struct tl_task_view *v)
 {
-    *v = (struct tl_task_view){t->addr,          t->id,         t->t_first_cancel,
+    *v = (struct tl_task_view){t->addr,          t->id,         t->first_cancel_ticks,
                                t->n_effective,   t->n_scope,    t->n_scope_uncancel,
                                t->created_py,    t->watch,      t->stuck != NULL,
                                t->catch_kind,    t->ended};
@@ -446,6 +446,15 @@ static void copy_record(struct tl_leak *out, const struct tl_task *rec)
     out->task.cancels = copy_cancels(rec->cancels);
 }
 
+/* A copy's stamps in seconds, from one clock reading: once, so that a
+ * leak's times stay fixed (the content hash holds). */
+static void copy_times(struct tl_leak *l, struct tl_time_pair now)
+{
+    l->t_created = tl_time_at_pair(l->task.created_ticks, now);
+    for (struct tl_cancel *c = l->task.cancels; c; c = c->next)
+        c->t = tl_time_at_pair(c->ticks, now);
+}
+
 /* Append a leak for `rec` (lock held).  Takes `outcome` in every case. */
 static struct tl_leak *add_leak(const struct tl_task *rec, enum tl_kind kind,
                                 struct tl_outcome *outcome, double t_ended)
@@ -461,7 +470,7 @@ static struct tl_leak *add_leak(const struct tl_task *rec, enum tl_kind kind,
     }
     l->kind = kind;
     copy_record(l, rec);
-    l->t_created = tl_time_at(rec->created_ticks); /* fixed: the content hash holds */
+    copy_times(l, tl_time_pair());
     l->outcome = *outcome;
     memset(outcome, 0, sizeof *outcome);
     l->t_ended = t_ended;
@@ -688,7 +697,7 @@ int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
     }
     out->outcome = *outcome;
     memset(outcome, 0, sizeof *outcome);
-    out->t_created = tl_time_at(out->task.created_ticks);
+    copy_times(out, tl_time_pair());
     out->t_ended = out->t_resolved = -1;
     return 1;
 }
@@ -710,7 +719,7 @@ size_t tl_tasks_snapshot_all(struct tl_leak **out)
     tl_unlock(&T.lock);
     struct tl_time_pair now = tl_time_pair(); /* one clock read for all */
     for (size_t i = 0; i < n; i++) /* outside the lock: the hooks need it */
-        items[i].t_created = tl_time_at_pair(items[i].task.created_ticks, now);
+        copy_times(&items[i], now);
     *out = items;
     return n;
 }

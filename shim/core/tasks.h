@@ -24,7 +24,8 @@ extern const char *const tl_state_names[4];
 
 struct tl_cancel {
     struct tl_cancel *next;
-    double t;
+    uint64_t ticks;          /* tl_ticks() at the request; 0: before the library attached */
+    double t;                /* copies only (leaks, snapshots): ticks in seconds, -1 unknown */
     uint32_t stack;          /* canceller's Python stack (depot id) */
     uint8_t scope;           /* scopes.h: the scope that issued it on its own task */
     uint64_t forwarded_from; /* id of the task whose cancel C forwarded here */
@@ -46,7 +47,7 @@ struct tl_task {
     uintptr_t addr;
     uint64_t id;
     uint64_t created_ticks; /* tl_ticks() at spawn; 0: alive when the library attached */
-    double t_first_cancel;
+    uint64_t first_cancel_ticks; /* 0: none, or before the library attached */
     pid_t thread_id;
     uint32_t coro;   /* names depot id of the coroutine's __qualname__ */
     uint32_t created_py, created_native;
@@ -116,7 +117,7 @@ struct tl_stats {
 struct tl_task_view {
     uintptr_t addr;
     uint64_t id;
-    double t_first_cancel;
+    uint64_t first_cancel_ticks;
     uint32_t n_effective, n_scope, n_scope_uncancel;
     uint32_t created_py;
     void *watch;
@@ -137,7 +138,7 @@ uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
  * otherwise, -1 if unknown.  `*watch` (the hooks' weak reference; may be
  * NULL) is taken, and set to NULL, when the record has none yet: the caller
  * releases what is left. */
-int tl_task_cancelled(uintptr_t addr, double t, uint32_t stack, int scope,
+int tl_task_cancelled(uintptr_t addr, uint64_t ticks, uint32_t stack, int scope,
                       uint64_t forwarded_from, char *message /* taken */,
                       uint32_t delivered, void **watch);
 /* A handler caught a CancelledError in the task: note it on its last

@@ -36,11 +36,9 @@ int tl_is_swallowed(const struct tl_task_view *v, enum tl_state state,
     return outstanding(v, cancelling);
 }
 
-int tl_is_stuck(const struct tl_task_view *v, double now, double grace, long cancelling)
+int tl_is_stuck(const struct tl_task_view *v, double since, double grace, long cancelling)
 {
-    /* A cancel from before an attach has no time (< 0): overdue already. */
-    return v->n_effective > 0 && !v->has_stuck &&
-           (v->t_first_cancel < 0 || now - v->t_first_cancel >= grace) && outstanding(v, cancelling);
+    return v->n_effective > 0 && !v->has_stuck && since >= grace && outstanding(v, cancelling);
 }
 
 enum tl_kind tl_verdict_destroyed(const struct tl_task_view *v, enum tl_state st, int exiting,
@@ -56,13 +54,13 @@ enum tl_kind tl_verdict_destroyed(const struct tl_task_view *v, enum tl_state st
     return TL_NO_LEAK;
 }
 
-enum tl_kind tl_verdict_watched(const struct tl_task_view *v, enum tl_state st, double now,
+enum tl_kind tl_verdict_watched(const struct tl_task_view *v, enum tl_state st, double since,
                                 double grace, tl_cancelling_fn cancelling, void *task)
 {
     long n = cancelling(task);
     if (st != TL_PENDING && tl_is_swallowed(v, st, n))
         return TL_SWALLOWED_CANCEL;
-    if (st == TL_PENDING && tl_is_stuck(v, now, grace, n))
+    if (st == TL_PENDING && tl_is_stuck(v, since, grace, n))
         return TL_STUCK_AFTER_CANCEL;
     return TL_NO_LEAK;
 }

@@ -21,9 +21,10 @@ int tl_is_swallowed(const struct tl_task_view *v, enum tl_state state,
                     long cancelling);
 
 /* A pending task is stuck `grace` seconds after its first effective cancel
- * while a cancel is still outstanding (a task that carries on after a
- * timeout scope consumed its cancel is not a zombie). */
-int tl_is_stuck(const struct tl_task_view *v, double now, double grace, long cancelling);
+ * (`since`: the seconds since then, INFINITY when it came before the
+ * library attached) while a cancel is still outstanding (a task that
+ * carries on after a timeout scope consumed its cancel is not a zombie). */
+int tl_is_stuck(const struct tl_task_view *v, double since, double grace, long cancelling);
 
 /* Task.cancelling() of the task being judged (-1 where none), read only
  * when a rule needs it: it is a Python call. */
@@ -33,8 +34,9 @@ typedef long (*tl_cancelling_fn)(void *task);
  * written, nothing more is judged. */
 enum tl_kind tl_verdict_destroyed(const struct tl_task_view *v, enum tl_state st, int exiting,
                                   tl_cancelling_fn cancelling, void *task);
-/* A watched (cancelled) task as a sweep finds it at `now`. */
-enum tl_kind tl_verdict_watched(const struct tl_task_view *v, enum tl_state st, double now,
+/* A watched (cancelled) task as a sweep finds it, `since` seconds after
+ * its first cancel. */
+enum tl_kind tl_verdict_watched(const struct tl_task_view *v, enum tl_state st, double since,
                                 double grace, tl_cancelling_fn cancelling, void *task);
 /* A task alive at exit. */
 enum tl_kind tl_verdict_at_exit(enum tl_state st);

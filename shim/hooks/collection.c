@@ -39,7 +39,7 @@ struct live_list {
 struct tl_collection {
     enum tl_collect_mode mode;
     enum { WATCH, JUDGE, THREADS, TASKS, NAMES, ANALYZE, RECORD, RESOLVE, DONE } phase;
-    double now;
+    struct tl_time_pair now;
     struct tl_task_view *views;
     size_t n_views, next_view;
     PyObject **tasks;
@@ -238,7 +238,7 @@ struct tl_collection *tl_collect_begin(enum tl_collect_mode mode)
         return NULL;
     int judging = !tl_judge_stopped();
     c->mode = mode;
-    c->now = tl_now();
+    c->now = tl_time_pair();
     c->next_stack = all_resolved_below;
     c->n_views = judging && mode != TL_COLLECT_WATCH ? watched_views(&c->views) : 0;
     c->phase = !judging ? DONE : mode == TL_COLLECT_EXIT ? JUDGE : WATCH;

@@ -2,6 +2,8 @@
 /* Verdicts, given with Python at hand. */
 #include "hooks/judge.h"
 
+#include <math.h>
+
 #include "core/core.h"
 #include "core/options.h"
 #include "core/suppressions.h"
@@ -113,18 +115,20 @@ static PyObject *watched_task(const struct tl_task_view *v, struct tl_task_view 
     return task;
 }
 
-void tl_judge_watched(const struct tl_task_view *watched, double now)
+void tl_judge_watched(const struct tl_task_view *watched, struct tl_time_pair now)
 {
     struct tl_task_view fresh, *v = &fresh;
     PyObject *task = watched_task(watched, &fresh);
     if (!task)
         return;
     enum tl_state st = tl_pytask_state(task, 1);
+    double first = tl_time_at_pair(v->first_cancel_ticks, now); /* < 0: before an attach */
+    double since = first < 0 ? INFINITY : now.t - first;
     enum tl_kind kind = unless_exiting(unless_suppressed(
-        tl_verdict_watched(v, st, now, tl_opt.grace, cancelling_of, task), v), st, task);
+        tl_verdict_watched(v, st, since, tl_opt.grace, cancelling_of, task), v), st, task);
     struct tl_outcome o;
     outcome_if_needed(task, st, kind, v, 1, &o);
-    tl_judge_release_watch(tl_task_judged(v->addr, v->id, st != TL_PENDING, kind, &o, now));
+    tl_judge_release_watch(tl_task_judged(v->addr, v->id, st != TL_PENDING, kind, &o, now.t));
     tl_py.Py_DecRef(task);
 }
 

@@ -4,13 +4,14 @@
 #ifndef TL_JUDGE_H
 #define TL_JUDGE_H
 
+#include "core/core.h"
 #include "core/tasks.h"
 #include "cpython/api.h"
 
 /* A task being destroyed (its finalizer). */
 void tl_judge_destroyed(PyObject *task, const struct tl_task_view *v);
 /* A watched (cancelled) task, as it is now. */
-void tl_judge_watched(const struct tl_task_view *v, double now);
+void tl_judge_watched(const struct tl_task_view *v, struct tl_time_pair now);
 /* A task found ended at exit (still referenced): done. */
 void tl_judge_ended_at_exit(PyObject *task, enum tl_state st);
 /* A task found pending at exit, read whole (a live entry: the table's

@@ -170,7 +170,7 @@ static PyObject *cancel_end(PyObject *self, PyObject *result, struct cancel_call
         /* Still suspended where the CancelledError will be delivered. */
         uint32_t delivered = tl_pytask_awaiting(self);
         void *watch = tl_judge_new_watch(self, destruction_seen(self));
-        tl_task_cancelled((uintptr_t)self, tl_time_of(c->t0), c->stack, scope, outer, c->message,
+        tl_task_cancelled((uintptr_t)self, c->t0, c->stack, scope, outer, c->message,
                           delivered, &watch);
         tl_judge_release_watch(watch);
     } else {
@@ -303,7 +303,7 @@ static void adopt(PyObject *task)
     long n = tl_pytask_cancels_outstanding(task);
     for (long i = 0; i < n && i < 16; i++) {
         void *watch = tl_judge_new_watch(task, destruction_seen(task));
-        tl_task_cancelled((uintptr_t)task, -1, 0, TL_SCOPE_NONE, 0, tl_pytask_cancel_message(task),
+        tl_task_cancelled((uintptr_t)task, 0, 0, TL_SCOPE_NONE, 0, tl_pytask_cancel_message(task),
                           0, &watch);
         tl_judge_release_watch(watch);
     }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* core.c's clock: a tick count converted to seconds at the rate tl_now()
- * calibrates agrees with the clock; the hooks' sampled timing scales a
+/* core.c's clock: a tick stamp converted to seconds later agrees with the
+ * clock at the time of the stamp; the hooks' sampled timing scales a
  * sample's time to every call. */
 #include <math.h>
 #include <time.h>
@@ -12,13 +12,19 @@ int main(void)
 {
     struct timespec pause = {0, 20 * 1000 * 1000};
     nanosleep(&pause, NULL);
-    tl_now(); /* calibrates, where the TSC keeps time */
+    tl_clock_anchor();
     nanosleep(&pause, NULL);
-    /* Between two reads of the clock, whatever the scheduler does in
-     * between: the conversion's own error is a few microseconds. */
-    double before = tl_now(), mid = tl_time_of(tl_ticks()), after = tl_now();
-    CHECK(mid >= before - 0.0005 && mid <= after + 0.0005);
-    CHECK(tl_time_of(tl_ticks()) > 0.039); /* 40 ms slept since the library started */
+    /* A stamp converted later, from the anchors and a later reading, lands
+     * between two reads of the clock around it (the conversion's own error
+     * is a few microseconds, whatever the scheduler does in between). */
+    double before = tl_now();
+    uint64_t stamp = tl_ticks();
+    double after = tl_now();
+    nanosleep(&pause, NULL);
+    double at = tl_time_at_pair(stamp, tl_time_pair());
+    CHECK(at >= before - 0.0005 && at <= after + 0.0005);
+    CHECK(at > 0.039);                               /* 40 ms slept since the library started */
+    CHECK(tl_time_at_pair(0, tl_time_pair()) == -1); /* the stamp of nothing */
 
     /* One call in TL_HOOK_SAMPLE is timed; the time is scaled to all. */
     int timed = 0;

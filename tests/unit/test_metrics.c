@@ -103,7 +103,7 @@ int main(void)
     tl_tasks_init(10);
     tl_task_spawned(0x1000, 1, 1, 0, 42, 1);
     tl_task_spawned(0x2000, 1, 1, 0, 42, 1);
-    tl_task_cancelled(0x1000, 0.5, 7, 0, 0, NULL, 0, NULL);
+    tl_task_cancelled(0x1000, tl_ticks(), 7, 0, 0, NULL, 0, NULL);
     struct tl_outcome pending;
     memset(&pending, 0, sizeof pending);
     tl_task_judged(0x1000, 1, 0, TL_STUCK_AFTER_CANCEL, &pending, 6.0);

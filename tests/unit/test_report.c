@@ -22,7 +22,9 @@ int main(void)
     double spawned_after = tl_now();
     tl_task_spawned(0xabc0, 0, 0, native, 77, tl_ticks());
     double spawned_before = tl_now();
-    tl_task_cancelled(0xabc0, 0.5, 0, 0, 0, strdup("bye"), 0, NULL);
+    double cancel_after = tl_now();
+    tl_task_cancelled(0xabc0, tl_ticks(), 0, 0, 0, strdup("bye"), 0, NULL);
+    double cancel_before = tl_now();
     struct tl_outcome o = {.state = TL_FAILED};
     o.name = strdup("Task-1");
     o.type = strdup("ValueError");
@@ -72,6 +74,9 @@ int main(void)
     CHECK(!strcmp(json_string_value(json_object_get(task, "address")), "0xabc0"));
     json_t *cancel = json_array_get(json_object_get(leak, "cancels"), 0);
     CHECK(!strcmp(json_string_value(json_object_get(cancel, "message")), "bye"));
+    /* the cancel's stamp, in seconds when the leak was recorded */
+    double cancel_t = json_real_value(json_object_get(cancel, "t"));
+    CHECK(cancel_t >= cancel_after - 0.0005 && cancel_t <= cancel_before + 0.0005);
     CHECK(json_real_value(json_object_get(json_object_get(leak, "ended"), "t")) == 0.75);
     double created_t = json_real_value(json_object_get(json_object_get(leak, "created"), "t"));
     CHECK(created_t >= spawned_after - 0.0005 && created_t <= spawned_before + 0.0005);
