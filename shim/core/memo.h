@@ -22,6 +22,11 @@ void tl_memo_init(struct tl_memo *m);
 int tl_memo_get(struct tl_memo *m, uintptr_t key, uint32_t *value);
 /* Remember `value` for `key`; out of memory, it is simply not remembered. */
 void tl_memo_put(struct tl_memo *m, uintptr_t key, uint32_t value);
+/* Make room for `n` more keys now (the table's memory faulted in, the last
+ * growth's old table moved and unmapped), so that the next n puts neither
+ * grow it, nor take a page fault, nor unmap: for a caller that can wait now
+ * and not later (the collection, between its GIL slices). */
+void tl_memo_reserve(struct tl_memo *m, uint32_t n);
 /* Free the slots (tests; the process's own memos live until exit). */
 void tl_memo_destroy(struct tl_memo *m);
 

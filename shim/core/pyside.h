@@ -31,6 +31,10 @@ struct tl_collection *tl_collect_begin(enum tl_collect_mode mode);
 /* Work for about `budget` seconds at most (0: to the end).  Returns 1 while
  * work remains: release the GIL, take it again, and call it again. */
 int tl_collect_step(struct tl_collection *c, double budget);
+/* Without the GIL, before a slice: the memory the slice will need
+ * (resolving new stacks), allocated and faulted in now, so that the GIL is
+ * held for the work alone. */
+void tl_collect_prepare(struct tl_collection *c);
 /* Free the collection (GIL held).  What it found for the report, when it
  * got to the end, goes to *out (zeroed otherwise). */
 void tl_collect_end(struct tl_collection *c, struct tl_collected *out);

@@ -250,6 +250,19 @@ int tl_capture_is_library_code(uintptr_t code)
     return (int)code_fact(&library_code, code, 1);
 }
 
+/* One more chunk for `names` (lock held); takes `chunk` (NULL: none). */
+static void add_names_chunk(struct code_names *chunk)
+{
+    struct code_names **chunks =
+        chunk ? realloc(names.chunks, (names.n_chunks + 1) * sizeof *chunks) : NULL;
+    if (chunks) {
+        chunks[names.n_chunks++] = chunk;
+        names.chunks = chunks;
+    } else {
+        free(chunk);
+    }
+}
+
 /* The names of a code object, read once: the UTF-8 of its own strs, which
  * live as long as it (the depot keeps it for good); resolved stacks share
  * them. */
@@ -265,17 +278,8 @@ static struct code_names names_of(uintptr_t code)
     }
     tl_frames_names(code, &cn.function, &cn.file);
     tl_lock(&names.lock);
-    if (names.n == names.n_chunks * NAMES_CHUNK) {
-        struct code_names *chunk = malloc(NAMES_CHUNK * sizeof *chunk);
-        struct code_names **chunks =
-            chunk ? realloc(names.chunks, (names.n_chunks + 1) * sizeof *chunks) : NULL;
-        if (chunks) {
-            chunks[names.n_chunks++] = chunk;
-            names.chunks = chunks;
-        } else {
-            free(chunk);
-        }
-    }
+    if (names.n == names.n_chunks * NAMES_CHUNK)
+        add_names_chunk(malloc(NAMES_CHUNK * sizeof(struct code_names)));
     int stored = names.n < names.n_chunks * NAMES_CHUNK;
     if (stored) {
         i = names.n++;
@@ -306,22 +310,91 @@ static void resolve_frame(uintptr_t code, uintptr_t offset, struct tl_pyframe *f
         tl_memo_put(&line_of_frame, key, (uint32_t)(f->line + 2));
 }
 
-const struct tl_resolved_stack *tl_capture_resolve(uint32_t id)
+/* Room for a resolved stack of `n` frames; `fault_in`: its pages touched
+ * now (the caller can wait now and not later). */
+static struct tl_resolved_stack *new_room(uint32_t n, int fault_in)
+{
+    size_t size = sizeof(struct tl_resolved_stack) + n * sizeof(struct tl_pyframe);
+    struct tl_resolved_stack *r = malloc(size);
+    if (r && fault_in)
+        memset(r, 0, size);
+    if (r)
+        r->n = n;
+    return r;
+}
+
+struct tl_resolved_stack *tl_capture_resolve_room(uint32_t id)
+{
+    uint32_t n;
+    const uintptr_t *w = tl_depot_resolved(&tl_py_stacks, id) ? NULL : tl_depot_get(&tl_py_stacks, id, &n);
+    return w ? new_room(n / 2, 1) : NULL;
+}
+
+void tl_capture_reserve(uint32_t frames)
+{
+    tl_memo_reserve(&names_of_code, frames);
+    tl_memo_reserve(&line_of_frame, frames);
+    tl_lock(&names.lock);
+    uint32_t chunks = (names.n + frames + NAMES_CHUNK - 1) / NAMES_CHUNK, have = names.n_chunks;
+    tl_unlock(&names.lock);
+    for (; have < chunks; have++) { /* allocated and faulted in outside the lock */
+        struct code_names *chunk = malloc(NAMES_CHUNK * sizeof *chunk);
+        if (!chunk)
+            return;
+        memset(chunk, 0, NAMES_CHUNK * sizeof *chunk);
+        tl_lock(&names.lock);
+        add_names_chunk(chunk);
+        tl_unlock(&names.lock);
+    }
+}
+
+/* The last stack resolved (GIL held): stacks share their outer frames
+ * (the program's main, the event loop's), which are copied from it rather
+ * than looked up again (a look-up is a cache miss in a big table). */
+static struct {
+    const uintptr_t *w; /* its words in the depot, which keeps them */
+    const struct tl_resolved_stack *r;
+} last_resolved;
+
+/* How many outermost frames of `w` (n frames) the last resolved stack has. */
+static uint32_t shared_with_last(const uintptr_t *w, uint32_t n)
+{
+    const uintptr_t *v = last_resolved.w;
+    uint32_t m = last_resolved.r ? last_resolved.r->n : 0, k = 0;
+    while (k < n && k < m && w[2 * (n - 1 - k)] == v[2 * (m - 1 - k)] &&
+           w[2 * (n - 1 - k) + 1] == v[2 * (m - 1 - k) + 1])
+        k++;
+    return k;
+}
+
+const struct tl_resolved_stack *tl_capture_resolve_in(uint32_t id, struct tl_resolved_stack *room)
 {
     const struct tl_resolved_stack *done = tl_depot_resolved(&tl_py_stacks, id);
     uint32_t n;
     const uintptr_t *w = done ? NULL : tl_depot_get(&tl_py_stacks, id, &n);
+    struct tl_resolved_stack *r = w && room && room->n == n / 2 ? room : NULL;
+    if (r != room)
+        free(room);
     if (!w)
         return done;
-    struct tl_resolved_stack *r = calloc(1, sizeof *r + (n / 2) * sizeof r->frames[0]);
-    if (!r)
+    if (!r && !(r = new_room(n / 2, 0)))
         return NULL;
-    r->n = n / 2;
-    for (uint32_t i = 0; i < r->n; i++)
+    uint32_t shared = shared_with_last(w, r->n), own = r->n - shared;
+    for (uint32_t i = 0; i < own; i++)
         resolve_frame(w[2 * i], w[2 * i + 1], &r->frames[i]);
+    if (shared)
+        memcpy(&r->frames[own], &last_resolved.r->frames[last_resolved.r->n - shared],
+               shared * sizeof r->frames[0]);
     if (tl_depot_set_resolved(&tl_py_stacks, id, r) < 0) {
         tl_resolved_stack_free(r); /* the names are the table's */
         return tl_depot_resolved(&tl_py_stacks, id);
     }
+    last_resolved.w = w;
+    last_resolved.r = r;
     return r;
+}
+
+const struct tl_resolved_stack *tl_capture_resolve(uint32_t id)
+{
+    return tl_capture_resolve_in(id, NULL);
 }

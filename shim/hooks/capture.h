@@ -42,5 +42,14 @@ int tl_capture_is_library_code(uintptr_t code);
 
 /* A Python stack resolved to names and lines (the depot keeps it). */
 const struct tl_resolved_stack *tl_capture_resolve(uint32_t stack);
+/* The same into `room` (from tl_capture_resolve_room, or NULL), which it
+ * takes in every case. */
+const struct tl_resolved_stack *tl_capture_resolve_in(uint32_t stack, struct tl_resolved_stack *room);
+/* Without the GIL, before resolving: the memory it will need, faulted in
+ * now (a page fault under the GIL is the program's wait; on a VM, 1-20 us
+ * each).  A resolved stack's room for `stack` (NULL when it is resolved
+ * already), and the tables' room for `frames` more frames. */
+struct tl_resolved_stack *tl_capture_resolve_room(uint32_t stack);
+void tl_capture_reserve(uint32_t frames);
 
 #endif

@@ -36,6 +36,8 @@ struct live_list {
     size_t n_edges, cap_edges;
 };
 
+#define ROOMS 1024 /* more than a slice resolves */
+
 struct tl_collection {
     enum tl_collect_mode mode;
     enum { WATCH, JUDGE, THREADS, TASKS, NAMES, ANALYZE, RECORD, RESOLVE, DONE } phase;
@@ -54,6 +56,10 @@ struct tl_collection {
     struct tl_threads_gather *gather; /* THREADS, under way */
     struct tl_threads threads;
     uint32_t next_stack;
+    /* Resolved stacks' rooms for the ids from rooms_first, made between
+     * slices (tl_collect_prepare): a slice takes no page fault for them. */
+    struct tl_resolved_stack *rooms[ROOMS];
+    uint32_t rooms_first;
 };
 
 static uint32_t all_resolved_below = 1; /* stack ids below it have lines */
@@ -324,7 +330,11 @@ static int step_one(struct tl_collection *c)
         return 1;
     case RESOLVE:
         if (c->next_stack <= tl_depot_count(&tl_py_stacks)) {
-            tl_capture_resolve(c->next_stack++);
+            uint32_t id = c->next_stack++, k = id - c->rooms_first; /* wraps below */
+            struct tl_resolved_stack *room = k < ROOMS ? c->rooms[k] : NULL;
+            if (room)
+                c->rooms[k] = NULL;
+            tl_capture_resolve_in(id, room);
             return 1;
         }
         all_resolved_below = c->next_stack;
@@ -350,6 +360,30 @@ int tl_collect_step(struct tl_collection *c, double budget)
         ;
     tl_py.PyErr_Restore(t, v, tb);
     return more;
+}
+
+static void free_rooms(struct tl_collection *c)
+{
+    for (int k = 0; k < ROOMS; k++) {
+        free(c->rooms[k]);
+        c->rooms[k] = NULL;
+    }
+}
+
+void tl_collect_prepare(struct tl_collection *c)
+{
+    if (!c || c->phase == DONE)
+        return;
+    free_rooms(c);
+    uint32_t last = tl_depot_count(&tl_py_stacks);
+    uint64_t frames = 0;
+    c->rooms_first = c->next_stack;
+    for (uint32_t k = 0; k < ROOMS && c->next_stack + k <= last; k++) {
+        c->rooms[k] = tl_capture_resolve_room(c->next_stack + k);
+        frames += c->rooms[k] ? c->rooms[k]->n : 0;
+    }
+    if (frames)
+        tl_capture_reserve((uint32_t)frames);
 }
 
 void tl_collected_free(struct tl_collected *c)
@@ -392,6 +426,7 @@ void tl_collect_end(struct tl_collection *c, struct tl_collected *out)
         found.deadlocks = (struct tl_deadlocks){0};
         tl_collected_free(&found);
     }
+    free_rooms(c);
     free(c->named);
     free(c->live.edges);
     free(c->views);

@@ -68,14 +68,19 @@ int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), 
         return -1;
     tl_py.PyEval_RestoreThread(ts);
     struct tl_collection *c = tl_collect_begin(mode);
-    while (timed_step(c, tl_ticks()) && !__atomic_load_n(abort, __ATOMIC_RELAXED)) {
+    for (int first = 1;; first = 0) { /* the GIL let go before each slice */
         void *saved = tl_py.PyEval_SaveThread();
-        between(ctx);
-        struct timespec gap = {0, GAP_NS};
-        nanosleep(&gap, NULL);
+        if (!first) {
+            between(ctx);
+            struct timespec gap = {0, GAP_NS};
+            nanosleep(&gap, NULL);
+        }
+        tl_collect_prepare(c);
         if (tl_python_finalizing())
             return -1; /* the GIL is no longer ours to ask for: leave it all */
         tl_py.PyEval_RestoreThread(saved);
+        if (!timed_step(c, tl_ticks()) || __atomic_load_n(abort, __ATOMIC_RELAXED))
+            break;
     }
     tl_collect_end(c, out);
     tl_py.PyThreadState_Clear(ts);

@@ -43,9 +43,35 @@ int main(void)
     for (uintptr_t k = 1; k <= 129; k++)
         all &= tl_memo_get(&m, k * 8, &v) && v == (k == 3 ? 333u : (uint32_t)k);
     CHECK(all && m.used == 129);
-    for (uintptr_t k = 130; m.old && k < 1000; k++) /* the move ends */
+    for (uintptr_t k = 130; m.old_next < m.old_capacity && k < 1000; k++) /* the move ends */
         tl_memo_put(&m, k * 8, (uint32_t)k);
-    CHECK(m.old == NULL && tl_memo_get(&m, 3 * 8, &v) && v == 333);
+    CHECK(m.old_next == m.old_capacity && tl_memo_get(&m, 3 * 8, &v) && v == 333);
+    tl_memo_reserve(&m, 1); /* unmaps the moved table, grows nothing */
+    CHECK(m.old == NULL && m.capacity == 512 && tl_memo_get(&m, 3 * 8, &v) && v == 333);
+    tl_memo_destroy(&m);
+
+    /* A reservation grows the table at once, past several doublings, and
+     * the puts it made room for grow it no more; every key stays found. */
+    tl_memo_init(&m);
+    for (uintptr_t k = 1; k <= 100; k++)
+        tl_memo_put(&m, k * 8, (uint32_t)k);
+    tl_memo_reserve(&m, 5000);
+    CHECK(m.capacity == 16384 && m.old != NULL);
+    uint32_t reserved = m.capacity;
+    for (uintptr_t k = 101; k <= 5100; k++)
+        tl_memo_put(&m, k * 8, (uint32_t)k);
+    all = 1;
+    for (uintptr_t k = 1; k <= 5100; k++)
+        all &= tl_memo_get(&m, k * 8, &v) && v == (uint32_t)k;
+    CHECK(all && m.used == 5100 && m.capacity == reserved);
+    tl_memo_reserve(&m, 10); /* room enough: nothing changes */
+    CHECK(m.capacity == reserved && m.old == NULL);
+    tl_memo_destroy(&m);
+    tl_memo_init(&m);
+    tl_memo_reserve(&m, 1); /* an empty table gets its first slots */
+    CHECK(m.capacity == 256 && m.old == NULL);
+    tl_memo_put(&m, 8, 1);
+    CHECK(tl_memo_get(&m, 8, &v) && v == 1);
     tl_memo_destroy(&m);
     return check_summary("memo");
 }
