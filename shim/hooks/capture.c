@@ -323,14 +323,19 @@ static struct tl_resolved_stack *new_room(uint32_t n, int fault_in)
     return r;
 }
 
-struct tl_resolved_stack *tl_capture_resolve_room(uint32_t id)
+/* How many outermost frames two stacks (n and m frames) have in common. */
+static uint32_t common_outer(const uintptr_t *w, uint32_t n, const uintptr_t *v, uint32_t m)
 {
-    uint32_t n;
-    const uintptr_t *w = tl_depot_resolved(&tl_py_stacks, id) ? NULL : tl_depot_get(&tl_py_stacks, id, &n);
-    return w ? new_room(n / 2, 1) : NULL;
+    uint32_t k = 0;
+    while (k < n && k < m && w[2 * (n - 1 - k)] == v[2 * (m - 1 - k)] &&
+           w[2 * (n - 1 - k) + 1] == v[2 * (m - 1 - k) + 1])
+        k++;
+    return k;
 }
 
-void tl_capture_reserve(uint32_t frames)
+/* The tables' room for `frames` more frames' names and lines, allocated
+ * and faulted in now. */
+static void reserve(uint32_t frames)
 {
     tl_memo_reserve(&names_of_code, frames);
     tl_memo_reserve(&line_of_frame, frames);
@@ -348,6 +353,29 @@ void tl_capture_reserve(uint32_t frames)
     }
 }
 
+void tl_capture_prepare_resolve(uint32_t first, uint32_t n, struct tl_resolved_stack **rooms)
+{
+    const uintptr_t *prev = NULL;
+    uint32_t prev_frames = 0, fresh = 0, last = tl_depot_count(&tl_py_stacks);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t id = first + k, words = 0;
+        const uintptr_t *w = id <= last && !tl_depot_resolved(&tl_py_stacks, id)
+                                 ? tl_depot_get(&tl_py_stacks, id, &words) : NULL;
+        if (!w)
+            continue;
+        if (!rooms[k]) { /* a room kept from before was counted then */
+            if (!(rooms[k] = new_room(words / 2, 1)))
+                continue;
+            /* Frames it shares with the stack before it need no new entries. */
+            fresh += words / 2 - (prev ? common_outer(w, words / 2, prev, prev_frames) : 0);
+        }
+        prev = w;
+        prev_frames = words / 2;
+    }
+    if (fresh)
+        reserve(fresh);
+}
+
 /* The last stack resolved (GIL held): stacks share their outer frames
  * (the program's main, the event loop's), which are copied from it rather
  * than looked up again (a look-up is a cache miss in a big table). */
@@ -355,17 +383,6 @@ static struct {
     const uintptr_t *w; /* its words in the depot, which keeps them */
     const struct tl_resolved_stack *r;
 } last_resolved;
-
-/* How many outermost frames of `w` (n frames) the last resolved stack has. */
-static uint32_t shared_with_last(const uintptr_t *w, uint32_t n)
-{
-    const uintptr_t *v = last_resolved.w;
-    uint32_t m = last_resolved.r ? last_resolved.r->n : 0, k = 0;
-    while (k < n && k < m && w[2 * (n - 1 - k)] == v[2 * (m - 1 - k)] &&
-           w[2 * (n - 1 - k) + 1] == v[2 * (m - 1 - k) + 1])
-        k++;
-    return k;
-}
 
 const struct tl_resolved_stack *tl_capture_resolve_in(uint32_t id, struct tl_resolved_stack *room)
 {
@@ -379,7 +396,8 @@ const struct tl_resolved_stack *tl_capture_resolve_in(uint32_t id, struct tl_res
         return done;
     if (!r && !(r = new_room(n / 2, 0)))
         return NULL;
-    uint32_t shared = shared_with_last(w, r->n), own = r->n - shared;
+    uint32_t shared = last_resolved.r ? common_outer(w, r->n, last_resolved.w, last_resolved.r->n) : 0;
+    uint32_t own = r->n - shared;
     for (uint32_t i = 0; i < own; i++)
         resolve_frame(w[2 * i], w[2 * i + 1], &r->frames[i]);
     if (shared)

@@ -45,11 +45,12 @@ const struct tl_resolved_stack *tl_capture_resolve(uint32_t stack);
 /* The same into `room` (from tl_capture_resolve_room, or NULL), which it
  * takes in every case. */
 const struct tl_resolved_stack *tl_capture_resolve_in(uint32_t stack, struct tl_resolved_stack *room);
-/* Without the GIL, before resolving: the memory it will need, faulted in
- * now (a page fault under the GIL is the program's wait; on a VM, 1-20 us
- * each).  A resolved stack's room for `stack` (NULL when it is resolved
- * already), and the tables' room for `frames` more frames. */
-struct tl_resolved_stack *tl_capture_resolve_room(uint32_t stack);
-void tl_capture_reserve(uint32_t frames);
+/* Without the GIL, before resolving stacks first..first+n-1: the memory
+ * it will need, allocated and faulted in now (a page fault under the GIL
+ * is the program's wait; on a VM, 1-20 us each).  rooms[k] for stack
+ * first+k where it is NULL (left NULL when resolved already), and the
+ * tables' room for the new rooms' frames they do not share with the stack
+ * before them. */
+void tl_capture_prepare_resolve(uint32_t first, uint32_t n, struct tl_resolved_stack **rooms);
 
 #endif

@@ -374,16 +374,16 @@ void tl_collect_prepare(struct tl_collection *c)
 {
     if (!c || c->phase == DONE)
         return;
-    free_rooms(c);
-    uint32_t last = tl_depot_count(&tl_py_stacks);
-    uint64_t frames = 0;
-    c->rooms_first = c->next_stack;
-    for (uint32_t k = 0; k < ROOMS && c->next_stack + k <= last; k++) {
-        c->rooms[k] = tl_capture_resolve_room(c->next_stack + k);
-        frames += c->rooms[k] ? c->rooms[k]->n : 0;
+    /* The rooms of the stacks resolved since are taken; the others stay. */
+    uint32_t taken = c->next_stack - c->rooms_first;
+    if (taken >= ROOMS) {
+        free_rooms(c);
+    } else if (taken) {
+        memmove(c->rooms, c->rooms + taken, (ROOMS - taken) * sizeof c->rooms[0]);
+        memset(c->rooms + ROOMS - taken, 0, taken * sizeof c->rooms[0]);
     }
-    if (frames)
-        tl_capture_reserve((uint32_t)frames);
+    c->rooms_first = c->next_stack;
+    tl_capture_prepare_resolve(c->rooms_first, ROOMS, c->rooms);
 }
 
 void tl_collected_free(struct tl_collected *c)
