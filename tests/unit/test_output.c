@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <dirent.h>
 
@@ -32,6 +35,40 @@ static char *slurp(const char *path)
         close(fd);
     buf[n > 0 ? n : 0] = 0;
     return buf;
+}
+
+/* A writer killed halfway through a report (by SIGXFSZ past a file-size
+ * limit): the old report stays whole, and no temporary file is left. */
+static void killed_while_writing(const char *dir)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/k.json", dir);
+    CHECK(tl_output_write(path, "old", 3) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        static char big[1 << 16];
+        memset(big, 'x', sizeof big);
+        struct rlimit none = {0, 0}, small = {4096, 4096};
+        setrlimit(RLIMIT_CORE, &none);
+        setrlimit(RLIMIT_FSIZE, &small);
+        signal(SIGXFSZ, SIG_DFL);
+        tl_output_write(path, big, sizeof big);
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ);
+    CHECK(!strcmp(slurp(path), "old"));
+#ifdef O_TMPFILE
+    int probe = open(dir, O_TMPFILE | O_WRONLY, 0600);
+    if (probe >= 0) {
+        close(probe);
+        CHECK(count_entries(dir) == 1); /* k.json alone */
+    } else {
+        printf("output: skip: no O_TMPFILE in %s, a killed writer leaves its file\n", dir);
+    }
+#endif
+    unlink(path);
 }
 
 int main(void)
@@ -63,5 +100,10 @@ int main(void)
     snprintf(path, sizeof path, "%s/missing/r.json", dir);
     CHECK(tl_output_write(path, "x", 1) == -1 && errno == ENOENT);
     CHECK(count_entries(dir) == 2);
+
+    char kdir[] = "/tmp/tl-output-kill-XXXXXX";
+    CHECK(mkdtemp(kdir) != NULL);
+    killed_while_writing(kdir);
+    rmdir(kdir);
     return check_summary("output");
 }
