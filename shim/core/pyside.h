@@ -33,7 +33,8 @@ struct tl_collection *tl_collect_begin(enum tl_collect_mode mode);
 int tl_collect_step(struct tl_collection *c, double budget);
 /* Without the GIL, before a slice: the memory the slice will need
  * (resolving new stacks), allocated and faulted in now, so that the GIL is
- * held for the work alone. */
+ * held for the work alone.  Wanted only while new stacks remain. */
+int tl_collect_wants_prepare(const struct tl_collection *c);
 void tl_collect_prepare(struct tl_collection *c);
 /* Free the collection (GIL held).  What it found for the report, when it
  * got to the end, goes to *out (zeroed otherwise). */

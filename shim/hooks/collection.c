@@ -370,18 +370,23 @@ static void free_rooms(struct tl_collection *c)
     }
 }
 
+int tl_collect_wants_prepare(const struct tl_collection *c)
+{
+    return c && c->phase != DONE && c->next_stack <= tl_depot_count(&tl_py_stacks);
+}
+
 void tl_collect_prepare(struct tl_collection *c)
 {
-    if (!c || c->phase == DONE)
+    if (!tl_collect_wants_prepare(c))
         return;
-    /* The rooms of the stacks resolved since are taken; the others stay. */
+    /* The rooms of the stacks resolved since were taken; the others stay. */
     uint32_t taken = c->next_stack - c->rooms_first;
-    if (taken >= ROOMS) {
-        free_rooms(c);
-    } else if (taken) {
-        memmove(c->rooms, c->rooms + taken, (ROOMS - taken) * sizeof c->rooms[0]);
-        memset(c->rooms + ROOMS - taken, 0, taken * sizeof c->rooms[0]);
-    }
+    if (taken >= ROOMS)
+        taken = ROOMS;
+    for (uint32_t k = 0; k < taken; k++)
+        free(c->rooms[k]);
+    memmove(c->rooms, c->rooms + taken, (ROOMS - taken) * sizeof c->rooms[0]);
+    memset(c->rooms + ROOMS - taken, 0, taken * sizeof c->rooms[0]);
     c->rooms_first = c->next_stack;
     tl_capture_prepare_resolve(c->rooms_first, ROOMS, c->rooms);
 }

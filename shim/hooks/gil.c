@@ -68,17 +68,22 @@ int tl_collect_in_slices(enum tl_collect_mode mode, void (*between)(void *ctx), 
         return -1;
     tl_py.PyEval_RestoreThread(ts);
     struct tl_collection *c = tl_collect_begin(mode);
-    for (int first = 1;; first = 0) { /* the GIL let go before each slice */
-        void *saved = tl_py.PyEval_SaveThread();
-        if (!first) {
-            between(ctx);
-            struct timespec gap = {0, GAP_NS};
-            nanosleep(&gap, NULL);
+    /* The GIL let go between slices, and before the first one only when
+     * there is memory to make ready (a periodic report's usual case has
+     * none: no GIL round trip for it). */
+    for (int first = 1;; first = 0) {
+        if (!first || tl_collect_wants_prepare(c)) {
+            void *saved = tl_py.PyEval_SaveThread();
+            if (!first) {
+                between(ctx);
+                struct timespec gap = {0, GAP_NS};
+                nanosleep(&gap, NULL);
+            }
+            tl_collect_prepare(c);
+            if (tl_python_finalizing())
+                return -1; /* the GIL is no longer ours to ask for: leave it all */
+            tl_py.PyEval_RestoreThread(saved);
         }
-        tl_collect_prepare(c);
-        if (tl_python_finalizing())
-            return -1; /* the GIL is no longer ours to ask for: leave it all */
-        tl_py.PyEval_RestoreThread(saved);
         if (!timed_step(c, tl_ticks()) || __atomic_load_n(abort, __ATOMIC_RELAXED))
             break;
     }
