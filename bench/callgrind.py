@@ -20,7 +20,8 @@ Every run gets a clean environment (env -i: PATH, PYTHONHASHSEED=0, so that
 two runs of the same program count the same), and the runs without the
 library get its two variables under other names of the same length: the
 environment's size moves the interpreter's memory layout and with it hash
-collisions in CPython's caches (pyenv 3.10, deep churn: 744 Ir/task).  The
+collisions in CPython's caches (pyenv 3.10, deep churn: 744 Ir/task).  On 3.10 the count
+is the median over LAYOUTS memory layouts (see layouts()).  The
 program's thread is counted apart (--separate-threads), and so are the
 library's collector and helper threads.  The sid chroot's interpreters run
 under the chroot's own valgrind (installed with apt-get in the chroot when
@@ -48,6 +49,25 @@ TASKS = (10000, 30000)
 BATCH = 1000
 KINDS = ("deep", "cancel")
 MODES = ("default", "native=0")
+
+
+def layouts(interp):
+    """How many memory layouts INTERP is counted in (TL_LAYOUT=0..N-1: the
+    program maps that many pages more before its imports, so that the
+    interpreter's arenas land elsewhere).  3.10's type cache hashes an
+    attribute name's address, and without 3.11's specialisation every
+    attribute look-up goes through it: where the arenas land moves deep
+    churn by up to 1,400 Ir/task either way, with or without the library
+    (no library: 58,190 in four layouts of six, 58,970 in one).  Elsewhere
+    the layout moves the count by less than 50 Ir/task."""
+    return 5 if interp.version[:2] == (3, 10) else 1
+
+
+def extra(base, lib, which="main"):
+    """(median, [each]) of the Ir per task the library adds, layout by
+    layout: BASE and LIB are lists of measure() results, one per layout."""
+    each = sorted(b[which] - a[which] for a, b in zip(base, lib))
+    return each[len(each) // 2], each
 
 
 def tasks_run(n, batch=BATCH):
@@ -82,16 +102,21 @@ def valgrind_argv(interp):
 # hash collisions in CPython's caches (pyenv 3.10, deep churn: two
 # variables more or less change the no-library count by 744 Ir/task).
 PADDED = {"LD_PRELOAD": "XX_PRELOAD", "TASKLEAK_OPTIONS": "XXSKLEAK_OPTIONS"}
+# ... and every mode's options are padded to one length (TL_PAD), so that
+# `native=0` does not move the layout either; LAYOUT more bytes of it give
+# another layout (see measure()).
+OPTIONS_ROOM = 160
 
 
-def run_one(interp, lib, options, kind, n, out_file, cwd, active=True):
+def run_one(interp, lib, options, kind, n, out_file, cwd, active=True, layout=0):
     """(Ir of all threads, Ir of the program's thread) of one callgrind run,
     or raises RuntimeError.  OUT_FILE-01 is the program's thread.  Not
     ACTIVE: the library's variables are there under other names."""
     prefix, why = valgrind_argv(interp)
     if prefix is None:
         raise RuntimeError(why)
-    env = {"PYTHONHASHSEED": "0", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    env = {"PYTHONHASHSEED": "0", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+           "TL_PAD": "x" * max(0, OPTIONS_ROOM - len(options)), "TL_LAYOUT": str(layout)}
     for name, value in (("LD_PRELOAD", lib), ("TASKLEAK_OPTIONS", options)):
         env[name if active else PADDED[name]] = value
     argv = prefix + ["-i"] + ["%s=%s" % kv for kv in sorted(env.items())] + [
@@ -147,7 +172,7 @@ def annotate(cg_file, lib_name):
     return rows
 
 
-def measure(interp, lib, mode, kind, tmp, tasks=TASKS, split=False):
+def measure(interp, lib, mode, kind, tmp, tasks=TASKS, split=False, layout=0):
     """{"per_task": Ir per task, "main": the same on the program's thread
     only, "rows": {(fn, obj): Ir per task, that thread}} for MODE ("none":
     LIB is not loaded, its variables are padded).  The other threads are the library's collector (a report
@@ -157,7 +182,7 @@ def measure(interp, lib, mode, kind, tmp, tasks=TASKS, split=False):
         d = tempfile.mkdtemp(prefix="cg.", dir=tmp)
         opts = "report_path=%s/tl.%%p.json" % d + (":native=0" if mode == "native=0" else "")
         out = os.path.join(d, "out.cg")
-        total, mine = run_one(interp, lib, opts, kind, n, out, d, active=mode != "none")
+        total, mine = run_one(interp, lib, opts, kind, n, out, d, mode != "none", layout)
         ir.append(total)
         main.append(mine)
         if mode != "none" and not common.report_paths(d):
@@ -185,13 +210,14 @@ def split_lines(base, lib, top, lib_name):
     return lines
 
 
-def cached_base(path, interp, lib, kind, tasks, tmp, split):
+def cached_base(path, interp, lib, kind, tasks, tmp, split, layout=0):
     """measure() without the library, remembered in PATH (a JSON file) by
-    interpreter, workload, the workloads' source and the length of the
-    library's path (the padded environment's size): it is deterministic."""
+    interpreter, workload, layout, the workloads' source and the length of
+    the library's path (the padded environment's size): it is deterministic."""
     with open(WORKLOADS_PY, "rb") as f:
-        key = "6|%s|%s|%s|%s|%s|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
-                                        len(lib), hashlib.sha256(f.read()).hexdigest()[:12])
+        key = "7|%s|%s|%s|%s|%s|%d|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
+                                           layout, len(lib),
+                                           hashlib.sha256(f.read()).hexdigest()[:12])
     try:
         with open(path) as f:
             cache = json.load(f)
@@ -201,7 +227,7 @@ def cached_base(path, interp, lib, kind, tasks, tmp, split):
         got = cache[key]
         return {"per_task": got["per_task"], "main": got["main"],
                 "rows": {tuple(k.split("\t")): v for k, v in got["rows"].items()}}
-    got = measure(interp, lib, "none", kind, tmp, tasks, split)
+    got = measure(interp, lib, "none", kind, tmp, tasks, split, layout)
     cache[key] = {"per_task": got["per_task"], "main": got["main"],
                   "rows": {"\t".join(k): v for k, v in got["rows"].items()}}
     with open(path + ".tmp", "w") as f:
@@ -228,19 +254,26 @@ def main():
     try:
         for interp in interps:
             for kind in a.kind.split(","):
-                if a.base_cache:
-                    base = cached_base(a.base_cache, interp, lib, kind, tasks, tmp, a.split > 0)
-                else:
-                    base = measure(interp, lib, "none", kind, tmp, tasks, a.split > 0)
-                print("%s %s churn: no library %.0f Ir/task" % (interp.label, kind, base["per_task"]))
+                base = []
+                for layout in range(layouts(interp)):
+                    if a.base_cache:
+                        base.append(cached_base(a.base_cache, interp, lib, kind, tasks, tmp,
+                                                a.split > 0, layout))
+                    else:
+                        base.append(measure(interp, lib, "none", kind, tmp, tasks, a.split > 0,
+                                            layout))
+                print("%s %s churn: no library %.0f Ir/task" % (interp.label, kind, base[0]["per_task"]))
                 for mode in a.mode.split(","):
-                    got = measure(interp, lib, mode, kind, tmp, tasks, a.split > 0)
-                    extra = got["per_task"] - base["per_task"]
-                    mine = got["main"] - base["main"]
-                    print("%s %s churn, %s: +%.0f Ir/task (+%.1f%%); the program's thread +%.0f"
-                          % (interp.label, kind, mode, extra, 100.0 * extra / base["per_task"], mine))
+                    got = [measure(interp, lib, mode, kind, tmp, tasks, a.split > 0, layout)
+                           for layout in range(len(base))]
+                    x, _ = extra(base, got, "per_task")
+                    mine, each = extra(base, got)
+                    print("%s %s churn, %s: +%.0f Ir/task (+%.1f%%); the program's thread +%.0f%s"
+                          % (interp.label, kind, mode, x, 100.0 * x / base[0]["per_task"], mine,
+                             " (median of %d layouts: %s)" % (len(each), ", ".join(
+                                 "%.0f" % v for v in each)) if len(each) > 1 else ""))
                     if a.split:
-                        print("\n".join(split_lines(base, got, a.split, os.path.basename(lib))))
+                        print("\n".join(split_lines(base[0], got[0], a.split, os.path.basename(lib))))
                 sys.stdout.flush()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

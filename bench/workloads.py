@@ -34,6 +34,10 @@ lag            the event loop's timer lag while the library does its periodic
 A warm-up of max(1, N/20) tasks (at least one batch) runs untimed first.
 """
 
+import os
+# TL_LAYOUT=N (bench/callgrind.py): N pages mapped before anything else, so
+# that the interpreter's arenas land elsewhere (a memory layout of its own).
+_layout = bytearray(4096 * (64 + int(os.environ.get("TL_LAYOUT", "0"))))
 import argparse
 import asyncio
 import json
