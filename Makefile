@@ -220,7 +220,8 @@ cross-aarch64: ## the aarch64 cross build, -Werror
 	    echo "PASS cross-aarch64: build/aarch64/libtaskleak.so"
 
 bench: $(BUILD)/libtaskleak.so ## the overhead against no library (docs/benchmarks.md)
-	$(PYTHON) bench/run.py --lib $(BUILD)/libtaskleak.so $(SELECT) $(if $(strip $(SELECT)),,--out docs/benchmarks.md)
+	$(PYTHON) bench/run.py --lib $(BUILD)/libtaskleak.so --cg-cache $(BUILD)/callgrind-base.json \
+	    $(SELECT) $(if $(strip $(SELECT)),,--out docs/benchmarks.md)
 
 bench-smoke: $(BUILD)/libtaskleak.so ## every benchmark once, tiny
 	PYTHON=$(PYTHON) bench/smoke.sh $(BUILD)/libtaskleak.so $(SELECT)

@@ -21,7 +21,7 @@ two runs of the same program count the same), and the runs without the
 library get its two variables under other names of the same length: the
 environment's size moves the interpreter's memory layout and with it hash
 collisions in CPython's caches (pyenv 3.10, deep churn: 744 Ir/task).  On 3.10 the count
-is the median over LAYOUTS memory layouts (see layouts()).  The
+is the median over 8 memory layouts (see layouts()).  The
 program's thread is counted apart (--separate-threads), and so are the
 library's collector and helper threads.  The sid chroot's interpreters run
 under the chroot's own valgrind (installed with apt-get in the chroot when
@@ -35,6 +35,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,19 +56,21 @@ def layouts(interp):
     """How many memory layouts INTERP is counted in (TL_LAYOUT=0..N-1: the
     program maps that many pages more before its imports, so that the
     interpreter's arenas land elsewhere).  3.10's type cache hashes an
-    attribute name's address, and without 3.11's specialisation every
-    attribute look-up goes through it: where the arenas land moves deep
-    churn by up to 1,400 Ir/task either way, with or without the library
-    (no library: 58,190 in four layouts of six, 58,970 in one).  Elsewhere
-    the layout moves the count by less than 50 Ir/task."""
-    return 5 if interp.version[:2] == (3, 10) else 1
+    attribute name's address (bits 3 to 14), and without 3.11's
+    specialisation every attribute look-up goes through it: where the
+    arenas land in 32 KiB moves deep churn by up to 1,400 Ir/task either
+    way, with or without the library (no library: 58,190 in 7 layouts of 8,
+    58,806 in one; native=0: +827 to +876 in 5, +1,646 to +2,269 in 3).
+    The 8 layouts are the 8 pages of 32 KiB.  Elsewhere the layout moves
+    the count by less than 50 Ir/task."""
+    return 8 if interp.version[:2] == (3, 10) else 1
 
 
 def extra(base, lib, which="main"):
     """(median, [each]) of the Ir per task the library adds, layout by
     layout: BASE and LIB are lists of measure() results, one per layout."""
     each = sorted(b[which] - a[which] for a, b in zip(base, lib))
-    return each[len(each) // 2], each
+    return statistics.median(each), each
 
 
 def tasks_run(n, batch=BATCH):
@@ -97,15 +100,14 @@ def valgrind_argv(interp):
     return ["env"], None
 
 
-# Without the library, the same variables under names of the same length:
-# the environment's size moves the interpreter's memory layout, and with it
+# The environment's size moves the interpreter's memory layout, and with it
 # hash collisions in CPython's caches (pyenv 3.10, deep churn: two
 # variables more or less change the no-library count by 744 Ir/task).
+# Without the library, its variables are there under names of the same
+# length, and TL_PAD brings every run's environment to ENV_SIZE bytes,
+# whatever the paths and options; TL_LAYOUT picks the layout (layouts()).
 PADDED = {"LD_PRELOAD": "XX_PRELOAD", "TASKLEAK_OPTIONS": "XXSKLEAK_OPTIONS"}
-# ... and every mode's options are padded to one length (TL_PAD), so that
-# `native=0` does not move the layout either; LAYOUT more bytes of it give
-# another layout (see measure()).
-OPTIONS_ROOM = 160
+ENV_SIZE = 1024
 
 
 def run_one(interp, lib, options, kind, n, out_file, cwd, active=True, layout=0):
@@ -115,10 +117,11 @@ def run_one(interp, lib, options, kind, n, out_file, cwd, active=True, layout=0)
     prefix, why = valgrind_argv(interp)
     if prefix is None:
         raise RuntimeError(why)
-    env = {"PYTHONHASHSEED": "0", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-           "TL_PAD": "x" * max(0, OPTIONS_ROOM - len(options)), "TL_LAYOUT": str(layout)}
+    env = {"PYTHONHASHSEED": "0", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TL_LAYOUT": str(layout)}
     for name, value in (("LD_PRELOAD", lib), ("TASKLEAK_OPTIONS", options)):
         env[name if active else PADDED[name]] = value
+    size = sum(len(k) + len(v) + 2 for k, v in env.items()) + len("TL_PAD") + 2
+    env["TL_PAD"] = "x" * max(0, ENV_SIZE - size)
     argv = prefix + ["-i"] + ["%s=%s" % kv for kv in sorted(env.items())] + [
         "valgrind", "--tool=callgrind", "--separate-threads=yes", "--callgrind-out-file=" + out_file,
         interp.argv0, WORKLOADS_PY, "churn", kind, "--tasks", str(n), "--batch", str(BATCH)]
@@ -212,11 +215,11 @@ def split_lines(base, lib, top, lib_name):
 
 def cached_base(path, interp, lib, kind, tasks, tmp, split, layout=0):
     """measure() without the library, remembered in PATH (a JSON file) by
-    interpreter, workload, layout, the workloads' source and the length of
-    the library's path (the padded environment's size): it is deterministic."""
+    interpreter, workload, layout and the workloads' source (the
+    environment's size is ENV_SIZE): it is deterministic."""
     with open(WORKLOADS_PY, "rb") as f:
-        key = "7|%s|%s|%s|%s|%s|%d|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
-                                           layout, len(lib),
+        key = "8|%s|%s|%s|%s|%s|%d|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
+                                           layout, ENV_SIZE,
                                            hashlib.sha256(f.read()).hexdigest()[:12])
     try:
         with open(path) as f:

@@ -939,7 +939,7 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "repetitions%s, the modes alternating as above. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0, every mode's environment of "
-                 "one size; on 3.10, the median over 5 memory layouts of the program (its type "
+                 "one size; on 3.10, the median over 8 memory layouts of the program (its type "
                  "cache hashes attribute names' addresses: the layout alone moves deep churn by "
                  "up to 1,400 Ir/task, with or without the library)."
                  % (cfg["debug_reps"], cfg["reps"],
