@@ -38,7 +38,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -182,7 +182,9 @@ def measure(interp, lib, mode, kind, tmp, tasks=TASKS, split=False, layout=0):
     a second, stretched some 50 times under valgrind)."""
     ir, main, rows = [], [], []
     for n in tasks:
-        d = tempfile.mkdtemp(prefix="cg.", dir=tmp)
+        # A path of one length whoever calls (it is the working directory,
+        # and in the options and valgrind's arguments: all move the layout).
+        d = common.mkdtemp("taskleak-cg-run.")
         opts = "report_path=%s/tl.%%p.json" % d + (":native=0" if mode == "native=0" else "")
         out = os.path.join(d, "out.cg")
         total, mine = run_one(interp, lib, opts, kind, n, out, d, mode != "none", layout)
@@ -221,22 +223,30 @@ def cached_base(path, interp, lib, kind, tasks, tmp, split, layout=0):
         key = "8|%s|%s|%s|%s|%s|%d|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
                                            layout, ENV_SIZE,
                                            hashlib.sha256(f.read()).hexdigest()[:12])
-    try:
-        with open(path) as f:
-            cache = json.load(f)
-    except (OSError, ValueError):
-        cache = {}
-    if key in cache:
-        got = cache[key]
+    got = load_cache(path).get(key)
+    if got:
         return {"per_task": got["per_task"], "main": got["main"],
                 "rows": {tuple(k.split("\t")): v for k, v in got["rows"].items()}}
     got = measure(interp, lib, "none", kind, tmp, tasks, split, layout)
-    cache[key] = {"per_task": got["per_task"], "main": got["main"],
-                  "rows": {"\t".join(k): v for k, v in got["rows"].items()}}
-    with open(path + ".tmp", "w") as f:
-        json.dump(cache, f)
-    os.replace(path + ".tmp", path)
+    with CACHE_LOCK:  # bench/run.py measures in threads: add to what is there now
+        cache = load_cache(path)
+        cache[key] = {"per_task": got["per_task"], "main": got["main"],
+                      "rows": {"\t".join(k): v for k, v in got["rows"].items()}}
+        with open(path + ".tmp", "w") as f:
+            json.dump(cache, f)
+        os.replace(path + ".tmp", path)
     return got
+
+
+CACHE_LOCK = threading.Lock()
+
+
+def load_cache(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 def main():
