@@ -117,7 +117,7 @@ CG_KINDS = ["deep", "cancel"]
 MEM_BUDGET_MIB = 16.0
 MEM_FLAT_MIB = 1.0   # growth 1M->2M may exceed no library's by at most this
 
-FULL = {"reps": 7, "debug_reps": 3, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
+FULL = {"reps": 8, "debug_reps": 3, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
         "debug_div": 20, "batch": 1000, "mem_tasks": 2000000, "mem_reps": 1,
         "wrk_seconds": 3, "wrk_reps": 7, "lag_reps": 7, "lag_seconds": 2.3}
 QUICK = {"reps": 1, "debug_reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 2000},
@@ -618,6 +618,20 @@ def paired_ratios(samples, mode):
     return out
 
 
+def swapped_ratios(samples, mode):
+    """Churn: one ratio per two consecutive repetitions, the geometric mean
+    of theirs.  The two ran with the CPUs swapped, so that a CPU slower than
+    the other for a while (on this kind of machine, up to 2x for a minute)
+    divides out: (L*b / N*a) * (L*a / N*b) = (L/N)^2.  A repetition without
+    its pair is left out; with no pair at all, each repetition's ratio."""
+    runs = list(zip(samples[mode], samples.get("none@" + mode, samples["none"])))
+    out = []
+    for (a, b), (c, d) in zip(runs[0::2], runs[1::2]):
+        if a and b and c and d:
+            out.append((a / b * c / d) ** 0.5)
+    return out or paired_ratios(samples, mode)
+
+
 def fmt_ratio(x):
     return "%.2f" % x if x < 10 else "%.1f" % x
 
@@ -626,7 +640,7 @@ def cell_churn(res, kind, mode):
     s = res.get(("churn", kind))
     if s is None:
         return "–"
-    rs = paired_ratios(s, mode)
+    rs = swapped_ratios(s, mode)
     if not rs:
         return "ERR"
     x = median(rs)
@@ -682,7 +696,7 @@ def cell_cpu(res, kind, mode, which="cpu"):
     s = res.get((which, kind))
     if s is None:
         return "–"
-    rs = paired_ratios(s, mode)
+    rs = swapped_ratios(s, mode)
     return fmt_ratio(median(rs)) if rs else "–"
 
 
@@ -870,7 +884,7 @@ def misses(interps, results):
                 lim = CHURN_BUDGET.get((kind, mode))
                 if s is None or lim is None:
                     continue
-                rs = paired_ratios(s, mode)
+                rs = swapped_ratios(s, mode)
                 if rs and median(rs) > lim:
                     x = median(rs)
                     out.append("%s, %s, %s: %.3f > %.2f (%.0f%% overhead against %.0f%% allowed)"
@@ -930,7 +944,8 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
     lines.append("- Method: each sample is a fresh child process; within a repetition the modes "
                  "alternate (no library, default, `native=0`, asyncio debug in the first %d), in "
                  "the reverse order every other repetition; a ratio is the median over %d "
-                 "repetitions of that repetition's ratio to no library (their spread: Noise). "
+                 "repetitions of that repetition's ratio to no library (their spread: Noise), "
+                 "for churn over their pairs (the CPUs swapped) of the pair's geometric mean. "
                  "Churn: %s tasks per sample in batches of %d (asyncio debug: 1/%d of that), after "
                  "an untimed warm-up of 5%%, %s; a sample's time per task is that of its fastest "
                  "batch (as timeit: other processes only add time, and on this kind of machine "

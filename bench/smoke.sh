@@ -9,6 +9,16 @@ set -eu
 cd "$(dirname "$0")/.."
 LIB=${1:-build/libtaskleak.so}
 [ $# -gt 0 ] && shift
+# The churn estimator: a CPU twice as slow as the other divides out.
+"${PYTHON:-/usr/bin/python3}" - <<'PY'
+import sys
+sys.path.insert(0, "bench")
+import run
+s = {"default": [1.05 * 1.7, 1.05 * 0.85, 1.04, None], "none@default": [0.85, 1.7, 1.0, 1.0], "none": []}
+got = run.swapped_ratios(s, "default")
+assert len(got) == 1 and abs(got[0] - 1.05) < 1e-9, got
+assert run.swapped_ratios({"default": [1.1], "none": [1.0]}, "default") == [1.1 / 1.0]
+PY
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 if "${PYTHON:-/usr/bin/python3}" bench/run.py --lib "$LIB" --quick "$@" >"$out" 2>&1; then
