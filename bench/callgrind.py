@@ -175,7 +175,7 @@ def annotate(cg_file, lib_name):
     return rows
 
 
-def measure(interp, lib, mode, kind, tmp, tasks=TASKS, split=False, layout=0):
+def measure(interp, lib, mode, kind, tasks=TASKS, split=False, layout=0):
     """{"per_task": Ir per task, "main": the same on the program's thread
     only, "rows": {(fn, obj): Ir per task, that thread}} for MODE ("none":
     LIB is not loaded, its variables are padded).  The other threads are the library's collector (a report
@@ -215,7 +215,7 @@ def split_lines(base, lib, top, lib_name):
     return lines
 
 
-def cached_base(path, interp, lib, kind, tasks, tmp, split, layout=0):
+def cached_base(path, interp, lib, kind, tasks, split, layout=0):
     """measure() without the library, remembered in PATH (a JSON file) by
     interpreter, workload, layout and the workloads' source (the
     environment's size is ENV_SIZE): it is deterministic."""
@@ -227,7 +227,7 @@ def cached_base(path, interp, lib, kind, tasks, tmp, split, layout=0):
     if got:
         return {"per_task": got["per_task"], "main": got["main"],
                 "rows": {tuple(k.split("\t")): v for k, v in got["rows"].items()}}
-    got = measure(interp, lib, "none", kind, tmp, tasks, split, layout)
+    got = measure(interp, lib, "none", kind, tasks, split, layout)
     with CACHE_LOCK:  # bench/run.py measures in threads: add to what is there now
         cache = load_cache(path)
         cache[key] = {"per_task": got["per_task"], "main": got["main"],
@@ -263,33 +263,29 @@ def main():
     lib = os.path.abspath(a.lib)
     tasks = tuple(int(x) for x in a.tasks.split(","))
     interps = [common.interpreter(p) for p in a.python] or [common.interpreter(common.SYSTEM_PYTHON)]
-    tmp = common.mkdtemp("taskleak-cg.")
-    try:
-        for interp in interps:
-            for kind in a.kind.split(","):
-                base = []
-                for layout in range(layouts(interp)):
-                    if a.base_cache:
-                        base.append(cached_base(a.base_cache, interp, lib, kind, tasks, tmp,
-                                                a.split > 0, layout))
-                    else:
-                        base.append(measure(interp, lib, "none", kind, tmp, tasks, a.split > 0,
-                                            layout))
-                print("%s %s churn: no library %.0f Ir/task" % (interp.label, kind, base[0]["per_task"]))
-                for mode in a.mode.split(","):
-                    got = [measure(interp, lib, mode, kind, tmp, tasks, a.split > 0, layout)
-                           for layout in range(len(base))]
-                    x, _ = extra(base, got, "per_task")
-                    mine, each = extra(base, got)
-                    print("%s %s churn, %s: +%.0f Ir/task (+%.1f%%); the program's thread +%.0f%s"
-                          % (interp.label, kind, mode, x, 100.0 * x / base[0]["per_task"], mine,
-                             " (median of %d layouts: %s)" % (len(each), ", ".join(
-                                 "%.0f" % v for v in each)) if len(each) > 1 else ""))
-                    if a.split:
-                        print("\n".join(split_lines(base[0], got[0], a.split, os.path.basename(lib))))
-                sys.stdout.flush()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    for interp in interps:
+        for kind in a.kind.split(","):
+            base = []
+            for layout in range(layouts(interp)):
+                if a.base_cache:
+                    base.append(cached_base(a.base_cache, interp, lib, kind, tasks,
+                                            a.split > 0, layout))
+                else:
+                    base.append(measure(interp, lib, "none", kind, tasks, a.split > 0,
+                                        layout))
+            print("%s %s churn: no library %.0f Ir/task" % (interp.label, kind, base[0]["per_task"]))
+            for mode in a.mode.split(","):
+                got = [measure(interp, lib, mode, kind, tasks, a.split > 0, layout)
+                       for layout in range(len(base))]
+                x, _ = extra(base, got, "per_task")
+                mine, each = extra(base, got)
+                print("%s %s churn, %s: +%.0f Ir/task (+%.1f%%); the program's thread +%.0f%s"
+                      % (interp.label, kind, mode, x, 100.0 * x / base[0]["per_task"], mine,
+                         " (median of %d layouts: %s)" % (len(each), ", ".join(
+                             "%.0f" % v for v in each)) if len(each) > 1 else ""))
+                if a.split:
+                    print("\n".join(split_lines(base[0], got[0], a.split, os.path.basename(lib))))
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

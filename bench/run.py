@@ -119,10 +119,10 @@ MEM_FLAT_MIB = 1.0   # growth 1M->2M may exceed no library's by at most this
 
 FULL = {"reps": 8, "debug_reps": 3, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
         "debug_div": 20, "batch": 1000, "mem_tasks": 2000000, "mem_reps": 1,
-        "wrk_seconds": 3, "wrk_reps": 7, "lag_reps": 7, "lag_seconds": 2.3}
+        "wrk_seconds": 1, "wrk_reps": 7, "wrk_rounds": 3, "lag_reps": 7, "lag_seconds": 2.3}
 QUICK = {"reps": 1, "debug_reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 2000},
          "debug_div": 10, "batch": 1000, "mem_tasks": 20000, "mem_reps": 1,
-         "wrk_seconds": 1, "wrk_reps": 1, "lag_reps": 1, "lag_seconds": 1.2}
+         "wrk_seconds": 1, "wrk_reps": 1, "wrk_rounds": 1, "lag_reps": 1, "lag_seconds": 1.2}
 
 OK, MISS = "\u2713", "\u2717"
 MEM_MARKS = ["1M", "2M"]     # set from the configuration in main()
@@ -364,51 +364,74 @@ class Runner:
         return res
 
     # -- aiohttp under wrk
-    def wrk_sample(self, interp, mode, loop, seconds):
+    def wrk_rounds(self, interp, modes, loop, rounds, seconds, flip=0):
+        """{mode: [req/s per round]}: a server per mode, all up at once on
+        one CPU, and wrk on the other runs SECONDS against each in turn,
+        ROUNDS times (the order reversed every other round, from the first
+        with FLIP).  A ratio is of
+        samples seconds apart, so that a CPU slowed for seconds slows both
+        (one server per sample, minutes apart, gave ratios of 0.55-1.37)."""
         what = "%s aiohttp/%s" % (interp.label, loop)
-        env, rdir = self.env(mode)
         cpus = sorted(os.sched_getaffinity(0))[:2] if PIN else []
         pin = (lambda i: ["taskset", "-c", str(cpus[i])]) if PIN else (lambda i: [])
-        srv = subprocess.Popen(pin(1) + [interp.path, SERVER_PY, "--loop", loop,
-                                "--max-seconds", str(seconds + 30)],
-                               env=env, cwd=rdir, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-        rps, port = None, None
+        budget = rounds * len(modes) * (seconds + 1) + len(modes) * (seconds + 1) + 60
+        servers, samples = {}, {m: [] for m in modes}
         try:
-            ready, _, _ = select.select([srv.stdout], [], [], 20)
-            line = srv.stdout.readline() if ready else ""
-            m = re.match(r"READY (\d+)", line)
-            if not m:
-                self.errors.append("%s [%s]: server not ready: %r" % (what, mode, line))
-                return None
-            port = int(m.group(1))
-            w = subprocess.run(pin(0) + ["wrk", "-t1", "-c32", "-d%ds" % seconds, "--timeout", "2s",
-                                "http://127.0.0.1:%d/" % port],
+            for mode in modes:
+                env, rdir = self.env(mode)
+                servers[mode] = (rdir, subprocess.Popen(
+                    pin(1) + [interp.path, SERVER_PY, "--loop", loop, "--max-seconds", str(budget)],
+                    env=env, cwd=rdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            ports = {}
+            for mode, (_, srv) in servers.items():
+                ready, _, _ = select.select([srv.stdout], [], [], 20)
+                line = srv.stdout.readline() if ready else ""
+                m = re.match(r"READY (\d+)", line)
+                if not m:
+                    self.errors.append("%s [%s]: server not ready: %r" % (what, mode, line))
+                    return {m: [None] * rounds for m in modes}
+                ports[mode] = int(m.group(1))
+            for mode in modes:  # warm-up, untimed
+                self.wrk(pin(0), ports[mode], seconds, what, mode)
+            for rnd in range(rounds):
+                for mode in modes if (rnd + flip) % 2 == 0 else modes[::-1]:
+                    samples[mode].append(self.wrk(pin(0), ports[mode], seconds, what, mode))
+        finally:
+            for mode, (rdir, srv) in servers.items():
+                self.stop_server(srv, rdir, what, mode, any(samples[mode]))
+        return samples
+
+    def wrk(self, pin, port, seconds, what, mode):
+        """Requests/s of one wrk run, or None."""
+        try:
+            w = subprocess.run(pin + ["wrk", "-t1", "-c32", "-d%ds" % seconds, "--timeout", "2s",
+                                      "http://127.0.0.1:%d/" % port],
                                capture_output=True, text=True, timeout=seconds + 30)
-            m = re.search(r"Requests/sec:\s*([\d.]+)", w.stdout)
-            if w.returncode != 0 or not m:
-                self.errors.append("%s [%s]: wrk failed: %s %s" % (what, mode, w.stdout[-300:],
-                                                                  w.stderr[-300:]))
-                return None
-            if "Non-2xx" in w.stdout or "Socket errors" in w.stdout:
-                self.errors.append("%s [%s]: wrk saw errors: %s" % (what, mode, w.stdout.strip()))
-            rps = float(m.group(1))
         except subprocess.TimeoutExpired:
             self.errors.append("%s [%s]: wrk timed out" % (what, mode))
-        finally:
-            if srv.poll() is None:
-                srv.send_signal(signal.SIGTERM)
-            try:
-                _, err = srv.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                srv.kill()
-                _, err = srv.communicate()
-                self.errors.append("%s [%s]: server did not stop on SIGTERM" % (what, mode))
-            if srv.returncode not in (0, None) and rps is not None:
-                self.errors.append("%s [%s]: server exit %s: %s" % (what, mode, srv.returncode,
-                                                                   err.strip()[-300:]))
-            self.check_report(what, mode, rdir, 1, 0, err or "")
-        return rps
+            return None
+        m = re.search(r"Requests/sec:\s*([\d.]+)", w.stdout)
+        if w.returncode != 0 or not m:
+            self.errors.append("%s [%s]: wrk failed: %s %s" % (what, mode, w.stdout[-300:],
+                                                              w.stderr[-300:]))
+            return None
+        if "Non-2xx" in w.stdout or "Socket errors" in w.stdout:
+            self.errors.append("%s [%s]: wrk saw errors: %s" % (what, mode, w.stdout.strip()))
+        return float(m.group(1))
+
+    def stop_server(self, srv, rdir, what, mode, served):
+        if srv.poll() is None:
+            srv.send_signal(signal.SIGTERM)
+        try:
+            _, err = srv.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            _, err = srv.communicate()
+            self.errors.append("%s [%s]: server did not stop on SIGTERM" % (what, mode))
+        if srv.returncode not in (0, None) and served:
+            self.errors.append("%s [%s]: server exit %s: %s" % (what, mode, srv.returncode,
+                                                               err.strip()[-300:]))
+        self.check_report(what, mode, rdir, 1, 0, err or "")
 
 
 # ---------------------------------------------------------------- workloads
@@ -473,12 +496,17 @@ def run_aiohttp(r, interp, cfg, res, have_wrk):
         if loop == "uvloop" and not interp.has_uvloop:
             res[key] = "SKIP (no uvloop)"
             continue
+        # Fresh servers each repetition: one server's luck (its hash seed,
+        # where its memory landed) is not every sample's.
         samples = {m: [] for m in ["none"] + LIB_MODES}
         for rep in range(cfg["wrk_reps"]):
-            for mode in list(samples) if rep % 2 == 0 else list(samples)[::-1]:
-                samples[mode].append(r.wrk_sample(interp, mode, loop, cfg["wrk_seconds"]))
+            got = r.wrk_rounds(interp, list(samples), loop, cfg["wrk_rounds"], cfg["wrk_seconds"],
+                               flip=rep % 2)  # each mode first as often as last
+            for mode, xs in got.items():
+                samples[mode] += xs
             log("  aiohttp/%s rep %d: %s" % (loop, rep + 1, "  ".join(
-                "%s %s" % (m, "%.0f req/s" % s[-1] if s[-1] else "ERR") for m, s in samples.items())))
+                "%s %s" % (m, "/".join("%.0f" % x if x else "ERR" for x in xs))
+                for m, xs in got.items())))
         res[key] = samples
 
 
@@ -526,7 +554,7 @@ def run_lag(r, interp, cfg, res):
         res[("lag", sites)] = (samples, spawn_ns, hold_ms)
 
 
-def run_callgrind(interps, lib, jobs, cache, tmp, errors):
+def run_callgrind(interps, lib, jobs, cache, errors):
     """{label: {(kind, mode): [measure() result per layout]}} for every
     interpreter, in a pool of JOBS (callgrind counts do not depend on the
     load)."""
@@ -539,10 +567,10 @@ def run_callgrind(interps, lib, jobs, cache, tmp, errors):
         it, kind, mode, layout = job
         try:
             if mode == "none" and cache:
-                got = callgrind.cached_base(cache, it.py, lib, kind, callgrind.TASKS, tmp, True,
+                got = callgrind.cached_base(cache, it.py, lib, kind, callgrind.TASKS, True,
                                             layout)
             else:
-                got = callgrind.measure(it.py, lib, mode, kind, tmp, split=layout == 0,
+                got = callgrind.measure(it.py, lib, mode, kind, split=layout == 0,
                                         layout=layout)
         except (RuntimeError, OSError, subprocess.SubprocessError) as e:
             return job, None, str(e)
@@ -608,14 +636,15 @@ def cell_lag(res, sites, which):
 
 # ---------------------------------------------------------------- tables
 
+def beside_none(samples, mode):
+    """(sample of MODE, the no-library sample it ran beside (churn:
+    `none@MODE`) or next to), per repetition."""
+    return list(zip(samples[mode], samples.get("none@" + mode, samples["none"])))
+
+
 def paired_ratios(samples, mode):
-    """Each sample of MODE over the no-library sample it ran beside (churn:
-    `none@MODE`) or next to."""
-    out = []
-    for a, b in zip(samples[mode], samples.get("none@" + mode, samples["none"])):
-        if a and b:
-            out.append(a / b)
-    return out
+    """Each sample of MODE over its no-library sample."""
+    return [a / b for a, b in beside_none(samples, mode) if a and b]
 
 
 def swapped_ratios(samples, mode):
@@ -624,7 +653,7 @@ def swapped_ratios(samples, mode):
     the other for a while (on this kind of machine, up to 2x for a minute)
     divides out: (L*b / N*a) * (L*a / N*b) = (L/N)^2.  A repetition without
     its pair is left out; with no pair at all, each repetition's ratio."""
-    runs = list(zip(samples[mode], samples.get("none@" + mode, samples["none"])))
+    runs = beside_none(samples, mode)
     out = []
     for (a, b), (c, d) in zip(runs[0::2], runs[1::2]):
         if a and b and c and d:
@@ -833,7 +862,7 @@ def noise_rows():
                     return "–"
                 lo, hi = quartiles(rs)
                 return "%.3f–%.3f (p25–p75 %.3f–%.3f, n=%d)" % (min(rs), max(rs), lo, hi, len(rs))
-            rows.append(("aiohttp req/s, %s loop, per-repetition ratios" % loop, MODE_LABEL[mode], f))
+            rows.append(("aiohttp req/s, %s loop, per-round ratios" % loop, MODE_LABEL[mode], f))
     return rows
 
 
@@ -950,8 +979,11 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "an untimed warm-up of 5%%, %s; a sample's time per task is that of its fastest "
                  "batch (as timeit: other processes only add time, and on this kind of machine "
                  "they slow one CPU or the other by up to 2x for seconds; the whole run's wall "
-                 "and CPU time, with the collector's periodic work, are their own rows). aiohttp: `wrk -t1 -c32 -d%ds` on 127.0.0.1, %d "
-                 "repetitions%s, the modes alternating as above. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
+                 "and CPU time, with the collector's periodic work, are their own rows). aiohttp: a server per mode, all up at once%s, and `wrk -t1 -c32 -d%ds` on "
+                 "127.0.0.1 against each in turn, %d rounds (the order reversed every other "
+                 "round, after an untimed one), %d repetitions with fresh servers (the first round "
+                 "reversed every other one): a ratio is "
+                 "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0, every mode's environment of "
                  "one size; on 3.10, the median over 8 memory layouts of the program (its type "
@@ -964,8 +996,8 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                     "on a CPU of its own (taskset, swapped every other repetition), so that what "
                     "slows the shared machine slows both" if PIN else
                     "each mode next to its no-library sample",
-                    cfg["wrk_seconds"], cfg["wrk_reps"],
-                    ", wrk and the server on a CPU each (taskset)" if PIN else "",
+                    " on one CPU and wrk on the other (taskset)" if PIN else "",
+                    cfg["wrk_seconds"], cfg["wrk_rounds"], cfg["wrk_reps"],
                     cfg["lag_reps"], "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
                     cfg["batch"], cfg["mem_reps"]))
     lines.append("- Library modes set only `TASKLEAK_OPTIONS=report_path=<temp>/tl.%p.json` "
@@ -1111,8 +1143,7 @@ def main():
         results = {}
         if "callgrind" in only:
             log("bench: callgrind, %d at a time" % args.cg_jobs)
-            for label, got in run_callgrind(interps, lib, args.cg_jobs, args.cg_cache, tmp,
-                                            r.errors).items():
+            for label, got in run_callgrind(interps, lib, args.cg_jobs, args.cg_cache, r.errors).items():
                 res = results.setdefault(label, {})
                 for (kind, mode), v in got.items():
                     res.setdefault(("cg", kind), {})[mode] = v   # one per layout

@@ -18,6 +18,11 @@ s = {"default": [1.05 * 1.7, 1.05 * 0.85, 1.04, None], "none@default": [0.85, 1.
 got = run.swapped_ratios(s, "default")
 assert len(got) == 1 and abs(got[0] - 1.05) < 1e-9, got
 assert run.swapped_ratios({"default": [1.1], "none": [1.0]}, "default") == [1.1 / 1.0]
+# Callgrind: 3.10 is counted in 8 layouts, the cell their median.
+import callgrind, types
+assert [callgrind.layouts(types.SimpleNamespace(version=v)) for v in [(3, 10, 13), (3, 11, 7)]] == [8, 1]
+base, lib = [{"main": 100}, {"main": 200}, {"main": 150}], [{"main": 110}, {"main": 260}, {"main": 152}]
+assert callgrind.extra(base, lib) == (10, [2, 10, 60])
 PY
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -35,8 +35,9 @@ A warm-up of max(1, N/20) tasks (at least one batch) runs untimed first.
 """
 
 import os
-# TL_LAYOUT=N (bench/callgrind.py): N pages mapped before anything else, so
-# that the interpreter's arenas land elsewhere (a memory layout of its own).
+# TL_LAYOUT=N (bench/callgrind.py): N pages more mapped before anything else,
+# so that the interpreter's arenas land elsewhere (a memory layout of its
+# own); 64 pages always, so that even layout 0 is an mmap, not the heap.
 _layout = bytearray(4096 * (64 + int(os.environ.get("TL_LAYOUT", "0"))))
 import argparse
 import asyncio
