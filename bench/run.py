@@ -367,14 +367,13 @@ class Runner:
     def wrk_rounds(self, interp, modes, loop, rounds, seconds, flip=0):
         """{mode: [req/s per round]}: a server per mode, all up at once on
         one CPU, and wrk on the other runs SECONDS against each in turn,
-        ROUNDS times (the order reversed every other round, from the first
-        with FLIP).  A ratio is of
-        samples seconds apart, so that a CPU slowed for seconds slows both
-        (one server per sample, minutes apart, gave ratios of 0.55-1.37)."""
+        ROUNDS times (round_order).  A ratio is of samples seconds apart, so
+        that a CPU slowed for seconds slows both (one server per sample,
+        minutes apart, gave ratios of 0.55-1.37)."""
         what = "%s aiohttp/%s" % (interp.label, loop)
         cpus = sorted(os.sched_getaffinity(0))[:2] if PIN else []
         pin = (lambda i: ["taskset", "-c", str(cpus[i])]) if PIN else (lambda i: [])
-        budget = rounds * len(modes) * (seconds + 1) + len(modes) * (seconds + 1) + 60
+        budget = (rounds + 1) * len(modes) * (seconds + 1) + 60  # the warm-up is a round
         servers, samples = {}, {m: [] for m in modes}
         try:
             for mode in modes:
@@ -389,12 +388,12 @@ class Runner:
                 m = re.match(r"READY (\d+)", line)
                 if not m:
                     self.errors.append("%s [%s]: server not ready: %r" % (what, mode, line))
-                    return {m: [None] * rounds for m in modes}
+                    return {mode: [None] * rounds for mode in modes}
                 ports[mode] = int(m.group(1))
             for mode in modes:  # warm-up, untimed
                 self.wrk(pin(0), ports[mode], seconds, what, mode)
             for rnd in range(rounds):
-                for mode in modes if (rnd + flip) % 2 == 0 else modes[::-1]:
+                for mode in round_order(modes, rnd, flip):
                     samples[mode].append(self.wrk(pin(0), ports[mode], seconds, what, mode))
         finally:
             for mode, (rdir, srv) in servers.items():
@@ -482,6 +481,13 @@ def run_churn(r, interp, cfg, res, kinds):
         res[("churn", kind)] = samples
         res[("whole", kind)] = whole
         res[("cpu", kind)] = cpu
+
+
+def round_order(modes, rnd, flip):
+    """The modes in round RND of a repetition: reversed every other round,
+    and the first round every other repetition (FLIP), so that over two
+    repetitions each mode runs first as often as last."""
+    return modes if (rnd + flip) % 2 == 0 else modes[::-1]
 
 
 def run_aiohttp(r, interp, cfg, res, have_wrk):
@@ -981,8 +987,8 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "they slow one CPU or the other by up to 2x for seconds; the whole run's wall "
                  "and CPU time, with the collector's periodic work, are their own rows). aiohttp: a server per mode, all up at once%s, and `wrk -t1 -c32 -d%ds` on "
                  "127.0.0.1 against each in turn, %d rounds (the order reversed every other "
-                 "round, after an untimed one), %d repetitions with fresh servers (the first round "
-                 "reversed every other one): a ratio is "
+                 "round, after an untimed one), %d repetitions with fresh servers (the first round's "
+                 "order reversed every other repetition): a ratio is "
                  "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0, every mode's environment of "

@@ -18,6 +18,10 @@ s = {"default": [1.05 * 1.7, 1.05 * 0.85, 1.04, None], "none@default": [0.85, 1.
 got = run.swapped_ratios(s, "default")
 assert len(got) == 1 and abs(got[0] - 1.05) < 1e-9, got
 assert run.swapped_ratios({"default": [1.1], "none": [1.0]}, "default") == [1.1 / 1.0]
+# aiohttp rounds: over two repetitions, each mode first as often as last.
+modes = ["none", "default", "native=0"]
+orders = [run.round_order(modes, rnd, flip) for flip in (0, 1) for rnd in range(3)]
+assert all([o[0] for o in orders].count(m) == [o[-1] for o in orders].count(m) for m in modes), orders
 # Callgrind: 3.10 is counted in 8 layouts, the cell their median.
 import callgrind, types
 assert [callgrind.layouts(types.SimpleNamespace(version=v)) for v in [(3, 10, 13), (3, 11, 7)]] == [8, 1]
