@@ -121,13 +121,15 @@ int tl_frames_capture(void *ts, uintptr_t *words, int max_frames, struct tl_fram
             /* Every frame walked, as stored: 3.14+ a tagged reference.  A
              * frame not counted may only be an entry frame. */
             uintptr_t raw = TL_FIELD(f, L->frame_code, uintptr_t);
-            keep = k < keys->capacity && (counted || is_entry_exec(raw));
+            keep = k < keys->capacity - 1 && (counted || is_entry_exec(raw));
             if (keep)
                 keys->key[k++] = (struct tl_frame_key){raw, frame_position(L, f), (uintptr_t)f};
         }
         n += counted;
     }
     if (keys) {
+        if (keep)
+            keys->key[k] = (struct tl_frame_key){0, 0, TL_NOT_A_FRAME};
         keys->n = keep ? k : -1;
         keys->whole = f == NULL;
     }
@@ -208,7 +210,7 @@ static inline __attribute__((always_inline)) int same_walk(const char *f,
      * the two is predicted, so the frames' loads need not wait for one
      * another (a chain of dependent loads is most of a walk's time).  A
      * frame is read only once the link to it is checked. */
-    for (; k < end; k++) {
+    for (;; k++) { /* to the sentinel, where no frame is */
         const char *at = (const char *)k->frame;
         GOTO_IF_MOVED(f, at);
         if (!FRAME_IS(at, k))

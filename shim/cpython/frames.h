@@ -24,10 +24,12 @@ struct tl_frame_key {
  * entry frames too, which a trace leaves out), up to `capacity`.  Two
  * walks with the same keys give the same trace, as long as the code
  * objects of the keys live: interned ones (the depot keeps them). */
+/* No frame's address (an odd one): the comparison walk's end mark. */
+#define TL_NOT_A_FRAME ((uintptr_t)1)
 struct tl_frame_keys {
     int n;     /* -1: not comparable (too many, or a frame of an unknown kind) */
     int whole; /* the walk ended with the stack, not at max_frames */
-    int capacity;
+    int capacity; /* n + 1 at most: key[n] is a sentinel, frame TL_NOT_A_FRAME */
     struct tl_frame_key *key;
 };
 

@@ -54,7 +54,7 @@ struct thread_memory {
     struct tl_frame_key keys[];
 };
 /* A walk passes over the interpreter's entry frames too: room for them. */
-#define KEYS_PER_SITE(depth) (2 * (depth) + 16)
+#define KEYS_PER_SITE(depth) (2 * (depth) + 16 + 1) /* + the sentinel */
 static __thread struct thread_memory *mine __attribute__((tls_model("initial-exec")));
 /* This thread's last native stack answer: a loop spawning from one place
  * takes no lock there (small: initial-exec TLS must fit the loader's
