@@ -14,6 +14,9 @@ int tl_frames_in_main_interpreter(void);
  * (GIL held): one read of it serves a whole hook. */
 void *tl_frames_main_thread_state(void);
 
+/* No frame's address (an odd one): the comparison walk's end mark. */
+#define TL_NOT_A_FRAME ((uintptr_t)1)
+
 /* A frame as it is stored: its executable (the raw field: 3.14+ a tagged
  * reference) and its position in that code (the raw field too); and where
  * the frame was, a guess for the next walk, never read unchecked. */
@@ -24,12 +27,10 @@ struct tl_frame_key {
  * entry frames too, which a trace leaves out), up to `capacity`.  Two
  * walks with the same keys give the same trace, as long as the code
  * objects of the keys live: interned ones (the depot keeps them). */
-/* No frame's address (an odd one): the comparison walk's end mark. */
-#define TL_NOT_A_FRAME ((uintptr_t)1)
 struct tl_frame_keys {
     int n;     /* -1: not comparable (too many, or a frame of an unknown kind) */
     int whole; /* the walk ended with the stack, not at max_frames */
-    int capacity; /* n + 1 at most: key[n] is a sentinel, frame TL_NOT_A_FRAME */
+    int capacity; /* > n: key[n] is the end mark, frame TL_NOT_A_FRAME */
     struct tl_frame_key *key;
 };
 
