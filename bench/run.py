@@ -93,8 +93,9 @@ NOTES_MARK = "<!-- notes: kept by bench/run.py -->"
 
 MODES = ["none", "default", "native=0", "debug"]
 LIB_MODES = ["default", "native=0"]
+AIOHTTP_MODES = ["none", "control"] + LIB_MODES
 MODE_LABEL = {"none": "no library", "default": "default", "native=0": "`native=0`",
-              "debug": "`PYTHONASYNCIODEBUG=1`"}
+              "debug": "`PYTHONASYNCIODEBUG=1`", "control": "no library, A/A control"}
 CHURN = ["shallow", "deep", "cancel"]
 CHURN_LABEL = {"shallow": "shallow churn", "deep": "deep churn (20 frames)",
                "cancel": "cancel churn"}
@@ -504,7 +505,9 @@ def run_aiohttp(r, interp, cfg, res, have_wrk):
             continue
         # Fresh servers each repetition: one server's luck (its hash seed,
         # where its memory landed) is not every sample's.
-        samples = {m: [] for m in ["none"] + LIB_MODES}
+        # A second no-library server: how far apart two of the same are
+        # (the noise floor a library mode's ratio is read against).
+        samples = {m: [] for m in AIOHTTP_MODES}
         for rep in range(cfg["wrk_reps"]):
             got = r.wrk_rounds(interp, list(samples), loop, cfg["wrk_rounds"], cfg["wrk_seconds"],
                                flip=rep % 2)  # each mode first as often as last
@@ -702,7 +705,7 @@ def cell_aiohttp(res, loop, mode):
     if not rs:
         return "ERR"
     x = median(rs)
-    return "%.3f %s" % (x, OK if x >= AIOHTTP_BUDGET else MISS)
+    return "%.3f" % x if mode == "control" else "%.3f %s" % (x, OK if x >= AIOHTTP_BUDGET else MISS)
 
 
 def mem_figures(s, mode):
@@ -758,8 +761,9 @@ def ratio_rows():
                     rows.append((CHURN_LABEL[kind] + ", " + label, MODE_LABEL[mode], "–",
                                  lambda res, k=kind, m=mode, w=which: cell_cpu(res, k, m, w)))
     for loop in LOOPS:
-        for mode in LIB_MODES:
-            rows.append(("aiohttp req/s, %s loop" % loop, MODE_LABEL[mode], "≥ %.2f" % AIOHTTP_BUDGET,
+        for mode in AIOHTTP_MODES[1:]:
+            rows.append(("aiohttp req/s, %s loop" % loop, MODE_LABEL[mode],
+                         "–" if mode == "control" else "≥ %.2f" % AIOHTTP_BUDGET,
                          lambda res, l=loop, m=mode: cell_aiohttp(res, l, m)))
     for mode in LIB_MODES:
         rows.append(("memory at %s tasks, over no library" % MEM_MARKS[0], MODE_LABEL[mode],
@@ -832,7 +836,7 @@ def abs_rows():
                 return "%.0f%s" % (median(xs), spread(xs)) if xs else "ERR"
             rows.append((CHURN_LABEL[kind] + ", ns/task", MODE_LABEL[mode], f))
     for loop in LOOPS:
-        for mode in ["none"] + LIB_MODES:
+        for mode in AIOHTTP_MODES:
             def f(res, l=loop, m=mode):
                 s = res.get(("aiohttp", l))
                 if s is None:
@@ -862,7 +866,7 @@ def noise_rows():
             rows.append(("%s, per-repetition ratios" % CHURN_LABEL[kind], MODE_LABEL[mode],
                          lambda res, k=kind, m=mode: cell_noise(res, k, m)))
     for loop in LOOPS:
-        for mode in LIB_MODES:
+        for mode in AIOHTTP_MODES[1:]:
             def f(res, l=loop, m=mode):
                 s = res.get(("aiohttp", l))
                 if not isinstance(s, dict):
@@ -933,11 +937,13 @@ def misses(interps, results):
             s = res.get(("aiohttp", loop))
             if not isinstance(s, dict):
                 continue
+            aa = paired_ratios(s, "control")
             for mode in LIB_MODES:
                 rs = paired_ratios(s, mode)
                 if rs and median(rs) < AIOHTTP_BUDGET:
-                    out.append("%s, aiohttp/%s, %s: %.3f < %.2f of no library"
-                               % (it.label, loop, mode, median(rs), AIOHTTP_BUDGET))
+                    out.append("%s, aiohttp/%s, %s: %.3f < %.2f of no library%s"
+                               % (it.label, loop, mode, median(rs), AIOHTTP_BUDGET,
+                                  " (A/A control %.3f)" % median(aa) if aa else ""))
         s = res.get(("memory",))
         if s:
             for mode in LIB_MODES:
@@ -989,7 +995,7 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "an untimed warm-up of 5%%, %s; a sample's time per task is that of its fastest "
                  "batch (as timeit: other processes only add time, and on this kind of machine "
                  "they slow one CPU or the other by up to 2x for seconds; the whole run's wall "
-                 "and CPU time, with the collector's periodic work, are their own rows). aiohttp: a server per mode, all up at once%s, and `wrk -t1 -c32 -d%ds` on "
+                 "and CPU time, with the collector's periodic work, are their own rows). aiohttp: a server per mode and a second one of no library (the A/A control: its ratio is how far apart two servers of the same are), all up at once%s, and `wrk -t1 -c32 -d%ds` on "
                  "127.0.0.1 against each in turn, %d rounds (the order reversed every other "
                  "round, after an untimed one), %d repetitions with fresh servers (the first round's "
                  "order reversed every other repetition): a ratio is "
