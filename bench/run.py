@@ -93,7 +93,8 @@ NOTES_MARK = "<!-- notes: kept by bench/run.py -->"
 
 MODES = ["none", "default", "native=0", "debug"]
 LIB_MODES = ["default", "native=0"]
-AIOHTTP_MODES = ["none", "control"] + LIB_MODES
+AIOHTTP_RATIOS = ["control"] + LIB_MODES  # each beside "none"
+AIOHTTP_MODES = ["none"] + AIOHTTP_RATIOS
 MODE_LABEL = {"none": "no library", "default": "default", "native=0": "`native=0`",
               "debug": "`PYTHONASYNCIODEBUG=1`", "control": "no library, A/A control"}
 CHURN = ["shallow", "deep", "cancel"]
@@ -761,7 +762,7 @@ def ratio_rows():
                     rows.append((CHURN_LABEL[kind] + ", " + label, MODE_LABEL[mode], "–",
                                  lambda res, k=kind, m=mode, w=which: cell_cpu(res, k, m, w)))
     for loop in LOOPS:
-        for mode in AIOHTTP_MODES[1:]:
+        for mode in AIOHTTP_RATIOS:
             rows.append(("aiohttp req/s, %s loop" % loop, MODE_LABEL[mode],
                          "–" if mode == "control" else "≥ %.2f" % AIOHTTP_BUDGET,
                          lambda res, l=loop, m=mode: cell_aiohttp(res, l, m)))
@@ -866,7 +867,7 @@ def noise_rows():
             rows.append(("%s, per-repetition ratios" % CHURN_LABEL[kind], MODE_LABEL[mode],
                          lambda res, k=kind, m=mode: cell_noise(res, k, m)))
     for loop in LOOPS:
-        for mode in AIOHTTP_MODES[1:]:
+        for mode in AIOHTTP_RATIOS:
             def f(res, l=loop, m=mode):
                 s = res.get(("aiohttp", l))
                 if not isinstance(s, dict):

@@ -52,10 +52,15 @@ static void build(const struct tl_layout *l, struct stack *s, int n)
     }
 }
 
+/* Captures, and checks the trace: each frame's code object (untagged) and
+ * byte offset. */
 static int capture(struct stack *s, struct tl_frame_keys *keys, int max_frames)
 {
-    uintptr_t words[2 * 16];
-    return tl_frames_capture(s->ts, words, max_frames, keys);
+    uintptr_t words[2 * 32];
+    int n = tl_frames_capture(s->ts, words, max_frames, keys);
+    for (int i = 0; i < n && i < NFRAMES; i++)
+        CHECK(words[2 * i] == (uintptr_t)codes[i] && words[2 * i + 1] == (uintptr_t)(2 * (i + 1)));
+    return n;
 }
 
 static void check_shape(int minor)
