@@ -169,15 +169,21 @@ def data_misses(events, level):
 
 
 def annotate(cg_file, lib_name):
-    """{(function, object basename): [self Ir, L1d, L2 data misses]} of a
-    callgrind output file (LIB_NAME: the library's file name)."""
+    """parse_annotate() of callgrind_annotate's table for CG_FILE."""
     # From /: file names stay whole (it shortens those under its directory).
     p = subprocess.run(["callgrind_annotate", "--threshold=100", "--auto=no",
                         "--show=Ir,D1mr,D1mw,DLmr,DLmw", cg_file], cwd="/",
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+    return parse_annotate(p.stdout, lib_name)
+
+
+def parse_annotate(text, lib_name):
+    """{(function, object basename): [self Ir, L1d, L2 data misses]} of
+    callgrind_annotate --show=Ir,D1mr,D1mw,DLmr,DLmw (LIB_NAME: the
+    library's file name)."""
     rows = {}
     count = r"([\d,]+|\.)(?:\s+\(\s*[\d.]+%\))?\s+"   # "." is none
-    for line in p.stdout.splitlines():
+    for line in text.splitlines():
         if line.startswith("-- ") or "=>" in line:
             break   # the function table is over
         m = re.match(r"\s*" + count * 5 + r"(.*?)\s*$", line)

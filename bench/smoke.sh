@@ -27,6 +27,20 @@ import callgrind, types
 assert [callgrind.layouts(types.SimpleNamespace(version=v)) for v in [(3, 10, 13), (3, 11, 7)]] == [8, 1]
 base, lib = [{"main": 100}, {"main": 200}, {"main": 150}], [{"main": 110}, {"main": 260}, {"main": 152}]
 assert callgrind.extra(base, lib) == (10, [2, 10, 60])
+# Its function table: five counts ("." is none), recursion levels merged,
+# the library's inlined code by its file.
+table = """Ir                   D1mr           D1mw        DLmr        DLmw         file:function
+--------------------------------------------------------------------------------
+1,362,573,257 (100.0%) 9 (100.0%) 9 (100.0%) 9 (100.0%) 9 (100.0%)  PROGRAM TOTALS
+426,954,472 (31.33%) 1,000 ( 1.77%) 20 ( 2.23%) 3 ( 0.01%) . ???:_PyEval_EvalFrameDefault'2 [/usr/bin/python3.11]
+ 74,742,519 ( 5.49%)   100 ( 0.66%)  .         .          2 ( 0.74%) ???:_PyEval_EvalFrameDefault [/usr/bin/python3.11]
+  9,197,806 ( 0.66%) 620,518 ( 4.16%) . 1,500 ( 0.04%) . ROOT/shim/cpython/frames.c:tl_capture_stack
+-- Auto-annotated source: x.c
+  1 (1.0%) 1 1 1 1 ???:after [x]
+""".replace("ROOT", callgrind.ROOT)
+got = callgrind.parse_annotate(table, "libtaskleak.so")
+assert got == {("_PyEval_EvalFrameDefault", "python3.11"): [501696991, 1120, 5],
+               ("tl_capture_stack", "libtaskleak.so"): [9197806, 620518, 1500]}, got
 PY
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
