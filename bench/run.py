@@ -626,11 +626,8 @@ def cell_cg(res, kind, mode):
 
 def cell_misses(res, kind, mode):
     """L1d and L2 data misses per task MODE adds (the program's thread)."""
-    got = res.get(("cg", kind))
-    if not got or mode not in got or "none" not in got:
-        return "–"
-    return "L1d %+.1f, L2 %+.2f" % (callgrind.extra(got["none"], got[mode], "d1")[0],
-                                    callgrind.extra(got["none"], got[mode], "l2")[0])
+    d1, l2 = cg_extra(res, kind, mode, "d1"), cg_extra(res, kind, mode, "l2")
+    return "–" if d1 is None else "L1d %+.1f, L2 %+.2f" % (d1, l2)
 
 
 def cell_lag(res, sites, which):
@@ -1031,8 +1028,9 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "cache hashes attribute names' addresses: the layout alone moves deep churn by "
                  "up to 1,400 Ir/task, with or without the library). Data misses: the same runs "
                  "under callgrind's cache simulation (L1d 32 KiB and L2 512 KiB, 8-way: a Zen 2/3 "
-                 "core's), reads and writes; deterministic for one layout, and the layout moves "
-                 "them (debian-3.11 deep churn, L2: +1.5 and +2.9 per task in two checkouts)."
+                 "core's), reads and writes; they move with the memory layout more than the "
+                 "instructions do (debian-3.11 deep churn, L2: +1.5, +2.9, +3.0 and +4.0 per task "
+                 "in four runs of one build), so they have no budget."
                  % (cfg["debug_reps"], cfg["reps"],
                     "/".join("%s %d" % (k, cfg["churn_tasks"][k]) for k in CHURN),
                     cfg["batch"], cfg["debug_div"],
