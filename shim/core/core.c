@@ -43,10 +43,14 @@ static double monotonic(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static void read_pair(uint64_t *ticks, double *t);
+
 __attribute__((constructor(101))) static void core_init(void)
 {
-    start = monotonic();
-    start_ticks = tl_ticks();
+    /* The first anchor is a pair like any other (start is 0 here, so the
+     * pair's time is the clock's): a preemption between two plain reads
+     * put every early stamp milliseconds off (sid-3.14, created_t_exact). */
+    read_pair(&start_ticks, &start);
     tl_anchors_init(&anchors, start_ticks, 0, ANCHOR_EVERY);
     tl_depot_init(&tl_py_stacks);
     tl_depot_init(&tl_native_stacks);
