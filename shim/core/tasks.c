@@ -53,6 +53,10 @@ static struct {
     /* The records with a watch (cancelled, not judged ended): what a sweep
      * looks at, without walking the table. */
     struct tl_task *watched, *last_watched;
+    /* The spawns kept in task objects (tl_task_spawned_in), newest first. */
+    struct tl_inobj *inobj;
+    uint64_t n_inobj;
+    size_t inobj_offset;
 } T = {.lock = TL_LOCK_INITIALIZER};
 
 /* Fibonacci hashing: the product's top bits, the best mixed (task
@@ -288,13 +292,10 @@ static void drop_content(struct slot *sl)
     recycle(t);
 }
 
-uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
-                         uint32_t created_native, pid_t thread_id, uint64_t ticks)
+/* Put a plain task in the table (lock held); its id, 0 when it is full. */
+static uint64_t put_plain(uintptr_t addr, struct spawn sp)
 {
-    tl_lock(&T.lock);
     maybe_grow();
-    T.stats.tasks_created++;
-    T.next_id++;
     /* One probe finds the slot, or the task: __init__ called again on a
      * live task, where the new call wins. */
     struct slot *sl = T.nslots ? place(addr) : NULL;
@@ -303,15 +304,92 @@ uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
     else if (sl && (T.records + 1) * 4 <= T.nslots * 3)
         T.records++;
     else
-        sl = NULL;
-    uint64_t id = 0;
-    if (sl) {
-        *sl = (struct slot){.key = addr | PLAIN,
-                            .spawn = {T.next_id, ticks, thread_id, coro, created_py, created_native}};
-        id = T.next_id;
-    }
+        return 0;
+    *sl = (struct slot){.key = addr | PLAIN, .spawn = sp};
+    return sp.id;
+}
+
+uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
+                         uint32_t created_native, pid_t thread_id, uint64_t ticks)
+{
+    tl_lock(&T.lock);
+    T.stats.tasks_created++;
+    T.next_id++;
+    uint64_t id = put_plain(addr, (struct spawn){T.next_id, ticks, thread_id, coro, created_py,
+                                                 created_native});
     tl_unlock(&T.lock);
     return id;
+}
+
+/* ---- spawns kept in their task objects ----------------------------------- */
+
+void tl_tasks_inobj_offset(size_t offset)
+{
+    T.inobj_offset = offset;
+}
+
+static void inobj_unlink(struct tl_inobj *o)
+{
+    if (o->prev)
+        o->prev->next = o->next;
+    else
+        T.inobj = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
+    o->next = o->prev = NULL;
+    o->id = 0;
+    T.n_inobj--;
+}
+
+static void record_of_inobj(struct tl_task *rec, const struct tl_inobj *o)
+{
+    *rec = (struct tl_task){.addr = (uintptr_t)o - T.inobj_offset, .id = o->id,
+                            .created_ticks = o->created_ticks, .thread_id = o->thread_id,
+                            .coro = o->coro, .created_py = o->created_py,
+                            .created_native = o->created_native};
+}
+
+uint64_t tl_task_spawned_in(struct tl_inobj *o, uint32_t coro, uint32_t created_py,
+                            uint32_t created_native, pid_t thread_id, uint64_t ticks)
+{
+    tl_lock(&T.lock);
+    T.stats.tasks_created++;
+    uint64_t id = ++T.next_id;
+    *o = (struct tl_inobj){.next = T.inobj, .id = id, .created_ticks = ticks,
+                           .thread_id = thread_id, .coro = coro, .created_py = created_py,
+                           .created_native = created_native};
+    if (T.inobj)
+        T.inobj->prev = o;
+    T.inobj = o;
+    T.n_inobj++;
+    tl_unlock(&T.lock);
+    return id;
+}
+
+int tl_task_ended_in(struct tl_inobj *o, enum tl_state st)
+{
+    /* Never cancelled (a cancel moves it to the table): quiet unless pending. */
+    if (!o->id || st == TL_PENDING)
+        return 0;
+    tl_lock(&T.lock);
+    inobj_unlink(o);
+    T.stats.tasks_done++;
+    tl_unlock(&T.lock);
+    return 1;
+}
+
+void tl_task_adopt(struct tl_inobj *o)
+{
+    if (!o->id)
+        return;
+    tl_lock(&T.lock);
+    struct spawn sp = {o->id, o->created_ticks, o->thread_id, o->coro, o->created_py,
+                       o->created_native};
+    uintptr_t addr = (uintptr_t)o - T.inobj_offset;
+    inobj_unlink(o);
+    o->thread_id = TL_INOBJ_IN_TABLE;
+    put_plain(addr, sp);
+    tl_unlock(&T.lock);
 }
 
 int tl_task_cancelled(uintptr_t addr, uint64_t ticks, uint32_t stack, int scope,
@@ -582,6 +660,14 @@ void tl_tasks_end_all_but(uintptr_t *pending, size_t n)
             T.ended_alive++;
         }
     }
+    for (struct tl_inobj *o = T.inobj, *next; o; o = next) {
+        next = o->next;
+        uintptr_t addr = (uintptr_t)o - T.inobj_offset;
+        if (!bsearch(&addr, pending, n, sizeof *pending, cmp_addr)) {
+            inobj_unlink(o);
+            T.stats.tasks_done++;
+        }
+    }
     tl_unlock(&T.lock);
 }
 
@@ -598,7 +684,7 @@ size_t tl_tasks_watched(struct tl_task_view *out, size_t max)
 
 static size_t count_records(void)
 {
-    return T.records;
+    return T.records + T.n_inobj;
 }
 
 static size_t count_leaks(void)
@@ -640,7 +726,7 @@ void tl_tasks_visit(struct tl_stats *stats, tl_leak_visitor visit, void *ctx)
      * fields a stuck entry's resolution may still change. */
     struct tl_leak *copies = copies_locked(count_leaks);
     *stats = T.stats;
-    stats->tasks_live = T.records - T.ended_alive;
+    stats->tasks_live = T.records - T.ended_alive + T.n_inobj;
     size_t n = (size_t)T.n_leaks, i = 0;
     if (!copies) { /* no memory: visit in place, as the slow path */
         for (const struct tl_leak *l = T.leaks; l; l = l->next)
@@ -677,19 +763,26 @@ int tl_task_snapshot(uintptr_t addr, struct tl_outcome *outcome,
     return 1;
 }
 
+static void copy_pending(struct tl_leak *l, const struct tl_task *t)
+{
+    copy_record(l, t);
+    l->outcome.state = TL_PENDING;
+    l->t_ended = l->t_resolved = -1;
+}
+
 size_t tl_tasks_snapshot_all(struct tl_leak **out)
 {
     struct tl_leak *items = copies_locked(count_records);
     size_t n = 0;
+    struct tl_task tmp;
     for (size_t i = 0; items && i < T.nslots; i++) {
-        struct tl_task tmp;
         const struct tl_task *t = T.slots[i].key ? view_of(&T.slots[i], &tmp) : NULL;
-        if (!t || t->ended)
-            continue;
-        struct tl_leak *l = &items[n++];
-        copy_record(l, t);
-        l->outcome.state = TL_PENDING;
-        l->t_ended = l->t_resolved = -1;
+        if (t && !t->ended)
+            copy_pending(&items[n++], t);
+    }
+    for (const struct tl_inobj *o = items ? T.inobj : NULL; o; o = o->next) {
+        record_of_inobj(&tmp, o);
+        copy_pending(&items[n++], &tmp);
     }
     tl_unlock(&T.lock);
     struct tl_time_pair now = tl_time_pair(); /* one clock read for all */
@@ -744,6 +837,13 @@ void tl_tasks_reset_after_fork(void)
     /* The child owns nothing of the parent's: drop records and leaks. The
      * memory is the parent's copy; leaking it is cheaper than walking it. */
     tl_lock_reset(&T.lock);
+    /* The spawns in objects are the child's copies: unmarked, one by one. */
+    for (struct tl_inobj *o = T.inobj, *next; o; o = next) {
+        next = o->next;
+        *o = (struct tl_inobj){0};
+    }
+    T.inobj = NULL;
+    T.n_inobj = 0;
     T.slots = NULL;
     T.nslots = 0;
     T.leaks = T.last_leak = NULL;

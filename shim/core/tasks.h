@@ -134,6 +134,31 @@ void tl_tasks_reset_after_fork(void);
 
 uint64_t tl_task_spawned(uintptr_t addr, uint32_t coro, uint32_t created_py,
                          uint32_t created_native, pid_t thread_id, uint64_t ticks);
+
+/* A plain task's spawn kept in the task object itself, `offset` bytes into
+ * it (the hooks grow the type): its common ending then touches no table.
+ * Zeroed memory has none.  Linked, for the snapshots taken without the GIL;
+ * every link and id changes under the table lock with the GIL held. */
+struct tl_inobj {
+    struct tl_inobj *next, *prev;
+    uint64_t id; /* 0: no spawn here */
+    uint64_t created_ticks;
+    pid_t thread_id; /* with id 0: TL_INOBJ_IN_TABLE once moved there */
+    uint32_t coro, created_py, created_native;
+};
+/* The table keeps the task from then on (48 bytes in all: a pymalloc size
+ * class more would cost more misses than the table saves). */
+#define TL_INOBJ_IN_TABLE ((pid_t)-1)
+void tl_tasks_inobj_offset(size_t offset);
+/* Record a spawn in `o`, which has none and was never in the table. */
+uint64_t tl_task_spawned_in(struct tl_inobj *o, uint32_t coro, uint32_t created_py,
+                            uint32_t created_native, pid_t thread_id, uint64_t ticks);
+/* tl_task_ended_quietly for a spawn in its object: 1 when it went (the task
+ * is done), 0 when it must be judged or is not there. */
+int tl_task_ended_in(struct tl_inobj *o, enum tl_state st);
+/* Move the spawn of `o` (if any) into the table, before anything but its
+ * quiet ending looks the task up by address. */
+void tl_task_adopt(struct tl_inobj *o);
 /* Record an effective cancel.  Returns 1 when it is the task's first, 0
  * otherwise, -1 if unknown.  `*watch` (the hooks' weak reference; may be
  * NULL) is taken, and set to NULL, when the record has none yet: the caller

@@ -7,6 +7,8 @@
 
 #define TL_OFF_OB_TYPE 8
 #define TL_OFF_TP_NAME 24
+#define TL_OFF_TP_BASICSIZE 32
+#define TL_OFF_TP_ITEMSIZE 40
 #define TL_OFF_TP_INIT 296
 #define TL_OFF_TP_FINALIZE 392
 #define TL_OFF_DESCR_METHOD 40  /* PyMethodDescrObject.d_method */

@@ -21,6 +21,7 @@
 #include "cpython/frames.h"
 #include "cpython/version.h"
 #include "hooks/capture.h"
+#include "hooks/task_hooks.h"
 
 #define MAX_SLOTS 512
 
@@ -306,7 +307,7 @@ static void sooner(struct tl_wait *w, double deadline)
 
 static void add_task(struct tl_wait *w, PyObject *obj)
 {
-    uint64_t id = is_task(obj) ? tl_task_id((uintptr_t)obj) : 0;
+    uint64_t id = is_task(obj) ? tl_task_id_of(obj) : 0;
     if (!id)
         return;
     uint64_t *ids = realloc(w->tasks, (w->n_tasks + 1) * sizeof *ids);

@@ -38,6 +38,32 @@ static void *orig_cancel, *orig_uncancel;
 static PyObject *patched[MAX_TYPES];
 static int n_patched;
 
+/* Where _asyncio.Task keeps a plain task's spawn (struct tl_inobj), past its
+ * own fields: the type grows by one at patch time, before it has instances;
+ * 0 when it did not (attach, instances).  Subclasses keep the table. */
+static Py_ssize_t inobj_offset;
+
+static struct tl_inobj *inobj_of(PyObject *task)
+{
+    return inobj_offset && TL_TYPE(task) == patched[0]
+               ? (struct tl_inobj *)((char *)task + inobj_offset)
+               : NULL;
+}
+
+uintptr_t tl_task_tracked(PyObject *task)
+{
+    struct tl_inobj *o = inobj_of(task);
+    if (o)
+        tl_task_adopt(o);
+    return (uintptr_t)task;
+}
+
+uint64_t tl_task_id_of(PyObject *task)
+{
+    struct tl_inobj *o = inobj_of(task);
+    return o && o->id ? o->id : tl_task_id((uintptr_t)task);
+}
+
 /* The task whose cancel() is running on this thread (its address), to
  * attribute the cancels C forwards from it to the task it awaits. */
 static __thread uintptr_t cancelling_task __attribute__((tls_model("initial-exec")));
@@ -71,14 +97,19 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
     uint32_t coro_name = tl_pytask_coro_name(coro_arg(args, kwds));
     uint32_t py = tl_capture_stack(ts, TL_SITE_SPAWN);
     uint32_t native = tl_capture_native(py);
-    /* Recorded before the real __init__: an eager task runs inside it. */
-    tl_task_spawned((uintptr_t)self, coro_name, py, native, tl_thread_id(), t0);
+    /* Recorded before the real __init__: an eager task runs inside it.  A
+     * task __init__ed again goes to the table, where the new call wins. */
+    struct tl_inobj *o = inobj_of(self);
+    if (o && !o->id && o->thread_id != TL_INOBJ_IN_TABLE)
+        tl_task_spawned_in(o, coro_name, py, native, tl_thread_id(), t0);
+    else
+        tl_task_spawned(tl_task_tracked(self), coro_name, py, native, tl_thread_id(), t0);
     tl_collector_poke_fn();
     if (timed)
         tl_hook_timed(TL_HOOK_SPAWN, tl_ticks() - t0, 1);
     int rc = orig_init(self, args, kwds);
     if (rc < 0)
-        tl_task_destroyed((uintptr_t)self, 0, TL_NO_LEAK, NULL, 0);
+        tl_task_destroyed(tl_task_tracked(self), 0, TL_NO_LEAK, NULL, 0);
     return rc;
 }
 
@@ -90,7 +121,7 @@ static void hook_finalize(PyObject *self)
         /* A collection run elsewhere (3.8: one for all interpreters) may
          * finalize a task of ours: the record must not outlive it.  Its
          * watch, if a weak reference, is left: not this interpreter's. */
-        tl_task_destroyed((uintptr_t)self, 0, TL_NO_LEAK, NULL, 0);
+        tl_task_destroyed(tl_task_tracked(self), 0, TL_NO_LEAK, NULL, 0);
         orig_finalize(self);
         return;
     }
@@ -98,13 +129,15 @@ static void hook_finalize(PyObject *self)
     uint64_t t0 = timed ? tl_ticks() : 0;
     enum tl_state st;
     void *watch = NULL;
-    int quiet = tl_pytask_state_fast(self, &st) ? tl_task_ended_quietly((uintptr_t)self, st, &watch)
-                                                : 0;
+    struct tl_inobj *o = inobj_of(self);
+    int quiet = !tl_pytask_state_fast(self, &st) ? 0
+                : o && tl_task_ended_in(o, st)   ? 1
+                                                 : tl_task_ended_quietly(tl_task_tracked(self), st, &watch);
     if (quiet) {
         tl_judge_release_watch(watch);
     } else {
         struct tl_task_view v;
-        if (tl_task_view((uintptr_t)self, &v)) {
+        if (tl_task_view(tl_task_tracked(self), &v)) {
             PyObject *t, *val, *tb;
             tl_py.PyErr_Fetch(&t, &val, &tb);
             tl_judge_destroyed(self, &v);
@@ -161,7 +194,7 @@ static PyObject *cancel_end(PyObject *self, PyObject *result, struct cancel_call
     cancelling_task = c->outer;
     uint64_t t0 = c->timed ? tl_ticks() : 0;
     if (result && result != tl_py.None && tl_py.PyObject_IsTrue(result) == 1) {
-        uint64_t outer = c->outer ? tl_task_id(c->outer) : 0;
+        uint64_t outer = c->outer ? tl_task_id_of((PyObject *)c->outer) : 0;
         int scope = outer ? TL_SCOPE_NONE : tl_capture_scope_of_stack(c->stack);
         if (__builtin_expect(scope & TL_CAPTURE_AT_SHUTDOWN, 0)) { /* asyncio.run's end */
             scope &= ~TL_CAPTURE_AT_SHUTDOWN;
@@ -170,7 +203,7 @@ static PyObject *cancel_end(PyObject *self, PyObject *result, struct cancel_call
         /* Still suspended where the CancelledError will be delivered. */
         uint32_t delivered = tl_pytask_awaiting(self);
         void *watch = tl_judge_new_watch(self, destruction_seen(self));
-        tl_task_cancelled((uintptr_t)self, c->t0, c->stack, scope, outer, c->message,
+        tl_task_cancelled(tl_task_tracked(self), c->t0, c->stack, scope, outer, c->message,
                           delivered, &watch);
         tl_judge_release_watch(watch);
     } else {
@@ -213,8 +246,8 @@ static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
         return r;
     uint64_t t0 = tl_ticks();
     if (r)
-        tl_task_uncancelled((uintptr_t)self, (tl_capture_scope_of_stack(tl_capture_py(1)) &
-                                              ~TL_CAPTURE_AT_SHUTDOWN) != TL_SCOPE_NONE);
+        tl_task_uncancelled(tl_task_tracked(self), (tl_capture_scope_of_stack(tl_capture_py(1)) &
+                                                    ~TL_CAPTURE_AT_SHUTDOWN) != TL_SCOPE_NONE);
     tl_hook_account(TL_HOOK_UNCANCEL, tl_ticks() - t0, 1);
     return r;
 }
@@ -264,7 +297,27 @@ static int patch_methods(PyObject *type)
     return 0;
 }
 
-int tl_task_hooks_patch(PyObject *type)
+/* Grow the Task type by a struct tl_inobj, where no instance can be too
+ * small for it: none exists yet, and only the type itself (not a subclass,
+ * whose size was set apart) uses it.  3.13+ keep inline attribute values
+ * past tp_basicsize, read through the type's size at each access. */
+static void grow(PyObject *type)
+{
+    Py_ssize_t *size = &TL_FIELD(type, TL_OFF_TP_BASICSIZE, Py_ssize_t);
+    PyObject **tasks;
+    size_t n = tl_tasklist_collect(&tasks);
+    for (size_t i = 0; i < n; i++)
+        tl_py.Py_DecRef(tasks[i]);
+    free(tasks);
+    if (n || TL_FIELD(type, TL_OFF_TP_ITEMSIZE, Py_ssize_t) || *size % 8)
+        return;
+    inobj_offset = *size;
+    *size += sizeof(struct tl_inobj);
+    _Static_assert(sizeof(struct tl_inobj) == 48, "one pymalloc size class at most");
+    tl_tasks_inobj_offset((size_t)inobj_offset);
+}
+
+int tl_task_hooks_patch(PyObject *type, int fresh)
 {
     for (int i = 0; i < n_patched; i++)
         if (patched[i] == type)
@@ -286,6 +339,8 @@ int tl_task_hooks_patch(PyObject *type)
     patch_wrapper(type, "__init__", (void *)orig_init, (void *)hook_init);
     patch_wrapper(type, "__del__", (void *)orig_finalize, (void *)hook_finalize);
     tl_py.Py_IncRef(type);
+    if (!n_patched && fresh)
+        grow(type);
     patched[n_patched++] = type;
     return 0;
 }

@@ -196,7 +196,7 @@ static void try_activate(void)
     if (tl_opt.native)
         tl_unwind_init();
     tl_tasks_init(tl_opt.max_leaks);
-    if (tl_task_hooks_patch(task) < 0)
+    if (tl_task_hooks_patch(task, !late) < 0)
         disable("cannot hook this interpreter's asyncio.Task");
     tl_py.Py_DecRef(task);
     if (state != ACTIVE)

@@ -11,6 +11,8 @@ int main(void)
 {
     CHECK(offsetof(PyObject, ob_type) == TL_OFF_OB_TYPE);
     CHECK(offsetof(PyTypeObject, tp_name) == TL_OFF_TP_NAME);
+    CHECK(offsetof(PyTypeObject, tp_basicsize) == TL_OFF_TP_BASICSIZE);
+    CHECK(offsetof(PyTypeObject, tp_itemsize) == TL_OFF_TP_ITEMSIZE);
     CHECK(offsetof(PyTypeObject, tp_init) == TL_OFF_TP_INIT);
     CHECK(offsetof(PyTypeObject, tp_finalize) == TL_OFF_TP_FINALIZE);
     CHECK(offsetof(PyMethodDescrObject, d_method) == TL_OFF_DESCR_METHOD);

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "core/core.h"
@@ -225,7 +227,7 @@ int main(void)
      * At random addresses (an arithmetic run hashes without collisions),
      * enough of them that removals shift runs of the table. */
     {
-        static uintptr_t pending[2000], addrs[6000];
+        static uintptr_t pending[2002], addrs[6000]; /* 2 more: the in-object ones */
         size_t n_pending = 0;
         tl_tasks_visit(&s, count_leak, &c);
         uint64_t done0 = s.tasks_done, x = 99;
@@ -249,6 +251,67 @@ int main(void)
         for (size_t i = 0; i < 2000; i++)
             tl_leak_free(&snap[i]);
         free(snap);
+
+        /* Spawns kept in the task objects (past 64 bytes of their own):
+         * counted and listed without the table, gone quietly when done,
+         * moved to the table when anything else needs them. */
+        static struct {
+            char own[64];
+            struct tl_inobj in;
+        } obj[4];
+        uintptr_t at[4];
+        tl_tasks_inobj_offset(64);
+        tl_tasks_visit(&s, count_leak, &c);
+        uint64_t created0 = s.tasks_created, live0 = s.tasks_live;
+        done0 = s.tasks_done;
+        uint64_t id0 = tl_task_spawned_in(&obj[0].in, 41, 42, 43, 44, 45);
+        int ids = 1;
+        for (int i = 0; i < 4; i++) {
+            at[i] = (uintptr_t)&obj[i];
+            ids &= i == 0 || tl_task_spawned_in(&obj[i].in, 1, 1, 0, 42, 1) == id0 + (uint64_t)i;
+        }
+        tl_tasks_visit(&s, count_leak, &c);
+        CHECK(ids && s.tasks_created == created0 + 4 && s.tasks_live == live0 + 4);
+        CHECK(tl_task_id(at[0]) == 0); /* not in the table */
+        CHECK(tl_tasks_snapshot_all(&snap) == 2004);
+        int listed = 0;
+        for (size_t i = 0; i < 2004; i++) {
+            const struct tl_task *t = &snap[i].task;
+            listed += t->addr == at[0] && t->id == id0 && t->coro == 41 && t->created_py == 42 &&
+                      t->created_native == 43 && t->thread_id == 44 && t->created_ticks == 45 &&
+                      snap[i].outcome.state == TL_PENDING;
+            tl_leak_free(&snap[i]);
+        }
+        free(snap);
+        CHECK(listed == 1);
+        /* Pending: judged, so it stays; done: it goes. */
+        CHECK(tl_task_ended_in(&obj[1].in, TL_PENDING) == 0 && obj[1].in.id);
+        CHECK(tl_task_ended_in(&obj[1].in, TL_FINISHED) == 1 && !obj[1].in.id);
+        /* Moved: the table has its spawn and id, and its ending from then on. */
+        tl_task_adopt(&obj[0].in);
+        CHECK(!obj[0].in.id && obj[0].in.thread_id == TL_INOBJ_IN_TABLE);
+        CHECK(tl_task_view(at[0], &v) && v.id == id0 && v.created_py == 42);
+        CHECK(tl_task_cancelled(at[0], 0.1, 7, 0, 0, NULL, 0, NULL) == 1);
+        CHECK(tl_task_ended_in(&obj[0].in, TL_FINISHED) == 0);
+        /* At exit, one listed pending stays, the other ended. */
+        pending[n_pending++] = at[2];
+        pending[n_pending++] = at[0];
+        tl_tasks_end_all_but(pending, n_pending);
+        tl_tasks_visit(&s, count_leak, &c);
+        CHECK(obj[2].in.id && !obj[3].in.id && s.tasks_done == done0 + 2);
+        CHECK(s.tasks_live == live0 + 2); /* obj[0] in the table, obj[2] in its object */
+        /* A fork child owns none of them (in a child: the reset leaks the
+         * parent's memory on purpose). */
+        pid_t child = fork();
+        if (child == 0) {
+            tl_tasks_reset_after_fork();
+            size_t n = tl_tasks_snapshot_all(&snap);
+            _exit(n == 0 && !obj[2].in.id && !obj[2].in.next && !obj[2].in.prev ? 0 : 1);
+        }
+        int status = -1;
+        CHECK(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+              WEXITSTATUS(status) == 0);
+        CHECK(obj[2].in.id); /* the parent's is still there */
     }
     return check_summary("tasks");
 }
