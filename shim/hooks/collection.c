@@ -116,7 +116,7 @@ static void add_live(PyObject *task, enum tl_state st, struct live_list *list)
     struct tl_outcome o;
     tl_pytask_outcome(task, st, 1, &o);
     tl_pytask_await_edges(task, add_edge, list);
-    if (tl_task_snapshot(tl_task_tracked(task), &o, &list->items[list->n]))
+    if (tl_task_snapshot(tl_task_in_table(task), &o, &list->items[list->n]))
         list->n++;
 }
 

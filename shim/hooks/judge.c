@@ -137,7 +137,7 @@ void tl_judge_found_ended(PyObject *task, enum tl_state st)
 {
     struct tl_task_view v;
     struct tl_outcome done = {.state = st};
-    if (tl_task_view(tl_task_tracked(task), &v) && !v.n_effective)
+    if (tl_task_view(tl_task_in_table(task), &v) && !v.n_effective)
         tl_judge_release_watch(tl_task_judged(v.addr, v.id, 1, TL_NO_LEAK, &done, tl_now()));
 }
 
@@ -145,7 +145,7 @@ void tl_judge_ended_at_exit(PyObject *task, enum tl_state st)
 {
     struct tl_task_view v;
     struct tl_outcome done = {.state = st};
-    if (tl_task_view(tl_task_tracked(task), &v))
+    if (tl_task_view(tl_task_in_table(task), &v))
         tl_judge_release_watch(tl_task_judged(v.addr, v.id, 1, TL_NO_LEAK, &done, tl_now()));
 }
 

@@ -50,7 +50,7 @@ static struct tl_inobj *inobj_of(PyObject *task)
                : NULL;
 }
 
-uintptr_t tl_task_tracked(PyObject *task)
+uintptr_t tl_task_in_table(PyObject *task)
 {
     struct tl_inobj *o = inobj_of(task);
     if (o)
@@ -103,13 +103,13 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
     if (o && !o->id && o->thread_id != TL_INOBJ_IN_TABLE)
         tl_task_spawned_in(o, coro_name, py, native, tl_thread_id(), t0);
     else
-        tl_task_spawned(tl_task_tracked(self), coro_name, py, native, tl_thread_id(), t0);
+        tl_task_spawned(tl_task_in_table(self), coro_name, py, native, tl_thread_id(), t0);
     tl_collector_poke_fn();
     if (timed)
         tl_hook_timed(TL_HOOK_SPAWN, tl_ticks() - t0, 1);
     int rc = orig_init(self, args, kwds);
     if (rc < 0)
-        tl_task_destroyed(tl_task_tracked(self), 0, TL_NO_LEAK, NULL, 0);
+        tl_task_destroyed(tl_task_in_table(self), 0, TL_NO_LEAK, NULL, 0);
     return rc;
 }
 
@@ -121,7 +121,7 @@ static void hook_finalize(PyObject *self)
         /* A collection run elsewhere (3.8: one for all interpreters) may
          * finalize a task of ours: the record must not outlive it.  Its
          * watch, if a weak reference, is left: not this interpreter's. */
-        tl_task_destroyed(tl_task_tracked(self), 0, TL_NO_LEAK, NULL, 0);
+        tl_task_destroyed(tl_task_in_table(self), 0, TL_NO_LEAK, NULL, 0);
         orig_finalize(self);
         return;
     }
@@ -132,12 +132,12 @@ static void hook_finalize(PyObject *self)
     struct tl_inobj *o = inobj_of(self);
     int quiet = !tl_pytask_state_fast(self, &st) ? 0
                 : o && tl_task_ended_in(o, st)   ? 1
-                                                 : tl_task_ended_quietly(tl_task_tracked(self), st, &watch);
+                                                 : tl_task_ended_quietly(tl_task_in_table(self), st, &watch);
     if (quiet) {
         tl_judge_release_watch(watch);
     } else {
         struct tl_task_view v;
-        if (tl_task_view(tl_task_tracked(self), &v)) {
+        if (tl_task_view(tl_task_in_table(self), &v)) {
             PyObject *t, *val, *tb;
             tl_py.PyErr_Fetch(&t, &val, &tb);
             tl_judge_destroyed(self, &v);
@@ -203,7 +203,7 @@ static PyObject *cancel_end(PyObject *self, PyObject *result, struct cancel_call
         /* Still suspended where the CancelledError will be delivered. */
         uint32_t delivered = tl_pytask_awaiting(self);
         void *watch = tl_judge_new_watch(self, destruction_seen(self));
-        tl_task_cancelled(tl_task_tracked(self), c->t0, c->stack, scope, outer, c->message,
+        tl_task_cancelled(tl_task_in_table(self), c->t0, c->stack, scope, outer, c->message,
                           delivered, &watch);
         tl_judge_release_watch(watch);
     } else {
@@ -246,7 +246,7 @@ static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
         return r;
     uint64_t t0 = tl_ticks();
     if (r)
-        tl_task_uncancelled(tl_task_tracked(self), (tl_capture_scope_of_stack(tl_capture_py(1)) &
+        tl_task_uncancelled(tl_task_in_table(self), (tl_capture_scope_of_stack(tl_capture_py(1)) &
                                                     ~TL_CAPTURE_AT_SHUTDOWN) != TL_SCOPE_NONE);
     tl_hook_account(TL_HOOK_UNCANCEL, tl_ticks() - t0, 1);
     return r;

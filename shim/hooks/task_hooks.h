@@ -13,7 +13,7 @@ int tl_task_hooks_patch(PyObject *task_type, int fresh);
 
 /* A live task's address for the table's functions, its spawn moved there
  * from the object first (GIL held); and its id, without moving it. */
-uintptr_t tl_task_tracked(PyObject *task);
+uintptr_t tl_task_in_table(PyObject *task);
 uint64_t tl_task_id_of(PyObject *task);
 
 /* Attach (GIL held): record the pending tasks that were created before the
