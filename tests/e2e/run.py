@@ -134,13 +134,16 @@ null task names (reading either needs the GIL).
 
 Besides the scenarios, sh, perl, make and a C program compiled on the fly run
 with LD_PRELOAD=<lib> LD_BIND_NOW=1: same output as without, empty stderr, no
-file written in their working directory.
+file written in their working directory.  And per interpreter,
+task-object-footprint: the C Task type is 48 bytes larger with the library
+(its in-object record), a subclass and an instance too, its other layout
+fields unchanged (tests/e2e/lib/footprint.py).
 
 Output: one PASS/FAIL/SKIP line per check (indented notes under it: snapshot
 latencies, storm counts), the signal->snapshot latency over the whole run, then
 `N passed, M failed, K skipped`; exit status 1 when anything failed.  Python
 standard library only (3.8+).  This file is the front: the scenario language,
-running, the report checks and the native checks are in tests/e2e/lib/.
+running, the report checks, the native and footprint checks are in tests/e2e/lib/.
 """
 
 import argparse
@@ -155,6 +158,7 @@ sys.path.insert(0, HERE)
 from lib import reports  # noqa: E402  (the runner's parts: tests/e2e/lib)
 from lib.evaluate import LATENCIES, evaluate, fmt_ms  # noqa: E402
 from lib.reports import EXPLAINED  # noqa: E402
+from lib.footprint import footprint_checks  # noqa: E402
 from lib.native import native_checks  # noqa: E402
 from lib.scenario import Scenario  # noqa: E402
 import common  # noqa: E402  (tests/common.py, put on sys.path by lib)
@@ -217,8 +221,8 @@ def main():
         for it in interps:
             label = "%s [%s]" % (sc.name, it.label)
             jobs.append((label, (lambda sc=sc, it=it: one(sc, it, lib))))
-    for name, fn in native_checks(lib, args.patterns):
-        jobs.append((name, fn))
+    jobs += native_checks(lib, args.patterns)
+    jobs += footprint_checks(interps, lib, args.patterns)
 
     def guarded(fn):
         try:
