@@ -97,6 +97,7 @@ MODES = ["none", "default", "native=0", "debug"]
 LIB_MODES = ["default", "native=0"]
 AIOHTTP_RATIOS = ["control"] + LIB_MODES  # each beside "none"
 AIOHTTP_MODES = ["none"] + AIOHTTP_RATIOS
+AA_TOLERANCE = 0.01   # aiohttp: repeat (to wrk_reps_max) until the A/A control is this close to 1
 MODE_LABEL = {"none": "no library", "default": "default", "native=0": "`native=0`",
               "debug": "`PYTHONASYNCIODEBUG=1`", "control": "no library, A/A control"}
 CHURN = ["shallow", "deep", "cancel"]
@@ -123,10 +124,12 @@ MEM_FLAT_MIB = 1.0   # growth 1M->2M may exceed no library's by at most this
 
 FULL = {"reps": 8, "debug_reps": 3, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
         "debug_div": 20, "batch": 1000, "mem_tasks": 2000000, "mem_reps": 1,
-        "wrk_seconds": 1, "wrk_reps": 7, "wrk_rounds": 3, "lag_reps": 11, "lag_seconds": 2.3}
+        "wrk_seconds": 1, "wrk_reps": 7, "wrk_reps_max": 15, "wrk_rounds": 3, "lag_reps": 11,
+        "lag_seconds": 2.3}
 QUICK = {"reps": 1, "debug_reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 2000},
          "debug_div": 10, "batch": 1000, "mem_tasks": 20000, "mem_reps": 1,
-         "wrk_seconds": 1, "wrk_reps": 1, "wrk_rounds": 1, "lag_reps": 1, "lag_seconds": 1.2}
+         "wrk_seconds": 1, "wrk_reps": 1, "wrk_reps_max": 1, "wrk_rounds": 1, "lag_reps": 1,
+         "lag_seconds": 1.2}
 
 OK, MISS = "\u2713", "\u2717"
 MEM_MARKS = ["1M", "2M"]     # set from the configuration in main()
@@ -510,15 +513,20 @@ def run_aiohttp(r, interp, cfg, res, have_wrk):
         # where its memory landed) is not every sample's.
         # A second no-library server: how far apart two of the same are
         # (the noise floor a library mode's ratio is read against).
+        # More repetitions while the control says the median has not held
+        # still: two servers of the same more than AA_TOLERANCE apart.
         samples = {m: [] for m in AIOHTTP_MODES}
-        for rep in range(cfg["wrk_reps"]):
+        for rep in range(cfg["wrk_reps_max"]):
             got = r.wrk_rounds(interp, list(samples), loop, cfg["wrk_rounds"], cfg["wrk_seconds"],
                                flip=rep % 2)  # each mode first as often as last
             for mode, xs in got.items():
                 samples[mode] += xs
-            log("  aiohttp/%s rep %d: %s" % (loop, rep + 1, "  ".join(
+            aa = paired_ratios(samples, "control")
+            log("  aiohttp/%s rep %d: %s (A/A so far %s)" % (loop, rep + 1, "  ".join(
                 "%s %s" % (m, "/".join("%.0f" % x if x else "ERR" for x in xs))
-                for m, xs in got.items())))
+                for m, xs in got.items()), "%.3f" % median(aa) if aa else "-"))
+            if rep + 1 >= cfg["wrk_reps"] and (not aa or abs(median(aa) - 1) <= AA_TOLERANCE):
+                break
         res[key] = samples
 
 
@@ -1020,7 +1028,9 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "and CPU time, with the collector's periodic work, are their own rows). aiohttp: a server per mode and a second one of no library (the A/A control: its ratio is how far apart two servers of the same are), all up at once%s, and `wrk -t1 -c32 -d%ds` on "
                  "127.0.0.1 against each in turn, %d rounds (the order reversed every other "
                  "round, after an untimed one), %d repetitions with fresh servers (the first round's "
-                 "order reversed every other repetition): a ratio is "
+                 "order reversed every other repetition), and more, up to %d, until the A/A "
+                 "control's median is within %.0f%% of 1 (the noise rows' n is their number times %d): "
+                 "a ratio is "
                  "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0, every mode's environment of "
@@ -1039,8 +1049,8 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                     "slows the shared machine slows both" if PIN else
                     "each mode next to its no-library sample",
                     " on one CPU and wrk on the other (taskset)" if PIN else "",
-                    cfg["wrk_seconds"], cfg["wrk_rounds"], cfg["wrk_reps"],
-                    cfg["lag_reps"], "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
+                    cfg["wrk_seconds"], cfg["wrk_rounds"], cfg["wrk_reps"], cfg["wrk_reps_max"],
+                    AA_TOLERANCE * 100, cfg["wrk_rounds"], cfg["lag_reps"], "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
                     cfg["batch"], cfg["mem_reps"]))
     lines.append("- Library modes set only `TASKLEAK_OPTIONS=report_path=<temp>/tl.%p.json` "
                  "(plus `native=0`); every run's report is read back to check the library was "
@@ -1151,7 +1161,7 @@ def main():
 
     cfg = dict(QUICK if args.quick else FULL)
     if args.reps:
-        cfg["reps"] = cfg["wrk_reps"] = args.reps
+        cfg["reps"] = cfg["wrk_reps"] = cfg["wrk_reps_max"] = args.reps
     MEM_MARKS[:] = [count_label(cfg["mem_tasks"] // 2), count_label(cfg["mem_tasks"])]
     only = set(args.only.split(",")) if args.only else set(ALL_WORKLOADS) - (
         {"callgrind"} if args.quick else set())
