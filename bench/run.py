@@ -36,7 +36,10 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
   cancel churn    create, start, cancel, drain (gather return_exceptions)
   aiohttp         hello-world server (Debian python3-aiohttp, so only an
                   interpreter that imports it) under wrk on 127.0.0.1, req/s,
-                  default loop and uvloop; the server stops by itself
+                  default loop and uvloop; the server stops by itself.
+                  A second no-library server is the A/A control: after 7
+                  repetitions, more (to 15) while its ratio is over 1%
+                  from 1, i.e. while the medians have not held still
   memory          peak RSS (VmHWM) after 1M and 2M finished tasks; MiB over
                   no library at 1M, and the growth from 1M to 2M
   callgrind       instructions per task added by the library, deep and cancel
