@@ -101,6 +101,7 @@ LIB_MODES = ["default", "native=0"]
 AIOHTTP_RATIOS = ["control"] + LIB_MODES  # each beside "none"
 AIOHTTP_MODES = ["none"] + AIOHTTP_RATIOS
 AA_TOLERANCE = 0.01   # aiohttp: repeat (to wrk_reps_max) until the A/A control is this close to 1
+STILL_TOLERANCE = 0.005  # ... and no ratio's median moved more than this over two repetitions
 MODE_LABEL = {"none": "no library", "default": "default", "native=0": "`native=0`",
               "debug": "`PYTHONASYNCIODEBUG=1`", "control": "no library, A/A control"}
 CHURN = ["shallow", "deep", "cancel"]
@@ -516,21 +517,37 @@ def run_aiohttp(r, interp, cfg, res, have_wrk):
         # where its memory landed) is not every sample's.
         # A second no-library server: how far apart two of the same are
         # (the noise floor a library mode's ratio is read against).
-        # More repetitions while the control says the median has not held
-        # still: two servers of the same more than AA_TOLERANCE apart.
+        # More repetitions until the medians hold still: the control's within
+        # AA_TOLERANCE of 1 (two servers of the same), and no ratio's median
+        # moved more than STILL_TOLERANCE over the last two repetitions.
         samples = {m: [] for m in AIOHTTP_MODES}
+        history = {m: [] for m in AIOHTTP_RATIOS}  # each ratio's median after each repetition
         for rep in range(cfg["wrk_reps_max"]):
             got = r.wrk_rounds(interp, list(samples), loop, cfg["wrk_rounds"], cfg["wrk_seconds"],
                                flip=rep % 2)  # each mode first as often as last
             for mode, xs in got.items():
                 samples[mode] += xs
-            aa = paired_ratios(samples, "control")
-            log("  aiohttp/%s rep %d: %s (A/A so far %s)" % (loop, rep + 1, "  ".join(
+            for mode in AIOHTTP_RATIOS:
+                ratios = paired_ratios(samples, mode)
+                history[mode].append(median(ratios) if ratios else None)
+            log("  aiohttp/%s rep %d: %s (medians so far %s)" % (loop, rep + 1, "  ".join(
                 "%s %s" % (m, "/".join("%.0f" % x if x else "ERR" for x in xs))
-                for m, xs in got.items()), "%.3f" % median(aa) if aa else "-"))
-            if rep + 1 >= cfg["wrk_reps"] and (not aa or abs(median(aa) - 1) <= AA_TOLERANCE):
+                for m, xs in got.items()), " ".join(
+                "%s %s" % (m, "%.3f" % h[-1] if h[-1] else "-") for m, h in history.items())))
+            if rep + 1 >= cfg["wrk_reps"] and medians_still(history):
                 break
         res[key] = samples
+
+
+def medians_still(history):
+    """Whether the aiohttp ratios' medians (per repetition, HISTORY) have
+    held still: the A/A control near 1, each the same as two repetitions
+    ago.  A ratio with no samples (every wrk failed) does not hold it up."""
+    aa = history["control"][-1]
+    if aa is not None and abs(aa - 1) > AA_TOLERANCE:
+        return False
+    return all(len(h) < 3 or h[-1] is None or h[-3] is None
+               or abs(h[-1] - h[-3]) <= STILL_TOLERANCE for h in history.values())
 
 
 def run_memory(r, interp, cfg, res):
@@ -1031,8 +1048,9 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "and CPU time, with the collector's periodic work, are their own rows). aiohttp: a server per mode and a second one of no library (the A/A control: its ratio is how far apart two servers of the same are), all up at once%s, and `wrk -t1 -c32 -d%ds` on "
                  "127.0.0.1 against each in turn, %d rounds (the order reversed every other "
                  "round, after an untimed one), %d repetitions with fresh servers (the first round's "
-                 "order reversed every other repetition), and more, up to %d, until the A/A "
-                 "control's median is within %.0f%% of 1 (the noise rows' n is their number times %d): "
+                 "order reversed every other repetition), and more, up to %d, until the medians hold "
+                 "still: the A/A control's within %.0f%% of 1 and none moved more than %.1f%% over "
+                 "the last two repetitions (the noise rows' n is their number times %d): "
                  "a ratio is "
                  "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
@@ -1053,7 +1071,7 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                     "each mode next to its no-library sample",
                     " on one CPU and wrk on the other (taskset)" if PIN else "",
                     cfg["wrk_seconds"], cfg["wrk_rounds"], cfg["wrk_reps"], cfg["wrk_reps_max"],
-                    AA_TOLERANCE * 100, cfg["wrk_rounds"], cfg["lag_reps"], "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
+                    AA_TOLERANCE * 100, STILL_TOLERANCE * 100, cfg["wrk_rounds"], cfg["lag_reps"], "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
                     cfg["batch"], cfg["mem_reps"]))
     lines.append("- Library modes set only `TASKLEAK_OPTIONS=report_path=<temp>/tl.%p.json` "
                  "(plus `native=0`); every run's report is read back to check the library was "
