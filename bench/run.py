@@ -38,8 +38,9 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
                   interpreter that imports it) under wrk on 127.0.0.1, req/s,
                   default loop and uvloop; the server stops by itself.
                   A second no-library server is the A/A control: after 7
-                  repetitions, more (to 15) while its ratio is over 1%
-                  from 1, i.e. while the medians have not held still
+                  repetitions, more (to 15) while the medians have not
+                  held still: the control's over 1% from 1, or any
+                  ratio's median moved over 0.5% in two repetitions
   memory          peak RSS (VmHWM) after 1M and 2M finished tasks; MiB over
                   no library at 1M, and the growth from 1M to 2M
   callgrind       instructions per task added by the library, deep and cancel
