@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Instructions per task, counted by valgrind's callgrind (deterministic: the
-load of a shared machine does not change them).
+"""Instructions per task, counted by valgrind's callgrind (the load of a
+shared machine does not change them; two runs of one build differ by up to
+about 30 Ir/task, as the memory layout does).
 
     python3 bench/callgrind.py --lib build/libtaskleak.so [--python PATH]...
                                [--kind deep,cancel] [--mode default,native=0]
@@ -276,20 +277,24 @@ def split_lines(base, lib, top, lib_name):
     return lines
 
 
-def cached_base(path, interp, lib, kind, tasks, split, layout=0):
-    """measure() without the library, remembered in PATH (a JSON file) by
-    interpreter, workload, layout and the workloads' source (the
-    environment's size is ENV_SIZE): it is deterministic."""
+def cached_measure(path, interp, lib, mode, kind, tasks, split, layout=0):
+    """measure(), remembered in PATH (a JSON file) by interpreter, workload,
+    layout and the workloads' source (the environment's size is ENV_SIZE),
+    and with the library by mode and the library's path and contents: a run
+    of one library counts the same to within about 30 Ir/task."""
     with open(WORKLOADS_PY, "rb") as f:
         key = "9|%s|%s|%s|%s|%s|%d|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
                                            layout, ENV_SIZE,
                                            hashlib.sha256(f.read()).hexdigest()[:12])
+    if mode != "none":
+        with open(lib, "rb") as f:
+            key += "|%s|%s|%s" % (mode, os.path.abspath(lib), hashlib.sha256(f.read()).hexdigest())
     rows = ("rows", "d1_rows", "l2_rows")
     got = load_cache(path).get(key)
     if got:
         return dict(got, **{r: {tuple(k.split("\t")): v for k, v in got[r].items()}
                             for r in rows})
-    got = measure(interp, lib, "none", kind, tasks, split, layout)
+    got = measure(interp, lib, mode, kind, tasks, split, layout)
     with CACHE_LOCK:  # bench/run.py measures in threads: add to what is there now
         cache = load_cache(path)
         cache[key] = dict(got, **{r: {"\t".join(k): v for k, v in got[r].items()}
@@ -320,7 +325,7 @@ def main():
     ap.add_argument("--split", type=int, default=0, metavar="N")
     ap.add_argument("--tasks", default="%d,%d" % TASKS)
     ap.add_argument("--base-cache", metavar="FILE",
-                    help="remember the runs without the library in FILE (they are deterministic)")
+                    help="remember the runs without the library in FILE")
     a = ap.parse_args()
     lib = os.path.abspath(a.lib)
     tasks = tuple(int(x) for x in a.tasks.split(","))
@@ -330,8 +335,8 @@ def main():
             base = []
             for layout in range(layouts(interp)):
                 if a.base_cache:
-                    base.append(cached_base(a.base_cache, interp, lib, kind, tasks,
-                                            a.split > 0, layout))
+                    base.append(cached_measure(a.base_cache, interp, lib, "none", kind, tasks,
+                                               a.split > 0, layout))
                 else:
                     base.append(measure(interp, lib, "none", kind, tasks, a.split > 0,
                                         layout))

@@ -53,8 +53,8 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
                   same runs simulate the data caches (L1d 32 KiB, L2 512
                   KiB): the misses per task the library adds.  Runs
                   before the timed workloads, --cg-jobs at a time (default 2);
-                  --cg-cache FILE remembers the no-library runs, which are
-                  deterministic.  Not in --quick (minutes per interpreter).
+                  --cg-cache FILE remembers the runs: those without the
+                  library, and the library's by its sha256 and mode.  Not in --quick (minutes per interpreter).
 
 Interpreters (tests/common.py, which also names the columns): /usr/bin/python3,
 the newest pyenv CPython of each supported minor and the Debian sid chroot's
@@ -607,9 +607,9 @@ def run_callgrind(interps, lib, jobs, cache, errors):
     def one(job):
         it, kind, mode, layout = job
         try:
-            if mode == "none" and cache:
-                got = callgrind.cached_base(cache, it.py, lib, kind, callgrind.TASKS, True,
-                                            layout)
+            if cache:  # the library's runs by its sha256: an unchanged build is not rerun
+                got = callgrind.cached_measure(cache, it.py, lib, mode, kind, callgrind.TASKS,
+                                               mode == "none" or layout == 0, layout)
             else:
                 got = callgrind.measure(it.py, lib, mode, kind, split=layout == 0,
                                         layout=layout)
@@ -1083,7 +1083,8 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
     lines.append("Churn: time per task, lower is better (asyncio debug for reference, no budget). "
                  "aiohttp: requests/s, higher is better. Memory: MiB. "
                  "Instructions: callgrind's count per task over no library, the program's thread "
-                 "(deterministic). %s within the budget of issue 20, %s over it; shallow churn, "
+                 "(the load does not move it; two runs of one build differ by up to about 30). "
+                 "%s within the budget of issue 20, %s over it; shallow churn, "
                  "the whole run and CPU time have no budget." % (OK, MISS))
     lines.append("")
     rows = []
@@ -1178,7 +1179,7 @@ def main():
                     help="never apt-get install wrk, python3-aiohttp, python3-uvloop")
     ap.add_argument("--cg-jobs", type=int, default=2, help="callgrind runs at a time (default 2)")
     ap.add_argument("--cg-cache", metavar="FILE",
-                    help="remember the no-library callgrind runs in FILE (deterministic)")
+                    help="remember the callgrind runs in FILE (the library's by its sha256)")
     args = ap.parse_args()
 
     cfg = dict(QUICK if args.quick else FULL)

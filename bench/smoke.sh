@@ -22,11 +22,36 @@ assert run.swapped_ratios({"default": [1.1], "none": [1.0]}, "default") == [1.1 
 modes = ["none", "default", "native=0"]
 orders = [run.round_order(modes, rnd, flip) for flip in (0, 1) for rnd in range(3)]
 assert all([o[0] for o in orders].count(m) == [o[-1] for o in orders].count(m) for m in modes), orders
+# aiohttp stops repeating once every median held still over two
+# repetitions and the A/A control is near 1; a ratio with no samples waits
+# for none.
+still = {"control": [1.0, 1.002, 0.999], "default": [0.97, 0.99, 0.973], "native=0": [None, 0.98, None]}
+assert run.medians_still(still)
+assert not run.medians_still(dict(still, default=[0.97, 0.99, 0.976]))
+assert not run.medians_still(dict(still, control=[1.0, 1.002, 1.011]))
+assert run.medians_still({"control": [1.0], "default": [0.9]})
 # Callgrind: 3.10 is counted in 8 layouts, the cell their median.
 import callgrind, types
 assert [callgrind.layouts(types.SimpleNamespace(version=v)) for v in [(3, 10, 13), (3, 11, 7)]] == [8, 1]
 base, lib = [{"main": 100}, {"main": 200}, {"main": 150}], [{"main": 110}, {"main": 260}, {"main": 152}]
 assert callgrind.extra(base, lib) == (10, [2, 10, 60])
+# The runs' cache: the library's by its contents and mode, not rerun.
+import os, tempfile
+d = tempfile.mkdtemp()
+lib_a = os.path.join(d, "lib.so")
+open(lib_a, "wb").write(b"one")
+it = types.SimpleNamespace(path="/py", version_str="3.11.2")
+runs = []
+callgrind.measure = lambda interp, lib, mode, *a: runs.append(mode) or {
+    "per_task": len(runs), "rows": {}, "d1_rows": {}, "l2_rows": {}}
+cache = os.path.join(d, "cg.json")
+for mode in ["none", "default", "none", "default", "native=0"]:
+    callgrind.cached_measure(cache, it, lib_a, mode, "deep", (1, 2), True)
+assert runs == ["none", "default", "native=0"], runs
+open(lib_a, "wb").write(b"two")
+got = [callgrind.cached_measure(cache, it, lib_a, m, "deep", (1, 2), True)["per_task"]
+       for m in ["none", "default"]]
+assert got == [1, 4] and runs[-1] == "default", (got, runs)
 # Its function table: five counts ("." is none), recursion levels merged,
 # the library's inlined code by its file.
 table = """Ir                   D1mr           D1mw        DLmr        DLmw         file:function
