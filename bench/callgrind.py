@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Instructions per task, counted by valgrind's callgrind (the load of a
-shared machine does not change them; two runs of one build differ by up to
-about 30 Ir/task, as the memory layout does).
+shared machine does not change them much; two runs of one build: most
+cells within 30 Ir/task, sid-3.13's cancel churn 305 apart, cause not yet
+known).
 
     python3 bench/callgrind.py --lib build/libtaskleak.so [--python PATH]...
                                [--kind deep,cancel] [--mode default,native=0]
@@ -280,8 +281,9 @@ def split_lines(base, lib, top, lib_name):
 def cached_measure(path, interp, lib, mode, kind, tasks, split, layout=0):
     """measure(), remembered in PATH (a JSON file) by interpreter, workload,
     layout and the workloads' source (the environment's size is ENV_SIZE),
-    and with the library by mode and the library's path and contents: a run
-    of one library counts the same to within about 30 Ir/task."""
+    and with the library by mode and the library's path and contents: one
+    run of a build stands for it (runs of one build differ, see above).  An
+    interpreter rebuilt under the same path and version needs a new FILE."""
     with open(WORKLOADS_PY, "rb") as f:
         key = "9|%s|%s|%s|%s|%s|%d|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
                                            layout, ENV_SIZE,

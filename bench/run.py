@@ -1083,7 +1083,7 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
     lines.append("Churn: time per task, lower is better (asyncio debug for reference, no budget). "
                  "aiohttp: requests/s, higher is better. Memory: MiB. "
                  "Instructions: callgrind's count per task over no library, the program's thread "
-                 "(the load does not move it; two runs of one build differ by up to about 30). "
+                 "(two runs of one build: most cells within 30, sid-3.13's cancel churn 305 apart). "
                  "%s within the budget of issue 20, %s over it; shallow churn, "
                  "the whole run and CPU time have no budget." % (OK, MISS))
     lines.append("")
