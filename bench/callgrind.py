@@ -281,16 +281,19 @@ def split_lines(base, lib, top, lib_name):
 def cached_measure(path, interp, lib, mode, kind, tasks, split, layout=0):
     """measure(), remembered in PATH (a JSON file) by interpreter, workload,
     layout and the workloads' source (the environment's size is ENV_SIZE),
-    and with the library by mode and the library's path and contents: one
-    run of a build stands for it (runs of one build differ, see above).  An
+    and with the library by mode, the library's path and contents and this
+    file's: one run of a build stands for it (runs of one build differ, see above).  An
     interpreter rebuilt under the same path and version needs a new FILE."""
     with open(WORKLOADS_PY, "rb") as f:
         key = "9|%s|%s|%s|%s|%s|%d|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
                                            layout, ENV_SIZE,
                                            hashlib.sha256(f.read()).hexdigest()[:12])
-    if mode != "none":
-        with open(lib, "rb") as f:
-            key += "|%s|%s|%s" % (mode, os.path.abspath(lib), hashlib.sha256(f.read()).hexdigest())
+    if mode != "none":  # and by this file: it turns a mode into the library's options
+        digests = []
+        for name in (lib, os.path.abspath(__file__)):
+            with open(name, "rb") as f:
+                digests.append(hashlib.sha256(f.read()).hexdigest())
+        key += "|%s|%s|%s" % (mode, os.path.abspath(lib), "|".join(digests))
     rows = ("rows", "d1_rows", "l2_rows")
     got = load_cache(path).get(key)
     if got:

@@ -54,7 +54,8 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
                   KiB): the misses per task the library adds.  Runs
                   before the timed workloads, --cg-jobs at a time (default 2);
                   --cg-cache FILE remembers the runs: those without the
-                  library, and the library's by its sha256 and mode.  Not in --quick (minutes per interpreter).
+                  library, and the library's by its sha256 and mode.  Not
+                  in --quick (minutes per interpreter).
 
 Interpreters (tests/common.py, which also names the columns): /usr/bin/python3,
 the newest pyenv CPython of each supported minor and the Debian sid chroot's

@@ -52,6 +52,8 @@ open(lib_a, "wb").write(b"two")
 got = [callgrind.cached_measure(cache, it, lib_a, m, "deep", (1, 2), True)["per_task"]
        for m in ["none", "default"]]
 assert got == [1, 4] and runs[-1] == "default", (got, runs)
+import shutil
+shutil.rmtree(d)
 # Its function table: five counts ("." is none), recursion levels merged,
 # the library's inlined code by its file.
 table = """Ir                   D1mr           D1mw        DLmr        DLmw         file:function
