@@ -2,6 +2,7 @@
 /* Clock, thread ids and the shared depots. */
 #include "core/core.h"
 
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -124,6 +125,16 @@ double tl_ticks_to_ns(uint64_t ticks)
 double tl_hook_ns(const struct tl_hook_stats *s)
 {
     return s->timed ? tl_ticks_to_ns(s->ticks) * (double)s->calls / (double)s->timed : 0;
+}
+
+#define GIVE_WAY_S 0.0001
+
+void tl_give_way(double *since)
+{
+    if (tl_now() - *since < GIVE_WAY_S)
+        return;
+    sched_yield();
+    *since = tl_now();
 }
 
 pid_t tl_thread_id(void)

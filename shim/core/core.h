@@ -77,6 +77,12 @@ struct tl_time_pair tl_time_pair(void);
 double tl_time_at_pair(uint64_t ticks, struct tl_time_pair now);
 /* The collector's heartbeat: an anchor for tl_time_at_pair. */
 void tl_clock_anchor(void);
+/* For the library's own threads, in long work without the GIL: after
+ * about 0.1 ms of CPU since *since (a tl_now()), let a thread waiting for
+ * this CPU run first.  A fresh thread is not preempted by the program's
+ * waking loop thread; without this, a busy CPU would make the loop wait
+ * for all of the work. */
+void tl_give_way(double *since);
 pid_t tl_thread_id(void);
 /* One line on stderr, at most once per `key` (a static flag). */
 void tl_warn_once(int *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

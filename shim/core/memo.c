@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "core/core.h"
+
 struct tl_memo_slot {
     uintptr_t key;
     uint32_t value;
@@ -23,6 +25,23 @@ static struct tl_memo_slot *slots_new(uint32_t capacity)
     void *p = mmap(NULL, (size_t)capacity * sizeof(struct tl_memo_slot), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+/* The same for tl_memo_reserve, whose caller can wait but must not keep a
+ * CPU from the program: faulted in a page at a time, giving way (a big
+ * table's pages are milliseconds of faults on a VM). */
+static struct tl_memo_slot *slots_new_gently(uint32_t capacity)
+{
+    size_t size = (size_t)capacity * sizeof(struct tl_memo_slot);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    double since = tl_now();
+    for (size_t at = 0; at < size; at += 4096) { /* no page is smaller */
+        ((volatile char *)p)[at] = 0;
+        tl_give_way(&since);
+    }
+    return p;
 }
 
 static void slots_free(struct tl_memo_slot *slots, uint32_t capacity)
@@ -136,7 +155,7 @@ void tl_memo_reserve(struct tl_memo *m, uint32_t n)
     uint32_t capacity = capacity_for(m, (uint64_t)m->used + n);
     tl_unlock(&m->lock);
     slots_free(old, old_capacity);
-    struct tl_memo_slot *slots = capacity ? slots_new(capacity) : NULL; /* outside the lock */
+    struct tl_memo_slot *slots = capacity ? slots_new_gently(capacity) : NULL; /* outside the lock */
     if (!slots)
         return;
     tl_lock(&m->lock);

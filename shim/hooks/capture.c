@@ -342,7 +342,8 @@ static void reserve(uint32_t frames)
     tl_lock(&names.lock);
     uint32_t chunks = (names.n + frames + NAMES_CHUNK - 1) / NAMES_CHUNK, have = names.n_chunks;
     tl_unlock(&names.lock);
-    for (; have < chunks; have++) { /* allocated and faulted in outside the lock */
+    for (double since = tl_now(); have < chunks; have++) { /* faulted in outside the lock */
+        tl_give_way(&since);
         struct code_names *chunk = malloc(NAMES_CHUNK * sizeof *chunk);
         if (!chunk)
             return;
@@ -357,7 +358,9 @@ void tl_capture_prepare_resolve(uint32_t first, uint32_t n, struct tl_resolved_s
 {
     const uintptr_t *prev = NULL;
     uint32_t prev_frames = 0, fresh = 0, last = tl_depot_count(&tl_py_stacks);
+    double since = tl_now();
     for (uint32_t k = 0; k < n; k++) {
+        tl_give_way(&since);
         uint32_t id = first + k, words = 0;
         const uintptr_t *w = id <= last && !tl_depot_resolved(&tl_py_stacks, id)
                                  ? tl_depot_get(&tl_py_stacks, id, &words) : NULL;
