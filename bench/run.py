@@ -660,6 +660,20 @@ def cell_misses(res, kind, mode):
     return "–" if d1 is None else "L1d %+.1f, L2 %+.2f" % (d1, l2)
 
 
+def aa_noise(none, draws=2000):
+    """How far the lag rows' estimate (the median of paired differences)
+    strays with no library at all: the no-library runs resampled against
+    themselves, its 95th percentile (a fixed seed: the document is the same
+    for the same samples)."""
+    import random
+    rng, n = random.Random(0), len(none)
+    if n < 2:
+        return None
+    est = sorted(median([b - a for a, b in zip(rng.choices(none, k=n), rng.choices(none, k=n))])
+                 for _ in range(draws))
+    return est[int(draws * 0.95)]
+
+
 def cell_lag(res, sites, which):
     got = res.get(("lag", sites))
     if not got:
@@ -682,8 +696,9 @@ def cell_lag(res, sites, which):
     # The worst lag of a run is mostly the machine's: without the library
     # too, one run in a few sees a 2-3 ms stall (the extra's noise).
     lo, hi = quartiles(diffs)
-    return "%.2f ms%s (+%.2f over %.2f; per repetition p25–p75 %+.2f–%+.2f)" % (
-        base + extra, verdict, extra, base, lo, hi)
+    aa = aa_noise([a for a, _ in pairs])
+    return "%.2f ms%s (+%.2f over %.2f; per repetition p25–p75 %+.2f–%+.2f; A/A p95 %s)" % (
+        base + extra, verdict, extra, base, lo, hi, "–" if aa is None else "%+.2f" % aa)
 
 
 # ---------------------------------------------------------------- tables
@@ -1054,7 +1069,7 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "still: the A/A control's within %.0f%% of 1 and none moved more than %.1f%% over "
                  "the last two repetitions (the noise rows' n is their number times %d): "
                  "a ratio is "
-                 "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
+                 "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row); its A/A p95 is how far the same estimate strays with no library on either side (the no-library runs resampled against themselves: a run's worst lag is mostly the machine's). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0, every mode's environment of "
                  "one size; on 3.10, the median over 8 memory layouts of the program (its type "

@@ -30,6 +30,11 @@ assert run.medians_still(still)
 assert not run.medians_still(dict(still, default=[0.97, 0.99, 0.976]))
 assert not run.medians_still(dict(still, control=[1.0, 1.002, 1.011]))
 assert run.medians_still({"control": [1.0], "default": [0.9]})
+# The lag rows' A/A noise: none for runs alike, some for runs apart, the
+# same each time, from the no-library runs alone.
+assert run.aa_noise([1.5] * 11) == 0 and run.aa_noise([1.5]) is None
+spread = [0.8, 1.1, 1.3, 1.6, 1.9, 2.2, 2.6, 3.1, 4.0, 7.5, 12.0]
+assert 0.3 < run.aa_noise(spread) == run.aa_noise(spread) < 5, run.aa_noise(spread)
 # Callgrind: 3.10 is counted in 8 layouts, the cell their median.
 import callgrind, types
 assert [callgrind.layouts(types.SimpleNamespace(version=v)) for v in [(3, 10, 13), (3, 11, 7)]] == [8, 1]
