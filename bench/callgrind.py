@@ -281,8 +281,10 @@ def split_lines(base, lib, top, lib_name):
 def cached_measure(path, interp, lib, mode, kind, tasks, split, layout=0):
     """measure(), remembered in PATH (a JSON file) by interpreter, workload,
     layout and the workloads' source (the environment's size is ENV_SIZE),
-    and with the library by mode, the library's path and contents and this
-    file's: one run of a build stands for it (runs of one build differ, see above).  An
+    and with the library by mode, the library's contents and this file's
+    (not its path: bench/run.py measures a copy in a new temporary directory
+    each time): one run of a build stands for it (runs of one build differ,
+    see above).  An
     interpreter rebuilt under the same path and version needs a new FILE."""
     with open(WORKLOADS_PY, "rb") as f:
         key = "9|%s|%s|%s|%s|%s|%d|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
@@ -293,7 +295,7 @@ def cached_measure(path, interp, lib, mode, kind, tasks, split, layout=0):
         for name in (lib, os.path.abspath(__file__)):
             with open(name, "rb") as f:
                 digests.append(hashlib.sha256(f.read()).hexdigest())
-        key += "|%s|%s|%s" % (mode, os.path.abspath(lib), "|".join(digests))
+        key += "|%s|%s" % (mode, "|".join(digests))
     rows = ("rows", "d1_rows", "l2_rows")
     got = load_cache(path).get(key)
     if got:

@@ -41,7 +41,7 @@ assert [callgrind.layouts(types.SimpleNamespace(version=v)) for v in [(3, 10, 13
 base, lib = [{"main": 100}, {"main": 200}, {"main": 150}], [{"main": 110}, {"main": 260}, {"main": 152}]
 assert callgrind.extra(base, lib) == (10, [2, 10, 60])
 # The runs' cache: the library's by its contents and mode, not rerun.
-import os, tempfile
+import os, shutil, tempfile
 d = tempfile.mkdtemp()
 lib_a = os.path.join(d, "lib.so")
 open(lib_a, "wb").write(b"one")
@@ -57,7 +57,13 @@ open(lib_a, "wb").write(b"two")
 got = [callgrind.cached_measure(cache, it, lib_a, m, "deep", (1, 2), True)["per_task"]
        for m in ["none", "default"]]
 assert got == [1, 4] and runs[-1] == "default", (got, runs)
-import shutil
+# The same build copied elsewhere (the bench measures a copy in a new
+# temporary directory each run) is not measured again.
+lib_b = os.path.join(d, "copy", "lib.so")
+os.mkdir(os.path.dirname(lib_b))
+shutil.copy2(lib_a, lib_b)
+assert callgrind.cached_measure(cache, it, lib_b, "default", "deep", (1, 2), True)["per_task"] == 4
+assert len(runs) == 4, runs
 shutil.rmtree(d)
 # Its function table: five counts ("." is none), recursion levels merged,
 # the library's inlined code by its file.
