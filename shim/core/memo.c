@@ -5,8 +5,10 @@
  * collection's slices hold the GIL, the hooks run in the program's thread). */
 #include "core/memo.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/core.h"
 
@@ -17,29 +19,27 @@ struct tl_memo_slot {
 
 #define MOVE_PER_PUT 8 /* the old table is empty long before the new is half full */
 
-/* Slots straight from the kernel, faulted in at once (MAP_POPULATE): one
- * call instead of a page fault per page on first touch, which cost 1-20 us
- * each on a VM and held a collection slice 0.2-0.5 ms at each doubling. */
-static struct tl_memo_slot *slots_new(uint32_t capacity)
-{
-    void *p = mmap(NULL, (size_t)capacity * sizeof(struct tl_memo_slot), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-/* The same for tl_memo_reserve, whose caller can wait but must not keep a
- * CPU from the program: faulted in a page at a time, giving way (a big
- * table's pages are milliseconds of faults on a VM). */
-static struct tl_memo_slot *slots_new_gently(uint32_t capacity)
+/* Slots straight from the kernel.  `hurried` ones are faulted in at once
+ * (MAP_POPULATE): one call instead of a page fault per page on first touch,
+ * which cost 1-20 us each on a VM and held a collection slice 0.2-0.5 ms at
+ * each doubling.  The others are for a caller that can wait but must not
+ * keep a CPU from the program: faulted in a page at a time, giving way (a
+ * big table's pages are milliseconds of faults on a VM). */
+static struct tl_memo_slot *slots_new(uint32_t capacity, bool hurried)
 {
     size_t size = (size_t)capacity * sizeof(struct tl_memo_slot);
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | (hurried ? MAP_POPULATE : 0), -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    double since = tl_now();
-    for (size_t at = 0; at < size; at += 4096) { /* no page is smaller */
-        ((volatile char *)p)[at] = 0;
-        tl_give_way(&since);
+    if (!hurried) {
+        long page = sysconf(_SC_PAGESIZE);
+        size_t step = page > 0 ? (size_t)page : 4096;
+        double since = tl_now();
+        for (size_t at = 0; at < size; at += step) {
+            ((volatile char *)p)[at] = 0;
+            tl_give_way(&since);
+        }
     }
     return p;
 }
@@ -140,7 +140,7 @@ static void install(struct tl_memo *m, struct tl_memo_slot *slots, uint32_t capa
 static int grow(struct tl_memo *m)
 {
     uint32_t capacity = capacity_for(m, (uint64_t)m->used + 1);
-    struct tl_memo_slot *slots = capacity ? slots_new(capacity) : NULL;
+    struct tl_memo_slot *slots = capacity ? slots_new(capacity, true) : NULL;
     if (!slots)
         return -1;
     install(m, slots, capacity);
@@ -155,7 +155,7 @@ void tl_memo_reserve(struct tl_memo *m, uint32_t n)
     uint32_t capacity = capacity_for(m, (uint64_t)m->used + n);
     tl_unlock(&m->lock);
     slots_free(old, old_capacity);
-    struct tl_memo_slot *slots = capacity ? slots_new_gently(capacity) : NULL; /* outside the lock */
+    struct tl_memo_slot *slots = capacity ? slots_new(capacity, false) : NULL; /* outside the lock */
     if (!slots)
         return;
     tl_lock(&m->lock);
