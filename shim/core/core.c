@@ -48,9 +48,9 @@ static void read_pair(uint64_t *ticks, double *t);
 
 __attribute__((constructor(101))) static void core_init(void)
 {
-    /* The first anchor is a pair like any other (start is 0 here, so the
-     * pair's time is the clock's): a preemption between two plain reads
-     * put every early stamp milliseconds off (sid-3.14, created_t_exact). */
+    /* The first anchor is a pair like any other: a preemption between two
+     * plain reads put every early stamp milliseconds off (sid-3.14,
+     * created_t_exact). */
     read_pair(&start_ticks, &start);
     tl_anchors_init(&anchors, start_ticks, 0, ANCHOR_EVERY);
     tl_depot_init(&tl_py_stacks);
@@ -63,21 +63,22 @@ double tl_now(void)
     return monotonic() - start;
 }
 
-/* (ticks, tl_now()) read as close together as the scheduler lets: the
- * tightest of three tries, ticks taken halfway. */
-static void read_pair(uint64_t *ticks, double *t)
+/* (ticks, the clock) read as close together as the scheduler lets: the
+ * tightest of three tries, ticks taken halfway.  The clock's own reading,
+ * not tl_now(): `start` is set from one. */
+static void read_pair(uint64_t *ticks, double *clock)
 {
     uint64_t best = UINT64_MAX;
     *ticks = 0;
-    *t = 0;
+    *clock = 0;
     for (int i = 0; i < 3; i++) {
         uint64_t before = tl_ticks();
-        double now = monotonic() - start;
+        double now = monotonic();
         uint64_t after = tl_ticks();
         if (after - before < best) {
             best = after - before;
             *ticks = before + best / 2;
-            *t = now;
+            *clock = now;
         }
     }
 }
@@ -85,17 +86,19 @@ static void read_pair(uint64_t *ticks, double *t)
 void tl_clock_anchor(void)
 {
     uint64_t ticks;
-    double t;
-    read_pair(&ticks, &t);
+    double clock;
+    read_pair(&ticks, &clock);
     tl_lock(&anchors_lock);
-    tl_anchors_add(&anchors, ticks, t);
+    tl_anchors_add(&anchors, ticks, clock - start);
     tl_unlock(&anchors_lock);
 }
 
 struct tl_time_pair tl_time_pair(void)
 {
     struct tl_time_pair now;
-    read_pair(&now.ticks, &now.t);
+    double clock;
+    read_pair(&now.ticks, &clock);
+    now.t = clock - start;
     return now;
 }
 
