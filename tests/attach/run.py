@@ -300,9 +300,12 @@ def assert_task(result, name, program, marker, function, before_attach=True):
     return text
 
 
-def assert_dump_ok(result):
-    assert result.returncode == 0, result.describe()
-    assert result.stdout.startswith("taskleak: pid "), result.describe()
+def assert_dump_ok(result, target):
+    """A dump printed a snapshot; if not, what the target said on stderr
+    (the library's own lines) goes with the failure."""
+    why = "%s; the target's stderr: %r" % (result.describe(), target.stderr[-10:])
+    assert result.returncode == 0, why
+    assert result.stdout.startswith("taskleak: pid "), why
 
 
 def result_line(result):
@@ -385,7 +388,7 @@ class Runner:
             assert not os.path.exists("/tmp/taskleak-attach-%d/%d" % (uid, target.pid))
         # untouched: a dump by root still works on it
         result = taskleak(self.lib, "dump", target.pid, watch=target.pid)
-        assert_dump_ok(result)
+        assert_dump_ok(result, target)
         assert_task(result, "worker-0", "idle.py", "SUSPENDED-HERE", "flush")
         return "as %s: %s" % (NOBODY, "; ".join(messages))
 
@@ -394,7 +397,7 @@ class Runner:
         target = self.start(interp, "idle.py")
         target.wait_ready()
         result = taskleak(self.lib, "dump", target.pid, watch=target.pid)
-        assert_dump_ok(result)
+        assert_dump_ok(result, target)
         workers = [assert_task(result, "worker-%d" % i, "idle.py", "SUSPENDED-HERE", "flush")
                    for i in (0, 1)]
         if interp.minor >= (3, 11):
@@ -416,7 +419,7 @@ class Runner:
         target.send("gap\n")
         target.wait_line(lambda l: l.startswith("gap "), 10, '"gap"')
         result = taskleak(self.lib, "dump", target.pid, watch=target.pid)
-        assert_dump_ok(result)
+        assert_dump_ok(result, target)
         assert_task(result, "worker-0", "idle.py", "SUSPENDED-HERE", "flush")
         target.send("gap\n")
         gap = float(target.wait_line(lambda l: l.startswith("gap "), 10, '"gap"').split()[1])
@@ -433,7 +436,7 @@ class Runner:
         target = self.start(interp, "busy.py")
         target.wait_ready()
         result = taskleak(self.lib, "dump", target.pid, watch=target.pid)
-        assert_dump_ok(result)
+        assert_dump_ok(result, target)
         assert_task(result, "sleeper", "busy.py", "SUSPENDED-HERE", "sleeper")
         assert "Task-1" in task_blocks(result.stdout), result.describe()
         target.assert_running("after the dump")
@@ -458,7 +461,7 @@ class Runner:
         target.assert_running("after the failed dump")
         target.wait_line(lambda l: l == "awake", GIL_SECONDS + 15, '"awake"')
         second = taskleak(self.lib, "dump", target.pid, watch=target.pid)
-        assert_dump_ok(second)
+        assert_dump_ok(second, target)
         assert_task(second, "sleeper", "gilheld.py", "SUSPENDED-HERE", "sleeper")
         target.assert_running("after the second dump")
         self.note(interp.label, "gil fail", result.elapsed)
@@ -470,7 +473,7 @@ class Runner:
         target = self.start(interp, "threads.py")
         target.wait_ready()
         result = taskleak(self.lib, "dump", target.pid, watch=target.pid)
-        assert_dump_ok(result)
+        assert_dump_ok(result, target)
         for n in (1, 2):
             assert_task(result, "thread-%d-task" % n, "threads.py", "SUSPENDED-HERE", "waiter")
         target.assert_running("after the dump")
@@ -492,7 +495,7 @@ class Runner:
                 "after attach #%d the library is loaded %d times: %s" % (attempt, loads, mapped)
         assert paths[0] == paths[1], "two report paths: %s" % paths
         result = taskleak(self.lib, "dump", target.pid, watch=target.pid)
-        assert_dump_ok(result)
+        assert_dump_ok(result, target)
         assert_task(result, "worker-1", "idle.py", "SUSPENDED-HERE", "flush")
         loads, mapped = library_loads(target.pid)
         assert loads == 1 and len(mapped) == 1, \
