@@ -44,7 +44,7 @@ static double monotonic(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void read_pair(uint64_t *ticks, double *t);
+static void read_pair(uint64_t *ticks, double *clock);
 
 __attribute__((constructor(101))) static void core_init(void)
 {
@@ -85,11 +85,9 @@ static void read_pair(uint64_t *ticks, double *clock)
 
 void tl_clock_anchor(void)
 {
-    uint64_t ticks;
-    double clock;
-    read_pair(&ticks, &clock);
+    struct tl_time_pair now = tl_time_pair();
     tl_lock(&anchors_lock);
-    tl_anchors_add(&anchors, ticks, clock - start);
+    tl_anchors_add(&anchors, now.ticks, now.t);
     tl_unlock(&anchors_lock);
 }
 
