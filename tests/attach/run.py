@@ -34,6 +34,7 @@ Standard library only.
 """
 
 import argparse
+import json
 import os
 import pwd
 import re
@@ -308,6 +309,18 @@ def assert_dump_ok(result, target):
     assert result.stdout.startswith("taskleak: pid "), why
 
 
+def plant_earlier_snapshot(pid):
+    """pids are reused: a dead process's snapshot, later in "t" than any the
+    target writes soon, where the target's reports go after an attach."""
+    here = "/proc/%d/root/tmp/taskleak-attach-%d/%d" % (pid, os.getuid(), pid)
+    os.makedirs(here, mode=0o700, exist_ok=True)
+    with open(os.path.join(ROOT, "tests", "cli", "fixtures", "signal.json")) as stream:
+        doc = json.load(stream)
+    doc.update(pid=pid, t=86400.0)
+    with open("%s/taskleak.%d.json" % (here, pid), "w") as stream:
+        json.dump(doc, stream)
+
+
 def result_line(result):
     return (result.error_lines() or ["status %d" % result.returncode])[-1]
 
@@ -469,9 +482,11 @@ class Runner:
             result.elapsed, GIL_TIMEOUT, lines[0], second.elapsed)
 
     # 4
+    # (with the snapshot of an earlier process of this pid where the report goes)
     def threads(self, interp):
         target = self.start(interp, "threads.py")
         target.wait_ready()
+        plant_earlier_snapshot(target.pid)
         result = taskleak(self.lib, "dump", target.pid, watch=target.pid)
         assert_dump_ok(result, target)
         for n in (1, 2):

@@ -841,6 +841,22 @@ class Dump(WithNoopLibrary):
                 self.assertIn("Task-3 (coroutine drain, id 3) pending", result.stdout)
                 self.assertTrue(os.path.exists(os.path.join(workdir, "reports", "tl.%d.json" % target.pid)))
 
+    def test_a_report_left_by_an_earlier_process_with_the_same_pid(self):
+        # pids are reused: the report at the path may be a dead process's
+        # snapshot, with a later "t" than any the new one writes.
+        path = os.path.join(self.tmp, "tl.%p.json")
+        target = self.start_target("report_path=%s:verbosity=0" % path,
+                                   "--snapshot", fixture("signal.json"))
+        with open(fixture("signal.json")) as stream:
+            stale = json.load(stream)
+        stale.update(pid=target.pid, t=86400.0, argv=["python3", "earlier.py"])
+        with open(path.replace("%p", str(target.pid)), "w") as stream:
+            json.dump(stale, stream)
+        result = self.dump(target.pid, "--timeout", str(TIMEOUT))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(result.stdout.startswith("taskleak: pid %d (python3 server.py): "
+                                                 % target.pid), result.stdout)
+
     def test_timeout_is_status_1(self):
         target = self.start_target("report_path=%s/tl.%%p.json" % self.tmp, "--ignore-dump")
         result = self.dump(target.pid, "--timeout", "0.3")

@@ -118,7 +118,8 @@ def prepare(target, library, options):
         os.makedirs(here, mode=0o700, exist_ok=True)
         if target.uid != os.getuid():  # root attaching: the target writes its reports here
             os.chown(here, target.uid, -1)
-        for name in ("taskleak.status",):
+        # An earlier process with this pid left them: not this one's.
+        for name in ("taskleak.status", "taskleak.%d.json" % target.pid):
             if os.path.exists(os.path.join(here, name)):
                 os.unlink(os.path.join(here, name))
         copy = os.path.join(here, "libtaskleak.so")

@@ -8,8 +8,8 @@ import time
 
 from ..contract import DEFAULT_DUMP_SIGNAL_NAME, DEFAULT_REPORT_PATH
 from ..errors import CliError, NotAReport
-from ..fields import number, plural
-from ..model import load_report, ordered_kinds, parse_report, read_bytes
+from ..fields import plural
+from ..model import Report, ordered_kinds, parse_report, read_bytes
 from ..options import parse_options, parse_signal, signal_name
 from ..output import current_dir, write_out
 from ..render.text import TextRenderer
@@ -105,30 +105,30 @@ def snapshot_paths(pid, options, env):
 
 
 def read_snapshot_stamp(path):
-    """(t, time) of the report now in PATH, or None."""
+    """The bytes in PATH before the signal, or None."""
     try:
-        doc = parse_report(read_bytes(path))
-    except (OSError, NotAReport):
+        return read_bytes(path)
+    except OSError:
         return None
-    return (number(doc.get("t")), doc.get("time"))
 
 
 def fresh_snapshot(path, stamp, pid):
-    """The report in PATH if it is a signal snapshot newer than STAMP."""
+    """The report in PATH if it is a signal snapshot written since STAMP.  A
+    rewritten file is what counts, not a later "t": the file may be the
+    report of an earlier process that had the same pid."""
     try:
-        report = load_report(path)
+        data = read_bytes(path)
+    except OSError:
+        return None
+    if data == stamp:
+        return None
+    try:
+        report = Report(path, parse_report(data))
     except NotAReport:
         return None
-    doc = report.doc
-    if doc.get("reason") != "signal" or report.pid not in (None, pid):
+    if report.doc.get("reason") != "signal" or report.pid not in (None, pid):
         return None
-    if stamp is None:
-        return report
-    old_t, old_time = stamp
-    new_t = number(doc.get("t"))
-    if new_t is not None and old_t is not None:
-        return report if new_t > old_t else None
-    return report if doc.get("time") != old_time else None
+    return report
 
 
 def wait_for_snapshot(pid, paths, stamps, timeout):
