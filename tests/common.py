@@ -100,6 +100,20 @@ PROBE = ("import sys; i = getattr(sys, 'implementation', None); "
          "sys.version.split()[0], sys.executable)))")
 
 
+def restore_default_signals():
+    """A run started in the background of a shell without job control (`make
+    test &`, nohup, some CI steps) inherits SIGINT and SIGQUIT ignored, and so
+    would every program it starts: a scenario's own Ctrl-C would do nothing,
+    and the scenario would hang.  The runner takes Python's usual handlers, so
+    its children start with the defaults."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
+restore_default_signals()
+
+
 # ---------------------------------------------------------------- checks
 
 class Failure(Exception):
