@@ -116,6 +116,11 @@ LAG_SITES = [1000, 10000]
 # would otherwise take turns on both, and their contention is most of the
 # noise of a requests/s ratio.
 PIN = bool(shutil.which("taskset")) and len(os.sched_getaffinity(0)) >= 2
+# Churn duets: the two children trade CPUs this often.  A vCPU of this kind
+# of machine can run at 0.6 times the other's for a whole run (a duet's
+# ratio of 0.63 or 1.73); trading within the run, each child's fastest batch
+# (of 5-40 ms) comes from the faster CPU, as its partner's does.
+SWAP_S = 0.1
 LAG_BUDGET_MS = 1.0  # issue 11: within 1 ms of the lag without the library
 
 # Budget (issue 20).  churn: ratio <= limit; aiohttp: ratio >= limit;
@@ -209,6 +214,19 @@ def lib_info(lib):
 
 
 # ---------------------------------------------------------------- interpreters
+
+def pin_process(pid, cpu):
+    """Every thread of PID onto CPU (a new thread takes its creator's CPUs)."""
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return
+    for tid in tids:
+        try:
+            os.sched_setaffinity(int(tid), {cpu})
+        except (OSError, ValueError):
+            pass
+
 
 class Interp:
     """A column: an interpreter of tests/common.py (py), or a SKIP column."""
@@ -335,7 +353,9 @@ class Runner:
     def children(self, interp, modes, args, what, min_tasks, min_cancels=0, timeout=300,
                  cpus=None):
         """One workload child per mode, all at once, the i-th on cpus[i] when
-        given; their results (None for a failed one), in order."""
+        given, and on the next of CPUS every SWAP_S; their results (None for a
+        failed one), in order.  Their output is a line or two: the pipes are
+        read once they have ended."""
         procs = []
         for i, mode in enumerate(modes):
             env, rdir = self.env(mode)
@@ -344,6 +364,14 @@ class Runner:
                 pin + [interp.path, WORKLOADS_PY] + args, env=env, cwd=rdir,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
         deadline = time.monotonic() + timeout
+        if cpus:  # they trade CPUs until they end: each runs on both alike
+            flip = 0
+            while time.monotonic() < deadline and any(p.poll() is None for _, _, p in procs):
+                time.sleep(SWAP_S)
+                flip ^= 1
+                for i, (_, _, proc) in enumerate(procs):
+                    if proc.poll() is None:
+                        pin_process(proc.pid, cpus[(i + flip) % len(cpus)])
         done = []
         for mode, rdir, proc in procs:
             try:
@@ -450,8 +478,9 @@ class Runner:
 
 def run_churn(r, interp, cfg, res, kinds):
     """Duets (Bulej et al., "Duet benchmarking", 2020): a library mode and no
-    library run at the same time, each on a CPU of its own (swapped every
-    other repetition), so that what slows a shared machine down slows both;
+    library run at the same time, each on a CPU of its own (the two trade
+    CPUs every SWAP_S, and start on the other one every other repetition),
+    so that what slows a shared machine down, or one of its CPUs, slows both;
     without two CPUs, one after the other.  Asyncio debug, for reference,
     runs beside no library too, in the first repetitions."""
     cpus = sorted(os.sched_getaffinity(0))[:2] if PIN else None
@@ -1083,8 +1112,9 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                     "/".join("%s %d" % (k, cfg["churn_tasks"][k]) for k in CHURN),
                     cfg["batch"], cfg["debug_div"],
                     "in duets: each mode runs beside its no-library sample, at the same time and "
-                    "on a CPU of its own (taskset, swapped every other repetition), so that what "
-                    "slows the shared machine slows both" if PIN else
+                    "on a CPU of its own (taskset; the two trade CPUs every %g s, and start on the "
+                    "other one every other repetition), so that what slows the shared machine, "
+                    "or one of its CPUs, slows both" % SWAP_S if PIN else
                     "each mode next to its no-library sample",
                     " on one CPU and wrk on the other (taskset)" if PIN else "",
                     cfg["wrk_seconds"], cfg["wrk_rounds"], cfg["wrk_reps"], cfg["wrk_reps_max"],
