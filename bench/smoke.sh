@@ -35,6 +35,27 @@ assert run.medians_still({"control": [1.0], "default": [0.9]})
 assert run.aa_noise([1.5] * 11) == 0 and run.aa_noise([1.5]) is None
 spread = [0.8, 1.1, 1.3, 1.6, 1.9, 2.2, 2.6, 3.1, 4.0, 7.5, 12.0]
 assert 0.3 < run.aa_noise(spread) == run.aa_noise(spread) < 5, run.aa_noise(spread)
+# A duet's child trades CPUs with every thread it has (the collector's too).
+import os, subprocess, time
+if run.PIN:
+    child = subprocess.Popen([sys.executable, "-c", "import sys, threading; "
+                              "threading.Thread(target=sys.stdin.read).start(); sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    task = "/proc/%d/task" % child.pid
+    def cpus_of_threads():
+        got = []
+        for tid in os.listdir(task):
+            with open("%s/%s/status" % (task, tid)) as f:
+                got += [l.split()[1] for l in f if l.startswith("Cpus_allowed_list")]
+        return got
+    deadline = time.monotonic() + 30
+    while len(os.listdir(task)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    cpu = sorted(os.sched_getaffinity(0))[1]
+    run.pin_process(child.pid, cpu)
+    got = cpus_of_threads()
+    child.communicate(b"")
+    assert len(got) == 2 and got == [str(cpu)] * 2, got
 # Callgrind: 3.10 is counted in 8 layouts, the cell their median.
 import callgrind, types
 assert [callgrind.layouts(types.SimpleNamespace(version=v)) for v in [(3, 10, 13), (3, 11, 7)]] == [8, 1]
