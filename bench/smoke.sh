@@ -35,6 +35,12 @@ assert run.medians_still({"control": [1.0], "default": [0.9]})
 assert run.aa_noise([1.5] * 11) == 0 and run.aa_noise([1.5]) is None
 spread = [0.8, 1.1, 1.3, 1.6, 1.9, 2.2, 2.6, 3.1, 4.0, 7.5, 12.0]
 assert 0.3 < run.aa_noise(spread) == run.aa_noise(spread) < 5, run.aa_noise(spread)
+# A duet's samples come from the batches both children ran at the same time:
+# the library's last batch, alone on a machine that got faster, is not one.
+outs = [{"batches": [[0, 1, 100], [1, 2, 100]], "fastest_batch_ns_per_task": 100},
+        {"batches": [[0, 1, 130], [1, 2, 110], [2, 3, 90]], "fastest_batch_ns_per_task": 90}]
+run.fastest_while_both_ran(outs)
+assert [o["fastest_batch_ns_per_task"] for o in outs] == [100, 110], outs
 # A duet's child trades CPUs with every thread it has (the collector's too).
 import os, subprocess, time
 if run.PIN:
