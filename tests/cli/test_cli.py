@@ -782,6 +782,25 @@ class Run(WithNoopLibrary):
         self.assertFalse(os.path.exists(ready + ".sigint2"))
 
 
+class RunnerSignals(unittest.TestCase):
+    """tests/common.py gives every runner, and so the programs it starts,
+    SIGINT and SIGQUIT's defaults, even when the run itself was started with
+    them ignored (a background job of a shell without job control)."""
+
+    def test_runner_restores_ignored_signals(self):
+        probe = ("import signal, sys; sys.path.insert(0, %r); import common; "
+                 "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, "
+                 "signal.getsignal(signal.SIGQUIT) == signal.SIG_DFL)"
+                 % os.path.dirname(HERE))
+
+        def ignore():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+        out = subprocess.run([sys.executable, "-c", probe], preexec_fn=ignore,
+                             stdout=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
+        self.assertEqual(out.stdout.split(), ["True", "True"], out)
+
+
 class Dump(WithNoopLibrary):
     ready_files = itertools.count()
 
