@@ -584,7 +584,7 @@ void tl_collector_activate(void)
     start_thread();
 }
 
-void tl_collector_poke(void)
+TL_HOT void tl_collector_poke(void)
 {
     if (__builtin_expect(!C.running && C.wanted, 0))
         start_thread();

@@ -25,7 +25,7 @@ static struct tl_lock anchors_lock = TL_LOCK_INITIALIZER;
 
 const char *const tl_hook_names[TL_N_HOOKS] = {"spawn", "cancel", "uncancel", "destroy",
                                                "exception_handled", "collect"};
-struct tl_hook_stats tl_hook_stats[TL_N_HOOKS];
+struct tl_hook_stats tl_hook_stats[TL_N_HOOKS] TL_HOT_DATA;
 uint64_t tl_collect_max_ticks;
 
 char tl_catch_sites_status[128] = "not available before Python 3.12";
@@ -33,7 +33,7 @@ char tl_catch_sites_status[128] = "not available before Python 3.12";
 static void nothing(void)
 {
 }
-void (*tl_collector_poke_fn)(void) = nothing;
+void (*tl_collector_poke_fn)(void) TL_HOT_DATA = nothing;
 int (*tl_libc_sigaction)(int, const struct sigaction *, struct sigaction *);
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 

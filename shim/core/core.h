@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/depot.h"
+#include "cpython/hot.h"
 
 extern struct tl_depot tl_py_stacks;     /* (code, offset) pairs */
 extern struct tl_depot tl_native_stacks; /* return addresses */

@@ -45,9 +45,9 @@ static struct {
     struct tl_leak *leaks, *last_leak;
     uint64_t n_leaks;
     int max_leaks;
-    /* Records and cancels of ended tasks, for the next ones (cancels
-     * chained through next): a task churn costs no malloc. */
-    struct tl_task *free_tasks[FREE_MAX];
+    /* Records and cancels of ended tasks, for the next ones (the records
+     * in free_tasks, below, out of the hooks' data; cancels chained through
+     * next): a task churn costs no malloc. */
     struct tl_cancel *free_cancels;
     unsigned n_free_tasks, n_free_cancels;
     /* The records with a watch (cancelled, not judged ended): what a sweep
@@ -57,7 +57,8 @@ static struct {
     struct tl_inobj *inobj;
     uint64_t n_inobj;
     size_t inobj_offset;
-} T = {.lock = TL_LOCK_INITIALIZER};
+} T TL_HOT_DATA = {.lock = TL_LOCK_INITIALIZER};
+static struct tl_task *free_tasks[FREE_MAX]; /* T.n_free_tasks of them: 32 KiB */
 
 /* Fibonacci hashing: the product's top bits, the best mixed (task
  * addresses come in arithmetic runs, which linear probing would cluster). */
@@ -109,7 +110,7 @@ static void take_out(struct slot *sl)
 /* The free list (lock held). */
 static struct tl_task *new_record(void)
 {
-    return T.n_free_tasks ? T.free_tasks[--T.n_free_tasks] : malloc(sizeof(struct tl_task));
+    return T.n_free_tasks ? free_tasks[--T.n_free_tasks] : malloc(sizeof(struct tl_task));
 }
 
 /* The record a plain task would have. */
@@ -224,7 +225,7 @@ static struct tl_cancel *new_cancel(void)
 static void free_record(struct tl_task *rec)
 {
     if (T.n_free_tasks < FREE_MAX)
-        T.free_tasks[T.n_free_tasks++] = rec;
+        free_tasks[T.n_free_tasks++] = rec;
     else
         free(rec);
 }
@@ -349,7 +350,7 @@ static void record_of_inobj(struct tl_task *rec, const struct tl_inobj *o)
                             .created_native = o->created_native};
 }
 
-uint64_t tl_task_spawned_in(struct tl_inobj *o, uint32_t coro, uint32_t created_py,
+TL_HOT uint64_t tl_task_spawned_in(struct tl_inobj *o, uint32_t coro, uint32_t created_py,
                             uint32_t created_native, pid_t thread_id, uint64_t ticks)
 {
     tl_lock(&T.lock);
@@ -366,7 +367,7 @@ uint64_t tl_task_spawned_in(struct tl_inobj *o, uint32_t coro, uint32_t created_
     return id;
 }
 
-int tl_task_ended_in(struct tl_inobj *o, enum tl_state st)
+TL_HOT int tl_task_ended_in(struct tl_inobj *o, enum tl_state st)
 {
     /* Never cancelled (a cancel moves it to the table): quiet unless pending. */
     if (!o->id || st == TL_PENDING)
@@ -392,7 +393,7 @@ void tl_task_adopt(struct tl_inobj *o)
     tl_unlock(&T.lock);
 }
 
-int tl_task_cancelled(uintptr_t addr, uint64_t ticks, uint32_t stack, int scope,
+TL_HOT int tl_task_cancelled(uintptr_t addr, uint64_t ticks, uint32_t stack, int scope,
                       uint64_t forwarded_from, char *message, uint32_t delivered, void **watch)
 {
     int first = -1;
@@ -547,7 +548,7 @@ static void resolve_stuck(struct tl_task *rec, enum tl_state st, double t)
     }
 }
 
-int tl_task_ended_quietly(uintptr_t addr, enum tl_state st, void **watch)
+TL_HOT int tl_task_ended_quietly(uintptr_t addr, enum tl_state st, void **watch)
 {
     *watch = NULL;
     tl_lock(&T.lock);

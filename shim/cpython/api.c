@@ -2,6 +2,7 @@
 /* Resolve the CPython C API with dlsym: see api.h for why. */
 #include "cpython/api.h"
 
+#include "cpython/hot.h"
 #include "cpython/layout.h"
 
 #include <dlfcn.h>
@@ -9,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-struct tl_py_api tl_py;
+struct tl_py_api tl_py TL_HOT_DATA;
 
 static size_t symbol_size(void *addr)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpython/api.h"
+#include "cpython/hot.h"
 #include "cpython/layout.h"
 #include "cpython/version.h"
 
@@ -21,9 +22,9 @@ static void *current_frame(const char *ts)
     return TL_FIELD(ts, L->ts_frame, void *);
 }
 
-void *tl_frames_main_thread_state(void)
+TL_HOT void *tl_frames_main_thread_state(void)
 {
-    static void *main_interp; /* the same for the life of the process */
+    static void *main_interp TL_HOT_DATA; /* the same for the life of the process */
     void *m = __atomic_load_n(&main_interp, __ATOMIC_RELAXED);
     if (!m) /* any thread may be first: subinterpreters have GILs of their own */
         __atomic_store_n(&main_interp, m = tl_py.PyInterpreterState_Main(), __ATOMIC_RELAXED);
@@ -231,7 +232,7 @@ moved:
 #undef GOTO_IF_MOVED
 #undef FRAME_IS
 
-int tl_frames_same(void *ts, struct tl_frame_keys *keys)
+TL_HOT int tl_frames_same(void *ts, struct tl_frame_keys *keys)
 {
     const struct tl_layout *l = L;
     if (keys->n < 0)

@@ -9,11 +9,14 @@
 #include <string.h>
 
 #include "cpython/api.h"
+#include "cpython/hot.h"
 #include "cpython/layout.h"
 #include "cpython/versions.h"
 
 struct tl_caps tl_caps;
-const struct tl_layout *tl_layout;
+const struct tl_layout *tl_layout TL_HOT_DATA;
+/* The row picked, copied next to the hooks' other data. */
+static struct tl_layout chosen TL_HOT_DATA;
 
 static const struct tl_layout layouts[] = {
 #define TL_LAYOUT(...) {__VA_ARGS__},
@@ -104,7 +107,8 @@ int tl_cpython_select(char *why, size_t size)
     }
     if (check_debug_offsets(l, why, size) < 0)
         return -1;
-    tl_layout = l;
+    chosen = *l;
+    tl_layout = &chosen;
     tl_caps.cancelling = l->minor >= 11;
     tl_caps.qualname = l->minor >= 11;
     tl_caps.task_context = l->minor >= 12;

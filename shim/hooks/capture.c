@@ -133,7 +133,7 @@ uint32_t tl_capture_py(int depth)
                                 tl_frames_capture(tl_py.PyThreadState_Get(), words, depth, NULL));
 }
 
-uint32_t tl_capture_stack(void *ts, enum tl_capture_site site)
+TL_HOT uint32_t tl_capture_stack(void *ts, enum tl_capture_site site)
 {
     struct thread_memory *m = thread_memory();
     if (!m)
@@ -152,7 +152,7 @@ uint32_t tl_capture_stack(void *ts, enum tl_capture_site site)
 /* The native stack under a given Python creation stack is the same from one
  * task to the next (the same C entry points lead to the same Python frames),
  * so it is unwound once per distinct Python stack. */
-uint32_t tl_capture_native(uint32_t py)
+TL_HOT uint32_t tl_capture_native(uint32_t py)
 {
     if (!tl_opt.native)
         return 0;
@@ -172,7 +172,7 @@ uint32_t tl_capture_native(uint32_t py)
     return id;
 }
 
-uint32_t tl_capture_name(PyObject *str)
+TL_HOT uint32_t tl_capture_name(PyObject *str)
 {
     if (!str)
         return 0;
@@ -225,7 +225,7 @@ static uint32_t code_fact(struct tl_memo *memo, uintptr_t code, int which)
     return fact;
 }
 
-int tl_capture_scope_of_stack(uint32_t stack)
+TL_HOT int tl_capture_scope_of_stack(uint32_t stack)
 {
     struct thread_memory *m = thread_memory();
     if (m && stack && m->scope_stack == stack)

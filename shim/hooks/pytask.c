@@ -8,6 +8,7 @@
 
 #include "core/options.h"
 #include "cpython/frames.h"
+#include "cpython/hot.h"
 #include "cpython/version.h"
 #include "hooks/capture.h"
 #include "hooks/explain.h"
@@ -22,9 +23,10 @@ static PyObject *s_qualname, *s_state, *s_exception, *s_result, *s_get_name,
  * found once: a call of each, no attribute lookup or method call through
  * Python, and no error to clear. */
 typedef PyObject *(*noargs_fn)(PyObject *, PyObject *);
-static PyObject *task_type; /* the first patched: the main interpreter's */
+static PyObject *task_type TL_HOT_DATA; /* the first patched: the main interpreter's */
 static PyGetSetDef *cr_await_def, *gi_yieldfrom_def;
-static noargs_fn get_coro_fn, cancelling_fn, done_fn, cancelled_fn;
+static noargs_fn get_coro_fn TL_HOT_DATA, cancelling_fn TL_HOT_DATA, done_fn TL_HOT_DATA,
+    cancelled_fn TL_HOT_DATA;
 
 static noargs_fn noargs_method(PyObject *type, const char *name)
 {
@@ -99,7 +101,7 @@ static int c_bool(noargs_fn fn, PyObject *task)
     return yes;
 }
 
-int tl_pytask_state_fast(PyObject *task, enum tl_state *st)
+TL_HOT int tl_pytask_state_fast(PyObject *task, enum tl_state *st)
 {
     if (!cancelled_fn || !done_fn || !is_c_task(task))
         return 0;
@@ -233,7 +235,7 @@ char *tl_pytask_cancel_message(PyObject *task)
     return message;
 }
 
-uint32_t tl_pytask_coro_name(PyObject *coro)
+TL_HOT uint32_t tl_pytask_coro_name(PyObject *coro)
 {
     PyObject *fast = coro ? tl_frames_generator_qualname(coro) : NULL;
     if (fast)

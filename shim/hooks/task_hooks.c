@@ -30,18 +30,18 @@ typedef void (*finalizeproc)(PyObject *);
 typedef PyObject *(*noargs_fn)(PyObject *, PyObject *);
 typedef PyObject *(*fastcall_kw_fn)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
 
-static initproc orig_init;
-static finalizeproc orig_finalize;
-static void *orig_cancel, *orig_uncancel;
+static initproc orig_init TL_HOT_DATA;
+static finalizeproc orig_finalize TL_HOT_DATA;
+static void *orig_cancel TL_HOT_DATA, *orig_uncancel TL_HOT_DATA;
 
 #define MAX_TYPES 16
-static PyObject *patched[MAX_TYPES];
-static int n_patched;
+static PyObject *patched[MAX_TYPES] TL_HOT_DATA;
+static int n_patched TL_HOT_DATA;
 
 /* Where _asyncio.Task keeps a plain task's spawn (struct tl_inobj), past its
  * own fields: the type grows by one at patch time, before it has instances;
  * 0 when it did not (attach, instances).  Subclasses keep the table. */
-static Py_ssize_t inobj_offset;
+static Py_ssize_t inobj_offset TL_HOT_DATA;
 
 static struct tl_inobj *inobj_of(PyObject *task)
 {
@@ -50,7 +50,7 @@ static struct tl_inobj *inobj_of(PyObject *task)
                : NULL;
 }
 
-uintptr_t tl_task_in_table(PyObject *task)
+TL_HOT uintptr_t tl_task_in_table(PyObject *task)
 {
     struct tl_inobj *o = inobj_of(task);
     if (o)
@@ -58,7 +58,7 @@ uintptr_t tl_task_in_table(PyObject *task)
     return (uintptr_t)task;
 }
 
-uint64_t tl_task_id_of(PyObject *task)
+TL_HOT uint64_t tl_task_id_of(PyObject *task)
 {
     struct tl_inobj *o = inobj_of(task);
     return o && o->id ? o->id : tl_task_id((uintptr_t)task);
@@ -87,7 +87,7 @@ static void *main_thread_state(void)
     return tl_frames_main_thread_state();
 }
 
-static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
+TL_HOT static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
     void *ts = main_thread_state();
     if (!ts)
@@ -115,7 +115,7 @@ static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
 
 /* The common ending (done, and never cancelled or ended cancelled) in one
  * lock, without Python calls or the clock; any other is judged. */
-static void hook_finalize(PyObject *self)
+TL_HOT static void hook_finalize(PyObject *self)
 {
     if (!main_thread_state()) {
         /* A collection run elsewhere (3.8: one for all interpreters) may
@@ -178,7 +178,7 @@ struct cancel_call {
     char *message;
 };
 
-static void cancel_begin(void *ts, PyObject *self, struct cancel_call *c)
+TL_HOT static void cancel_begin(void *ts, PyObject *self, struct cancel_call *c)
 {
     c->t0 = tl_ticks();
     c->timed = tl_hook_begin(TL_HOOK_CANCEL);
@@ -189,7 +189,7 @@ static void cancel_begin(void *ts, PyObject *self, struct cancel_call *c)
         tl_hook_timed(TL_HOOK_CANCEL, tl_ticks() - c->t0, 0);
 }
 
-static PyObject *cancel_end(PyObject *self, PyObject *result, struct cancel_call *c)
+TL_HOT static PyObject *cancel_end(PyObject *self, PyObject *result, struct cancel_call *c)
 {
     cancelling_task = c->outer;
     uint64_t t0 = c->timed ? tl_ticks() : 0;
@@ -214,7 +214,7 @@ static PyObject *cancel_end(PyObject *self, PyObject *result, struct cancel_call
     return result;
 }
 
-static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
+TL_HOT static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
                                       Py_ssize_t nargs, PyObject *kwnames)
 {
     void *ts = main_thread_state();
@@ -227,7 +227,7 @@ static PyObject *hook_cancel_fastcall(PyObject *self, PyObject *const *args,
     return cancel_end(self, r, &c);
 }
 
-static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
+TL_HOT static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
 {
     void *ts = main_thread_state();
     if (!ts)
@@ -239,7 +239,7 @@ static PyObject *hook_cancel_noargs(PyObject *self, PyObject *unused)
     return cancel_end(self, r, &c);
 }
 
-static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
+TL_HOT static PyObject *hook_uncancel(PyObject *self, PyObject *unused)
 {
     PyObject *r = ((noargs_fn)orig_uncancel)(self, unused);
     if (!main_thread_state())
