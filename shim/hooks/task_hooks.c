@@ -113,37 +113,43 @@ TL_HOT static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
     return rc;
 }
 
-/* The common ending (done, and never cancelled or ended cancelled) in one
- * lock, without Python calls or the clock; any other is judged. */
-TL_HOT static void hook_finalize(PyObject *self)
+/* Any ending but the common one: judged. */
+static void end_judged(PyObject *self, int state_known, enum tl_state st)
 {
     if (!main_thread_state()) {
         /* A collection run elsewhere (3.8: one for all interpreters) may
          * finalize a task of ours: the record must not outlive it.  Its
          * watch, if a weak reference, is left: not this interpreter's. */
         tl_task_destroyed(tl_task_in_table(self), 0, TL_NO_LEAK, NULL, 0);
-        orig_finalize(self);
         return;
     }
+    void *watch = NULL;
+    if (state_known && tl_task_ended_quietly(tl_task_in_table(self), st, &watch)) {
+        tl_judge_release_watch(watch);
+        return;
+    }
+    struct tl_task_view v;
+    if (tl_task_view(tl_task_in_table(self), &v)) {
+        PyObject *t, *val, *tb;
+        tl_py.PyErr_Fetch(&t, &val, &tb);
+        tl_judge_destroyed(self, &v);
+        tl_py.PyErr_Restore(t, val, tb);
+    }
+}
+
+/* The common ending (done, and never cancelled or ended cancelled) in one
+ * lock, without Python calls or the clock.  For a task recorded in its
+ * object that is C reads and our lock, right in any interpreter: no thread
+ * state is looked up (its lines are cold by a task's end). */
+TL_HOT static void hook_finalize(PyObject *self)
+{
     int timed = tl_hook_begin(TL_HOOK_DESTROY);
     uint64_t t0 = timed ? tl_ticks() : 0;
-    enum tl_state st;
-    void *watch = NULL;
+    enum tl_state st = TL_PENDING;
+    int state_known = tl_pytask_state_fast(self, &st);
     struct tl_inobj *o = inobj_of(self);
-    int quiet = !tl_pytask_state_fast(self, &st) ? 0
-                : o && tl_task_ended_in(o, st)   ? 1
-                                                 : tl_task_ended_quietly(tl_task_in_table(self), st, &watch);
-    if (quiet) {
-        tl_judge_release_watch(watch);
-    } else {
-        struct tl_task_view v;
-        if (tl_task_view(tl_task_in_table(self), &v)) {
-            PyObject *t, *val, *tb;
-            tl_py.PyErr_Fetch(&t, &val, &tb);
-            tl_judge_destroyed(self, &v);
-            tl_py.PyErr_Restore(t, val, tb);
-        }
-    }
+    if (!(state_known && o && tl_task_ended_in(o, st)))
+        end_judged(self, state_known, st);
     if (timed)
         tl_hook_timed(TL_HOOK_DESTROY, tl_ticks() - t0, 1);
     orig_finalize(self);
