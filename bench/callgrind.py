@@ -61,10 +61,43 @@ TASKS = (10000, 30000)
 BATCH = 1000
 KINDS = ("deep", "cancel")
 MODES = ("default", "native=0")
-# The simulated caches: an L1d of 32 KiB and, as valgrind's last level, a
-# per-core L2 of 512 KiB (8-way, 64-byte lines; AMD Zen 2/3, like the
-# machines this runs on).  A miss in that L2 goes to a shared L3 or to memory.
-CACHES = ["--cache-sim=yes", "--I1=32768,8,64", "--D1=32768,8,64", "--LL=524288,8,64"]
+
+
+def machine_caches():
+    """This machine's L1i, L1d and per-core L2 as (size, ways, line), from
+    glibc's reading of the CPU (getconf), for the simulation: valgrind's last
+    level is the L2 here, and a miss in it goes to a shared L3 or to memory.
+    A level getconf does not give, or that valgrind cannot simulate (sets not
+    a power of two), is Zen 2/3's (32 KiB 8-way, 32 KiB 8-way, 512 KiB 8-way).
+    A simulated L2 of half the real one counted misses that a request of
+    aiohttp does not take here (sid-3.14, the library's: +79 per request in
+    512 KiB; in the real 1 MiB, 10.8 with it and 17.7 without)."""
+    out = []
+    for name, default in (("LEVEL1_ICACHE", (32768, 8, 64)), ("LEVEL1_DCACHE", (32768, 8, 64)),
+                          ("LEVEL2_CACHE", (524288, 8, 64))):
+        try:
+            got = tuple(int(subprocess.run(["getconf", "%s_%s" % (name, what)], capture_output=True,
+                                           text=True, timeout=10).stdout.strip() or 0)
+                        for what in ("SIZE", "ASSOC", "LINESIZE"))
+        except (OSError, ValueError, subprocess.SubprocessError):
+            got = (0, 0, 0)
+        size, ways, line = got
+        sets = size // (ways * line) if ways > 0 and line > 0 else 0
+        ok = sets > 0 and sets & (sets - 1) == 0 and sets * ways * line == size
+        out.append(got if ok else default)
+    return out
+
+
+CACHE_GEOMETRY = machine_caches()
+CACHES = ["--cache-sim=yes"] + ["--%s=%d,%d,%d" % ((opt,) + g)
+                                for opt, g in zip(("I1", "D1", "LL"), CACHE_GEOMETRY)]
+
+
+def cache_label():
+    """The simulated data caches, for the document: "L1d 48 KiB, L2 1 MiB"."""
+    def size(n):
+        return "%d MiB" % (n >> 20) if n >= 1 << 20 and not n % (1 << 20) else "%d KiB" % (n >> 10)
+    return "L1d %s, L2 %s" % (size(CACHE_GEOMETRY[1][0]), size(CACHE_GEOMETRY[2][0]))
 
 
 def layouts(interp):
@@ -76,9 +109,12 @@ def layouts(interp):
     arenas land in 32 KiB moves deep churn by up to 1,400 Ir/task either
     way, with or without the library (no library: 58,190 in 7 layouts of 8,
     58,806 in one; native=0: +827 to +876 in 5, +1,646 to +2,269 in 3).
-    The 8 layouts are the 8 pages of 32 KiB.  Elsewhere the layout moves
-    the count by less than 50 Ir/task."""
-    return 8 if interp.version[:2] == (3, 10) else 1
+    The 8 layouts are the 8 pages of 32 KiB.  3.13 is counted in 4: sid's
+    3.13.18 gave cancel churn +2,086 Ir/task in layout 0 and +2,402 to
+    +2,427 in layouts 1-3 (the library's own functions the same in both; the
+    300 in four of CPython's).  Elsewhere the layout moved the count by less
+    than 50 Ir/task."""
+    return {(3, 10): 8, (3, 13): 4}.get(tuple(interp.version[:2]), 1)
 
 
 def extra(base, lib, which="main"):
@@ -287,9 +323,10 @@ def cached_measure(path, interp, lib, mode, kind, tasks, split, layout=0):
     see above).  An
     interpreter rebuilt under the same path and version needs a new FILE."""
     with open(WORKLOADS_PY, "rb") as f:
-        key = "9|%s|%s|%s|%s|%s|%d|%d|%s" % (interp.path, interp.version_str, kind, tasks, split,
-                                           layout, ENV_SIZE,
-                                           hashlib.sha256(f.read()).hexdigest()[:12])
+        key = "9|%s|%s|%s|%s|%s|%d|%d|%s|%s" % (interp.path, interp.version_str, kind, tasks, split,
+                                              layout, ENV_SIZE,
+                                              hashlib.sha256(f.read()).hexdigest()[:12],
+                                              " ".join(CACHES))
     if mode != "none":  # and by this file: it turns a mode into the library's options
         digests = []
         for name in (lib, os.path.abspath(__file__)):

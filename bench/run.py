@@ -50,8 +50,8 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
                   threads beside it (the collector's once-a-second report is
                   stretched some 50 times under valgrind, so that figure
                   moves with the load), and where the instructions go; the
-                  same runs simulate the data caches (L1d 32 KiB, L2 512
-                  KiB): the misses per task the library adds.  Runs
+                  same runs simulate the data caches (this machine's L1d
+                  and L2): the misses per task the library adds.  Runs
                   before the timed workloads, --cg-jobs at a time (default 2);
                   --cg-cache FILE remembers the runs: those without the
                   library, and the library's by its sha256 and mode.  Not
@@ -851,8 +851,9 @@ def ratio_rows():
                          lambda res, k=kind, m=mode: cell_cg(res, k, m)))
     for kind in CG_KINDS:
         for mode in LIB_MODES:
-            rows.append(("data misses per task added, %s (callgrind's simulated L1d 32 KiB, "
-                         "L2 512 KiB; the program's thread)" % CHURN_LABEL[kind], MODE_LABEL[mode],
+            rows.append(("data misses per task added, %s (callgrind's simulated %s; "
+                         "the program's thread)" % (CHURN_LABEL[kind], callgrind.cache_label()),
+                         MODE_LABEL[mode],
                          "–", lambda res, k=kind, m=mode: cell_misses(res, k, m)))
     for kind in CHURN:
         for mode in ["default", "native=0", "debug"]:
@@ -1120,9 +1121,10 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0, every mode's environment of "
                  "one size; on 3.10, the median over 8 memory layouts of the program (its type "
                  "cache hashes attribute names' addresses: the layout alone moves deep churn by "
-                 "up to 1,400 Ir/task, with or without the library). Data misses: the same runs "
-                 "under callgrind's cache simulation (L1d 32 KiB and L2 512 KiB, 8-way: a Zen 2/3 "
-                 "core's), reads and writes; they move with the memory layout more than the "
+                 "up to 1,400 Ir/task, with or without the library), on 3.13 over 4 (sid's cancel "
+                 "churn: +2,086 in one layout, +2,402 to +2,427 in three). Data misses: the same runs "
+                 "under callgrind's cache simulation (this machine's, from getconf: %s), reads "
+                 "and writes; they move with the memory layout more than the "
                  "instructions do (debian-3.11 deep churn, L2: +1.5, +2.9, +3.0 and +4.0 per task "
                  "in four runs of one build), so they have no budget."
                  % (cfg["debug_reps"], cfg["reps"],
@@ -1136,7 +1138,7 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                     " on one CPU and wrk on the other (taskset)" if PIN else "",
                     cfg["wrk_seconds"], cfg["wrk_rounds"], cfg["wrk_reps"], cfg["wrk_reps_max"],
                     AA_TOLERANCE * 100, STILL_TOLERANCE * 100, cfg["wrk_rounds"], cfg["lag_reps"], "{:,}".format(cfg["mem_tasks"] // 2), "{:,}".format(cfg["mem_tasks"]),
-                    cfg["batch"], cfg["mem_reps"]))
+                    cfg["batch"], cfg["mem_reps"], callgrind.cache_label()))
     lines.append("- Library modes set only `TASKLEAK_OPTIONS=report_path=<temp>/tl.%p.json` "
                  "(plus `native=0`); every run's report is read back to check the library was "
                  "active and saw every task (and every cancel).")
