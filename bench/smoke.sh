@@ -62,9 +62,14 @@ if run.PIN:
     got = cpus_of_threads()
     child.communicate(b"")
     assert len(got) == 2 and got == [str(cpu)] * 2, got
-# Callgrind: 3.10 is counted in 8 layouts, the cell their median.
+# Callgrind: 3.10 is counted in 8 layouts, 3.13 in 4, the cell their median.
 import callgrind, types
-assert [callgrind.layouts(types.SimpleNamespace(version=v)) for v in [(3, 10, 13), (3, 11, 7)]] == [8, 1]
+assert [callgrind.layouts(types.SimpleNamespace(version=v))
+        for v in [(3, 10, 13), (3, 11, 7), (3, 13, 18), (3, 14, 0)]] == [8, 1, 4, 1]
+# The simulated caches are ones valgrind can simulate (sets a power of two).
+for size, ways, line in callgrind.CACHE_GEOMETRY:
+    sets = size // (ways * line)
+    assert sets * ways * line == size and sets & (sets - 1) == 0, callgrind.CACHE_GEOMETRY
 base, lib = [{"main": 100}, {"main": 200}, {"main": 150}], [{"main": 110}, {"main": 260}, {"main": 152}]
 assert callgrind.extra(base, lib) == (10, [2, 10, 60])
 # The runs' cache: the library's by its contents and mode, not rerun.
