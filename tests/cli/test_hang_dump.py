@@ -64,6 +64,7 @@ class IssueProgramDump(unittest.TestCase):
         if not os.path.exists(LIB):
             self.skipTest("no build/libtaskleak.so (run make)")
         self.tmp = common.mkdtemp("taskleak-hang-dump.")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
         with open(os.path.join(self.tmp, "app.py"), "w") as f:
             f.write(APP)
 

@@ -18,6 +18,7 @@ Starlette there, and build/libtaskleak.so; skipped, saying so, without them.
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -80,6 +81,7 @@ class AsyncioIntrospection(unittest.TestCase):
         if not os.path.exists(LIB):
             self.skipTest("no build/libtaskleak.so (run make)")
         self.tmp = common.mkdtemp("taskleak-introspection.")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
         self.script = os.path.join(self.tmp, "target.py")
         with open(self.script, "w") as f:
             f.write(TARGET)
@@ -211,6 +213,7 @@ class LifespanHang(unittest.TestCase):
         if probe.returncode:
             self.skipTest("uvicorn or starlette cannot be imported by %s" % self.python)
         self.tmp = common.mkdtemp("taskleak-lifespan.")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
         self.script = os.path.join(self.tmp, "app.py")
         with open(self.script, "w") as f:
             f.write(LIFESPAN_APP)

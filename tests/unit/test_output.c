@@ -105,5 +105,9 @@ int main(void)
     CHECK(mkdtemp(kdir) != NULL);
     killed_while_writing(kdir);
     rmdir(kdir);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    unlink(path);
+    unlink(victim);
+    rmdir(dir);
     return check_summary("output");
 }

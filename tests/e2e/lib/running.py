@@ -3,6 +3,7 @@
 or an interactive run playing the scenario's steps while a watcher records
 every report written; what each run left (status, output, reports)."""
 
+import atexit
 import json
 import os
 import select
@@ -303,6 +304,7 @@ def build_helpers(sc):
         if not cc:
             raise common.Skip("cc is absent: the scenario's helpers cannot be built")
         out = common.mkdtemp("taskleak-e2e-built-")
+        atexit.register(shutil.rmtree, out, True)  # kept for the whole run
         for name in sc.builds:
             src = os.path.join(os.path.dirname(sc.path), name)
             so = os.path.join(out, os.path.splitext(name)[0] + ".so")
