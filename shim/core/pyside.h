@@ -43,7 +43,7 @@ void tl_collect_end(struct tl_collection *c, struct tl_collected *out);
 void tl_collect_all(enum tl_collect_mode mode, struct tl_collected *out);
 
 /* From a thread of the library's own, without the GIL: a whole collection
- * in slices of at most 0.5 ms with the GIL, letting it go for a moment
+ * in slices of at most 0.25 ms with the GIL, letting it go for a moment
  * between them.  `between(ctx)` runs after each slice, without the GIL;
  * a non-zero `*abort` ends the collection early.  Returns 0 when it ran
  * (what it found in *out), -1 when Python could not be entered (not

@@ -12,7 +12,7 @@
 #include "cpython/api.h"
 #include "cpython/version.h"
 
-#define SLICE_S 0.0005  /* the longest the program waits for the GIL on us */
+#define SLICE_S 0.00025 /* the longest the program waits for the GIL on us */
 #define GAP_NS 200000L  /* between slices: time for a waiting thread to take it */
 
 /* Held only around PyThreadState_New, never with the GIL or while waiting
