@@ -35,6 +35,15 @@ assert run.medians_still({"control": [1.0], "default": [0.9]})
 assert run.aa_noise([1.5] * 11) == 0 and run.aa_noise([1.5]) is None
 spread = [0.8, 1.1, 1.3, 1.6, 1.9, 2.2, 2.6, 3.1, 4.0, 7.5, 12.0]
 assert 0.3 < run.aa_noise(spread) == run.aa_noise(spread) < 5, run.aa_noise(spread)
+# Loop lag: a sleep that overlaps a sentinel's stall is the machine's, one
+# outside the span the sentinels watched is the program's.
+watched = ([(10.0, 10.004)], (5.0, 20.0))
+out = {"max_ms": 3.0, "span": [9.0, 12.0],
+       "slow": [[10.001, 10.005], [11.0, 11.0015], [1.0, 1.003]]}
+worst, excused, beside = run.excuse_stalls(out, watched)
+assert abs(worst - 2.0) < 1e-6 and (excused, beside) == (1, 1), (worst, excused, beside)
+out = {"max_ms": 2.0, "span": [9.0, 12.0], "slow": [[10.001, 10.004]]}
+assert run.excuse_stalls(out, watched) == (0.2, 1, 1)
 # A duet's samples come from the batches both children ran at the same time:
 # the library's last batch, alone on a machine that got faster, is not one.
 outs = [{"batches": [[0, 1, 100], [1, 2, 100]], "fastest_batch_ns_per_task": 100},

@@ -30,6 +30,10 @@ lag            the event loop's timer lag while the library does its periodic
                The N tasks are dropped at once before the sleeps, and that
                teardown is timed apart (teardown_ms): it is the program's
                own burst of N task endings, not the library's periodic work.
+               The sleeps over 0.2 ms late are listed with their start and
+               end (CLOCK_MONOTONIC), and with --until-eof (--sites 0) it is
+               the bench's sentinel: it samples until its stdin closes, so
+               that the machine's own stalls show beside the program's.
 
 A warm-up of max(1, N/20) tasks (at least one batch) runs untimed first.
 """
@@ -46,6 +50,8 @@ import sys
 import time
 
 DEPTH = 20
+SLOW_S = 0.0002   # lag: the sleeps later than this are listed ("slow"), with their times,
+SLOW_KEPT = 5000  # the longest this many, so that the bench can set them beside its sentinel's
 
 
 async def noop():
@@ -136,7 +142,7 @@ async def memory(n, batch):
             "ns_per_task": elapsed * 1e9 / n}
 
 
-def lag(sites, seconds):
+def lag(sites, seconds, until_eof=False):
     t0 = time.monotonic()
     ns = {"asyncio": asyncio, "noop": noop}
     for i in range(sites):   # N distinct creation sites, 3 frames deep each
@@ -151,16 +157,21 @@ def lag(sites, seconds):
         del tasks  # the last references: all N end here, at once
         teardown = time.monotonic() - t
         await asyncio.sleep(0)
-        lags = []
+        if until_eof:  # the sentinel: until the bench closes our stdin
+            eof = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().add_reader(0, lambda: eof.done() or eof.set_result(None))
+        spans = []  # (start, end) of each 1 ms sleep, in CLOCK_MONOTONIC seconds
         end = time.monotonic() + seconds
-        while time.monotonic() < end:
+        while not eof.done() if until_eof else time.monotonic() < end:
             t = time.monotonic()
             await asyncio.sleep(0.001)
-            lags.append(time.monotonic() - t - 0.001)
-        lags.sort()
+            spans.append((t, time.monotonic()))
+        lags = sorted(b - a - 0.001 for a, b in spans)
+        slow = sorted(spans, key=lambda s: s[0] - s[1])[:SLOW_KEPT]
         return {"max_ms": lags[-1] * 1e3, "p99_ms": lags[int(len(lags) * 0.99)] * 1e3,
                 "teardown_ms": teardown * 1e3, "samples": len(lags), "tasks": sites,
-                "seconds": time.monotonic() - t0}
+                "seconds": time.monotonic() - t0, "span": [spans[0][0], spans[-1][1]],
+                "slow": [[a, b] for a, b in slow if b - a - 0.001 > SLOW_S]}
 
     return asyncio.run(main())
 
@@ -173,13 +184,15 @@ def main():
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--sites", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=2.3)
+    ap.add_argument("--until-eof", action="store_true",
+                    help="lag: sample until stdin closes (the bench's sentinel)")
     a = ap.parse_args()
     if a.workload == "churn":
         if not a.kind:
             ap.error("churn needs shallow, deep or cancel")
         res = asyncio.run(churn(a.kind, a.tasks, a.batch))
     elif a.workload == "lag":
-        res = lag(a.sites, a.seconds)
+        res = lag(a.sites, a.seconds, a.until_eof)
     else:
         res = asyncio.run(memory(a.tasks, a.batch))
     res["python"] = sys.version.split()[0]
