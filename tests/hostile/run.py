@@ -59,6 +59,9 @@ of the supported versions -- or the --python ones):
   embed                    (Debian 3.11) a C program embedding CPython: works,
                            the leak is reported
   embed-twice              same, Py_Initialize/Py_FinalizeEx twice
+  subinterp-gc             a pending task of the main interpreter collected by a
+                           subinterpreter (3.8: one collector for all): not
+                           judged there, no crash; collected at home, reported
   subinterpreters-*        (3.12+) isolated and legacy subinterpreters running
                            asyncio: no crash, the main interpreter audited
   secure-loader            (Debian) a setgid C program: AT_SECURE is set and
@@ -673,6 +676,32 @@ def t_subinterp(ctx, py, v, config):
           "the subinterpreters' cancels reached the library" % cancels)
 
 
+def t_subinterp_gc(ctx, py, v):
+    """A main-interpreter task finalized by a subinterpreter's collection
+    (3.8's one collector for all) must not be judged there, with another
+    interpreter's thread state: its record is dropped, nothing is reported
+    for it, and the program runs as without the library.  Collected at home
+    (every version, and 3.9+ always), it is the destroyed_pending leak."""
+    for where in ("main", "sub"):
+        d = ctx.dir("subinterp-gc-" + where)
+        base = run([py, prog("subinterp_gc.py"), where])
+        if base.rc != 0:
+            raise Skip("fails without the library too (no _testcapi?): status %s, %s"
+                       % (base.rc, short(base.err, 80)))
+        res = run([py, prog("subinterp_gc.py"), where], lib=ctx.lib,
+                  opts=opts(os.path.join(d, "r.%p.json")))
+        compare(base, res)
+        r = reports_in(d).get(os.path.join(d, "r.%d.json" % res.pid))
+        check(r, "no report")
+        got = [(l["kind"], l["task"]["name"]) for l in r["leaks"]]
+        out = base.out.splitlines()
+        elsewhere = where == "sub" and out.index("destroyed pending: forgotten") < out.index(
+            "subinterpreter: 0")
+        want = [] if elsewhere else [("destroyed_pending", "forgotten")]
+        check(got == want, "collected %s: leaks %s, expected %s"
+              % ("in the subinterpreter" if elsewhere else "at home", got, want))
+
+
 def secure_dir(ctx):
     # A directory only root can enter, on a filesystem that honours setgid.
     d = ctx.dir("secure", 0o700)
@@ -814,6 +843,7 @@ def plan(interps, ctx, valgrind):
         add("threads-64 " + L, t_threads64, py, v)
         add("exec " + L, t_exec, py, v)
         add("shell " + L, t_shell, py, v)
+        add("subinterp-gc " + L, t_subinterp_gc, py, v)
         if v[:2] >= (3, 12):
             add("subinterpreters-isolated " + L, t_subinterp, py, v, "isolated")
             add("subinterpreters-legacy " + L, t_subinterp, py, v, "legacy")
