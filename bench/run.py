@@ -822,8 +822,8 @@ def cell_lag(res, sites, which):
     aa = aa_noise([a for a, _ in pairs])
     stalls = ""
     if which == "max":  # how many sleeps were excused, and the stalls beside: alike in both modes
-        stalls = "; excused sleeps none %d, default %d, of stalls beside %d, %d" % tuple(
-            sum(x[i] for x in samples[m] if x) for i in (1, 2) for m in ("none", "default"))
+        stalls = "; a run's excused sleeps none %g, default %g, beside %g, %g stalls (medians)" % tuple(
+            median([x[i] for x in samples[m] if x]) for i in (1, 2) for m in ("none", "default"))
     return "%.2f ms%s (%+.2f over %.2f; per repetition p25–p75 %+.2f–%+.2f; A/A p95 %s%s)" % (
         base + extra, verdict, extra, base, lo, hi, "–" if aa is None else "%+.2f" % aa, stalls)
 
@@ -1203,7 +1203,7 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "still: the A/A control's within %.0f%% of 1 and none moved more than %.1f%% over "
                  "the last two repetitions (the noise rows' n is their number times %d): "
                  "a ratio is "
-                 "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row); its A/A p95 is how far the same estimate strays with no library on either side (the no-library runs resampled against themselves). A run's worst lag is mostly the machine's: a vCPU stalls for 1-20 ms a few times a minute, in both modes. So a sentinel runs beside the runs on each CPU (a no-library loop of 1 ms sleeps, pinned and SCHED_FIFO: no thread of the machine, the library's included, can delay it), and a sleep of the program that overlaps a sentinel's sleep late by more than %g ms is excused; the cell counts the excused sleeps and the stalls beside each mode's runs, which should be alike (more beside the library's would mean it delays the sentinels). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
+                 "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row); its A/A p95 is how far the same estimate strays with no library on either side (the no-library runs resampled against themselves). A run's worst lag is mostly the machine's: a vCPU stalls for 1-20 ms a few times a minute, in both modes. So a sentinel runs beside the runs on each CPU (a no-library loop of 1 ms sleeps, pinned and SCHED_FIFO: no thread of the machine, the library's included, can delay it), and a sleep of the program that overlaps a sentinel's sleep late by more than %g ms is excused; the cell gives a run's excused sleeps and the stalls beside it, medians per mode, which should be alike (more beside the library's would mean it delays the sentinels; their sums are not: the stalls come in bursts, up to 126 beside one run). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0, every mode's environment of "
                  "one size; on 3.10, the median over 8 memory layouts of the program (its type "
