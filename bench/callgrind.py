@@ -221,19 +221,26 @@ def parse_annotate(text, lib_name):
     """{(function, object basename): [self Ir, L1d, L2 data misses]} of
     callgrind_annotate --show=Ir,D1mr,D1mw,DLmr,DLmw (LIB_NAME: the
     library's file name)."""
+    return {k: [ir, d1r + d1w, l2r + l2w]
+            for k, (ir, d1r, d1w, l2r, l2w) in parse_counts(text, lib_name, 5).items()}
+
+
+def parse_counts(text, lib_name, n):
+    """{(function, object basename): [its N self counts]} of the function
+    table of callgrind_annotate --show with N events, recursion levels
+    merged, the library's inlined code by its file."""
     rows = {}
     count = r"([\d,]+|\.)(?:\s+\(\s*[\d.]+%\))?\s+"   # "." is none
     for line in text.splitlines():
         if line.startswith("-- ") or "=>" in line:
             break   # the function table is over
-        m = re.match(r"\s*" + count * 5 + r"(.*?)\s*$", line)
-        if not m or m.group(6) == "PROGRAM TOTALS":
+        m = re.match(r"\s*" + count * n + r"(.*?)\s*$", line)
+        if not m or m.group(n + 1) == "PROGRAM TOTALS":
             continue
-        ir, d1r, d1w, l2r, l2w = (int(g.replace(",", "")) if g != "." else 0
-                                  for g in m.group(1, 2, 3, 4, 5))
+        counts = [int(g.replace(",", "")) if g != "." else 0 for g in m.group(*range(1, n + 1))]
         # "file:function [object]"; code inlined from another file has no
         # [object]: the library's when its file is one of this checkout's.
-        m2 = re.match(r"(.*?):(.*?)(?: \[(.*)\])?$", m.group(6))
+        m2 = re.match(r"(.*?):(.*?)(?: \[(.*)\])?$", m.group(n + 1))
         if not m2:
             continue
         fn = re.sub(r"'\d+$", "", m2.group(2))   # recursion levels: one function
@@ -242,10 +249,9 @@ def parse_annotate(text, lib_name):
             obj = "?"   # a stripped object's address: annotate may name another object
         if obj is None:
             obj = lib_name if m2.group(1).startswith(ROOT + os.sep) else "?"
-        row = rows.setdefault((fn, os.path.basename(obj)), [0, 0, 0])
-        row[0] += ir
-        row[1] += d1r + d1w
-        row[2] += l2r + l2w
+        row = rows.setdefault((fn, os.path.basename(obj)), [0] * n)
+        for i, c in enumerate(counts):
+            row[i] += c
     return rows
 
 
