@@ -627,10 +627,10 @@ def run_memory(r, interp, cfg, res):
 
 class Sentinels:
     """A no-library lag loop on each CPU, pinned (taskset) and SCHED_FIFO
-    (chrt): it preempts every other thread of the machine, the library's
-    among them, so what makes it late is what the machine's scheduler
-    cannot help (the hypervisor taking the vCPU, interrupts).  A measured
-    program's late sleep that overlaps one of their stalls is the
+    (chrt): it preempts every ordinary thread, the library's among them,
+    so what makes it late is what the machine's scheduler cannot help (the
+    hypervisor taking the vCPU, interrupts, the kernel's own work).  A
+    measured program's late sleep that overlaps one of their stalls is the
     machine's."""
 
     def __init__(self):
@@ -1203,7 +1203,7 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "still: the A/A control's within %.0f%% of 1 and none moved more than %.1f%% over "
                  "the last two repetitions (the noise rows' n is their number times %d): "
                  "a ratio is "
-                 "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row); its A/A p95 is how far the same estimate strays with no library on either side (the no-library runs resampled against themselves). A run's worst lag is mostly the machine's: a vCPU stalls for 1-20 ms a few times a minute, in both modes. So a sentinel runs beside the runs on each CPU (a no-library loop of 1 ms sleeps, pinned and SCHED_FIFO: no thread of the machine, the library's included, can delay it), and a sleep of the program that overlaps a sentinel's sleep late by more than %g ms is excused; the cell gives a run's excused sleeps and the stalls beside it, medians per mode, which should be alike (more beside the library's would mean it delays the sentinels; their sums are not: the stalls come in bursts, up to 126 beside one run). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
+                 "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row); its A/A p95 is how far the same estimate strays with no library on either side (the no-library runs resampled against themselves). A run's worst lag is mostly the machine's: a vCPU stalls for 1-20 ms a few times a minute, in both modes. So a sentinel runs beside the runs on each CPU (a no-library loop of 1 ms sleeps, pinned and SCHED_FIFO: it preempts every ordinary thread, the library's included, so only the hypervisor, interrupts and the kernel's own work can make it late), and a sleep of the program that overlaps a sentinel's sleep late by more than %g ms is excused; the cell gives a run's excused sleeps and the stalls beside it, medians per mode, which should be alike (more beside the library's would mean it delays the sentinels; their sums are not: the stalls come in bursts, up to 126 beside one run). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0, every mode's environment of "
                  "one size; on 3.10, the median over 8 memory layouts of the program (its type "
