@@ -225,10 +225,11 @@ def parse_annotate(text, lib_name):
             for k, (ir, d1r, d1w, l2r, l2w) in parse_counts(text, lib_name, 5).items()}
 
 
-def parse_counts(text, lib_name, n):
+def parse_counts(text, lib_name, n, root=ROOT):
     """{(function, object basename): [its N self counts]} of the function
     table of callgrind_annotate --show with N events, recursion levels
-    merged, the library's inlined code by its file."""
+    merged, the library's inlined code by its file (under ROOT, the
+    checkout that built it)."""
     rows = {}
     count = r"([\d,]+|\.)(?:\s+\(\s*[\d.]+%\))?\s+"   # "." is none
     for line in text.splitlines():
@@ -248,7 +249,7 @@ def parse_counts(text, lib_name, n):
         if fn.startswith("0x"):
             obj = "?"   # a stripped object's address: annotate may name another object
         if obj is None:
-            obj = lib_name if m2.group(1).startswith(ROOT + os.sep) else "?"
+            obj = lib_name if m2.group(1).startswith(root + os.sep) else "?"
         row = rows.setdefault((fn, os.path.basename(obj)), [0] * n)
         for i, c in enumerate(counts):
             row[i] += c
