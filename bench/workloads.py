@@ -50,6 +50,7 @@ import sys
 import time
 
 DEPTH = 20
+SLEEP_S = 0.001   # lag: each sample is one sleep this long
 SLOW_S = 0.0002   # lag: the sleeps later than this are listed ("slow"), with their times,
 SLOW_KEPT = 5000  # the longest this many, so that the bench can set them beside its sentinel's
 
@@ -164,14 +165,14 @@ def lag(sites, seconds, until_eof=False):
         end = time.monotonic() + seconds
         while not eof.done() if until_eof else time.monotonic() < end:
             t = time.monotonic()
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(SLEEP_S)
             spans.append((t, time.monotonic()))
-        lags = sorted(b - a - 0.001 for a, b in spans)
+        lags = sorted(b - a - SLEEP_S for a, b in spans)
         slow = sorted(spans, key=lambda s: s[0] - s[1])[:SLOW_KEPT]
         return {"max_ms": lags[-1] * 1e3, "p99_ms": lags[int(len(lags) * 0.99)] * 1e3,
                 "teardown_ms": teardown * 1e3, "samples": len(lags), "tasks": sites,
                 "seconds": time.monotonic() - t0, "span": [spans[0][0], spans[-1][1]],
-                "slow": [[a, b] for a, b in slow if b - a - 0.001 > SLOW_S]}
+                "slow": [[a, b] for a, b in slow if b - a - SLEEP_S > SLOW_S]}
 
     return asyncio.run(main())
 

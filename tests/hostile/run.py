@@ -697,6 +697,8 @@ def t_subinterp_gc(ctx, py, v):
         out = base.out.splitlines()
         elsewhere = where == "sub" and out.index("destroyed pending: forgotten") < out.index(
             "subinterpreter: 0")
+        check(where == "main" or elsewhere or v[:2] != (3, 8),
+              "3.8 collected the task at home: the other interpreter's branch went untested")
         want = [] if elsewhere else [("destroyed_pending", "forgotten")]
         check(got == want, "collected %s: leaks %s, expected %s"
               % ("in the subinterpreter" if elsewhere else "at home", got, want))
