@@ -18,16 +18,19 @@ bench/callgrind.py.
 
 Why: aiohttp's wall ratio is the one budget the instruction counts do not
 explain.  On sid's 3.14 the library adds about 0.6 % of a request's
-instructions but 2 % of its L1i misses, 4-5 % of its L1d misses and
-doubles its L2 misses.  The library's own functions take a third of the
-misses; the rest are CPython's own lines that the hooks displace between
-two requests, and more work in CPython (its type lookups miss their cache
-more often: find_name_in_mro +168 Ir a request).  A change meant for that
-cell can be judged here in minutes, deterministically within about 10 %
-(timers and the date header are time-driven work that valgrind's slowness
-moves), before a wall run.  aiohttp 3.8 (Debian's 3.11) moves too much
-for this (-1,557 and +4,698 Ir per request in two runs); the sid
-interpreters' aiohttp does not.
+instructions (+859 to +1,090 Ir) but 2 % of its L1i misses (+127) and 4-5 %
+of its L1d misses.  Its own functions are the steady part: 456 Ir, 39 L1i
+and 41 L1d misses a request, the same in every run.  The rest moves from
+run to run (timers and the date header are time-driven work that valgrind's
+slowness moves): CPython's lines that the hooks displace between two
+requests, and two more misses of CPython's type cache a request in the
+program's own look-ups (one method, one attribute: find_name_in_mro, about
++440 Ir), because the cache hashes each type's version tag and each name's
+address, which the library's start-up moves: a layout effect, as on 3.10
+(bench/callgrind.py, layouts()).  So a change meant for that cell is
+judged here on the library's own functions, in minutes, before a wall run.
+aiohttp 3.8 (Debian's 3.11) moves too much for the whole-request figure
+(-1,557 and +4,698 Ir per request in two runs), and so does sid's 3.13.
 Standard library only.
 """
 

@@ -18,14 +18,15 @@ minus the same without it.  With --split N, the N functions whose cost per
 task grew most with the library (any object: the library's own, and what it
 calls in libc and CPython), from callgrind_annotate.
 
-The same runs simulate the data caches (CACHES): the misses per task the
-library adds are what instructions do not show.  A wall ratio is about twice
+The runs of layout 0 (see layouts()) also simulate the data caches
+(CACHES): the misses per task the library adds are what instructions do
+not show.  A wall ratio is about twice
 the instruction ratio, and an ablation (sid-3.14, deep churn) put the task
 table's two look-ups at about 3 % of the wall for well under 1 % of the
 instructions: the table's functions take 2.2 (debian-3.11) to 3.1 (sid-3.14)
 simulated L2 misses per task, since a whole batch of other tasks ran since a
-slot was last touched.  The simulation costs no time (a 30k-task run: 22 s
-with or without it).
+slot was last touched.  The simulation makes a run about 1.5 times as
+long, so the other layouts, which only give instructions, go without it.
 
 Every run gets a clean environment (env -i: PATH, PYTHONHASHSEED=0, so that
 two runs of the same program count the same), and the runs without the
@@ -36,11 +37,12 @@ is the median over 8 memory layouts (see layouts()).  The
 program's thread is counted apart (--separate-threads), and so are the
 library's collector and helper threads.  The sid chroot's interpreters run
 under the chroot's own valgrind (installed with apt-get in the chroot when
-missing and we are root).  Standard library only; bench/run.py uses it for
+missing and we are root, one installer at a time).  Standard library only; bench/run.py uses it for
 its callgrind rows.
 """
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -118,9 +120,11 @@ def layouts(interp):
 
 
 def extra(base, lib, which="main"):
-    """(median, [each]) of the Ir per task the library adds, layout by
-    layout: BASE and LIB are lists of measure() results, one per layout."""
-    each = sorted(b[which] - a[which] for a, b in zip(base, lib))
+    """(median, [each]) of what the library adds per task (WHICH: "main"
+    Ir, "d1" or "l2" misses), layout by layout: BASE and LIB are lists of
+    measure() results, one per layout (misses: only the simulated ones)."""
+    each = sorted(b[which] - a[which] for a, b in zip(base, lib)
+                  if a[which] is not None and b[which] is not None)
     return statistics.median(each), each
 
 
@@ -137,13 +141,19 @@ def valgrind_argv(interp):
     """The argv prefix that runs valgrind for INTERP, or None (and why)."""
     if interp.sid:
         root = sid_root()
-        if not os.path.exists(os.path.join(root, "usr/bin/valgrind")):
+        valgrind = os.path.join(root, "usr/bin/valgrind")
+        if not os.path.exists(valgrind):
             if os.geteuid() != 0:
                 return None, "no valgrind in the sid chroot (chroot %s apt-get install valgrind)" % root
-            subprocess.run(["chroot", root, "sh", "-c",
-                            "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if not os.path.exists(os.path.join(root, "usr/bin/valgrind")):
+            # bench/run.py's first two runs get here at once: a second
+            # apt-get would fail on dpkg's lock.
+            with open(os.path.join(root, "var/lib/dpkg/taskleak-valgrind.lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not os.path.exists(valgrind):
+                    subprocess.run(["chroot", root, "sh", "-c",
+                                    "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if not os.path.exists(valgrind):
                 return None, "valgrind would not install in the sid chroot"
         return ["chroot", root, "env"], None
     if not shutil.which("valgrind"):
@@ -165,7 +175,7 @@ def run_one(interp, lib, options, kind, n, out_file, cwd, active=True, layout=0)
     """(Ir of all threads, {event: count} of the program's thread) of one
     callgrind run, or raises RuntimeError.  OUT_FILE-01 is the program's
     thread.  Not ACTIVE: the library's variables are there under other
-    names."""
+    names.  Only layout 0 simulates the caches (simulates())."""
     prefix, why = valgrind_argv(interp)
     if prefix is None:
         raise RuntimeError(why)
@@ -176,7 +186,7 @@ def run_one(interp, lib, options, kind, n, out_file, cwd, active=True, layout=0)
     env["TL_PAD"] = "x" * max(0, ENV_SIZE - size)
     argv = prefix + ["-i"] + ["%s=%s" % kv for kv in sorted(env.items())] + [
         "valgrind", "--tool=callgrind", "--separate-threads=yes", "--callgrind-out-file=" + out_file
-    ] + CACHES + [
+    ] + (CACHES if simulates(layout) else []) + [
         interp.argv0, WORKLOADS_PY, "churn", kind, "--tasks", str(n), "--batch", str(BATCH)]
     if interp.sid:
         # chroot's cwd is /: the program's relative report path needs ours.
@@ -196,15 +206,24 @@ def run_one(interp, lib, options, kind, n, out_file, cwd, active=True, layout=0)
                     main = dict(zip(events, (int(x) for x in line.split()[1:])))
     except OSError:
         pass
-    if not main or not {"Ir", "D1mr", "D1mw", "DLmr", "DLmw"} <= set(main):
-        raise RuntimeError("callgrind wrote no totals of Ir and the data misses for the "
-                           "program's thread (%s-01)" % out_file)
+    want = {"Ir"} | ({"D1mr", "D1mw", "DLmr", "DLmw"} if simulates(layout) else set())
+    if not main or not want <= set(main):
+        raise RuntimeError("callgrind wrote no totals of %s for the program's thread (%s-01)"
+                           % (", ".join(sorted(want)), out_file))
     return int(m.group(1)), main
+
+
+def simulates(layout):
+    """Whether the runs of LAYOUT simulate the caches: layout 0's only."""
+    return layout == 0
 
 
 def data_misses(events, prefix):
     """Reads and writes that missed: PREFIX "D1" (L1d) or "DL" (valgrind's
-    last level, the simulated L2); run_one() checks they are there."""
+    last level, the simulated L2), or None when the run did not simulate
+    them."""
+    if prefix + "mr" not in events:
+        return None
     return events[prefix + "mr"] + events[prefix + "mw"]
 
 
@@ -259,10 +278,13 @@ def parse_counts(text, lib_name, n, root=ROOT):
 def measure(interp, lib, mode, kind, tasks=TASKS, split=False, layout=0):
     """{"per_task": Ir per task, "main": the same on the program's thread
     only, "d1"/"l2": its data misses per task in the simulated L1d and L2
-    (CACHES), "rows"/"d1_rows"/"l2_rows": {(fn, obj): Ir/L1d/L2 misses per
+    (CACHES; None in a layout that does not simulate them), with SPLIT
+    (layout 0) "rows"/"d1_rows"/"l2_rows": {(fn, obj): Ir/L1d/L2 misses per
     task, that thread}} for MODE ("none": LIB is not loaded, its variables are padded).
     The other threads are the library's collector (a report a second,
     stretched some 50 times under valgrind)."""
+    if split and not simulates(layout):
+        raise ValueError("the split by function needs the simulated caches (layout 0)")
     ir, main, rows = [], [], []
     for n in tasks:
         # A path of one length whoever calls (it is the working directory,
@@ -285,7 +307,8 @@ def measure(interp, lib, mode, kind, tasks=TASKS, split=False, layout=0):
         return {k: (rows[1].get(k, [0] * 3)[i] - rows[0].get(k, [0] * 3)[i]) / dn for k in keys}
 
     def per_main(f):
-        return (f(main[1]) - f(main[0])) / dn
+        a, b = f(main[0]), f(main[1])
+        return None if a is None else (b - a) / dn
 
     return {"per_task": (ir[1] - ir[0]) / dn, "main": per_main(lambda e: e["Ir"]),
             "d1": per_main(lambda e: data_misses(e, "D1")),
@@ -333,7 +356,7 @@ def cached_measure(path, interp, lib, mode, kind, tasks, split, layout=0):
         key = "9|%s|%s|%s|%s|%s|%d|%d|%s|%s" % (interp.path, interp.version_str, kind, tasks, split,
                                               layout, ENV_SIZE,
                                               hashlib.sha256(f.read()).hexdigest()[:12],
-                                              " ".join(CACHES))
+                                              " ".join(CACHES) if simulates(layout) else "no-sim")
     if mode != "none":  # and by this file: it turns a mode into the library's options
         digests = []
         for name in (lib, os.path.abspath(__file__)):
@@ -387,13 +410,14 @@ def main():
             for layout in range(layouts(interp)):
                 if a.base_cache:
                     base.append(cached_measure(a.base_cache, interp, lib, "none", kind, tasks,
-                                               a.split > 0, layout))
+                                               a.split > 0 and simulates(layout), layout))
                 else:
-                    base.append(measure(interp, lib, "none", kind, tasks, a.split > 0,
-                                        layout))
+                    base.append(measure(interp, lib, "none", kind, tasks,
+                                        a.split > 0 and simulates(layout), layout))
             print("%s %s churn: no library %.0f Ir/task" % (interp.label, kind, base[0]["per_task"]))
             for mode in a.mode.split(","):
-                got = [measure(interp, lib, mode, kind, tasks, a.split > 0, layout)
+                got = [measure(interp, lib, mode, kind, tasks, a.split > 0 and simulates(layout),
+                               layout)
                        for layout in range(len(base))]
                 x, _ = extra(base, got, "per_task")
                 mine, each = extra(base, got)

@@ -735,9 +735,9 @@ def run_callgrind(interps, lib, jobs, cache, errors):
         try:
             if cache:  # the library's runs by its sha256: an unchanged build is not rerun
                 got = callgrind.cached_measure(cache, it.py, lib, mode, kind, callgrind.TASKS,
-                                               mode == "none" or layout == 0, layout)
+                                               callgrind.simulates(layout), layout)
             else:
-                got = callgrind.measure(it.py, lib, mode, kind, split=layout == 0,
+                got = callgrind.measure(it.py, lib, mode, kind, split=callgrind.simulates(layout),
                                         layout=layout)
         except (RuntimeError, OSError, subprocess.SubprocessError) as e:
             return job, None, str(e)
@@ -1213,8 +1213,8 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "one size; on 3.10, the median over 8 memory layouts of the program (its type "
                  "cache hashes attribute names' addresses: the layout alone moves deep churn by "
                  "up to 1,400 Ir/task, with or without the library), on 3.13 over 4 (sid's cancel "
-                 "churn: +2,086 in one layout, +2,402 to +2,427 in three). Data misses: the same runs "
-                 "under callgrind's cache simulation (this machine's, from getconf: %s), reads "
+                 "churn: +2,086 in one layout, +2,402 to +2,427 in three). Data misses: the runs of "
+                 "the first layout under callgrind's cache simulation (this machine's, from getconf: %s), reads "
                  "and writes; they move with the memory layout more than the "
                  "instructions do (debian-3.11 deep churn, L2: +1.5, +2.9, +3.0 and +4.0 per task "
                  "in four runs of one build), so they have no budget."

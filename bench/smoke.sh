@@ -81,6 +81,10 @@ for size, ways, line in callgrind.CACHE_GEOMETRY:
     assert sets * ways * line == size and sets & (sets - 1) == 0, callgrind.CACHE_GEOMETRY
 base, lib = [{"main": 100}, {"main": 200}, {"main": 150}], [{"main": 110}, {"main": 260}, {"main": 152}]
 assert callgrind.extra(base, lib) == (10, [2, 10, 60])
+# Only layout 0 simulates the caches: the misses' median is of the layouts
+# that have them.
+assert [callgrind.simulates(l) for l in range(3)] == [True, False, False]
+assert callgrind.extra([{"d1": 5.0}, {"d1": None}], [{"d1": 7.5}, {"d1": None}], "d1") == (2.5, [2.5])
 # The runs' cache: the library's by its contents and mode, not rerun.
 import os, shutil, tempfile
 d = tempfile.mkdtemp()
