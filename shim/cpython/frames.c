@@ -211,6 +211,7 @@ static inline __attribute__((always_inline)) int same_walk(const char *f,
      * the two is predicted, so the frames' loads need not wait for one
      * another (a chain of dependent loads is most of a walk's time).  A
      * frame is read only once the link to it is checked. */
+same:
     for (;; k++) { /* to the sentinel, where no frame is */
         const char *at = (const char *)k->frame;
         GOTO_IF_MOVED(f, at);
@@ -219,11 +220,15 @@ static inline __attribute__((always_inline)) int same_walk(const char *f,
         f = TL_FIELD(at, back, const char *);
     }
 moved:
-    for (; k < end; k++) { /* the frames that moved: the plain walk */
+    if (k < end) {
+        /* A frame that moved (a coroutine's: each task has its own) is
+         * read where it is; its callers are likely where they were. */
         if (!f || !FRAME_IS(f, k))
             return 0;
         k->frame = (uintptr_t)f;
         f = TL_FIELD(f, back, const char *);
+        k++;
+        goto same;
     }
     /* A trace cut at max_frames: the callers beyond do not matter.  One
      * that ended with the stack: so must this one. */

@@ -33,6 +33,15 @@ static void set_position(const struct tl_layout *l, char *f, int i, int bump)
         TL_FIELD(f, l->frame_instr, char *) = codes[i] + l->code_adaptive + offset;
 }
 
+/* The thread state's innermost frame. */
+static void point(const struct tl_layout *l, struct stack *s, char *f)
+{
+    if (l->ts_cframe >= 0)
+        TL_FIELD(s->cframe, l->cframe_current, char *) = f;
+    else
+        TL_FIELD(s->ts, l->ts_frame, char *) = f;
+}
+
 /* ts -> frame[0] (innermost) -> ... -> frame[n - 1] -> NULL. */
 static void build(const struct tl_layout *l, struct stack *s, int n)
 {
@@ -110,6 +119,27 @@ static void check_shape(int minor)
     CHECK(tl_frames_same(b.ts, &keys));
     set_position(l, b.frame[1], 1, 2);
     CHECK(!tl_frames_same(b.ts, &keys));
+
+    /* Only the innermost frame moved (a coroutine's: each task has its
+     * own), its callers did not: the walk takes their remembered addresses
+     * again, and still checks each of them. */
+    build(l, &a, NFRAMES);
+    CHECK(capture(&a, &keys, 32) == NFRAMES);
+    build(l, &b, 1);
+    TL_FIELD(b.frame[0], l->frame_back, char *) = a.frame[1];
+    point(l, &a, b.frame[0]);
+    CHECK(tl_frames_same(a.ts, &keys));
+    CHECK(store[0].frame == (uintptr_t)b.frame[0] && store[1].frame == (uintptr_t)a.frame[1]);
+    set_position(l, a.frame[2], 2, 2);
+    CHECK(!tl_frames_same(a.ts, &keys));
+    set_position(l, a.frame[2], 2, 0);
+    /* ...and one further out moved too. */
+    memcpy(b.frame[1], a.frame[2], FRAME_BYTES);
+    TL_FIELD(a.frame[1], l->frame_back, char *) = b.frame[1];
+    CHECK(tl_frames_same(a.ts, &keys));
+    CHECK(store[2].frame == (uintptr_t)b.frame[1] && store[3].frame == (uintptr_t)a.frame[3]);
+    set_position(l, a.frame[3], 3, 2);
+    CHECK(!tl_frames_same(a.ts, &keys));
 
     /* A trace cut at max_frames: what lies beyond does not matter. */
     build(l, &a, NFRAMES);
