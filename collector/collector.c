@@ -216,11 +216,12 @@ static void say_after_exit(const struct tl_stats *stats, const char *path, int w
                      strerror(write_errno));
 }
 
-/* Returns 0, or the errno of a failed write.  `announce(path)` (may be
+/* Returns 0, or the errno of a failed write.  `announce(path, t)` (may be
  * NULL) runs just before the report is written: a line about it printed
- * then is never lost to a process that ends as soon as the report exists. */
+ * then is never lost to a process that ends as soon as the report exists.
+ * t is the report's own time, so the line says what the report says. */
 static int write_report_to(enum tl_report_reason reason, const char *incomplete,
-                           void (*announce)(const char *path))
+                           void (*announce)(const char *path, double t))
 {
     /* Once a shutdown was reported, the reports after it say so. */
     struct tl_shutdown sd;
@@ -247,7 +248,7 @@ static int write_report_to(enum tl_report_reason reason, const char *incomplete,
         write_errno = ENAMETOOLONG;
     }
     if (!skip && announce)
-        announce(path);
+        announce(path, m.t);
     if (!skip && tl_output_write(path, text, strlen(text)) == 0) {
         C.last_content = content;
         C.have_content = 1;
@@ -336,14 +337,14 @@ static const char *shutdown_incomplete;
 
 /* The watchdog's line, just before its report is written (a failed write is
  * a second line, as for a snapshot). */
-static void say_shutdown(const char *path)
+static void say_shutdown(const char *path, double t)
 {
     if (tl_opt.verbosity < 1)
         return;
     struct tl_shutdown sd;
     tl_shutdown_get(&sd);
     char line[1024];
-    tl_watchdog_line(line, sizeof line, &sd, tl_now(), &C.found, shutdown_incomplete, path, 0);
+    tl_watchdog_line(line, sizeof line, &sd, t, &C.found, shutdown_incomplete, path, 0);
     tl_say("%s", line);
 }
 
