@@ -211,16 +211,17 @@ static inline __attribute__((always_inline)) int same_walk(const char *f,
      * the two is predicted, so the frames' loads need not wait for one
      * another (a chain of dependent loads is most of a walk's time).  A
      * frame is read only once the link to it is checked. */
-same:
-    for (;; k++) { /* to the sentinel, where no frame is */
-        const char *at = (const char *)k->frame;
-        GOTO_IF_MOVED(f, at);
-        if (!FRAME_IS(at, k))
-            return 0;
-        f = TL_FIELD(at, back, const char *);
-    }
-moved:
-    if (k < end) {
+    for (;;) {
+        const char *at;
+        do { /* to the sentinel, where no frame is */
+            at = (const char *)k->frame;
+            GOTO_IF_MOVED(f, at);
+            f = TL_FIELD(at, back, const char *);
+        } while (FRAME_IS(at, k) && ++k);
+        return 0;
+    moved:
+        if (k == end)
+            break;
         /* A frame that moved (a coroutine's: each task has its own) is
          * read where it is; its callers are likely where they were. */
         if (!f || !FRAME_IS(f, k))
@@ -228,7 +229,6 @@ moved:
         k->frame = (uintptr_t)f;
         f = TL_FIELD(f, back, const char *);
         k++;
-        goto same;
     }
     /* A trace cut at max_frames: the callers beyond do not matter.  One
      * that ended with the stack: so must this one. */
