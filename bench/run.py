@@ -50,8 +50,9 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
                   threads beside it (the collector's once-a-second report is
                   stretched some 50 times under valgrind, so that figure
                   moves with the load), and where the instructions go; the
-                  same runs simulate the data caches (this machine's L1d
-                  and L2): the misses per task the library adds.  Runs
+                  runs of the first memory layout also simulate the data
+                  caches (this machine's L1d and L2): the misses per task
+                  the library adds.  Runs
                   before the timed workloads, --cg-jobs at a time (default 2);
                   --cg-cache FILE remembers the runs: those without the
                   library, and the library's by its sha256 and mode.  Not
