@@ -263,8 +263,18 @@ static int is_snapshot(enum tl_report_reason reason)
            reason == TL_REASON_SHUTDOWN;
 }
 
+/* Rendering runs on the collector's thread without the GIL, beside the
+ * program's threads: a report of thousands of tasks takes milliseconds of
+ * CPU, so it gives way to them on a busy machine (tl_give_way). */
+struct leaks_out {
+    json_t *leaks;
+    double since;
+};
+
 static void add_leak(void *ctx, const struct tl_leak *l)
 {
+    struct leaks_out *out = ctx;
+    tl_give_way(&out->since);
     json_t *e = task_entry(l, tl_kind_names[l->kind]);
     const struct tl_cpython_bug *bug = tl_cpython_bug_of(l);
     if (bug)
@@ -275,7 +285,7 @@ static void add_leak(void *ctx, const struct tl_leak *l)
         json_object_set_new(e, "resolved", l->t_resolved >= 0
             ? json_pack("{s:f, s:s}", "t", l->t_resolved, "state", tl_state_names[l->resolved_state])
             : json_null());
-    json_array_append_new(ctx, e);
+    json_array_append_new(out->leaks, e);
 }
 
 /* deadlocks: each cycle of tasks that wait for each other, with its edges. */
@@ -380,6 +390,48 @@ static uint64_t hash_json(const json_t *v, uint64_t h)
     return h;
 }
 
+/* json_dumps, giving way every DUMP_CHUNK bytes (see struct leaks_out). */
+#define DUMP_CHUNK 65536
+
+struct dump_out {
+    char *text;
+    size_t len, cap, mark;
+    double since;
+};
+
+static int dump_chunk(const char *buf, size_t size, void *data)
+{
+    struct dump_out *d = data;
+    if (d->len + size + 1 > d->cap) {
+        size_t cap = d->cap ? d->cap : DUMP_CHUNK;
+        while (cap < d->len + size + 1)
+            cap *= 2;
+        char *grown = realloc(d->text, cap);
+        if (!grown)
+            return -1;
+        d->text = grown;
+        d->cap = cap;
+    }
+    memcpy(d->text + d->len, buf, size);
+    d->len += size;
+    d->text[d->len] = 0;
+    if (d->len - d->mark >= DUMP_CHUNK) {
+        d->mark = d->len;
+        tl_give_way(&d->since);
+    }
+    return 0;
+}
+
+static char *dump_giving_way(const json_t *root, size_t flags, double since)
+{
+    struct dump_out d = {.since = since};
+    if (json_dump_callback(root, dump_chunk, &d, flags) != 0 || !d.text) {
+        free(d.text);
+        return NULL;
+    }
+    return d.text;
+}
+
 const char *tl_report_reason_name(enum tl_report_reason reason)
 {
     static const char *const names[] = {
@@ -397,8 +449,9 @@ const char *tl_report_reason_name(enum tl_report_reason reason)
 char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
                        uint64_t *content)
 {
-    json_t *leaks = json_array(), *options = json_object();
-    tl_tasks_visit(stats, add_leak, leaks);
+    struct leaks_out out = {json_array(), tl_now()};
+    json_t *leaks = out.leaks, *options = json_object();
+    tl_tasks_visit(stats, add_leak, &out);
     tl_options_visit(&tl_opt, add_option, options);
     char now[40];
     iso_time(now, sizeof now);
@@ -417,6 +470,7 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
     if (snapshot) {
         json_t *live = json_array();
         for (size_t i = 0; i < m->found->n_live; i++) {
+            tl_give_way(&out.since);
             json_t *e = task_entry(&m->found->live[i], NULL);
             uint64_t by = m->found->live[i].outcome.awaited_by;
             json_object_set_new(e, "awaited_by", by ? json_integer((json_int_t)by) : json_null());
@@ -441,7 +495,8 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
     *content = hash_json(json_object_get(root, "leaks"),
                          hash_json(json_object_get(root, "stats"), 1469598103934665603ull));
     json_object_set_new(json_object_get(root, "stats"), "hooks", hooks_object());
-    char *text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    char *text = dump_giving_way(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12),
+                                 out.since);
     json_decref(root);
     return text;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The report: built from the core, parsed back with jansson. */
 #include <jansson.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,48 @@
 #include "core/options.h"
 #include "core/tasks.h"
 #include "core/unwind.h"
+
+/* Counted instead of done: whether rendering gives the CPU away. */
+static int yields;
+int sched_yield(void)
+{
+    yields++;
+    return 0;
+}
+
+/* A snapshot of 5,000 live tasks: rendered whole, written as json_dumps
+ * would, and (taking milliseconds) giving way to the program's threads. */
+static void big_snapshot(struct tl_report_meta m)
+{
+    enum { N = 5000 };
+    struct tl_leak *live = calloc(N, sizeof *live);
+    struct tl_collected found = {.live = live, .n_live = N};
+    for (size_t i = 0; live && i < N; i++)
+        live[i] = (struct tl_leak){.task = {.id = i + 1}, .t_ended = -1, .t_resolved = -1};
+    m.reason = TL_REASON_SNAPSHOT;
+    m.found = &found;
+    m.shutdown = NULL;
+    struct tl_stats s;
+    uint64_t h;
+    int before = yields;
+    double t0 = tl_now();
+    char *text = live ? tl_report_render(&m, &s, &h) : NULL;
+    double took = tl_now() - t0;
+    json_error_t err;
+    json_t *r = text ? json_loads(text, 0, &err) : NULL;
+    CHECK(r && json_array_size(json_object_get(r, "live_tasks")) == N);
+    char *again = r ? json_dumps(r, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12))
+                    : NULL;
+    CHECK(again && strlen(text) > 65536 && !strcmp(again, text));
+    if (took >= 0.002) /* a give-way is due every 0.1 ms */
+        CHECK(yields > before);
+    else
+        printf("report: the big snapshot took %.2f ms: give-way not checked\n", took * 1e3);
+    json_decref(r);
+    free(again);
+    free(text);
+    free(live);
+}
 
 int main(void)
 {
@@ -174,5 +217,6 @@ int main(void)
     free(text);
     free(again);
     free(snap);
+    big_snapshot(m);
     return check_summary("report");
 }
