@@ -381,23 +381,45 @@ static void iso_time(char *buf, size_t n)
     snprintf(buf + k, n - k, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-static uint64_t hash_json(const json_t *v, uint64_t h)
-{
-    char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    for (const char *p = s; p && *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    free(s);
-    return h;
-}
-
-/* json_dumps, giving way every DUMP_CHUNK bytes (see struct leaks_out). */
+/* The text of a report is made in chunks (json_dump_callback), giving way
+ * every DUMP_CHUNK bytes (see struct leaks_out). */
 #define DUMP_CHUNK 65536
 
 struct dump_out {
     char *text;
     size_t len, cap, mark;
-    double since;
+    double *since;
 };
+
+static void chunk_done(struct dump_out *d, size_t size)
+{
+    d->len += size;
+    if (d->len - d->mark >= DUMP_CHUNK) {
+        d->mark = d->len;
+        tl_give_way(d->since);
+    }
+}
+
+/* A new buffer of CAP bytes for the text, faulted in and filled a page at a
+ * time, giving way (a realloc of megabytes copies and faults in tens of
+ * milliseconds at once). */
+static int grow_text(struct dump_out *d, size_t cap)
+{
+    char *grown = malloc(cap);
+    if (!grown)
+        return -1;
+    for (size_t at = 0; at < cap; at += 4096) {
+        if (at < d->len)
+            memcpy(grown + at, d->text + at, d->len - at < 4096 ? d->len - at : 4096);
+        else
+            ((volatile char *)grown)[at] = 0;
+        tl_give_way(d->since);
+    }
+    free(d->text);
+    d->text = grown;
+    d->cap = cap;
+    return 0;
+}
 
 static int dump_chunk(const char *buf, size_t size, void *data)
 {
@@ -406,23 +428,17 @@ static int dump_chunk(const char *buf, size_t size, void *data)
         size_t cap = d->cap ? d->cap : DUMP_CHUNK;
         while (cap < d->len + size + 1)
             cap *= 2;
-        char *grown = realloc(d->text, cap);
-        if (!grown)
+        if (grow_text(d, cap) < 0)
             return -1;
-        d->text = grown;
-        d->cap = cap;
     }
     memcpy(d->text + d->len, buf, size);
-    d->len += size;
-    d->text[d->len] = 0;
-    if (d->len - d->mark >= DUMP_CHUNK) {
-        d->mark = d->len;
-        tl_give_way(&d->since);
-    }
+    d->text[d->len + size] = 0;
+    chunk_done(d, size);
     return 0;
 }
 
-static char *dump_giving_way(const json_t *root, size_t flags, double since)
+/* json_dumps(ROOT, FLAGS), giving way. */
+static char *dump_giving_way(const json_t *root, size_t flags, double *since)
 {
     struct dump_out d = {.since = since};
     if (json_dump_callback(root, dump_chunk, &d, flags) != 0 || !d.text) {
@@ -430,6 +446,58 @@ static char *dump_giving_way(const json_t *root, size_t flags, double since)
         return NULL;
     }
     return d.text;
+}
+
+/* FNV-1a over V's compact text, continuing from H. */
+struct hash_out {
+    struct dump_out d;
+    uint64_t h;
+};
+
+static int hash_chunk(const char *buf, size_t size, void *data)
+{
+    struct hash_out *o = data;
+    for (size_t i = 0; i < size; i++)
+        o->h = (o->h ^ (unsigned char)buf[i]) * 1099511628211ull;
+    chunk_done(&o->d, size);
+    return 0;
+}
+
+static uint64_t hash_json(const json_t *v, uint64_t h, double *since)
+{
+    struct hash_out o = {.d = {.since = since}, .h = h};
+    json_dump_callback(v, hash_chunk, &o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    return o.h;
+}
+
+/* glibc merges the small chunks freed meanwhile in one go (malloc_consolidate)
+ * at its next request of 1 KiB or more: 80 ms after the entries of 40,000
+ * tasks.  Asked for between give-ways, it merges them in doses (with another
+ * allocator it is only a malloc and a free). */
+static void merge_freed(void)
+{
+    static void *volatile large; /* volatile: the pair is not elided */
+    large = malloc(4096);
+    free(large);
+}
+
+/* json_decref, the entries of the long arrays one by one, giving way, and
+ * merging the freed chunks every FREE_DOSE entries. */
+#define FREE_DOSE 1024
+
+static void free_giving_way(json_t *root, double *since)
+{
+    static const char *const long_arrays[] = {"leaks", "live_tasks"};
+    for (size_t a = 0; a < sizeof long_arrays / sizeof long_arrays[0]; a++) {
+        json_t *entries = json_object_get(root, long_arrays[a]);
+        for (size_t n = json_array_size(entries); n > 0; n--) {
+            json_array_remove(entries, n - 1);
+            if (n % FREE_DOSE == 0)
+                merge_freed();
+            tl_give_way(since);
+        }
+    }
+    json_decref(root);
 }
 
 const char *tl_report_reason_name(enum tl_report_reason reason)
@@ -493,10 +561,11 @@ char *tl_report_render(const struct tl_report_meta *m, struct tl_stats *stats,
     json_object_set_new(root, "suppressions", used);
     json_object_set_new(root, "incomplete", str_or_null(m->incomplete));
     *content = hash_json(json_object_get(root, "leaks"),
-                         hash_json(json_object_get(root, "stats"), 1469598103934665603ull));
+                         hash_json(json_object_get(root, "stats"), 1469598103934665603ull, &out.since),
+                         &out.since);
     json_object_set_new(json_object_get(root, "stats"), "hooks", hooks_object());
     char *text = dump_giving_way(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12),
-                                 out.since);
-    json_decref(root);
+                                 &out.since);
+    free_giving_way(root, &out.since);
     return text;
 }

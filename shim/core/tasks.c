@@ -701,6 +701,7 @@ static struct tl_leak *copies_locked(size_t (*count)(void))
 {
     struct tl_leak *items = NULL;
     size_t room = 0;
+    double since = tl_now();
     for (;;) {
         tl_lock(&T.lock);
         size_t need = count();
@@ -714,8 +715,10 @@ static struct tl_leak *copies_locked(size_t (*count)(void))
             tl_lock(&T.lock);
             return NULL;
         }
-        for (size_t at = 0; at < room * sizeof *items; at += 4096)
+        for (size_t at = 0; at < room * sizeof *items; at += 4096) {
             ((volatile char *)items)[at] = 0;
+            tl_give_way(&since); /* a fault is microseconds */
+        }
     }
 }
 
