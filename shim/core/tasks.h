@@ -146,8 +146,8 @@ struct tl_inobj {
     pid_t thread_id; /* with id 0: TL_INOBJ_IN_TABLE once moved there */
     uint32_t coro, created_py, created_native;
 };
-/* The table keeps the task from then on (48 bytes in all: a pymalloc size
- * class more would cost more misses than the table saves). */
+/* The table keeps the task from then on.  48 bytes, which the hooks round up
+ * to whole cache lines of a task (hooks/task_hooks.c, growth()). */
 #define TL_INOBJ_IN_TABLE ((pid_t)-1)
 void tl_tasks_inobj_offset(size_t offset);
 /* Record a spawn in `o`, which has none and was never in the table. */

@@ -59,6 +59,7 @@ typedef struct {
     X(PyObject *, PyObject_Repr, (PyObject *))                                 \
     X(PyObject *, PyObject_GetItem, (PyObject *, PyObject *))                  \
     X(int, PyType_IsSubtype, (PyObject *, PyObject *))                         \
+    X(unsigned long, PyType_GetFlags, (PyObject *))                            \
     X(PyObject *, PyObject_GenericGetDict, (PyObject *, void *))               \
     X(PyObject *, PyObject_Str, (PyObject *))                                  \
     X(int, PyObject_IsTrue, (PyObject *))                                      \

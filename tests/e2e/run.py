@@ -136,8 +136,9 @@ Besides the scenarios, sh, perl, make and a C program compiled on the fly run
 with LD_PRELOAD=<lib> LD_BIND_NOW=1: same output as without, empty stderr, no
 file written in their working directory.  And per interpreter,
 task-object-footprint: the C Task type is 48 bytes larger with the library
-(its in-object record), a subclass and an instance too, its other layout
-fields unchanged (tests/e2e/lib/footprint.py).
+(its in-object record), rounded up to whole cache lines of a task, a
+subclass and an instance too, its other layout fields unchanged
+(tests/e2e/lib/footprint.py).
 
 Output: one PASS/FAIL/SKIP line per check (indented notes under it: snapshot
 latencies, storm counts), the signal->snapshot latency over the whole run, then
