@@ -28,7 +28,7 @@ LIB_SRC := $(ROOT_SRC) $(PART_SRC)
 CORE_AR := $(BUILD)/libtaskleak-parts.a
 PY_PACKAGE_DIRS := taskleak taskleak/commands taskleak/render
 UNIT_TESTS := anchors options depot memo tasks report output suppressions layout version waits metrics shutdown \
-              lock clock frames
+              lock clock frames capture
 
 .PHONY: all deps test check help analyze unit layers e2e e2e-asan cli hostile fuzz compat compat-ci cross-aarch64 \
         bench bench-smoke profile demo install asan clean check-exports package-test pytest-plugin
