@@ -101,7 +101,12 @@ static int c_bool(noargs_fn fn, PyObject *task)
     return yes;
 }
 
-TL_HOT int tl_pytask_state_fast(PyObject *task, enum tl_state *st)
+TL_HOT int tl_pytask_done_fast(PyObject *task)
+{
+    return done_fn && is_c_task(task) ? c_bool(done_fn, task) : -1;
+}
+
+int tl_pytask_state_fast(PyObject *task, enum tl_state *st)
 {
     if (!cancelled_fn || !done_fn || !is_c_task(task))
         return 0;

@@ -26,6 +26,9 @@ int tl_pytask_failed_with_exit(PyObject *task);
  * and `*st`, or 0 when it cannot be read so.  Neither raises nor touches
  * the error indicator (a finalizer's caller may have an exception set). */
 int tl_pytask_state_fast(PyObject *task, enum tl_state *st);
+/* Only whether it is done (Future's C done()): 1, 0, or -1 when unknown;
+ * cancelled and finished alike, as the common ending needs no more. */
+int tl_pytask_done_fast(PyObject *task);
 /* Task.cancelling(), or -1 where it does not exist (3.8-3.10). */
 long tl_pytask_cancelling(PyObject *task);
 /* Cancels asked for and not yet seen through: cancelling() (3.11+), or a
