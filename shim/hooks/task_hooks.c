@@ -114,8 +114,10 @@ TL_HOT static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
 }
 
 /* Any ending but the common one: judged. */
-static void end_judged(PyObject *self, int state_known, enum tl_state st)
+__attribute__((noinline, cold)) static void end_judged(PyObject *self)
 {
+    enum tl_state st = TL_PENDING;
+    int state_known = tl_pytask_state_fast(self, &st);
     if (!main_thread_state()) {
         /* A collection run elsewhere (3.8: one for all interpreters) may
          * finalize a task of ours: the record must not outlive it.  Its
@@ -140,16 +142,16 @@ static void end_judged(PyObject *self, int state_known, enum tl_state st)
 /* The common ending (done, and never cancelled or ended cancelled) in one
  * lock, without Python calls or the clock.  For a task recorded in its
  * object that is C reads and our lock, right in any interpreter: no thread
- * state is looked up (its lines are cold by a task's end). */
+ * state is looked up (its lines are cold by a task's end).  Such a task was
+ * never cancel()ed (a cancel moves it to the table): that it is done is all
+ * there is to know, one C call. */
 TL_HOT static void hook_finalize(PyObject *self)
 {
     int timed = tl_hook_begin(TL_HOOK_DESTROY);
     uint64_t t0 = timed ? tl_ticks() : 0;
-    enum tl_state st = TL_PENDING;
-    int state_known = tl_pytask_state_fast(self, &st);
     struct tl_inobj *o = inobj_of(self);
-    if (!(state_known && o && tl_task_ended_in(o, st)))
-        end_judged(self, state_known, st);
+    if (!(o && o->id && tl_pytask_done_fast(self) == 1 && tl_task_ended_in(o, TL_FINISHED)))
+        end_judged(self);
     if (timed)
         tl_hook_timed(TL_HOOK_DESTROY, tl_ticks() - t0, 1);
     orig_finalize(self);
