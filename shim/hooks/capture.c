@@ -133,14 +133,16 @@ uint32_t tl_capture_py(int depth)
                                 tl_frames_capture(tl_py.PyThreadState_Get(), words, depth, NULL));
 }
 
-TL_HOT uint32_t tl_capture_stack(void *ts, enum tl_capture_site site)
+/* The slow paths of the hooks' captures, out of line and cold: the hot
+ * ones stay a few cache lines of code (the per-task path, cpython/hot.h). */
+#define TL_COLD __attribute__((noinline, cold))
+
+TL_COLD static uint32_t capture_anew(void *ts, enum tl_capture_site site)
 {
     struct thread_memory *m = thread_memory();
     if (!m)
         return tl_capture_py(tl_opt.stack_depth);
     struct last_stack *last = &m->stacks[site];
-    if (last->id && tl_frames_same(ts, &last->keys))
-        return last->id;
     uintptr_t words[2 * 256];
     int n = tl_frames_capture(ts, words, tl_opt.stack_depth, &last->keys);
     /* Remembered only once interned: the keys' code objects are then the
@@ -149,15 +151,20 @@ TL_HOT uint32_t tl_capture_stack(void *ts, enum tl_capture_site site)
     return last->id;
 }
 
+TL_HOT uint32_t tl_capture_stack(void *ts, enum tl_capture_site site)
+{
+    struct thread_memory *m = mine;
+    struct last_stack *last = m ? &m->stacks[site] : NULL;
+    if (last && last->id && tl_frames_same(ts, &last->keys))
+        return last->id;
+    return capture_anew(ts, site);
+}
+
 /* The native stack under a given Python creation stack is the same from one
  * task to the next (the same C entry points lead to the same Python frames),
  * so it is unwound once per distinct Python stack. */
-TL_HOT uint32_t tl_capture_native(uint32_t py)
+TL_COLD static uint32_t native_anew(uint32_t py)
 {
-    if (!tl_opt.native)
-        return 0;
-    if (py && last_native.py == py)
-        return last_native.native;
     uint32_t id;
     if (!py || !tl_memo_get(&native_of_py, py, &id)) {
         uintptr_t ips[256];
@@ -172,13 +179,18 @@ TL_HOT uint32_t tl_capture_native(uint32_t py)
     return id;
 }
 
-TL_HOT uint32_t tl_capture_name(PyObject *str)
+TL_HOT uint32_t tl_capture_native(uint32_t py)
 {
-    if (!str)
+    if (!tl_opt.native)
         return 0;
+    if (py && last_native.py == py)
+        return last_native.native;
+    return native_anew(py);
+}
+
+TL_COLD static uint32_t name_anew(PyObject *str)
+{
     struct thread_memory *m = thread_memory();
-    if (m && m->name_str == (uintptr_t)str)
-        return m->name_id;
     int is_new;
     uintptr_t w = (uintptr_t)str;
     uint32_t id = tl_depot_put(&tl_names, &w, 1, &is_new);
@@ -196,6 +208,14 @@ TL_HOT uint32_t tl_capture_name(PyObject *str)
         m->name_id = id;
     }
     return id;
+}
+
+TL_HOT uint32_t tl_capture_name(PyObject *str)
+{
+    struct thread_memory *m = mine;
+    if (m && str && m->name_str == (uintptr_t)str)
+        return m->name_id;
+    return str ? name_anew(str) : 0;
 }
 
 /* What a code object's file says, computed once per code object: `which`
