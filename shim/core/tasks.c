@@ -36,11 +36,15 @@ struct slot {
 #define FREE_MAX 4096 /* of each: about 0.5 MiB kept at most */
 
 static struct {
+    /* A task's common spawn and ending use the first cache line alone. */
     struct tl_lock lock;
+    uint64_t next_id;
+    /* The spawns kept in task objects (tl_task_spawned_in), newest first. */
+    struct tl_inobj *inobj;
+    uint64_t n_inobj;
+    struct tl_stats stats; /* tasks_live: records minus ended_alive */
     struct slot *slots;
     size_t nslots;
-    uint64_t next_id;
-    struct tl_stats stats; /* tasks_live: records minus ended_alive */
     uint64_t records, ended_alive;
     struct tl_leak *leaks, *last_leak;
     uint64_t n_leaks;
@@ -53,11 +57,8 @@ static struct {
     /* The records with a watch (cancelled, not judged ended): what a sweep
      * looks at, without walking the table. */
     struct tl_task *watched, *last_watched;
-    /* The spawns kept in task objects (tl_task_spawned_in), newest first. */
-    struct tl_inobj *inobj;
-    uint64_t n_inobj;
     size_t inobj_offset;
-} T TL_HOT_DATA = {.lock = TL_LOCK_INITIALIZER};
+} T TL_HOT_DATA __attribute__((aligned(64))) = {.lock = TL_LOCK_INITIALIZER};
 static struct tl_task *free_tasks[FREE_MAX]; /* T.n_free_tasks of them: 32 KiB */
 
 /* Fibonacci hashing: the product's top bits, the best mixed (task

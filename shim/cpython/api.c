@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-struct tl_py_api tl_py TL_HOT_DATA;
+struct tl_py_api tl_py TL_HOT_DATA __attribute__((aligned(64)));
 
 static size_t symbol_size(void *addr)
 {

@@ -45,8 +45,12 @@ typedef struct {
 #define TL_FIELD(obj, off, type) (*(type *)((char *)(obj) + (off)))
 #define TL_TYPE(obj) TL_FIELD(obj, TL_OFF_OB_TYPE, PyObject *)
 
-/* X(return type, name, parameters): required everywhere we run. */
+/* X(return type, name, parameters): required everywhere we run.  The
+ * hooks' per-task ones first (struct tl_py_api). */
 #define TL_PY_FUNCTIONS(X)                                                     \
+    X(void *, PyThreadState_Get, (void))                                       \
+    X(void, Py_DecRef, (PyObject *))                                           \
+    X(void, Py_IncRef, (PyObject *))                                           \
     X(int, Py_IsInitialized, (void))                                           \
     X(const char *, Py_GetVersion, (void))                                     \
     X(int, PySys_AddAuditHook, (Py_AuditHookFunction, void *))                 \
@@ -77,8 +81,6 @@ typedef struct {
     X(int, Py_AddPendingCall, (int (*)(void *), void *))                       \
     X(PyObject *, PyObject_GetIter, (PyObject *))                              \
     X(PyObject *, PyIter_Next, (PyObject *))                                   \
-    X(void, Py_IncRef, (PyObject *))                                           \
-    X(void, Py_DecRef, (PyObject *))                                           \
     X(void, PyErr_Fetch, (PyObject **, PyObject **, PyObject **))              \
     X(void, PyErr_Restore, (PyObject *, PyObject *, PyObject *))               \
     X(void, PyErr_Clear, (void))                                               \
@@ -99,7 +101,6 @@ typedef struct {
     X(PyObject *, PyCFunction_NewEx, (PyMethodDef *, PyObject *, PyObject *))  \
     X(PyObject *, PyWeakref_NewRef, (PyObject *, PyObject *))                  \
     X(PyObject *, PyWeakref_GetObject, (PyObject *))                           \
-    X(void *, PyThreadState_Get, (void))                                       \
     X(int, PyGILState_Check, (void))                                           \
     X(void *, PyInterpreterState_ThreadHead, (void *))                         \
     X(void *, PyThreadState_Next, (void *))                                    \
@@ -114,12 +115,16 @@ typedef struct {
 
 #define TL_PY_DECLARE(ret, name, params) ret(*name) params;
 struct tl_py_api {
+    /* What the hooks read for every task, in the table's first cache line
+     * with their functions (first in TL_PY_FUNCTIONS). */
+    PyObject *True, *TupleType, *CoroType, *GenType;
+    void *main_interp; /* PyInterpreterState_Main(), once a hook asked */
     TL_PY_FUNCTIONS(TL_PY_DECLARE)
-    PyObject *None, *True;
+    PyObject *None;
     PyObject *SystemExit, *KeyboardInterrupt; /* the exception types; */
     PyObject *BaseExceptionGroup;             /* NULL before 3.11 */
     PyObject *CodeType;
-    PyObject *CoroType, *GenType, *AsyncGenType, *MethodType, *TupleType;
+    PyObject *AsyncGenType, *MethodType;
     int (*IsFinalizing)(void); /* Py_IsFinalizing (3.13+), _Py_IsFinalizing before */
     void *runtime;            /* _PyRuntime */
     size_t runtime_size;      /* from the ELF symbol table; 0 if unknown */

@@ -24,10 +24,11 @@ static void *current_frame(const char *ts)
 
 TL_HOT void *tl_frames_main_thread_state(void)
 {
-    static void *main_interp TL_HOT_DATA; /* the same for the life of the process */
-    void *m = __atomic_load_n(&main_interp, __ATOMIC_RELAXED);
-    if (!m) /* any thread may be first: subinterpreters have GILs of their own */
-        __atomic_store_n(&main_interp, m = tl_py.PyInterpreterState_Main(), __ATOMIC_RELAXED);
+    /* The same for the life of the process; any thread may be first to ask
+     * (subinterpreters have GILs of their own). */
+    void *m = __atomic_load_n(&tl_py.main_interp, __ATOMIC_RELAXED);
+    if (!m)
+        __atomic_store_n(&tl_py.main_interp, m = tl_py.PyInterpreterState_Main(), __ATOMIC_RELAXED);
     void *ts = tl_py.PyThreadState_Get();
     return TL_FIELD(ts, L->ts_interp, void *) == m ? ts : NULL;
 }

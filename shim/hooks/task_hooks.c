@@ -30,23 +30,27 @@ typedef void (*finalizeproc)(PyObject *);
 typedef PyObject *(*noargs_fn)(PyObject *, PyObject *);
 typedef PyObject *(*fastcall_kw_fn)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *);
 
-static initproc orig_init TL_HOT_DATA;
-static finalizeproc orig_finalize TL_HOT_DATA;
+/* What the hooks of every task read, in one cache line. */
+static struct {
+    initproc orig_init;
+    finalizeproc orig_finalize;
+    /* Where _asyncio.Task keeps a plain task's spawn (struct tl_inobj), past
+     * its own fields: the type grows by one at patch time, before it has
+     * instances; 0 when it did not (attach, instances).  Subclasses keep
+     * the table. */
+    Py_ssize_t inobj_offset;
+    PyObject *type; /* the first patched: the main interpreter's */
+} hot TL_HOT_DATA __attribute__((aligned(64)));
 static void *orig_cancel TL_HOT_DATA, *orig_uncancel TL_HOT_DATA;
 
 #define MAX_TYPES 16
-static PyObject *patched[MAX_TYPES] TL_HOT_DATA;
-static int n_patched TL_HOT_DATA;
-
-/* Where _asyncio.Task keeps a plain task's spawn (struct tl_inobj), past its
- * own fields: the type grows by one at patch time, before it has instances;
- * 0 when it did not (attach, instances).  Subclasses keep the table. */
-static Py_ssize_t inobj_offset TL_HOT_DATA;
+static PyObject *patched[MAX_TYPES];
+static int n_patched;
 
 static struct tl_inobj *inobj_of(PyObject *task)
 {
-    return inobj_offset && TL_TYPE(task) == patched[0]
-               ? (struct tl_inobj *)((char *)task + inobj_offset)
+    return hot.inobj_offset && TL_TYPE(task) == hot.type
+               ? (struct tl_inobj *)((char *)task + hot.inobj_offset)
                : NULL;
 }
 
@@ -91,7 +95,7 @@ TL_HOT static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
     void *ts = main_thread_state();
     if (!ts)
-        return orig_init(self, args, kwds);
+        return hot.orig_init(self, args, kwds);
     uint64_t t0 = tl_ticks();
     int timed = tl_hook_begin(TL_HOOK_SPAWN);
     uint32_t coro_name = tl_pytask_coro_name(coro_arg(args, kwds));
@@ -107,7 +111,7 @@ TL_HOT static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
     tl_collector_poke_fn();
     if (timed)
         tl_hook_timed(TL_HOOK_SPAWN, tl_ticks() - t0, 1);
-    int rc = orig_init(self, args, kwds);
+    int rc = hot.orig_init(self, args, kwds);
     if (rc < 0)
         tl_task_destroyed(tl_task_in_table(self), 0, TL_NO_LEAK, NULL, 0);
     return rc;
@@ -154,7 +158,7 @@ TL_HOT static void hook_finalize(PyObject *self)
         end_judged(self);
     if (timed)
         tl_hook_timed(TL_HOOK_DESTROY, tl_ticks() - t0, 1);
-    orig_finalize(self);
+    hot.orig_finalize(self);
 }
 
 static char *message_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -174,7 +178,7 @@ static char *message_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
  * may override __del__ or predate the hooks. */
 static int destruction_seen(PyObject *task)
 {
-    return n_patched && TL_TYPE(task) == patched[0];
+    return hot.type && TL_TYPE(task) == hot.type;
 }
 
 /* What the cancel hooks carry across the real cancel(). */
@@ -339,9 +343,9 @@ static void grow(PyObject *type)
     free(tasks);
     if (n || TL_FIELD(type, TL_OFF_TP_ITEMSIZE, Py_ssize_t) || *size % 8)
         return;
-    inobj_offset = *size;
+    hot.inobj_offset = *size;
     *size += growth(type, *size);
-    tl_tasks_inobj_offset((size_t)inobj_offset);
+    tl_tasks_inobj_offset((size_t)hot.inobj_offset);
 }
 
 int tl_task_hooks_patch(PyObject *type, int fresh)
@@ -355,19 +359,21 @@ int tl_task_hooks_patch(PyObject *type, int fresh)
         tl_capture_init();
     initproc init = TL_FIELD(type, TL_OFF_TP_INIT, initproc);
     finalizeproc fin = TL_FIELD(type, TL_OFF_TP_FINALIZE, finalizeproc);
-    if (!init || !fin || (orig_init && (init != orig_init || fin != orig_finalize)))
+    if (!init || !fin || (hot.orig_init && (init != hot.orig_init || fin != hot.orig_finalize)))
         return -1;
     if (patch_methods(type) < 0)
         return -1;
-    orig_init = init;
-    orig_finalize = fin;
+    hot.orig_init = init;
+    hot.orig_finalize = fin;
     TL_FIELD(type, TL_OFF_TP_INIT, initproc) = hook_init;
     TL_FIELD(type, TL_OFF_TP_FINALIZE, finalizeproc) = hook_finalize;
-    patch_wrapper(type, "__init__", (void *)orig_init, (void *)hook_init);
-    patch_wrapper(type, "__del__", (void *)orig_finalize, (void *)hook_finalize);
+    patch_wrapper(type, "__init__", (void *)hot.orig_init, (void *)hook_init);
+    patch_wrapper(type, "__del__", (void *)hot.orig_finalize, (void *)hook_finalize);
     tl_py.Py_IncRef(type);
     if (!n_patched && fresh)
         grow(type);
+    if (!n_patched)
+        hot.type = type;
     patched[n_patched++] = type;
     return 0;
 }
