@@ -71,7 +71,7 @@ $(CORE_AR): $(PART_SRC:%.c=$(BUILD)/obj/%.o)
 	$(AR) rcs $@ $^
 
 # Unit tests link the parts archive (no Python needed).
-$(BUILD)/test_%: tests/unit/test_%.c tests/unit/check.h $(CORE_AR)
+$(BUILD)/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(CORE_AR)
 	$(CC) $(CFLAGS) $(TL_CFLAGS) $(TEST_CFLAGS) -o $@ $< $(CORE_AR) $(LDFLAGS) $(LDLIBS)
 
 # The layout test compares with this system's Python.h (api.h itself never

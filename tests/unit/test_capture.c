@@ -2,41 +2,13 @@
 /* Preparing stacks for resolution (tl_capture_prepare_resolve): each stack
  * gets its room, and the long loop over them gives way to the program's
  * threads (it runs beside them, without the GIL). */
-#include <sched.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "check.h"
+#include "stretch.h"
 #include "core/core.h"
 #include "core/depot.h"
 #include "hooks/capture.h"
-
-/* Each give-way, counted instead of done, and the longest stretch of the
- * thread's CPU time without one (as in test_report). */
-static int yields;
-static double last_yield, longest_stretch;
-
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void stretch_ends(void)
-{
-    double now = thread_cpu();
-    if (now - last_yield > longest_stretch)
-        longest_stretch = now - last_yield;
-    last_yield = now;
-}
-
-int sched_yield(void)
-{
-    yields++;
-    stretch_ends();
-    return 0;
-}
 
 enum { STACKS = 1024, FRAMES = 256 };
 
@@ -61,9 +33,7 @@ int main(void)
     CHECK(distinct);
     static struct tl_resolved_stack *rooms[STACKS];
     int before = yields;
-    last_yield = thread_cpu();
-    longest_stretch = 0;
-    double cpu0 = last_yield;
+    double cpu0 = stretch_start();
     tl_capture_prepare_resolve(first, STACKS, rooms);
     stretch_ends();
     double cpu = thread_cpu() - cpu0;

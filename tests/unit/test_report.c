@@ -8,40 +8,12 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "stretch.h"
 #include "collector/report.h"
 #include "core/core.h"
 #include "core/options.h"
 #include "core/tasks.h"
 #include "core/unwind.h"
-
-/* Each give-way, counted instead of done, and the longest stretch of the
- * thread's CPU time without one.  CPU time, not the clock: a busy machine
- * that preempts the thread makes give-ways due sooner, never later, so the
- * stretch measures the rendering's own work between two of them. */
-static int yields;
-static double last_yield, longest_stretch;
-
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void stretch_ends(void)
-{
-    double now = thread_cpu();
-    if (now - last_yield > longest_stretch)
-        longest_stretch = now - last_yield;
-    last_yield = now;
-}
-
-int sched_yield(void)
-{
-    yields++;
-    stretch_ends();
-    return 0;
-}
 
 /* A snapshot of 20,000 leaks and 20,000 live tasks: rendered whole, written
  * as json_dumps would, and giving way to the program's threads in each of
@@ -68,9 +40,7 @@ static void big_snapshot(struct tl_report_meta m)
     m.found = &found;
     m.shutdown = NULL;
     int before = yields;
-    double cpu0 = thread_cpu();
-    last_yield = cpu0;
-    longest_stretch = 0;
+    double cpu0 = stretch_start();
     char *text = live ? tl_report_render(&m, &s, &h) : NULL;
     stretch_ends();
     double cpu = thread_cpu() - cpu0;

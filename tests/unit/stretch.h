@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Give-ways, counted instead of done: sched_yield is replaced, and the
+ * longest stretch of the thread's CPU time without one is kept.  CPU time,
+ * not the clock: a busy machine that preempts the thread makes give-ways
+ * due sooner, never later, so a stretch measures the code's own work
+ * between two of them.  For one test file per binary. */
+#ifndef TL_STRETCH_H
+#define TL_STRETCH_H
+
+#include <sched.h>
+#include <time.h>
+
+static int yields;
+static double last_yield, longest_stretch;
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void stretch_ends(void)
+{
+    double now = thread_cpu();
+    if (now - last_yield > longest_stretch)
+        longest_stretch = now - last_yield;
+    last_yield = now;
+}
+
+/* A new measure from now; returns the thread's CPU time. */
+static double stretch_start(void)
+{
+    longest_stretch = 0;
+    return last_yield = thread_cpu();
+}
+
+int sched_yield(void)
+{
+    yields++;
+    stretch_ends();
+    return 0;
+}
+
+#endif
