@@ -368,10 +368,9 @@ TL_HOT uint64_t tl_task_spawned_in(struct tl_inobj *o, uint32_t coro, uint32_t c
     return id;
 }
 
-TL_HOT int tl_task_ended_in(struct tl_inobj *o, enum tl_state st)
+TL_HOT int tl_task_ended_in(struct tl_inobj *o)
 {
-    /* Never cancelled (a cancel moves it to the table): quiet unless pending. */
-    if (!o->id || st == TL_PENDING)
+    if (!o->id)
         return 0;
     tl_lock(&T.lock);
     inobj_unlink(o);

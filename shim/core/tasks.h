@@ -153,9 +153,10 @@ void tl_tasks_inobj_offset(size_t offset);
 /* Record a spawn in `o`, which has none and was never in the table. */
 uint64_t tl_task_spawned_in(struct tl_inobj *o, uint32_t coro, uint32_t created_py,
                             uint32_t created_native, pid_t thread_id, uint64_t ticks);
-/* tl_task_ended_quietly for a spawn in its object: 1 when it went (the task
- * is done), 0 when it must be judged or is not there. */
-int tl_task_ended_in(struct tl_inobj *o, enum tl_state st);
+/* A task that is done, its spawn in its object (so never cancelled: a
+ * cancel moves it to the table): the spawn goes quietly.  1, or 0 when it
+ * is not there. */
+int tl_task_ended_in(struct tl_inobj *o);
 /* Move the spawn of `o` (if any) into the table, before anything but its
  * quiet ending looks the task up by address. */
 void tl_task_adopt(struct tl_inobj *o);

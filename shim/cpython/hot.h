@@ -10,6 +10,9 @@
 #define TL_CPYTHON_HOT_H
 
 #define TL_HOT __attribute__((hot))
+/* A hot function's rare path, out of line (with its big locals) and away
+ * from the hot code. */
+#define TL_COLD __attribute__((noinline, cold))
 #define TL_HOT_DATA __attribute__((section(".data.tl_hot")))
 
 #endif

@@ -133,10 +133,8 @@ uint32_t tl_capture_py(int depth)
                                 tl_frames_capture(tl_py.PyThreadState_Get(), words, depth, NULL));
 }
 
-/* The slow paths of the hooks' captures, out of line and cold: the hot
- * ones stay a few cache lines of code (the per-task path, cpython/hot.h). */
-#define TL_COLD __attribute__((noinline, cold))
-
+/* The captures' slow paths are TL_COLD: what the hooks inline of them is
+ * a few compares. */
 TL_COLD static uint32_t capture_anew(void *ts, enum tl_capture_site site)
 {
     struct thread_memory *m = thread_memory();

@@ -118,7 +118,7 @@ TL_HOT static int hook_init(PyObject *self, PyObject *args, PyObject *kwds)
 }
 
 /* Any ending but the common one: judged. */
-__attribute__((noinline, cold)) static void end_judged(PyObject *self)
+TL_COLD static void end_judged(PyObject *self)
 {
     enum tl_state st = TL_PENDING;
     int state_known = tl_pytask_state_fast(self, &st);
@@ -154,7 +154,7 @@ TL_HOT static void hook_finalize(PyObject *self)
     int timed = tl_hook_begin(TL_HOOK_DESTROY);
     uint64_t t0 = timed ? tl_ticks() : 0;
     struct tl_inobj *o = inobj_of(self);
-    if (!(o && o->id && tl_pytask_done_fast(self) == 1 && tl_task_ended_in(o, TL_FINISHED)))
+    if (!(o && o->id && tl_pytask_done_fast(self) == 1 && tl_task_ended_in(o)))
         end_judged(self);
     if (timed)
         tl_hook_timed(TL_HOOK_DESTROY, tl_ticks() - t0, 1);
