@@ -12,6 +12,16 @@
 
 enum { STACKS = 1024, FRAMES = 256 };
 
+static struct tl_resolved_stack *rooms[STACKS];
+
+static long rooms_made(void)
+{
+    long n = 0;
+    for (int k = 0; k < STACKS; k++)
+        n += rooms[k] != NULL;
+    return n;
+}
+
 int main(void)
 {
     tl_capture_init();
@@ -31,28 +41,25 @@ int main(void)
         distinct &= is_new && id == first + s;
     }
     CHECK(distinct);
-    static struct tl_resolved_stack *rooms[STACKS];
     int before = yields;
+    work_so_far = rooms_made;
     double cpu0 = stretch_start();
     tl_capture_prepare_resolve(first, STACKS, rooms);
     stretch_ends();
     double cpu = thread_cpu() - cpu0;
+    CHECK(rooms_made() == STACKS);
     int all = 1;
     for (int k = 0; k < STACKS; k++)
         all &= rooms[k] && rooms[k]->n == FRAMES;
     CHECK(all);
-    /* A give-way is due every 0.1 ms of the clock; between two checks lies
-     * one room (6 KiB to fault in) or one table chunk: a stretch of 0.2 to
-     * 0.8 ms here.  Without the loop's own give-way, the loop is one
-     * stretch of about 18 ms. */
-#ifdef __SANITIZE_ADDRESS__
-    const double bound = 0.015;
-#else
-    const double bound = 0.005;
-#endif
-    printf("capture: %d rooms prepared: %.1f ms of CPU, %d give-ways, longest stretch %.2f ms\n",
-           STACKS, cpu * 1e3, yields - before, longest_stretch * 1e3);
-    CHECK(yields > before && longest_stretch < bound);
+    /* A give-way is due every 0.1 ms of the clock, and a room takes 5 to
+     * 20 us to make (6 KiB to fault in): a few rooms between two, where
+     * a loop without its own give-way makes all 1,024 in one stretch.
+     * Counted in rooms, not in CPU time, which a VM's stolen time fills. */
+    printf("capture: %d rooms prepared: %.1f ms of CPU, %d give-ways, at most %ld rooms "
+           "and %.2f ms of CPU between two\n",
+           STACKS, cpu * 1e3, yields - before, most_work, longest_stretch * 1e3);
+    CHECK(yields > before && most_work <= STACKS / 8);
     for (int k = 0; k < STACKS; k++)
         free(rooms[k]);
     return check_summary("capture");
