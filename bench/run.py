@@ -37,8 +37,11 @@ Workloads (bench/workloads.py, bench/aiohttp_server.py):
   aiohttp         hello-world server (Debian python3-aiohttp, so only an
                   interpreter that imports it) under wrk on 127.0.0.1, req/s,
                   default loop and uvloop; the server stops by itself.
-                  A second no-library server is the A/A control: after 7
-                  repetitions, more (to 15) while the medians have not
+                  Every mode's server at once on one CPU, a wrk each on
+                  the other, all at the same time; req/s, and requests
+                  per CPU-second of the server beside it.  A second
+                  no-library server is the A/A control: after 9
+                  repetitions, more (to 25) while the medians have not
                   held still: the control's over 1% from 1, or any
                   ratio's median moved over 0.5% in two repetitions
   memory          peak RSS (VmHWM) after 1M and 2M finished tasks; MiB over
@@ -104,6 +107,7 @@ MODES = ["none", "default", "native=0", "debug"]
 LIB_MODES = ["default", "native=0"]
 AIOHTTP_RATIOS = ["control"] + LIB_MODES  # each beside "none"
 AIOHTTP_MODES = ["none"] + AIOHTTP_RATIOS
+PER_CPU = "aiohttp per CPU-second"  # the results' key of those samples
 AA_TOLERANCE = 0.01   # aiohttp: repeat (to wrk_reps_max) until the A/A control is this close to 1
 STILL_TOLERANCE = 0.005  # ... and no ratio's median moved more than this over two repetitions
 MODE_LABEL = {"none": "no library", "default": "default", "native=0": "`native=0`",
@@ -146,7 +150,7 @@ MEM_FLAT_MIB = 1.0   # growth 1M->2M may exceed no library's by at most this
 
 FULL = {"reps": 8, "debug_reps": 3, "churn_tasks": {"shallow": 150000, "deep": 150000, "cancel": 100000},
         "debug_div": 20, "batch": 1000, "mem_tasks": 2000000, "mem_reps": 1,
-        "wrk_seconds": 1, "wrk_reps": 7, "wrk_reps_max": 15, "wrk_rounds": 3, "lag_reps": 11,
+        "wrk_seconds": 3, "wrk_reps": 9, "wrk_reps_max": 25, "wrk_rounds": 2, "lag_reps": 11,
         "lag_seconds": 2.3}
 QUICK = {"reps": 1, "debug_reps": 1, "churn_tasks": {"shallow": 2000, "deep": 2000, "cancel": 2000},
          "debug_div": 10, "batch": 1000, "mem_tasks": 20000, "mem_reps": 1,
@@ -416,17 +420,24 @@ class Runner:
         return res
 
     # -- aiohttp under wrk
-    def wrk_rounds(self, interp, modes, loop, rounds, seconds, flip=0):
-        """{mode: [req/s per round]}: a server per mode, all up at once on
-        one CPU, and wrk on the other runs SECONDS against each in turn,
-        ROUNDS times (round_order).  A ratio is of samples seconds apart, so
-        that a CPU slowed for seconds slows both (one server per sample,
-        minutes apart, gave ratios of 0.55-1.37)."""
+    def wrk_rounds(self, interp, modes, loop, rounds, seconds, turn=0):
+        """({mode: [req/s per round]}, {mode: [requests per CPU-second per
+        round]}): a server per mode, all up at once on one CPU, and in each
+        round a wrk per server on the other, all SECONDS at the same time.
+        The servers share their CPU through every change of its speed, so
+        that a round's ratio is of one time: run in turn, each a second,
+        the ratios of one repetition spread 0.6-1.3, and together 0.93-1.07
+        (sid-3.14).  Requests per CPU-second (every thread of the server)
+        is the same without the scheduler's fairness between the servers;
+        a library that made its server wait rather than work would show
+        in req/s only.  TURN (the repetition's number) and the round's say
+        whose wrk starts first."""
         what = "%s aiohttp/%s" % (interp.label, loop)
         cpus = sorted(os.sched_getaffinity(0))[:2] if PIN else []
         pin = (lambda i: ["taskset", "-c", str(cpus[i])]) if PIN else (lambda i: [])
-        budget = (rounds + 1) * len(modes) * (seconds + 1) + 60  # the warm-up is a round
-        servers, samples = {}, {m: [] for m in modes}
+        budget = (rounds + 1) * (seconds + 1) + 60  # the warm-up is a round
+        servers = {}
+        rps, per_cpu = ({m: [] for m in modes} for _ in range(2))
         try:
             for mode in modes:
                 env, rdir = self.env(mode)
@@ -440,35 +451,57 @@ class Runner:
                 m = re.match(r"READY (\d+)", line)
                 if not m:
                     self.errors.append("%s [%s]: server not ready: %r" % (what, mode, line))
-                    return {mode: [None] * rounds for mode in modes}
+                    return ({mode: [None] * rounds for mode in modes},) * 2
                 ports[mode] = int(m.group(1))
-            for mode in modes:  # warm-up, untimed
-                self.wrk(pin(0), ports[mode], seconds, what, mode)
+            pids = {mode: srv.pid for mode, (_, srv) in servers.items()}
+            self.wrk_together(pin(0), ports, pids, 1, what, modes)  # warm-up, untimed
             for rnd in range(rounds):
-                for mode in round_order(modes, rnd, flip):
-                    samples[mode].append(self.wrk(pin(0), ports[mode], seconds, what, mode))
+                got = self.wrk_together(pin(0), ports, pids, seconds, what,
+                                        start_order(modes, turn + rnd))
+                for mode in modes:
+                    rps[mode].append(got[mode][0])
+                    per_cpu[mode].append(got[mode][1])
         finally:
             for mode, (rdir, srv) in servers.items():
-                self.stop_server(srv, rdir, what, mode, any(samples[mode]))
-        return samples
+                self.stop_server(srv, rdir, what, mode, any(rps[mode]))
+        return rps, per_cpu
 
-    def wrk(self, pin, port, seconds, what, mode):
-        """Requests/s of one wrk run, or None."""
-        try:
-            w = subprocess.run(pin + ["wrk", "-t1", "-c32", "-d%ds" % seconds, "--timeout", "2s",
-                                      "http://127.0.0.1:%d/" % port],
-                               capture_output=True, text=True, timeout=seconds + 30)
-        except subprocess.TimeoutExpired:
-            self.errors.append("%s [%s]: wrk timed out" % (what, mode))
-            return None
-        m = re.search(r"Requests/sec:\s*([\d.]+)", w.stdout)
-        if w.returncode != 0 or not m:
-            self.errors.append("%s [%s]: wrk failed: %s %s" % (what, mode, w.stdout[-300:],
-                                                              w.stderr[-300:]))
-            return None
-        if "Non-2xx" in w.stdout or "Socket errors" in w.stdout:
-            self.errors.append("%s [%s]: wrk saw errors: %s" % (what, mode, w.stdout.strip()))
-        return float(m.group(1))
+    def wrk_together(self, pin, ports, pids, seconds, what, order):
+        """{mode: (req/s, requests per CPU-second)} of one wrk per server,
+        started in ORDER and run at the same time (None for a failed one)."""
+        cpu0 = {m: process_cpu_s(pids[m]) for m in order}
+        runs = {m: subprocess.Popen(pin + ["wrk", "-t1", "-c32", "-d%ds" % seconds, "--timeout", "2s",
+                                           "http://127.0.0.1:%d/" % ports[m]],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for m in order}
+        out = {}
+        for m, w in runs.items():
+            try:
+                stdout, stderr = w.communicate(timeout=seconds + 30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.communicate()
+                self.errors.append("%s [%s]: wrk timed out" % (what, m))
+                out[m] = (None, None)
+                continue
+            out[m] = self.wrk_result(w.returncode, stdout, stderr, what, m)
+        for m in order:
+            cpu1, reqs = process_cpu_s(pids[m]), out[m][1]
+            cpu = cpu1 - cpu0[m] if cpu1 is not None and cpu0[m] is not None else 0
+            out[m] = (out[m][0], reqs / cpu if reqs and cpu > 0 else None)
+        return out
+
+    def wrk_result(self, rc, stdout, stderr, what, mode):
+        """(requests/s, requests) of one wrk run's output, or (None, None)."""
+        rate = re.search(r"Requests/sec:\s*([\d.]+)", stdout)
+        count = re.search(r"(\d+) requests in ", stdout)
+        if rc != 0 or not rate or not count:
+            self.errors.append("%s [%s]: wrk failed: %s %s" % (what, mode, stdout[-300:],
+                                                              stderr[-300:]))
+            return None, None
+        if "Non-2xx" in stdout or "Socket errors" in stdout:
+            self.errors.append("%s [%s]: wrk saw errors: %s" % (what, mode, stdout.strip()))
+        return float(rate.group(1)), int(count.group(1))
 
     def stop_server(self, srv, rdir, what, mode, served):
         if srv.poll() is None:
@@ -483,6 +516,19 @@ class Runner:
             self.errors.append("%s [%s]: server exit %s: %s" % (what, mode, srv.returncode,
                                                                err.strip()[-300:]))
         self.check_report(what, mode, rdir, 1, 0, err or "")
+
+
+def process_cpu_s(pid):
+    """CPU seconds of every thread of PID (schedstat: nanoseconds, where
+    /proc/PID/stat counts 10 ms ticks), or None."""
+    try:
+        total = 0
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # ---------------------------------------------------------------- workloads
@@ -553,11 +599,11 @@ def fastest_while_both_ran(outs):
             out["fastest_batch_ns_per_task"] = min(times)
 
 
-def round_order(modes, rnd, flip):
-    """The modes in round RND of a repetition: reversed every other round,
-    and the first round every other repetition (FLIP), so that over two
-    repetitions each mode runs first as often as last."""
-    return modes if (rnd + flip) % 2 == 0 else modes[::-1]
+def start_order(modes, turn):
+    """The modes in the order their wrk starts in TURN (a repetition's
+    number plus its round's): who starts first turns round."""
+    k = turn % len(modes)
+    return modes[k:] + modes[:k]
 
 
 def run_aiohttp(r, interp, cfg, res, have_wrk):
@@ -573,19 +619,22 @@ def run_aiohttp(r, interp, cfg, res, have_wrk):
             res[key] = "SKIP (no uvloop)"
             continue
         # Fresh servers each repetition: one server's luck (its hash seed,
-        # where its memory landed) is not every sample's.
+        # where its memory landed) is not every sample's.  It is most of
+        # the noise (sid-3.14: a repetition's rounds agree within 2 %, its
+        # ratio is 0.93 or 1.0), hence many repetitions of few rounds.
         # A second no-library server: how far apart two of the same are
         # (the noise floor a library mode's ratio is read against).
         # More repetitions until the medians hold still: the control's within
         # AA_TOLERANCE of 1 (two servers of the same), and no ratio's median
         # moved more than STILL_TOLERANCE over the last two repetitions.
-        samples = {m: [] for m in AIOHTTP_MODES}
+        samples, per_cpu = ({m: [] for m in AIOHTTP_MODES} for _ in range(2))
         history = {m: [] for m in AIOHTTP_RATIOS}  # each ratio's median after each repetition
         for rep in range(cfg["wrk_reps_max"]):
-            got = r.wrk_rounds(interp, list(samples), loop, cfg["wrk_rounds"], cfg["wrk_seconds"],
-                               flip=rep % 2)  # each mode first as often as last
+            got, got_cpu = r.wrk_rounds(interp, list(samples), loop, cfg["wrk_rounds"],
+                                        cfg["wrk_seconds"], turn=rep)
             for mode, xs in got.items():
                 samples[mode] += xs
+                per_cpu[mode] += got_cpu[mode]
             for mode in AIOHTTP_RATIOS:
                 ratios = paired_ratios(samples, mode)
                 history[mode].append(median(ratios) if ratios else None)
@@ -596,6 +645,7 @@ def run_aiohttp(r, interp, cfg, res, have_wrk):
             if rep + 1 >= cfg["wrk_reps"] and medians_still(history):
                 break
         res[key] = samples
+        res[(PER_CPU, loop)] = per_cpu
 
 
 def medians_still(history):
@@ -881,8 +931,10 @@ def cell_churn(res, kind, mode):
     return txt
 
 
-def cell_aiohttp(res, loop, mode):
-    s = res.get(("aiohttp", loop))
+def cell_aiohttp(res, loop, mode, measure="aiohttp"):
+    """The median ratio of MODE's rounds to no library's, by MEASURE (req/s,
+    with its budget, or requests per CPU-second, without)."""
+    s = res.get((measure, loop), res.get(("aiohttp", loop)))
     if s is None:
         return "–"
     if isinstance(s, str):
@@ -891,7 +943,9 @@ def cell_aiohttp(res, loop, mode):
     if not rs:
         return "ERR"
     x = median(rs)
-    return "%.3f" % x if mode == "control" else "%.3f %s" % (x, OK if x >= AIOHTTP_BUDGET else MISS)
+    if mode == "control" or measure != "aiohttp":
+        return "%.3f" % x
+    return "%.3f %s" % (x, OK if x >= AIOHTTP_BUDGET else MISS)
 
 
 def mem_figures(s, mode):
@@ -957,6 +1011,10 @@ def ratio_rows():
             rows.append(("aiohttp req/s, %s loop" % loop, MODE_LABEL[mode],
                          "–" if mode == "control" else "≥ %.2f" % AIOHTTP_BUDGET,
                          lambda res, l=loop, m=mode: cell_aiohttp(res, l, m)))
+    for loop in LOOPS:
+        for mode in AIOHTTP_RATIOS:
+            rows.append(("aiohttp requests per CPU-second, %s loop" % loop, MODE_LABEL[mode], "–",
+                         lambda res, l=loop, m=mode: cell_aiohttp(res, l, m, PER_CPU)))
     for mode in LIB_MODES:
         rows.append(("memory at %s tasks, over no library" % MEM_MARKS[0], MODE_LABEL[mode],
                      "≤ +%d MiB" % MEM_BUDGET_MIB, lambda res, m=mode: cell_memory(res, m, "over")))
@@ -1043,14 +1101,14 @@ def abs_rows():
     for loop in LOOPS:
         for mode in AIOHTTP_MODES:
             def f(res, l=loop, m=mode):
-                s = res.get(("aiohttp", l))
+                s = res.get((PER_CPU, l), res.get(("aiohttp", l)))
                 if s is None:
                     return "–"
                 if isinstance(s, str):
                     return s
                 xs = [x for x in s[m] if x]
                 return "%.0f%s" % (median(xs), spread(xs)) if xs else "ERR"
-            rows.append(("aiohttp %s, req/s" % loop, MODE_LABEL[mode], f))
+            rows.append(("aiohttp %s, requests per CPU-second" % loop, MODE_LABEL[mode], f))
     for mode in ["none"] + LIB_MODES:
         def f(res, m=mode):
             s = res.get(("memory",))
@@ -1201,14 +1259,16 @@ def render(args, cfg, interps, results, errors, hook_stats, mach, lib, started, 
                  "an untimed warm-up of 5%%, %s; a sample's time per task is that of its fastest "
                  "batch (in a duet, of the batches both children ran at the same time; as timeit: other processes only add time, and on this kind of machine "
                  "they slow one CPU or the other by up to 2x for seconds; the whole run's wall "
-                 "and CPU time, with the collector's periodic work, are their own rows). aiohttp: a server per mode and a second one of no library (the A/A control: its ratio is how far apart two servers of the same are), all up at once%s, and `wrk -t1 -c32 -d%ds` on "
-                 "127.0.0.1 against each in turn, %d rounds (the order reversed every other "
-                 "round, after an untimed one), %d repetitions with fresh servers (the first round's "
-                 "order reversed every other repetition), and more, up to %d, until the medians hold "
-                 "still: the A/A control's within %.0f%% of 1 and none moved more than %.1f%% over "
-                 "the last two repetitions (the noise rows' n is their number times %d): "
-                 "a ratio is "
-                 "the median of each round's. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row); its A/A p95 is how far the same estimate strays with no library on either side (the no-library runs resampled against themselves). A run's worst lag is mostly the machine's: a vCPU stalls for 1-20 ms a few times a minute, in both modes. So a sentinel runs beside the runs on each CPU (a no-library loop of 1 ms sleeps, pinned and SCHED_FIFO: it preempts every ordinary thread, the library's included, so only the hypervisor, interrupts and the kernel's own work can make it late), and a sleep of the program that overlaps a sentinel's sleep late by more than %g ms is excused; the cell gives a run's excused sleeps and the stalls beside it, medians per mode, which should be alike (more beside the library's would mean it delays the sentinels; their sums are not: the stalls come in bursts, up to 126 beside one run). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
+                 "and CPU time, with the collector's periodic work, are their own rows). aiohttp: a server per mode and a second one of no library (the A/A control: its ratio is how far apart two servers of the same are), all up at once%s; in each round a `wrk -t1 -c32 -d%ds` per server on "
+                 "127.0.0.1, all at the same time (who starts first turning round), so that the "
+                 "servers share their CPU through every change of its speed; %d rounds after an "
+                 "untimed one, %d repetitions with fresh servers, and more, up to %d, until the "
+                 "medians hold still: the A/A control's within %.0f%% of 1 and none moved more "
+                 "than %.1f%% over the last two repetitions (the noise rows' n is their number "
+                 "times %d): a ratio is the median of each round's. Requests per CPU-second (every "
+                 "thread of the server, from schedstat) is the same measure without the "
+                 "scheduler's fairness between the servers; a library that made its server wait "
+                 "rather than work would lower req/s only. Loop lag: %d repetitions, the lag timed after the program has dropped its tasks (that burst of endings is its own row); its A/A p95 is how far the same estimate strays with no library on either side (the no-library runs resampled against themselves). A run's worst lag is mostly the machine's: a vCPU stalls for 1-20 ms a few times a minute, in both modes. So a sentinel runs beside the runs on each CPU (a no-library loop of 1 ms sleeps, pinned and SCHED_FIFO: it preempts every ordinary thread, the library's included, so only the hypervisor, interrupts and the kernel's own work can make it late), and a sleep of the program that overlaps a sentinel's sleep late by more than %g ms is excused; the cell gives a run's excused sleeps and the stalls beside it, medians per mode, which should be alike (more beside the library's would mean it delays the sentinels; their sums are not: the stalls come in bursts, up to 126 beside one run). Memory: VmHWM after %s and %s finished tasks (batches of %d), %d "
                  "repetition(s). Instructions: `bench/callgrind.py`, (Ir of a 30k-task run - Ir of "
                  "a 10k-task run) / 20,500 tasks, PYTHONHASHSEED=0, every mode's environment of "
                  "one size; on 3.10, the median over 8 memory layouts of the program (its type "

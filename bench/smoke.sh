@@ -18,10 +18,12 @@ s = {"default": [1.05 * 1.7, 1.05 * 0.85, 1.04, None], "none@default": [0.85, 1.
 got = run.swapped_ratios(s, "default")
 assert len(got) == 1 and abs(got[0] - 1.05) < 1e-9, got
 assert run.swapped_ratios({"default": [1.1], "none": [1.0]}, "default") == [1.1 / 1.0]
-# aiohttp rounds: over two repetitions, each mode first as often as last.
-modes = ["none", "default", "native=0"]
-orders = [run.round_order(modes, rnd, flip) for flip in (0, 1) for rnd in range(3)]
-assert all([o[0] for o in orders].count(m) == [o[-1] for o in orders].count(m) for m in modes), orders
+# aiohttp rounds: each mode's wrk starts first as often as the others'
+# over as many repetitions of two rounds as there are modes.
+modes = ["none", "control", "default", "native=0"]
+firsts = [run.start_order(modes, rep + rnd)[0] for rep in range(4) for rnd in range(2)]
+assert all(firsts.count(m) == 2 for m in modes), firsts
+assert sorted(run.start_order(modes, 5)) == sorted(modes)
 # aiohttp stops repeating once every median held still over two
 # repetitions and the A/A control is near 1; a ratio with no samples waits
 # for none.
