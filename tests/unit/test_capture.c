@@ -47,7 +47,6 @@ int main(void)
     tl_capture_prepare_resolve(first, STACKS, rooms);
     stretch_ends();
     double cpu = thread_cpu() - cpu0;
-    CHECK(rooms_made() == STACKS);
     int all = 1;
     for (int k = 0; k < STACKS; k++)
         all &= rooms[k] && rooms[k]->n == FRAMES;
