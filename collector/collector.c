@@ -640,7 +640,16 @@ void tl_collector_final_report(void)
         tl_shutdown_begin(TL_SHUTDOWN_EXIT, 0, tl_now());
         tl_collect_all(TL_COLLECT_EXIT, &C.found);
         C.finished = 1;
-        write_report(TL_REASON_EXIT, NULL);
+        /* The watchdog's report is due and not written (its thread had no
+         * CPU, or met a fork): this report is the shutdown's, line and
+         * all, rather than the exit report be replaced by it after. */
+        double deadline = tl_watchdog_deadline();
+        int overdue = deadline >= 0 && tl_now() >= deadline;
+        if (overdue) {
+            tl_watchdog_reported();
+            shutdown_incomplete = NULL;
+        }
+        write_report_to(TL_REASON_EXIT, NULL, overdue ? say_shutdown : NULL);
         tl_collected_free(&C.found);
     }
     /* A GIL helper on its way (started before this report) would meet the

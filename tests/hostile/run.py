@@ -43,6 +43,9 @@ of the supported versions -- or the --python ones):
   shutdown-storm           1000 SIGTERMs to a program that handles them itself
                            (through the library's sigaction wrapper) and goes
                            on: unchanged, one shutdown report and line
+  shutdown-overdue         the collector's thread frozen (ptrace) past the
+                           shutdown's deadline until the exit: the exit
+                           report is the shutdown's, with its line
   fork-thread-os.fork      os.fork() from a thread, interval=0.001: each child
                            writes its own report with only its own tasks
   fork-thread-subprocess   fork() (subprocess + preexec_fn) from 4 threads
@@ -85,6 +88,7 @@ root (some checks need it, and skip otherwise).
 
 import argparse
 import concurrent.futures
+import ctypes
 import os
 import re
 import resource
@@ -499,6 +503,71 @@ def t_shutdown_storm(ctx, py, v):
     return "1000 signals a run"
 
 
+PTRACE_SEIZE, PTRACE_INTERRUPT, WALL = 0x4206, 0x4207, 0x40000000
+
+
+def freeze_collector(pid):
+    """Stops the collector's thread of PID alone (ptrace's seize and
+    interrupt: a SIGSTOP would stop them all): the library's first, the
+    only one at the program's `ready` but for a GIL helper, which must go
+    on (it may hold the GIL).  A thread of ours waits for its end (a traced
+    thread is its tracer's to reap).  Returns its id; raises Skip when
+    ptrace is refused."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+    others = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid) if int(t) != pid)
+    check(others, "no thread of the library's to freeze")
+    tid = others[0]
+    if libc.ptrace(PTRACE_SEIZE, tid, None, None) != 0:
+        raise Skip("ptrace refused: %s" % os.strerror(ctypes.get_errno()))
+    libc.ptrace(PTRACE_INTERRUPT, tid, None, None)
+    os.waitpid(tid, WALL)
+
+    def reap():
+        while True:
+            try:
+                _, status = os.waitpid(tid, WALL)
+            except ChildProcessError:
+                return
+            if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+                return
+    threading.Thread(target=reap, daemon=True).start()
+    return tid
+
+
+def t_shutdown_overdue(ctx, py, v):
+    """The collector's thread frozen (ptrace) from the program's SIGTERM on,
+    so that the exit comes past shutdown_timeout with the shutdown's report
+    not written: the exit report is the shutdown's, with its one line, and
+    no report written after it replaces it."""
+    d = ctx.dir("shutdown-overdue")
+    runs = {}
+    for with_lib in (True, False):
+        ready = {}
+
+        def start(p, with_lib=with_lib, ready=ready):
+            ready["line"] = p.stdout.readline()
+            check(ready["line"].strip() == b"ready", "no ready line: %r" % ready["line"])
+            if with_lib:
+                freeze_collector(p.pid)
+            os.kill(p.pid, signal.SIGTERM)
+        o = opts(os.path.join(d, "r.%p.json"), interval=0, shutdown_timeout=0.3)
+        r = run([py, prog("overdue.py")], lib=ctx.lib if with_lib else None, opts=o,
+                on_start=start, stdin_data=b"go\n", timeout=60)
+        r.out = ready["line"].decode() + r.out
+        runs[with_lib] = r
+    res, base = runs[True], runs[False]
+    complaints, _ = compare(base, res, exact_complaints=1)
+    check(common.SHUTDOWN_RE.match(complaints[0]) and "after SIGTERM" in complaints[0],
+          "the one line is not the shutdown's: %r" % complaints[0])
+    r = reports_in(d).get(os.path.join(d, "r.%d.json" % res.pid))
+    check(r and r["reason"] == "exit", "no exit report: %r" % (r or {}).get("reason"))
+    sd = r.get("shutdown") or {}
+    check(sd.get("cause") == "signal" and sd.get("signal") == "SIGTERM" and
+          sd.get("blocked_for", 0) >= 0.3, "the exit report's shutdown: %r" % sd)
+    return "the collector frozen from SIGTERM to exit"
+
+
 def t_fork_thread(ctx, py, v, mode):
     d = ctx.dir("fork-" + mode)
     pidfile = os.path.join(d, "pids.txt")
@@ -839,6 +908,7 @@ def plan(interps, ctx, valgrind):
         add("disk-full " + L, t_disk_full, py, v)
         add("signal-storm " + L, t_signal_storm, py, v)
         add("shutdown-storm " + L, t_shutdown_storm, py, v)
+        add("shutdown-overdue " + L, t_shutdown_overdue, py, v)
         add("fork-thread-os.fork " + L, t_fork_thread, py, v, "os.fork")
         add("fork-thread-subprocess " + L, t_fork_thread, py, v, "subprocess")
         add("fork-storm " + L, t_fork_storm, py, v)
