@@ -645,10 +645,8 @@ void tl_collector_final_report(void)
          * all, rather than the exit report be replaced by it after. */
         double deadline = tl_watchdog_deadline();
         int overdue = deadline >= 0 && tl_now() >= deadline;
-        if (overdue) {
+        if (overdue)
             tl_watchdog_reported();
-            shutdown_incomplete = NULL;
-        }
         write_report_to(TL_REASON_EXIT, NULL, overdue ? say_shutdown : NULL);
         tl_collected_free(&C.found);
     }

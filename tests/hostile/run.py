@@ -470,6 +470,22 @@ def t_signal_storm(ctx, py, v):
     return "%d signals" % sent[0]
 
 
+def sigterm_shutdown_reported(d, runs):
+    """Checks a SIGTERM's shutdown of 0.3 s was told in one line (the run
+    with the library against the one without) and carried by the exit
+    report, which it returns."""
+    res, base = runs[True], runs[False]
+    complaints, _ = compare(base, res, exact_complaints=1)
+    check(common.SHUTDOWN_RE.match(complaints[0]) and "after SIGTERM" in complaints[0],
+          "the one line is not the shutdown's: %r" % complaints[0])
+    r = reports_in(d).get(os.path.join(d, "r.%d.json" % res.pid))
+    check(r and r["reason"] == "exit", "no exit report: %r" % (r or {}).get("reason"))
+    sd = r.get("shutdown") or {}
+    check(sd.get("cause") == "signal" and sd.get("signal") == "SIGTERM" and
+          sd.get("blocked_for", 0) >= 0.3, "the exit report's shutdown: %r" % sd)
+    return r
+
+
 def t_shutdown_storm(ctx, py, v):
     """1000 SIGTERMs to a program that handles SIGTERM itself and goes on
     (its handler counts them), with and without the library: through the
@@ -488,15 +504,7 @@ def t_shutdown_storm(ctx, py, v):
         check(sent[0] >= 900, "only %d signals could be sent before the program ended"
               % sent[0])
         runs[with_lib] = r
-    res, base = runs[True], runs[False]
-    complaints, _ = compare(base, res, exact_complaints=1)
-    check(common.SHUTDOWN_RE.match(complaints[0]) and "after SIGTERM" in complaints[0],
-          "the one line is not the shutdown's: %r" % complaints[0])
-    r = reports_in(d).get(os.path.join(d, "r.%d.json" % res.pid))
-    check(r and r["reason"] == "exit", "no exit report: %r" % (r or {}).get("reason"))
-    sd = r.get("shutdown") or {}
-    check(sd.get("cause") == "signal" and sd.get("signal") == "SIGTERM" and
-          sd.get("blocked_for", 0) >= 0.3, "the exit report's shutdown: %r" % sd)
+    r = sigterm_shutdown_reported(d, runs)
     s = r["stats"]
     check(s["leaks"]["swallowed_cancel"] == 20 and s["cancel_requests"] == 220,
           "stats %s" % s)
@@ -556,15 +564,7 @@ def t_shutdown_overdue(ctx, py, v):
                 on_start=start, stdin_data=b"go\n", timeout=60)
         r.out = ready["line"].decode() + r.out
         runs[with_lib] = r
-    res, base = runs[True], runs[False]
-    complaints, _ = compare(base, res, exact_complaints=1)
-    check(common.SHUTDOWN_RE.match(complaints[0]) and "after SIGTERM" in complaints[0],
-          "the one line is not the shutdown's: %r" % complaints[0])
-    r = reports_in(d).get(os.path.join(d, "r.%d.json" % res.pid))
-    check(r and r["reason"] == "exit", "no exit report: %r" % (r or {}).get("reason"))
-    sd = r.get("shutdown") or {}
-    check(sd.get("cause") == "signal" and sd.get("signal") == "SIGTERM" and
-          sd.get("blocked_for", 0) >= 0.3, "the exit report's shutdown: %r" % sd)
+    r = sigterm_shutdown_reported(d, runs)
     return "the collector frozen from SIGTERM to exit"
 
 
