@@ -609,14 +609,10 @@ def start_order(modes, turn):
 def run_aiohttp(r, interp, cfg, res, have_wrk):
     for loop in LOOPS:
         key = ("aiohttp", loop)
-        if not have_wrk:
-            res[key] = "SKIP (no wrk)"
-            continue
-        if not interp.has_aiohttp:
-            res[key] = "SKIP (no aiohttp)"
-            continue
-        if loop == "uvloop" and not interp.has_uvloop:
-            res[key] = "SKIP (no uvloop)"
+        skip = ("no wrk" if not have_wrk else "no aiohttp" if not interp.has_aiohttp
+                else "no uvloop" if loop == "uvloop" and not interp.has_uvloop else None)
+        if skip:
+            res[key] = res[(PER_CPU, loop)] = "SKIP (%s)" % skip
             continue
         # Fresh servers each repetition: one server's luck (its hash seed,
         # where its memory landed) is not every sample's.  It is most of
@@ -934,7 +930,7 @@ def cell_churn(res, kind, mode):
 def cell_aiohttp(res, loop, mode, measure="aiohttp"):
     """The median ratio of MODE's rounds to no library's, by MEASURE (req/s,
     with its budget, or requests per CPU-second, without)."""
-    s = res.get((measure, loop), res.get(("aiohttp", loop)))
+    s = res.get((measure, loop))
     if s is None:
         return "–"
     if isinstance(s, str):
@@ -1101,7 +1097,7 @@ def abs_rows():
     for loop in LOOPS:
         for mode in AIOHTTP_MODES:
             def f(res, l=loop, m=mode):
-                s = res.get((PER_CPU, l), res.get(("aiohttp", l)))
+                s = res.get((PER_CPU, l))
                 if s is None:
                     return "–"
                 if isinstance(s, str):

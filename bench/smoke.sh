@@ -73,6 +73,19 @@ if run.PIN:
     got = cpus_of_threads()
     child.communicate(b"")
     assert len(got) == 2 and got == [str(cpu)] * 2, got
+# Requests per CPU-second: the CPU of every thread of the server, not its
+# main thread's alone.
+import threading
+def spin(seconds):
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+before = run.process_cpu_s(os.getpid())
+spinner = threading.Thread(target=spin, args=(0.2,))
+spinner.start()
+spinner.join()
+assert run.process_cpu_s(os.getpid()) - before >= 0.2, (before, run.process_cpu_s(os.getpid()))
+assert run.process_cpu_s(2 ** 22 + 1) is None
 # Callgrind: 3.10 is counted in 8 layouts, 3.13 in 4, the cell their median.
 import callgrind, types
 assert [callgrind.layouts(types.SimpleNamespace(version=v))
@@ -120,12 +133,15 @@ table = """Ir                   D1mr           D1mw        DLmr        DLmw     
 426,954,472 (31.33%) 1,000 ( 1.77%) 20 ( 2.23%) 3 ( 0.01%) . ???:_PyEval_EvalFrameDefault'2 [/usr/bin/python3.11]
  74,742,519 ( 5.49%)   100 ( 0.66%)  .         .          2 ( 0.74%) ???:_PyEval_EvalFrameDefault [/usr/bin/python3.11]
   9,197,806 ( 0.66%) 620,518 ( 4.16%) . 1,500 ( 0.04%) . ROOT/shim/cpython/frames.c:tl_capture_stack
+     10,000 ( 0.01%) 1 . . . ./shim/hooks/capture.c:tl_capture_stack
+      7,000 ( 0.01%) 1 . . . ./Python/ceval.c:_PyEval_EvalFrameDefault
 -- Auto-annotated source: x.c
   1 (1.0%) 1 1 1 1 ???:after [x]
 """.replace("ROOT", callgrind.ROOT)
 got = callgrind.parse_annotate(table, "libtaskleak.so")
 assert got == {("_PyEval_EvalFrameDefault", "python3.11"): [501696991, 1120, 5],
-               ("tl_capture_stack", "libtaskleak.so"): [9197806, 620518, 1500]}, got
+               ("tl_capture_stack", "libtaskleak.so"): [9207806, 620519, 1500],
+               ("_PyEval_EvalFrameDefault", "?"): [7000, 1, 0]}, got
 PY
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
