@@ -17,7 +17,10 @@ CFLAGS ?= -O2 -g
 # concern (capture, table, frames) and still cost no calls.  Fat objects:
 # the unit tests link them without it.
 LTO := -flto=auto -ffat-lto-objects
-TL_CFLAGS := $(WARN) $(LTO) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread -Iinclude -Ishim -I.
+# The checkout's path stays out of the library (its debug information names
+# files from the checkout's root): one source, one library, wherever built.
+REPRO := -ffile-prefix-map=$(CURDIR)=.
+TL_CFLAGS := $(WARN) $(LTO) $(REPRO) -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread -Iinclude -Ishim -I.
 LDLIBS := -lunwind -ljansson -ldl -lm -pthread
 
 # The layers are folders (docs/architecture.md): a file's folder is its layer.
@@ -52,7 +55,7 @@ help: ## list the targets (K=PATTERN PY=LABEL select in every runner)
 	@awk -F':[^#]*## ' '/^[a-z][a-z0-9-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BUILD)/libtaskleak.so: $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-	$(CC) $(CFLAGS) $(LTO) -shared -Wl,-z,defs -Wl,--version-script=shim/root/exports.map -o $@ $^ \
+	$(CC) $(CFLAGS) $(LTO) $(REPRO) -shared -Wl,-z,defs -Wl,--version-script=shim/root/exports.map -o $@ $^ \
 	    $(LDFLAGS) $(LDLIBS)
 
 # Each object depends on the headers it includes (-MMD -MP dependency files).
@@ -84,7 +87,7 @@ deps: ## install the Debian packages the build and the tests need (root)
 unit: $(UNIT_TESTS:%=$(BUILD)/test_%) ## the C unit tests
 	@for t in $(UNIT_TESTS); do $(BUILD)/test_$$t || exit 1; done
 
-check-exports: $(BUILD)/libtaskleak.so ## the library exports taskleak_report_now only
+check-exports: $(BUILD)/libtaskleak.so ## the library exports its entry points only, names no checkout path
 	@tests/check-exports $(BUILD)/libtaskleak.so
 
 # The layers' #include direction (hooks -> core <- collector; tests/check-layers).

@@ -244,11 +244,25 @@ def parse_annotate(text, lib_name):
             for k, (ir, d1r, d1w, l2r, l2w) in parse_counts(text, lib_name, 5).items()}
 
 
+# The library's source folders, as its debug information names them (from
+# the checkout's root: the Makefile's -ffile-prefix-map).  Debian's Pythons
+# name theirs from their root too ("./Python/ceval.c").
+LIBRARY_DIRS = ("shim", "collector")
+
+
+def is_library_file(path, root=ROOT):
+    """Whether PATH, as callgrind_annotate names a source file, is the
+    library's: under this checkout, or from its root (a reproducible build)."""
+    if path.startswith(root + os.sep):
+        return True
+    parts = os.path.normpath(path).split(os.sep)
+    return not os.path.isabs(path) and parts[0] in LIBRARY_DIRS
+
+
 def parse_counts(text, lib_name, n, root=ROOT):
     """{(function, object basename): [its N self counts]} of the function
     table of callgrind_annotate --show with N events, recursion levels
-    merged, the library's inlined code by its file (under ROOT, the
-    checkout that built it)."""
+    merged, the library's inlined code by its file (is_library_file)."""
     rows = {}
     count = r"([\d,]+|\.)(?:\s+\(\s*[\d.]+%\))?\s+"   # "." is none
     for line in text.splitlines():
@@ -268,7 +282,7 @@ def parse_counts(text, lib_name, n, root=ROOT):
         if fn.startswith("0x"):
             obj = "?"   # a stripped object's address: annotate may name another object
         if obj is None:
-            obj = lib_name if m2.group(1).startswith(root + os.sep) else "?"
+            obj = lib_name if is_library_file(m2.group(1), root) else "?"
         row = rows.setdefault((fn, os.path.basename(obj)), [0] * n)
         for i, c in enumerate(counts):
             row[i] += c
