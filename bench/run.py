@@ -519,8 +519,8 @@ class Runner:
 
 
 def process_cpu_s(pid):
-    """CPU seconds of every thread of PID (schedstat: nanoseconds, where
-    /proc/PID/stat counts 10 ms ticks), or None."""
+    """CPU seconds of every live thread of PID (schedstat: nanoseconds,
+    where /proc/PID/stat counts 10 ms ticks), or None."""
     try:
         total = 0
         for tid in os.listdir("/proc/%d/task" % pid):
